@@ -1,0 +1,327 @@
+"""Append-only event store with optimistic concurrency and group commit.
+
+Concurrent commands do not each pay for a transaction: ``append`` queues the request and one writer task
+commits whatever is queued in a single transaction (group commit). Expected versions are checked inside
+that transaction while it holds the store's write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory
+transaction lock), so a lost race is reported to exactly the request that lost it. Holding the lock also
+makes global positions commit in order, which is what lets the relay read the table as an outbox.
+
+If anything in a batch breaks a database constraint (an inline projection's unique index, say), the batch
+is rolled back and its requests are retried one by one, so only the offending request fails.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.db import Database
+from shared.errors import ConcurrencyError, Conflict
+from shared.events import Event, EventEnvelope, EventMetadata, new_envelope
+from shared.eventstore.schema import events, idempotency_keys
+
+log = logging.getLogger(__name__)
+
+# Any 64-bit constant: the key of the PostgreSQL advisory lock that serialises appends.
+_PG_APPEND_LOCK = 7_411_202_611
+
+
+@dataclass
+class StreamAppend:
+    """Events to add to one stream, valid only if the stream is still at ``expected_version``."""
+
+    stream_id: str
+    expected_version: int
+    envelopes: list[EventEnvelope]
+
+    @classmethod
+    def of(
+        cls,
+        stream_id: str,
+        expected_version: int,
+        items: Sequence[tuple[Event, EventMetadata]],
+    ) -> "StreamAppend":
+        envelopes = [
+            new_envelope(stream_id, expected_version + i + 1, ev, meta) for i, (ev, meta) in enumerate(items)
+        ]
+        return cls(stream_id, expected_version, envelopes)
+
+
+@dataclass
+class IdempotencyRecord:
+    """The response to a command sent with an Idempotency-Key; stored with the command's events."""
+
+    scope: str
+    key: str
+    request_hash: str
+    status_code: int
+    response: dict[str, Any]
+
+
+class IdempotentReplay(Exception):
+    """The key was used before: the caller returns the stored response instead of acting again."""
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__(record.key)
+        self.record = record
+
+
+class InlineProjection(Protocol):
+    """A read model the service needs to validate commands; updated in the append's transaction."""
+
+    async def apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None: ...
+
+
+@dataclass
+class _Request:
+    appends: tuple[StreamAppend, ...]
+    idempotency: IdempotencyRecord | None
+    future: asyncio.Future[list[EventEnvelope]] = field(repr=False)
+
+
+class _Rejected(Exception):
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+class EventStore:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        inline: Sequence[InlineProjection] = (),
+        group_commit: bool = True,
+        max_batch: int = 500,
+    ) -> None:
+        self.db = db
+        self.inline = list(inline)
+        self.group_commit = group_commit
+        self.max_batch = max_batch
+        self.committed = asyncio.Event()  # set after each commit; the in-process relay waits on it
+        self._queue: asyncio.Queue[_Request] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+
+    # -- writing -------------------------------------------------------------------------------
+
+    async def append(
+        self, *appends: StreamAppend, idempotency: IdempotencyRecord | None = None
+    ) -> list[EventEnvelope]:
+        """Store the events of one command atomically; raises ConcurrencyError or IdempotentReplay."""
+        future: asyncio.Future[list[EventEnvelope]] = asyncio.get_running_loop().create_future()
+        request = _Request(tuple(appends), idempotency, future)
+        if not self.group_commit:
+            await self._commit_each([request])
+            return await future
+        self._queue.put_nowait(request)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="event-store-writer")
+        return await asyncio.shield(future)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+
+    async def _write_loop(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self.max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._commit_batch(batch)
+            except IntegrityError:
+                await self._commit_each(batch)
+            except Exception as error:  # a broken database: every waiting command learns why
+                log.exception("event store batch failed")
+                for request in batch:
+                    if not request.future.done():
+                        request.future.set_exception(error)
+
+    async def _commit_each(self, batch: list[_Request]) -> None:
+        for request in batch:
+            try:
+                await self._commit_batch([request])
+            except IntegrityError as error:
+                if not request.future.done():
+                    request.future.set_exception(
+                        Conflict(
+                            "another command changed the same records at the same time; "
+                            f"reload and try again ({type(error.orig).__name__})"
+                        )
+                    )
+            except Exception as error:
+                if not request.future.done():
+                    request.future.set_exception(error)
+
+    async def _commit_batch(self, batch: list[_Request]) -> None:
+        outcomes: dict[int, list[EventEnvelope] | Exception] = {}
+        async with self.db.writer.begin() as conn:
+            if self.db.is_postgres:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_APPEND_LOCK})
+            versions = await self._current_versions(conn, batch)
+            replays = await self._existing_keys(conn, batch)
+            accepted: list[EventEnvelope] = []
+            keys_in_batch: set[tuple[str, str]] = set()
+            idem_rows: list[dict[str, Any]] = []
+            for index, request in enumerate(batch):
+                idem = request.idempotency
+                if idem is not None:
+                    ident = (idem.scope, idem.key)
+                    if ident in replays:
+                        outcomes[index] = IdempotentReplay(replays[ident])
+                        continue
+                    if ident in keys_in_batch:
+                        outcomes[index] = Conflict("the same Idempotency-Key is already being processed")
+                        continue
+                try:
+                    self._check_versions(request, versions)
+                except ConcurrencyError as error:
+                    outcomes[index] = error
+                    continue
+                for append in request.appends:
+                    versions[append.stream_id] = append.expected_version + len(append.envelopes)
+                    accepted.extend(append.envelopes)
+                if idem is not None:
+                    keys_in_batch.add((idem.scope, idem.key))
+                    idem_rows.append(_idempotency_row(idem))
+                outcomes[index] = [env for append in request.appends for env in append.envelopes]
+            if accepted:
+                await conn.execute(insert(events), [_event_row(env) for env in accepted])
+                for projection in self.inline:
+                    await projection.apply(conn, accepted)
+            if idem_rows:
+                await conn.execute(insert(idempotency_keys), idem_rows)
+        if accepted:
+            self.committed.set()
+        for index, request in enumerate(batch):
+            outcome = outcomes[index]
+            if request.future.done():
+                continue
+            if isinstance(outcome, Exception):
+                request.future.set_exception(outcome)
+            else:
+                request.future.set_result(outcome)
+
+    @staticmethod
+    def _check_versions(request: _Request, versions: dict[str, int]) -> None:
+        for append in request.appends:
+            actual = versions.get(append.stream_id, 0)
+            if actual != append.expected_version:
+                raise ConcurrencyError(
+                    f"{append.stream_id} is at version {actual}, not {append.expected_version}: "
+                    "someone else changed it first; reload and try again"
+                )
+
+    @staticmethod
+    async def _current_versions(conn: AsyncConnection, batch: list[_Request]) -> dict[str, int]:
+        stream_ids = sorted({a.stream_id for r in batch for a in r.appends})
+        found: dict[str, int] = {}
+        for start in range(0, len(stream_ids), 500):
+            chunk = stream_ids[start : start + 500]
+            rows = await conn.execute(
+                select(events.c.stream_id, func.max(events.c.version))
+                .where(events.c.stream_id.in_(chunk))
+                .group_by(events.c.stream_id)
+            )
+            found.update({sid: version for sid, version in rows})
+        return found
+
+    @staticmethod
+    async def _existing_keys(
+        conn: AsyncConnection, batch: list[_Request]
+    ) -> dict[tuple[str, str], IdempotencyRecord]:
+        wanted = [r.idempotency for r in batch if r.idempotency is not None]
+        if not wanted:
+            return {}
+        rows = await conn.execute(
+            select(idempotency_keys).where(idempotency_keys.c.key.in_([w.key for w in wanted]))
+        )
+        return {
+            (row.scope, row.key): IdempotencyRecord(
+                row.scope, row.key, row.request_hash, row.status_code, row.response
+            )
+            for row in rows
+        }
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def load(self, stream_id: str) -> list[EventEnvelope]:
+        async with self.db.reader.connect() as conn:
+            rows = await conn.execute(
+                select(events).where(events.c.stream_id == stream_id).order_by(events.c.version)
+            )
+            return [envelope_from_row(row) for row in rows]
+
+    async def read_after(self, position: int, limit: int = 500) -> list[EventEnvelope]:
+        async with self.db.reader.connect() as conn:
+            rows = await conn.execute(
+                select(events).where(events.c.position > position).order_by(events.c.position).limit(limit)
+            )
+            return [envelope_from_row(row) for row in rows]
+
+    async def last_position(self) -> int:
+        async with self.db.reader.connect() as conn:
+            return (await conn.scalar(select(func.max(events.c.position)))) or 0
+
+    async def find_idempotent(self, scope: str, key: str) -> IdempotencyRecord | None:
+        async with self.db.reader.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(idempotency_keys).where(
+                        idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+                    )
+                )
+            ).first()
+        if row is None:
+            return None
+        return IdempotencyRecord(row.scope, row.key, row.request_hash, row.status_code, row.response)
+
+
+def _event_row(env: EventEnvelope) -> dict[str, Any]:
+    return {
+        "stream_id": env.stream_id,
+        "version": env.version,
+        "event_id": env.event_id,
+        "event_type": env.event_type,
+        "schema_version": env.schema_version,
+        "occurred_at": env.occurred_at,
+        "data": env.data,
+        "metadata": env.metadata.model_dump(mode="json"),
+    }
+
+
+def _idempotency_row(record: IdempotencyRecord) -> dict[str, Any]:
+    return {
+        "scope": record.scope,
+        "key": record.key,
+        "request_hash": record.request_hash,
+        "status_code": record.status_code,
+        "response": record.response,
+        "created_at": datetime.now(UTC),
+    }
+
+
+def envelope_from_row(row: Any) -> EventEnvelope:
+    occurred = row.occurred_at
+    if occurred.tzinfo is None:  # SQLite hands back naive datetimes
+        occurred = occurred.replace(tzinfo=UTC)
+    return EventEnvelope(
+        event_id=row.event_id,
+        event_type=row.event_type,
+        schema_version=row.schema_version,
+        stream_id=row.stream_id,
+        version=row.version,
+        occurred_at=occurred,
+        data=row.data,
+        metadata=EventMetadata.model_validate(row.metadata),
+        position=row.position,
+    )

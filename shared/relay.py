@@ -1,0 +1,177 @@
+"""Outbox relay: publishes a service's stored events to JetStream in global order, at least once.
+
+The store's global position is the outbox. The relay reads past its recorded position, publishes with a
+bounded number of acks in flight, and records the new position only after every ack. A crash between
+publishing and recording republishes the batch; JetStream drops the copies by ``Nats-Msg-Id`` (the event
+id) within the stream's duplicate window, so each event lands exactly once.
+
+Run standalone: ``python -m shared.relay`` (settings from THIDUA_* variables).
+"""
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from nats.js import JetStreamContext
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from shared.events import EventEnvelope
+from shared.eventstore.schema import outbox
+from shared.eventstore.store import EventStore
+from shared.messaging import H_EVENT_TYPE, H_MSG_ID, H_POSITION, H_STREAM_ID
+from shared.subjects import STREAM, event_subject
+from shared.telemetry import context_from, current_trace_headers
+
+log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("thidua.relay")
+
+# Fault injection for the crash tests: after publishing a batch and before recording progress, the relay
+# touches this file and waits, so a test can SIGKILL it at exactly that point.
+_PAUSE_FILE = os.environ.get("THIDUA_RELAY_PAUSE_BEFORE_PROGRESS")
+
+
+def encode(env: EventEnvelope) -> bytes:
+    return orjson.dumps(env.model_dump(mode="json"))
+
+
+def decode(payload: bytes) -> EventEnvelope:
+    return EventEnvelope.model_validate(orjson.loads(payload))
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        store: EventStore,
+        js: JetStreamContext,
+        service: str,
+        *,
+        name: str = "relay",
+        batch: int = 500,
+        max_in_flight: int = 256,
+        idle_poll_seconds: float = 0.25,
+    ) -> None:
+        self.store, self.js, self.service, self.name = store, js, service, name
+        self.batch, self.max_in_flight, self.idle_poll = batch, max_in_flight, idle_poll_seconds
+        self.published = 0
+        self.last_error: str | None = None
+
+    async def position(self) -> int:
+        async with self.store.db.reader.connect() as conn:
+            return (await conn.scalar(select(outbox.c.position).where(outbox.c.name == self.name))) or 0
+
+    async def _record(self, position: int) -> None:
+        dialect_insert = pg_insert if self.store.db.is_postgres else sqlite_insert
+        stmt = dialect_insert(outbox).values(name=self.name, position=position, updated_at=datetime.now(UTC))
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[outbox.c.name],
+            set_={"position": stmt.excluded.position, "updated_at": stmt.excluded.updated_at},
+            where=outbox.c.position < stmt.excluded.position,  # a slower replica never moves it back
+        )
+        async with self.store.db.writer.begin() as conn:
+            await conn.execute(stmt)
+
+    async def publish_pending(self) -> int:
+        """Publish everything stored after the recorded position; returns how many were published."""
+        total = 0
+        position = await self.position()
+        while envelopes := await self.store.read_after(position, self.batch):
+            await self._publish(envelopes)
+            position = envelopes[-1].position or position
+            if _PAUSE_FILE:
+                Path(_PAUSE_FILE).write_text(str(position))
+                await asyncio.sleep(3600)
+            await self._record(position)
+            total += len(envelopes)
+            self.published += len(envelopes)
+        return total
+
+    async def _publish(self, envelopes: list[EventEnvelope]) -> None:
+        in_flight: list[asyncio.Future] = []
+        for env in envelopes:
+            subject = event_subject(self.service, env.event_type, env.metadata.unit_path)
+            parent = context_from({"traceparent": env.metadata.traceparent} if env.metadata.traceparent else {})
+            with _tracer.start_as_current_span(f"publish {subject}", context=parent, kind=SpanKind.PRODUCER):
+                headers = {
+                    H_MSG_ID: env.event_id,
+                    H_EVENT_TYPE: env.event_type,
+                    H_STREAM_ID: env.stream_id,
+                    H_POSITION: str(env.position),
+                    **current_trace_headers(),
+                }
+                in_flight.append(await self.js.publish_async(subject, encode(env), headers=headers))
+            if len(in_flight) >= self.max_in_flight:
+                await self._settle(in_flight)
+                in_flight = []
+        await self._settle(in_flight)
+
+    @staticmethod
+    async def _settle(in_flight: list[asyncio.Future]) -> None:
+        acks = await asyncio.gather(*in_flight)
+        for ack in acks:
+            if ack.stream != STREAM:
+                raise RuntimeError(f"event stored in {ack.stream}, expected {STREAM}")
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Publish until stopped; a NATS outage is waited out, with the backlog kept in the store."""
+        stop = stop or asyncio.Event()
+        backoff = 0.2
+        while not stop.is_set():
+            try:
+                self.store.committed.clear()
+                await self.publish_pending()
+                self.last_error, backoff = None, 0.2
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.store.committed.wait(), self.idle_poll)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("relay %s cannot publish yet (%s); retrying in %.1fs", self.name, error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+
+async def _main() -> None:
+    from shared.db import open_database
+    from shared.eventstore.migrate import migrate
+    from shared.messaging import connect, ensure_streams
+    from shared.settings import Settings
+    from shared.telemetry import setup_telemetry
+
+    settings = Settings()
+    setup_telemetry(settings)
+    db = open_database(settings.database_url)
+    await migrate(db)
+    nc, js = await connect(settings.nats_url, f"thidua-{settings.service}-relay")
+    await ensure_streams(js, settings)
+    store = EventStore(db)
+    relay = OutboxRelay(
+        store,
+        js,
+        settings.service,
+        batch=settings.relay_batch,
+        max_in_flight=settings.relay_max_in_flight,
+        idle_poll_seconds=settings.relay_idle_poll_seconds,
+    )
+    log.info("relay for %s started at position %d", settings.service, await relay.position())
+    started = time.monotonic()
+    try:
+        await relay.run()
+    finally:
+        log.info("relay published %d events in %.0fs", relay.published, time.monotonic() - started)
+        await nc.close()
+        await db.dispose()
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_main())

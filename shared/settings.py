@@ -1,0 +1,45 @@
+"""Settings from the environment (prefix ``THIDUA_``); defaults are the embedded local run."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_SECRET = "thidua-local-dev-secret-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="THIDUA_", extra="ignore")
+
+    service: str = "directory"
+    database_url: str = "sqlite+aiosqlite:///data/directory.db"
+    nats_url: str = "nats://127.0.0.1:4322"
+
+    # Auth: a shared HS256 secret locally, a JWKS URL (RS256/ES256) in production.
+    jwt_secret: str = LOCAL_SECRET
+    jwks_url: str | None = None
+    jwt_audience: str = "thidua"
+    jwt_issuer: str = "thidua"
+
+    # Outbox relay
+    relay_enabled: bool = True
+    relay_batch: int = 500
+    relay_max_in_flight: int = 256
+    relay_idle_poll_seconds: float = 0.25
+
+    # Stream (the duplicate window must outlive any relay restart we expect)
+    stream_replicas: int = 1
+    duplicate_window_seconds: int = 600
+
+    # Projections
+    projection_batch: int = 256
+    projection_max_deliver: int = 5
+    projection_ack_wait_seconds: float = 30.0
+    projection_nak_delay_seconds: float = 1.0
+
+    # HTTP
+    max_body_bytes: int = 256 * 1024
+
+    # Telemetry: spans go to OTLP when an endpoint is set, else to a console/file exporter if asked.
+    otlp_endpoint: str | None = None
+    trace_console: bool = False
+    trace_file: str | None = None
+    log_level: str = "INFO"
+    log_json: bool = True

@@ -1,0 +1,39 @@
+"""NATS subjects carry the hierarchy: ``thidua.<service>.<event_type>.<unit path tokens>``."""
+
+from shared.events import snake_case
+
+ROOT = "thidua"
+STREAM = "THIDUA"
+DLQ_STREAM = "THIDUA_DLQ"
+DLQ_ROOT = "thidua_dlq"
+
+
+def event_subject(service: str, event_type: str, unit_path: str) -> str:
+    return f"{ROOT}.{service}.{snake_case(event_type)}.{unit_path}"
+
+
+def ancestors(path: str) -> list[str]:
+    """``hn.ntl.fecon`` → ``['hn', 'hn.ntl']`` (outermost first, the unit itself excluded)."""
+    tokens = path.split(".")
+    return [".".join(tokens[:i]) for i in range(1, len(tokens))]
+
+
+def scope_filters(scope: str, service: str = "*") -> list[str]:
+    """What a level's projector consumes: its own subjects, its subtree, and its ancestors' broadcasts."""
+    filters = [f"{ROOT}.{service}.*.{scope}", f"{ROOT}.{service}.*.{scope}.>"]
+    filters += [f"{ROOT}.{service}.*.{ancestor}" for ancestor in ancestors(scope)]
+    return filters
+
+
+def subtree_filters(path: str, service: str = "*") -> list[str]:
+    """Every subject of a unit and its descendants (used to back-fill a unit that moved in)."""
+    return [f"{ROOT}.{service}.*.{path}", f"{ROOT}.{service}.*.{path}.>"]
+
+
+def path_of_subject(subject: str) -> str:
+    """The unit path tail of an event subject."""
+    return subject.split(".", 3)[3]
+
+
+def in_subtree(path: str, scope: str) -> bool:
+    return path == scope or path.startswith(scope + ".")

@@ -1,0 +1,87 @@
+"""OpenTelemetry set-up and the W3C trace context that travels in event metadata and NATS headers.
+
+One trace follows a command: the HTTP span, the append, the relay's publish span (a child of the
+traceparent stored with the event) and every consumer's apply span (a child of the NATS header).
+"""
+
+import json
+import logging
+import sys
+from collections.abc import Mapping
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+
+from shared.settings import Settings
+
+_configured = False
+
+
+def setup_telemetry(settings: Settings, *, extra_processor: SpanProcessor | None = None) -> None:
+    """Install a tracer provider once per process: OTLP if configured, else console/file if asked."""
+    global _configured
+    setup_logging(settings)
+    if _configured:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": f"thidua-{settings.service}"}))
+    if settings.otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
+    elif settings.trace_file:
+        out = open(settings.trace_file, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=out)))
+    elif settings.trace_console:
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+    if extra_processor is not None:
+        provider.add_span_processor(extra_processor)
+    trace.set_tracer_provider(provider)
+    _configured = True
+
+
+def tracer(name: str) -> trace.Tracer:
+    return trace.get_tracer(name)
+
+
+def current_trace_headers() -> dict[str, str]:
+    """The active span's context as W3C headers (``traceparent`` and, if any, ``tracestate``)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def context_from(carrier: Mapping[str, str] | None) -> Context:
+    return propagate.extract(dict(carrier or {}))
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        span = trace.get_current_span().get_span_context()
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if span.is_valid:
+            entry["trace_id"] = f"{span.trace_id:032x}"
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(settings: Settings) -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_thidua", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler._thidua = True  # type: ignore[attr-defined]
+    handler.setFormatter(
+        _JsonFormatter() if settings.log_json else logging.Formatter("%(levelname)s %(name)s %(message)s")
+    )
+    root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
