@@ -98,7 +98,9 @@ class OutboxRelay:
         in_flight: list[asyncio.Future] = []
         for env in envelopes:
             subject = event_subject(self.service, env.event_type, env.metadata.unit_path)
-            parent = context_from({"traceparent": env.metadata.traceparent} if env.metadata.traceparent else {})
+            parent = context_from(
+                {"traceparent": env.metadata.traceparent} if env.metadata.traceparent else {}
+            )
             with _tracer.start_as_current_span(f"publish {subject}", context=parent, kind=SpanKind.PRODUCER):
                 headers = {
                     H_MSG_ID: env.event_id,

@@ -32,7 +32,7 @@ def setup_telemetry(settings: Settings, *, extra_processor: SpanProcessor | None
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
     elif settings.trace_file:
-        out = open(settings.trace_file, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+        out = open(settings.trace_file, "a", encoding="utf-8")
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=out)))
     elif settings.trace_console:
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))

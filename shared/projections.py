@@ -1,0 +1,378 @@
+"""Projection runner: keeps one level's read model from a durable JetStream pull consumer.
+
+One durable consumer per (projection, scope), filtered to the scope's subtree and its ancestors' own
+subjects, created or updated explicitly at start. A fetched batch is applied in stream order in one
+database transaction that also records the last applied stream sequence; only then is it acked. A
+redelivered message at or below that sequence is acked without applying (exactly-once effect).
+
+A message whose handler fails is nak'ed with a delay (and the rest of its batch with it, to keep order);
+after ``max_deliver`` failed attempts it is published to the dead-letter stream with its error, recorded
+as consumed, and the runner moves on.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.db import Database
+from shared.events import EventEnvelope
+from shared.relay import decode
+from shared.settings import Settings
+from shared.subjects import DLQ_ROOT, STREAM, path_of_subject, scope_filters, subtree_filters
+from shared.telemetry import context_from
+
+log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("thidua.projections")
+
+checkpoint_metadata = MetaData()
+checkpoints = Table(
+    "projection_checkpoints",
+    checkpoint_metadata,
+    Column("projection", String(100), primary_key=True),
+    Column("scope", String(400), primary_key=True),
+    Column("last_sequence", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class ProjectedMessage:
+    subject: str
+    sequence: int  # JetStream stream sequence
+    path: str  # unit path tail of the subject
+    envelope: EventEnvelope
+
+
+class ApplyContext(Protocol):
+    scope: str
+
+    async def backfill(self, path: str) -> None:
+        """Replay every event of ``path``'s subtree stored before the current message."""
+        ...
+
+
+class Projection(Protocol):
+    name: str
+    services: tuple[str, ...]
+    metadata: MetaData
+
+    async def apply(self, conn: AsyncConnection, message: ProjectedMessage, ctx: ApplyContext) -> None: ...
+
+
+def consumer_name(projection: str, scope: str) -> str:
+    return f"{projection}__{scope.replace('.', '_')}"
+
+
+def to_projected(msg: Msg) -> ProjectedMessage:
+    return ProjectedMessage(
+        subject=msg.subject,
+        sequence=msg.metadata.sequence.stream,
+        path=path_of_subject(msg.subject),
+        envelope=decode(msg.data),
+    )
+
+
+@dataclass
+class _Context:
+    """The ApplyContext of one message: back-fills read the stream up to that message's sequence."""
+
+    runner: "ProjectionRunner"
+    conn: AsyncConnection
+    sequence: int
+    scope: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scope = self.runner.scope
+
+    async def backfill(self, path: str) -> None:
+        filters = [f for service in self.runner.projection.services for f in subtree_filters(path, service)]
+        for message in await self.runner.read_stream(filters, before=self.sequence):
+            await self.runner.projection.apply(
+                self.conn, message, _Context(self.runner, self.conn, message.sequence)
+            )
+
+
+class ProjectionRunner:
+    def __init__(
+        self,
+        projection: Projection,
+        scope: str,
+        db: Database,
+        js: JetStreamContext,
+        settings: Settings,
+    ) -> None:
+        self.projection, self.scope, self.db, self.js, self.settings = projection, scope, db, js, settings
+        self.durable = consumer_name(projection.name, scope)
+        self.filters = [f for service in projection.services for f in scope_filters(scope, service)]
+        self._sub: JetStreamContext.PullSubscription | None = None
+        self.applied = 0
+        self.dead_lettered = 0
+        self.last_fetch_ok: float = 0.0
+        self.last_error: str | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        async with self.db.writer.begin() as conn:
+            await conn.run_sync(checkpoint_metadata.create_all)
+            await conn.run_sync(self.projection.metadata.create_all)
+        await self._ensure_consumer()
+
+    def _config(self, start_after: int) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            filter_subjects=self.filters,
+            ack_policy=AckPolicy.EXPLICIT,
+            # The server's bound is a backstop for messages held back behind a failing one; the runner
+            # dead-letters a message after settings.projection_max_deliver failures of its own.
+            max_deliver=max(self.settings.projection_max_deliver * 20, 100),
+            ack_wait=self.settings.projection_ack_wait_seconds,
+            max_ack_pending=self.settings.projection_batch * 4,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE if start_after else DeliverPolicy.ALL,
+            opt_start_seq=start_after + 1 if start_after else None,
+        )
+
+    async def _ensure_consumer(self) -> None:
+        """Create the durable consumer, or update it; if its filters changed, recreate it at our checkpoint."""
+        start_after = await self.checkpoint()
+        try:
+            info = await self.js.consumer_info(STREAM, self.durable)
+        except NotFoundError:
+            info = None
+        wanted = self._config(start_after)
+        if info is not None and sorted(
+            info.config.filter_subjects or [info.config.filter_subject or ""]
+        ) != sorted(self.filters):
+            await self.js.delete_consumer(STREAM, self.durable)
+            info = None
+        if info is None:
+            await self.js.add_consumer(STREAM, wanted)
+        else:
+            # Keep the server's delivery position; change only what an update may change.
+            wanted.deliver_policy, wanted.opt_start_seq = (
+                info.config.deliver_policy,
+                info.config.opt_start_seq,
+            )
+            await self.js.add_consumer(STREAM, wanted)
+        self._sub = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM)
+
+    async def checkpoint(self) -> int:
+        async with self.db.reader.connect() as conn:
+            return await self._checkpoint(conn)
+
+    async def _checkpoint(self, conn: AsyncConnection) -> int:
+        value = await conn.scalar(
+            select(checkpoints.c.last_sequence).where(
+                checkpoints.c.projection == self.projection.name, checkpoints.c.scope == self.scope
+            )
+        )
+        return value or 0
+
+    async def _record(self, conn: AsyncConnection, sequence: int) -> None:
+        dialect_insert = pg_insert if self.db.is_postgres else sqlite_insert
+        stmt = dialect_insert(checkpoints).values(
+            projection=self.projection.name,
+            scope=self.scope,
+            last_sequence=sequence,
+            updated_at=datetime.now(UTC),
+        )
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[checkpoints.c.projection, checkpoints.c.scope],
+                set_={"last_sequence": stmt.excluded.last_sequence, "updated_at": stmt.excluded.updated_at},
+            )
+        )
+
+    # -- consuming -------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            await self.step(timeout=1.0)
+
+    async def step(self, timeout: float = 1.0) -> int:
+        """Fetch one batch and apply it; returns how many messages were handled (0 if none came)."""
+        if self._sub is None:
+            await self._ensure_consumer()
+        assert self._sub is not None
+        try:
+            msgs = await self._sub.fetch(self.settings.projection_batch, timeout=timeout)
+        except (NatsTimeout, TimeoutError):
+            self.last_fetch_ok = time.monotonic()
+            return 0
+        except Exception as error:  # connection lost or consumer gone: rebind once NATS answers again
+            self.last_error = f"fetch: {type(error).__name__}: {error}"
+            log.warning("projection %s cannot fetch (%s); rebinding", self.durable, error)
+            self._sub = None
+            await asyncio.sleep(0.5)
+            with contextlib.suppress(Exception):
+                await self._ensure_consumer()
+            return 0
+        self.last_fetch_ok = time.monotonic()
+        msgs.sort(key=lambda m: m.metadata.sequence.stream)
+        await self._handle(msgs)
+        return len(msgs)
+
+    async def catch_up(self, idle_timeout: float = 0.5, deadline: float = 120.0) -> None:
+        """Apply until a fetch comes back empty and the consumer has nothing pending (tests, rebuilds)."""
+        ends = time.monotonic() + deadline
+        while time.monotonic() < ends:
+            handled = await self.step(timeout=idle_timeout)
+            if handled == 0:
+                info = await self.js.consumer_info(STREAM, self.durable)
+                if info.num_pending == 0 and info.num_ack_pending == 0:
+                    return
+        raise TimeoutError(f"projection {self.durable} did not catch up in {deadline}s")
+
+    async def _handle(self, msgs: list[Msg]) -> None:
+        try:
+            await self._apply_batch(msgs)
+        except Exception:
+            await self._apply_one_by_one(msgs)
+            return
+        for msg in msgs:
+            await msg.ack()
+
+    async def _apply_batch(self, msgs: Sequence[Msg]) -> None:
+        applied = 0
+        async with self.db.writer.begin() as conn:
+            applied_to = await self._checkpoint(conn)
+            for msg in msgs:
+                sequence = msg.metadata.sequence.stream
+                if sequence <= applied_to:
+                    continue  # a redelivery of something already applied
+                await self._apply(conn, msg)
+                applied_to, applied = sequence, applied + 1
+            await self._record(conn, applied_to)
+        self.applied += applied
+
+    async def _apply(self, conn: AsyncConnection, msg: Msg) -> None:
+        parent = context_from(msg.headers)
+        with _tracer.start_as_current_span(
+            f"apply {self.durable} {msg.subject}", context=parent, kind=SpanKind.CONSUMER
+        ):
+            message = to_projected(msg)
+            await self.projection.apply(conn, message, _Context(self, conn, message.sequence))
+
+    async def _apply_one_by_one(self, msgs: list[Msg]) -> None:
+        for index, msg in enumerate(msgs):
+            try:
+                await self._apply_batch([msg])
+            except Exception as error:
+                self.last_error = f"{msg.subject}: {type(error).__name__}: {error}"
+                if msg.metadata.num_delivered >= self.settings.projection_max_deliver:
+                    await self._dead_letter(msg, error)
+                    await msg.ack()
+                    continue
+                log.warning(
+                    "projection %s failed on %s (attempt %d): %s",
+                    self.durable,
+                    msg.subject,
+                    msg.metadata.num_delivered,
+                    error,
+                )
+                delay = self.settings.projection_nak_delay_seconds
+                for held in msgs[index:]:
+                    await held.nak(delay=delay)
+                await asyncio.sleep(delay)  # let the nak'ed messages come back before new ones
+                return
+            await msg.ack()
+
+    async def _dead_letter(self, msg: Msg, error: Exception) -> None:
+        sequence = msg.metadata.sequence.stream
+        headers = {
+            "Nats-Msg-Id": f"{self.durable}:{sequence}",
+            "Thidua-Original-Subject": msg.subject,
+            "Thidua-Original-Sequence": str(sequence),
+            "Thidua-Consumer": self.durable,
+            "Thidua-Error": f"{type(error).__name__}: {error}"[:2000],
+            "Thidua-Attempts": str(msg.metadata.num_delivered),
+        }
+        await self.js.publish(f"{DLQ_ROOT}.{self.durable}", msg.data, headers=headers)
+        async with self.db.writer.begin() as conn:  # consumed: later events must not wait behind it
+            if sequence > await self._checkpoint(conn):
+                await self._record(conn, sequence)
+        self.dead_lettered += 1
+        log.error("projection %s dead-lettered %s #%d: %s", self.durable, msg.subject, sequence, error)
+
+    # -- rebuild and back-fill -------------------------------------------------------------------
+
+    async def rebuild(self) -> None:
+        """Drop the read model and replay the stream from the start into a new consumer."""
+        with contextlib.suppress(NotFoundError):
+            await self.js.delete_consumer(STREAM, self.durable)
+        async with self.db.writer.begin() as conn:
+            await conn.run_sync(self.projection.metadata.drop_all)
+            await conn.run_sync(self.projection.metadata.create_all)
+            await conn.run_sync(checkpoint_metadata.create_all)
+            await conn.execute(
+                checkpoints.delete().where(
+                    checkpoints.c.projection == self.projection.name, checkpoints.c.scope == self.scope
+                )
+            )
+        await self._ensure_consumer()
+        await self.catch_up()
+
+    async def read_stream(self, filters: list[str], before: int) -> list[ProjectedMessage]:
+        """Every message on ``filters`` with a stream sequence below ``before``, in order (ephemeral)."""
+        config = ConsumerConfig(
+            filter_subjects=filters,
+            ack_policy=AckPolicy.NONE,
+            deliver_policy=DeliverPolicy.ALL,
+            inactive_threshold=30.0,
+            mem_storage=True,
+        )
+        info = await self.js.add_consumer(STREAM, config)
+        found: list[ProjectedMessage] = []
+        try:
+            if info.num_pending == 0:
+                return found
+            sub = await self.js.pull_subscribe_bind(consumer=info.name, stream=STREAM)
+            try:
+                while True:
+                    try:
+                        msgs = await sub.fetch(500, timeout=1.0)
+                    except (NatsTimeout, TimeoutError):
+                        break
+                    done = False
+                    for msg in msgs:
+                        if msg.metadata.sequence.stream >= before:
+                            done = True
+                            break
+                        found.append(to_projected(msg))
+                    if done or msgs[-1].metadata.num_pending == 0:
+                        break
+            finally:
+                await sub.unsubscribe()
+        finally:
+            with contextlib.suppress(Exception):
+                await self.js.delete_consumer(STREAM, info.name)
+        return found
+
+    def health(self) -> dict[str, Any]:
+        stale = time.monotonic() - self.last_fetch_ok > 10.0
+        return {
+            "consumer": self.durable,
+            "scope": self.scope,
+            "applied": self.applied,
+            "dead_lettered": self.dead_lettered,
+            "fetching": not stale,
+            "last_error": self.last_error,
+        }
