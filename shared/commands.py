@@ -53,9 +53,7 @@ async def commit(
     """Append a command's events with its response; a retried key raises IdempotentReplay instead."""
     record = None
     if ctx.idempotency_key:
-        record = IdempotencyRecord(
-            ctx.idempotency_scope, ctx.idempotency_key, ctx.request_hash, status_code, response
-        )
+        record = IdempotencyRecord(ctx.idempotency_scope, ctx.idempotency_key, ctx.request_hash, status_code, response)
     try:
         await store.append(*appends, idempotency=record)
     except IdempotentReplay as replay:

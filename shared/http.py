@@ -89,9 +89,7 @@ def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
     @app.exception_handler(IdempotentReplay)
     async def _replay(_request: Request, replay: IdempotentReplay) -> JSONResponse:
         record = replay.record
-        return JSONResponse(
-            record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"}
-        )
+        return JSONResponse(record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
 
     app.add_middleware(TraceRequests, service=settings.service)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

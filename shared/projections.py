@@ -104,9 +104,7 @@ class _Context:
     async def backfill(self, path: str) -> None:
         filters = [f for service in self.runner.projection.services for f in subtree_filters(path, service)]
         for message in await self.runner.read_stream(filters, before=self.sequence):
-            await self.runner.projection.apply(
-                self.conn, message, _Context(self.runner, self.conn, message.sequence)
-            )
+            await self.runner.projection.apply(self.conn, message, _Context(self.runner, self.conn, message.sequence))
 
 
 class ProjectionRunner:
@@ -157,9 +155,9 @@ class ProjectionRunner:
         except NotFoundError:
             info = None
         wanted = self._config(start_after)
-        if info is not None and sorted(
-            info.config.filter_subjects or [info.config.filter_subject or ""]
-        ) != sorted(self.filters):
+        if info is not None and sorted(info.config.filter_subjects or [info.config.filter_subject or ""]) != sorted(
+            self.filters
+        ):
             await self.js.delete_consumer(STREAM, self.durable)
             info = None
         if info is None:
@@ -205,15 +203,15 @@ class ProjectionRunner:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
         while not stop.is_set():
-            await self.step(timeout=1.0)
+            await self.step(wait=1.0)
 
-    async def step(self, timeout: float = 1.0) -> int:
+    async def step(self, wait: float = 1.0) -> int:
         """Fetch one batch and apply it; returns how many messages were handled (0 if none came)."""
         if self._sub is None:
             await self._ensure_consumer()
         assert self._sub is not None
         try:
-            msgs = await self._sub.fetch(self.settings.projection_batch, timeout=timeout)
+            msgs = await self._sub.fetch(self.settings.projection_batch, timeout=wait)
         except (NatsTimeout, TimeoutError):
             self.last_fetch_ok = time.monotonic()
             return 0
@@ -234,7 +232,7 @@ class ProjectionRunner:
         """Apply until a fetch comes back empty and the consumer has nothing pending (tests, rebuilds)."""
         ends = time.monotonic() + deadline
         while time.monotonic() < ends:
-            handled = await self.step(timeout=idle_timeout)
+            handled = await self.step(wait=idle_timeout)
             if handled == 0:
                 info = await self.js.consumer_info(STREAM, self.durable)
                 if info.num_pending == 0 and info.num_ack_pending == 0:

@@ -87,7 +87,7 @@ class OutboxRelay:
             await self._publish(envelopes)
             position = envelopes[-1].position or position
             if _PAUSE_FILE:
-                Path(_PAUSE_FILE).write_text(str(position))
+                Path(_PAUSE_FILE).write_text(str(position))  # noqa: ASYNC240 - test hook, tiny write
                 await asyncio.sleep(3600)
             await self._record(position)
             total += len(envelopes)
@@ -98,9 +98,7 @@ class OutboxRelay:
         in_flight: list[asyncio.Future] = []
         for env in envelopes:
             subject = event_subject(self.service, env.event_type, env.metadata.unit_path)
-            parent = context_from(
-                {"traceparent": env.metadata.traceparent} if env.metadata.traceparent else {}
-            )
+            parent = context_from({"traceparent": env.metadata.traceparent} if env.metadata.traceparent else {})
             with _tracer.start_as_current_span(f"publish {subject}", context=parent, kind=SpanKind.PRODUCER):
                 headers = {
                     H_MSG_ID: env.event_id,

@@ -35,6 +35,4 @@ Name = Annotated[str, BeforeValidator(nfc), StringConstraints(min_length=1, max_
 ShortText = Annotated[str, BeforeValidator(nfc), StringConstraints(max_length=500)]
 LongText = Annotated[str, BeforeValidator(nfc), StringConstraints(max_length=10_000)]
 UnitCode = Annotated[str, BeforeValidator(nfc), StringConstraints(pattern=CODE_PATTERN)]
-UnitPath = Annotated[
-    str, BeforeValidator(nfc), StringConstraints(max_length=400), AfterValidator(_check_path)
-]
+UnitPath = Annotated[str, BeforeValidator(nfc), StringConstraints(max_length=400), AfterValidator(_check_path)]

@@ -48,9 +48,7 @@ class StreamAppend:
         expected_version: int,
         items: Sequence[tuple[Event, EventMetadata]],
     ) -> "StreamAppend":
-        envelopes = [
-            new_envelope(stream_id, expected_version + i + 1, ev, meta) for i, (ev, meta) in enumerate(items)
-        ]
+        envelopes = [new_envelope(stream_id, expected_version + i + 1, ev, meta) for i, (ev, meta) in enumerate(items)]
         return cls(stream_id, expected_version, envelopes)
 
 
@@ -110,9 +108,7 @@ class EventStore:
 
     # -- writing -------------------------------------------------------------------------------
 
-    async def append(
-        self, *appends: StreamAppend, idempotency: IdempotencyRecord | None = None
-    ) -> list[EventEnvelope]:
+    async def append(self, *appends: StreamAppend, idempotency: IdempotencyRecord | None = None) -> list[EventEnvelope]:
         """Store the events of one command atomically; raises ConcurrencyError or IdempotentReplay."""
         future: asyncio.Future[list[EventEnvelope]] = asyncio.get_running_loop().create_future()
         request = _Request(tuple(appends), idempotency, future)
@@ -236,19 +232,13 @@ class EventStore:
         return found
 
     @staticmethod
-    async def _existing_keys(
-        conn: AsyncConnection, batch: list[_Request]
-    ) -> dict[tuple[str, str], IdempotencyRecord]:
+    async def _existing_keys(conn: AsyncConnection, batch: list[_Request]) -> dict[tuple[str, str], IdempotencyRecord]:
         wanted = [r.idempotency for r in batch if r.idempotency is not None]
         if not wanted:
             return {}
-        rows = await conn.execute(
-            select(idempotency_keys).where(idempotency_keys.c.key.in_([w.key for w in wanted]))
-        )
+        rows = await conn.execute(select(idempotency_keys).where(idempotency_keys.c.key.in_([w.key for w in wanted])))
         return {
-            (row.scope, row.key): IdempotencyRecord(
-                row.scope, row.key, row.request_hash, row.status_code, row.response
-            )
+            (row.scope, row.key): IdempotencyRecord(row.scope, row.key, row.request_hash, row.status_code, row.response)
             for row in rows
         }
 
@@ -256,9 +246,7 @@ class EventStore:
 
     async def load(self, stream_id: str) -> list[EventEnvelope]:
         async with self.db.reader.connect() as conn:
-            rows = await conn.execute(
-                select(events).where(events.c.stream_id == stream_id).order_by(events.c.version)
-            )
+            rows = await conn.execute(select(events).where(events.c.stream_id == stream_id).order_by(events.c.version))
             return [envelope_from_row(row) for row in rows]
 
     async def read_after(self, position: int, limit: int = 500) -> list[EventEnvelope]:
@@ -276,9 +264,7 @@ class EventStore:
         async with self.db.reader.connect() as conn:
             row = (
                 await conn.execute(
-                    select(idempotency_keys).where(
-                        idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
-                    )
+                    select(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
                 )
             ).first()
         if row is None:

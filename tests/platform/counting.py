@@ -66,9 +66,7 @@ async def read_counts(conn: AsyncConnection) -> dict[str, tuple[int, int]]:
     return {row.path: (row.events, row.total) for row in rows}
 
 
-def counted(
-    path: str, n: int, stream: str | None = None, version: int = 0, poison: bool = False
-) -> StreamAppend:
+def counted(path: str, n: int, stream: str | None = None, version: int = 0, poison: bool = False) -> StreamAppend:
     meta = EventMetadata(actor="test", unit_path=path)
     return StreamAppend.of(stream or f"s-{path}-{n}", version, [(Counted(n=n, poison=poison), meta)])
 
