@@ -115,9 +115,11 @@ class ProjectionRunner:
         db: Database,
         js: JetStreamContext,
         settings: Settings,
+        *,
+        durable: str | None = None,
     ) -> None:
         self.projection, self.scope, self.db, self.js, self.settings = projection, scope, db, js, settings
-        self.durable = consumer_name(projection.name, scope)
+        self.durable = durable or consumer_name(projection.name, scope)
         self.filters = [f for service in projection.services for f in scope_filters(scope, service)]
         self._sub: JetStreamContext.PullSubscription | None = None
         self.applied = 0
@@ -142,33 +144,33 @@ class ProjectionRunner:
             # dead-letters a message after settings.projection_max_deliver failures of its own.
             max_deliver=max(self.settings.projection_max_deliver * 20, 100),
             ack_wait=self.settings.projection_ack_wait_seconds,
-            max_ack_pending=self.settings.projection_batch * 4,
+            # One batch in flight at a time, across replicas too: batches are applied in stream order.
+            max_ack_pending=self.settings.projection_batch,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE if start_after else DeliverPolicy.ALL,
             opt_start_seq=start_after + 1 if start_after else None,
         )
 
     async def _ensure_consumer(self) -> None:
-        """Create the durable consumer, or update it; if its filters changed, recreate it at our checkpoint."""
+        """Create the durable consumer, or update it in place.
+
+        It is recreated at our checkpoint when its filters changed, or when it still holds unacked
+        deliveries (a previous incarnation died mid-batch): waiting out ack_wait would be slow, and
+        newer messages must not overtake the batch that was in flight.
+        """
         start_after = await self.checkpoint()
         try:
             info = await self.js.consumer_info(STREAM, self.durable)
         except NotFoundError:
             info = None
         wanted = self._config(start_after)
-        if info is not None and sorted(info.config.filter_subjects or [info.config.filter_subject or ""]) != sorted(
-            self.filters
-        ):
-            await self.js.delete_consumer(STREAM, self.durable)
-            info = None
-        if info is None:
-            await self.js.add_consumer(STREAM, wanted)
-        else:
-            # Keep the server's delivery position; change only what an update may change.
-            wanted.deliver_policy, wanted.opt_start_seq = (
-                info.config.deliver_policy,
-                info.config.opt_start_seq,
-            )
-            await self.js.add_consumer(STREAM, wanted)
+        if info is not None:
+            filters = sorted(info.config.filter_subjects or [info.config.filter_subject or ""])
+            if filters != sorted(self.filters) or info.num_ack_pending > 0:
+                await self.js.delete_consumer(STREAM, self.durable)
+                info = None
+        if info is not None:  # keep the server's delivery position; change only what an update may
+            wanted.deliver_policy, wanted.opt_start_seq = info.config.deliver_policy, info.config.opt_start_seq
+        await self.js.add_consumer(STREAM, wanted)
         self._sub = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM)
 
     async def checkpoint(self) -> int:
@@ -329,40 +331,8 @@ class ProjectionRunner:
         await self.catch_up()
 
     async def read_stream(self, filters: list[str], before: int) -> list[ProjectedMessage]:
-        """Every message on ``filters`` with a stream sequence below ``before``, in order (ephemeral)."""
-        config = ConsumerConfig(
-            filter_subjects=filters,
-            ack_policy=AckPolicy.NONE,
-            deliver_policy=DeliverPolicy.ALL,
-            inactive_threshold=30.0,
-            mem_storage=True,
-        )
-        info = await self.js.add_consumer(STREAM, config)
-        found: list[ProjectedMessage] = []
-        try:
-            if info.num_pending == 0:
-                return found
-            sub = await self.js.pull_subscribe_bind(consumer=info.name, stream=STREAM)
-            try:
-                while True:
-                    try:
-                        msgs = await sub.fetch(500, timeout=1.0)
-                    except (NatsTimeout, TimeoutError):
-                        break
-                    done = False
-                    for msg in msgs:
-                        if msg.metadata.sequence.stream >= before:
-                            done = True
-                            break
-                        found.append(to_projected(msg))
-                    if done or msgs[-1].metadata.num_pending == 0:
-                        break
-            finally:
-                await sub.unsubscribe()
-        finally:
-            with contextlib.suppress(Exception):
-                await self.js.delete_consumer(STREAM, info.name)
-        return found
+        """Every event on ``filters`` with a stream sequence below ``before``, in order."""
+        return [to_projected(msg) for msg in await read_messages(self.js, STREAM, filters, before=before)]
 
     def health(self) -> dict[str, Any]:
         stale = time.monotonic() - self.last_fetch_ok > 10.0
@@ -374,3 +344,41 @@ class ProjectionRunner:
             "fetching": not stale,
             "last_error": self.last_error,
         }
+
+
+async def read_messages(
+    js: JetStreamContext, stream: str, filters: list[str] | None = None, before: int | None = None
+) -> list[Msg]:
+    """Messages of ``stream`` (optionally filtered, optionally below a sequence), in order, read by an
+    ephemeral consumer that acks nothing and is deleted afterwards."""
+    config = ConsumerConfig(
+        filter_subjects=filters or None,
+        ack_policy=AckPolicy.NONE,
+        deliver_policy=DeliverPolicy.ALL,
+        inactive_threshold=30.0,
+        mem_storage=True,
+    )
+    info = await js.add_consumer(stream, config)
+    found: list[Msg] = []
+    try:
+        if info.num_pending == 0:
+            return found
+        sub = await js.pull_subscribe_bind(consumer=info.name, stream=stream)
+        try:
+            while True:
+                try:
+                    msgs = await sub.fetch(500, timeout=1.0)
+                except (NatsTimeout, TimeoutError):
+                    break
+                for msg in msgs:
+                    if before is not None and msg.metadata.sequence.stream >= before:
+                        return found
+                    found.append(msg)
+                if msgs[-1].metadata.num_pending == 0:
+                    break
+        finally:
+            await sub.unsubscribe()
+    finally:
+        with contextlib.suppress(Exception):
+            await js.delete_consumer(stream, info.name)
+    return found

@@ -1,0 +1,165 @@
+"""Projection runner on a real nats-server: scoped filters, crash mid-batch, poison to the DLQ, rebuild."""
+
+import asyncio
+import signal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from shared.db import Database, open_database
+from shared.eventstore import EventStore
+from shared.eventstore.migrate import migrate
+from shared.messaging import connect, ensure_streams
+from shared.projections import ProjectionRunner, checkpoints, read_messages
+from shared.relay import OutboxRelay
+from shared.settings import Settings
+from shared.subjects import DLQ_STREAM, STREAM
+from tests.platform.counting import CountingProjection, counted, read_counts
+from tests.platform.helpers import spawn, wait_for
+
+
+async def publish(settings: Settings, appends: list) -> None:
+    db = open_database(settings.database_url)
+    await migrate(db)
+    store = EventStore(db)
+    for append in appends:
+        await store.append(append)
+    nc, js = await connect(settings.nats_url, "publisher")
+    await ensure_streams(js, settings)
+    await OutboxRelay(store, js, "testsvc").publish_pending()
+    await nc.close()
+    await store.close()
+    await db.dispose()
+
+
+async def counts_of(db: Database) -> dict[str, tuple[int, int]]:
+    async with db.reader.connect() as conn:
+        return await read_counts(conn)
+
+
+async def test_each_level_sees_its_subtree_and_its_ancestors_own_events(settings: Settings, tmp_path: Path) -> None:
+    paths = ["hn", "hn.ntl", "hn.ntl.fecon", "hn.ntl.fecon.to1", "hn.dd", "hn.dd.x", "hn.ntlx"]
+    await publish(settings, [counted(p, 1, stream=f"s-{p}") for p in paths])
+    nc, js = await connect(settings.nats_url, "levels")
+    seen = {}
+    for scope in ("hn", "hn.ntl", "hn.dd"):
+        db = open_database(f"sqlite+aiosqlite:///{tmp_path}/{scope}.db")
+        runner = ProjectionRunner(CountingProjection(), scope, db, js, settings)
+        await runner.start()
+        await runner.catch_up()
+        seen[scope] = set(await counts_of(db))
+        await db.dispose()
+    await nc.close()
+    assert seen["hn"] == set(paths)
+    assert seen["hn.ntl"] == {"hn", "hn.ntl", "hn.ntl.fecon", "hn.ntl.fecon.to1"}  # not hn.ntlx, not hn.dd
+    assert seen["hn.dd"] == {"hn", "hn.dd", "hn.dd.x"}
+
+
+async def test_projector_killed_mid_batch_equals_a_fresh_rebuild(settings: Settings, tmp_path: Path) -> None:
+    await publish(settings, [counted(f"hn.ntl.u{n % 7}", n, stream=f"m-{n}") for n in range(1200)])
+    level_url = f"sqlite+aiosqlite:///{tmp_path}/level-hn.db"
+    env = {
+        "THIDUA_NATS_URL": settings.nats_url,
+        "THIDUA_PROJECTION_ACK_WAIT_SECONDS": "2",
+        "THIDUA_PROJECTION_BATCH": "200",
+        "THIDUA_LOG_JSON": "false",
+    }
+    level = open_database(level_url)
+
+    async def checkpoint() -> int:
+        async with level.reader.connect() as conn:
+            try:
+                return (await conn.scalar(select(checkpoints.c.last_sequence))) or 0
+            except Exception:  # table not created yet
+                return 0
+
+    async def first_batch_done() -> bool:
+        return await checkpoint() > 0
+
+    projector = spawn(
+        "tests.platform.counting", {**env, "THIDUA_TEST_APPLY_DELAY": "0.004"}, "--scope", "hn", "--db", level_url
+    )
+    try:
+        await wait_for(first_batch_done, what="the first batch to commit")
+        await asyncio.sleep(0.3)  # well inside the next batch
+        projector.send_signal(signal.SIGKILL)
+        projector.wait(10)
+        killed_at = await checkpoint()
+        assert 0 < killed_at < 1200
+
+        projector = spawn("tests.platform.counting", env, "--scope", "hn", "--db", level_url)
+
+        async def caught_up() -> bool:
+            return await checkpoint() == 1200
+
+        await wait_for(caught_up, seconds=30, what="the restarted projector to catch up")
+    finally:
+        projector.send_signal(signal.SIGTERM)
+        projector.wait(10)
+
+    nc, js = await connect(settings.nats_url, "rebuild")
+    fresh = open_database(f"sqlite+aiosqlite:///{tmp_path}/fresh.db")
+    rebuilt = ProjectionRunner(CountingProjection(), "hn", fresh, js, settings, durable="counting_fresh")
+    await rebuilt.start()
+    await rebuilt.rebuild()
+    after_crash, from_scratch = await counts_of(level), await counts_of(fresh)
+    assert sum(events for events, _ in after_crash.values()) == 1200
+    assert after_crash == from_scratch
+    await nc.close()
+    await level.dispose()
+    await fresh.dispose()
+
+
+async def test_a_poison_event_goes_to_the_dlq_and_later_events_still_apply(settings: Settings, tmp_path: Path) -> None:
+    appends = [counted("hn.ntl", n, stream=f"p-{n}") for n in range(5)]
+    appends.append(counted("hn.ntl", 100, stream="poison", poison=True))
+    appends += [counted("hn.ntl", n, stream=f"q-{n}") for n in range(5, 10)]
+    await publish(settings, appends)
+    nc, js = await connect(settings.nats_url, "poison")
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
+    runner = ProjectionRunner(CountingProjection(), "hn", db, js, settings)
+    await runner.start()
+    await runner.catch_up()
+    assert await counts_of(db) == {"hn.ntl": (10, sum(range(10)))}
+    dead = await read_messages(js, DLQ_STREAM)
+    assert len(dead) == 1
+    assert "is poison" in dead[0].headers["Thidua-Error"]
+    assert dead[0].headers["Thidua-Attempts"] == str(settings.projection_max_deliver)
+    assert dead[0].headers["Thidua-Original-Subject"] == "thidua.testsvc.counted.hn.ntl"
+    assert runner.dead_lettered == 1
+    assert await runner.checkpoint() == len(await read_messages(js, STREAM))
+    await nc.close()
+    await db.dispose()
+
+
+async def test_rebuild_gives_the_same_read_model(settings: Settings, tmp_path: Path) -> None:
+    await publish(settings, [counted(f"hn.dd.u{n % 3}", n, stream=f"r-{n}") for n in range(90)])
+    nc, js = await connect(settings.nats_url, "rebuild")
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
+    runner = ProjectionRunner(CountingProjection(), "hn.dd", db, js, settings)
+    await runner.start()
+    await runner.catch_up()
+    before = await counts_of(db)
+    await runner.rebuild()
+    assert await counts_of(db) == before
+    assert sum(e for e, _ in before.values()) == 90
+    await nc.close()
+    await db.dispose()
+
+
+async def test_a_changed_filter_recreates_the_consumer_from_the_checkpoint(settings: Settings, tmp_path: Path) -> None:
+    await publish(settings, [counted("hn.ntl", n, stream=f"c-{n}") for n in range(5)])
+    nc, js = await connect(settings.nats_url, "filters")
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
+    first = ProjectionRunner(CountingProjection(), "hn", db, js, settings, durable="shared_name")
+    await first.start()
+    await first.catch_up()
+    second = ProjectionRunner(CountingProjection(), "hn.ntl", db, js, settings, durable="shared_name")
+    second.scope = "hn"  # same checkpoint row, different filters: the consumer must be recreated
+    await second.start()
+    info = await js.consumer_info(STREAM, "shared_name")
+    assert sorted(info.config.filter_subjects) == sorted(second.filters)
+    await second.catch_up()
+    assert await counts_of(db) == {"hn.ntl": (5, 10)}  # nothing applied twice
+    await nc.close()
+    await db.dispose()

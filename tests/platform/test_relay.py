@@ -1,0 +1,124 @@
+"""Outbox relay on a real nats-server: order, headers, crash between publish and progress, NATS outage."""
+
+import asyncio
+import signal
+from pathlib import Path
+
+from shared.db import open_database
+from shared.eventstore import EventStore
+from shared.eventstore.migrate import migrate
+from shared.messaging import H_MSG_ID, connect, ensure_streams
+from shared.projections import ProjectionRunner, read_messages
+from shared.relay import OutboxRelay, decode
+from shared.settings import Settings
+from shared.subjects import STREAM
+from tests.natsserver import NatsServer
+from tests.platform.counting import CountingProjection, counted, read_counts
+from tests.platform.helpers import spawn, wait_for
+
+
+async def open_store(settings: Settings) -> EventStore:
+    db = open_database(settings.database_url)
+    await migrate(db)
+    return EventStore(db)
+
+
+async def test_relay_publishes_in_global_order_with_ids_and_subjects(settings: Settings) -> None:
+    store = await open_store(settings)
+    for n in range(30):
+        await store.append(counted(["hn.ntl.fecon", "hn.dd", "hn"][n % 3], n))
+    nc, js = await connect(settings.nats_url, "test")
+    await ensure_streams(js, settings)
+    relay = OutboxRelay(store, js, "testsvc", batch=7, max_in_flight=4)
+    assert await relay.publish_pending() == 30
+    assert await relay.publish_pending() == 0  # progress was recorded
+    msgs = await read_messages(js, STREAM)
+    envelopes = [decode(m.data) for m in msgs]
+    assert [e.data["n"] for e in envelopes] == list(range(30))
+    assert msgs[0].subject == "thidua.testsvc.counted.hn.ntl.fecon"
+    assert all(m.headers[H_MSG_ID] == e.event_id for m, e in zip(msgs, envelopes, strict=True))
+    await nc.close()
+    await store.db.dispose()
+
+
+async def test_relay_killed_between_publishing_and_recording_progress(settings: Settings, tmp_path: Path) -> None:
+    store = await open_store(settings)
+    await asyncio.gather(*[store.append(counted("hn.ntl.fecon", n, stream=f"k-{n}")) for n in range(250)])
+    env = {
+        "THIDUA_DATABASE_URL": settings.database_url,
+        "THIDUA_NATS_URL": settings.nats_url,
+        "THIDUA_SERVICE": "testsvc",
+        "THIDUA_RELAY_BATCH": "100",
+        "THIDUA_LOG_JSON": "false",
+    }
+    pause = tmp_path / "published-not-recorded"
+    relay = spawn("shared.relay", {**env, "THIDUA_RELAY_PAUSE_BEFORE_PROGRESS": str(pause)})
+    nc, js = await connect(settings.nats_url, "test")
+    try:
+
+        async def paused() -> bool:
+            return pause.exists()
+
+        await wait_for(paused, what="the relay to publish a batch")
+        relay.send_signal(signal.SIGKILL)
+        relay.wait(10)
+        assert (await js.stream_info(STREAM)).state.messages == 100  # published, progress not recorded
+        check = OutboxRelay(store, js, "testsvc")
+        assert await check.position() == 0
+
+        relay = spawn("shared.relay", env)
+
+        async def all_recorded() -> bool:
+            return await check.position() == 250
+
+        await wait_for(all_recorded, what="the restarted relay to catch up")
+        msgs = await read_messages(js, STREAM)
+        ids = [m.headers[H_MSG_ID] for m in msgs]
+        assert len(ids) == 250 and len(set(ids)) == 250  # every event exactly once
+        stored = [e.event_id for e in await store.read_after(0, 1000)]
+        assert ids == stored  # and in the store's order
+    finally:
+        relay.kill()
+        relay.wait(10)
+        await nc.close()
+        await store.db.dispose()
+
+
+async def test_commands_are_stored_while_nats_is_down_and_delivered_when_it_is_back(
+    settings: Settings, nats_server: NatsServer, tmp_path: Path
+) -> None:
+    store = await open_store(settings)
+    nc, js = await connect(settings.nats_url, "service")
+    await ensure_streams(js, settings)
+    relay = OutboxRelay(store, js, "testsvc", idle_poll_seconds=0.05)
+    projection_db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
+    runner = ProjectionRunner(CountingProjection(), "hn", projection_db, js, settings)
+    await runner.start()
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(relay.run(stop)), asyncio.create_task(runner.run(stop))]
+    try:
+        for n in range(10):
+            await store.append(counted("hn.ntl", n, stream=f"before-{n}"))
+        nats_server.stop()
+        for n in range(40):  # accepted and stored with nobody to publish to
+            await store.append(counted("hn.ntl", n, stream=f"during-{n}"))
+        assert await store.last_position() == 50
+        await asyncio.sleep(1.0)
+        nats_server.start()
+
+        async def all_projected() -> bool:
+            async with projection_db.reader.connect() as conn:
+                return (await read_counts(conn)).get("hn.ntl", (0, 0))[0] == 50
+
+        await wait_for(all_projected, seconds=30, what="every event to reach the projection")
+        assert await relay.position() == 50
+        msgs = await read_messages(js, STREAM)
+        assert len({m.headers[H_MSG_ID] for m in msgs}) == len(msgs) == 50
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await nc.close()
+        await store.db.dispose()
+        await projection_db.dispose()
