@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -44,13 +45,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# orjson for JSON columns: the relay and projections decode a lot of event data.
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def open_database(url: str, *, pool_size: int = 10) -> Database:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        writer = create_async_engine(url, pool_size=1, max_overflow=0)
-        reader = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        writer = create_async_engine(url, pool_size=1, max_overflow=0, **_JSON)
+        reader = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, **_JSON)
         event.listen(writer.sync_engine, "connect", _sqlite_pragmas)
         event.listen(reader.sync_engine, "connect", _sqlite_pragmas)
 
@@ -63,5 +72,5 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
             conn.exec_driver_sql("BEGIN")
 
         return Database(url, writer, reader)
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **_JSON)
     return Database(url, engine, engine)

@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,6 +128,7 @@ def event(cls: E) -> E:
 _snake_re = re.compile(r"(?<!^)(?=[A-Z])")
 
 
+@lru_cache(maxsize=1024)
 def snake_case(event_type: str) -> str:
     """``InitiativeRecognised`` → ``initiative_recognised`` (the subject token)."""
     return _snake_re.sub("_", event_type).lower()

@@ -13,11 +13,8 @@ from shared.subjects import DLQ_ROOT, DLQ_STREAM, ROOT, STREAM
 
 log = logging.getLogger(__name__)
 
-# Headers every published event carries besides the W3C trace context.
+# The one header every published event carries besides the W3C trace context (the rest is in the payload).
 H_MSG_ID = "Nats-Msg-Id"
-H_EVENT_TYPE = "Thidua-Event-Type"
-H_STREAM_ID = "Thidua-Stream-Id"
-H_POSITION = "Thidua-Position"
 
 
 async def connect(url: str, name: str) -> tuple[NATS, JetStreamContext]:

@@ -69,6 +69,15 @@ class ApplyContext(Protocol):
 
 
 class Projection(Protocol):
+    """A level read model. ``apply`` handles one event; a projection may also define
+
+        async def apply_batch(self, conn, messages: list[ProjectedMessage], scope: str) -> None
+
+    to fold a whole batch into few statements (counters, roll-ups). The runner prefers it and falls
+    back to ``apply`` one message at a time to find a failing message. A projection that needs
+    ``ctx.backfill`` handles those events in ``apply`` and does not define ``apply_batch``.
+    """
+
     name: str
     services: tuple[str, ...]
     metadata: MetaData
@@ -139,7 +148,8 @@ class ProjectionRunner:
         return ConsumerConfig(
             durable_name=self.durable,
             filter_subjects=self.filters,
-            ack_policy=AckPolicy.EXPLICIT,
+            # Batches are applied in order, so acking a batch's last message acks the batch (one round trip).
+            ack_policy=AckPolicy.ALL,
             # The server's bound is a backstop for messages held back behind a failing one; the runner
             # dead-letters a message after settings.projection_max_deliver failures of its own.
             max_deliver=max(self.settings.projection_max_deliver * 20, 100),
@@ -205,7 +215,15 @@ class ProjectionRunner:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         stop = stop or asyncio.Event()
         while not stop.is_set():
-            await self.step(wait=1.0)
+            try:
+                await self.step(wait=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the database or NATS is away: keep trying, never stop consuming
+                self.last_error = f"{type(error).__name__}: {error}"
+                log.warning("projection %s step failed: %s", self.durable, error)
+                self._sub = None
+                await asyncio.sleep(1.0)
 
     async def step(self, wait: float = 1.0) -> int:
         """Fetch one batch and apply it; returns how many messages were handled (0 if none came)."""
@@ -247,21 +265,31 @@ class ProjectionRunner:
         except Exception:
             await self._apply_one_by_one(msgs)
             return
-        for msg in msgs:
-            await msg.ack()
+        # Wait for the server to take the ack, so the next fetch is not held back by max_ack_pending.
+        # If NATS went away meanwhile, the batch is redelivered later and skipped by the checkpoint.
+        try:
+            await msgs[-1].ack_sync(timeout=5)
+        except Exception as error:
+            self.last_error = f"ack: {type(error).__name__}: {error}"
+            self._sub = None
 
-    async def _apply_batch(self, msgs: Sequence[Msg]) -> None:
-        applied = 0
+    async def _apply_batch(self, msgs: Sequence[Msg], *, fold: bool = True) -> None:
         async with self.db.writer.begin() as conn:
             applied_to = await self._checkpoint(conn)
-            for msg in msgs:
-                sequence = msg.metadata.sequence.stream
-                if sequence <= applied_to:
-                    continue  # a redelivery of something already applied
-                await self._apply(conn, msg)
-                applied_to, applied = sequence, applied + 1
-            await self._record(conn, applied_to)
-        self.applied += applied
+            fresh = [msg for msg in msgs if msg.metadata.sequence.stream > applied_to]  # skip redeliveries
+            if not fresh:
+                return
+            apply_batch = getattr(self.projection, "apply_batch", None) if fold else None
+            if apply_batch is not None and len(fresh) > 1:
+                with _tracer.start_as_current_span(f"apply batch {self.durable}", kind=SpanKind.CONSUMER) as span:
+                    for msg in fresh:  # each event's own trace gets a link from the batch span
+                        span.add_link(trace.get_current_span(context_from(msg.headers)).get_span_context())
+                    await apply_batch(conn, [to_projected(msg) for msg in fresh], self.scope)
+            else:
+                for msg in fresh:
+                    await self._apply(conn, msg)
+            await self._record(conn, fresh[-1].metadata.sequence.stream)
+        self.applied += len(fresh)
 
     async def _apply(self, conn: AsyncConnection, msg: Msg) -> None:
         parent = context_from(msg.headers)
@@ -274,7 +302,7 @@ class ProjectionRunner:
     async def _apply_one_by_one(self, msgs: list[Msg]) -> None:
         for index, msg in enumerate(msgs):
             try:
-                await self._apply_batch([msg])
+                await self._apply_batch([msg], fold=False)
             except Exception as error:
                 self.last_error = f"{msg.subject}: {type(error).__name__}: {error}"
                 if msg.metadata.num_delivered >= self.settings.projection_max_deliver:

@@ -13,8 +13,10 @@ import contextlib
 import logging
 import os
 import time
+from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 from nats.js import JetStreamContext
@@ -27,9 +29,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from shared.events import EventEnvelope
 from shared.eventstore.schema import outbox
 from shared.eventstore.store import EventStore
-from shared.messaging import H_EVENT_TYPE, H_MSG_ID, H_POSITION, H_STREAM_ID
+from shared.messaging import H_MSG_ID
 from shared.subjects import STREAM, event_subject
-from shared.telemetry import context_from, current_trace_headers
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("thidua.relay")
@@ -41,6 +42,24 @@ _PAUSE_FILE = os.environ.get("THIDUA_RELAY_PAUSE_BEFORE_PROGRESS")
 
 def encode(env: EventEnvelope) -> bytes:
     return orjson.dumps(env.model_dump(mode="json"))
+
+
+def encode_row(row: Any) -> bytes:
+    """The envelope JSON straight from a stored row (naive SQLite datetimes are UTC)."""
+    return orjson.dumps(
+        {
+            "event_id": row.event_id,
+            "event_type": row.event_type,
+            "schema_version": row.schema_version,
+            "stream_id": row.stream_id,
+            "version": row.version,
+            "occurred_at": row.occurred_at,
+            "data": row.data,
+            "metadata": row.metadata,
+            "position": row.position,
+        },
+        option=orjson.OPT_NAIVE_UTC,
+    )
 
 
 def decode(payload: bytes) -> EventEnvelope:
@@ -80,45 +99,52 @@ class OutboxRelay:
             await conn.execute(stmt)
 
     async def publish_pending(self) -> int:
-        """Publish everything stored after the recorded position; returns how many were published."""
+        """Publish everything stored after the recorded position; returns how many were published.
+
+        The next batch is read from the store while the current one is being published and acked.
+        """
         total = 0
-        position = await self.position()
-        while envelopes := await self.store.read_after(position, self.batch):
-            await self._publish(envelopes)
-            position = envelopes[-1].position or position
+        rows = await self.store.read_rows_after(await self.position(), self.batch)
+        while rows:
+            next_rows = asyncio.create_task(self.store.read_rows_after(rows[-1].position, self.batch))
+            try:
+                with _tracer.start_as_current_span("relay batch", kind=SpanKind.PRODUCER) as span:
+                    span.set_attribute("thidua.relay.events", len(rows))
+                    await self._publish(rows)
+            except BaseException:
+                next_rows.cancel()
+                raise
             if _PAUSE_FILE:
-                Path(_PAUSE_FILE).write_text(str(position))  # noqa: ASYNC240 - test hook, tiny write
+                Path(_PAUSE_FILE).write_text(str(rows[-1].position))  # noqa: ASYNC240 - test hook, tiny write
                 await asyncio.sleep(3600)
-            await self._record(position)
-            total += len(envelopes)
-            self.published += len(envelopes)
+            await self._record(rows[-1].position)
+            total += len(rows)
+            self.published += len(rows)
+            rows = await next_rows
         return total
 
-    async def _publish(self, envelopes: list[EventEnvelope]) -> None:
-        in_flight: list[asyncio.Future] = []
-        for env in envelopes:
-            subject = event_subject(self.service, env.event_type, env.metadata.unit_path)
-            parent = context_from({"traceparent": env.metadata.traceparent} if env.metadata.traceparent else {})
-            with _tracer.start_as_current_span(f"publish {subject}", context=parent, kind=SpanKind.PRODUCER):
-                headers = {
-                    H_MSG_ID: env.event_id,
-                    H_EVENT_TYPE: env.event_type,
-                    H_STREAM_ID: env.stream_id,
-                    H_POSITION: str(env.position),
-                    **current_trace_headers(),
-                }
-                in_flight.append(await self.js.publish_async(subject, encode(env), headers=headers))
-            if len(in_flight) >= self.max_in_flight:
-                await self._settle(in_flight)
-                in_flight = []
-        await self._settle(in_flight)
+    async def _publish(self, rows: list[Any]) -> None:
+        """Publish with a sliding window of at most ``max_in_flight`` unacknowledged messages."""
+        window: deque[asyncio.Future] = deque()
+        for row in rows:
+            meta = row.metadata
+            headers = {H_MSG_ID: row.event_id}
+            # The trace context stored with the event travels on: consumers continue the command's trace.
+            if meta.get("traceparent"):
+                headers["traceparent"] = meta["traceparent"]
+                if meta.get("tracestate"):
+                    headers["tracestate"] = meta["tracestate"]
+            subject = event_subject(self.service, row.event_type, meta["unit_path"])
+            window.append(await self.js.publish_async(subject, encode_row(row), headers=headers))
+            if len(window) >= self.max_in_flight:
+                self._check(await window.popleft())
+        for ack in await asyncio.gather(*window):
+            self._check(ack)
 
     @staticmethod
-    async def _settle(in_flight: list[asyncio.Future]) -> None:
-        acks = await asyncio.gather(*in_flight)
-        for ack in acks:
-            if ack.stream != STREAM:
-                raise RuntimeError(f"event stored in {ack.stream}, expected {STREAM}")
+    def _check(ack: Any) -> None:
+        if ack.stream != STREAM:
+            raise RuntimeError(f"event stored in {ack.stream}, expected {STREAM}")
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Publish until stopped; a NATS outage is waited out, with the backlog kept in the store."""

@@ -256,6 +256,14 @@ class EventStore:
             )
             return [envelope_from_row(row) for row in rows]
 
+    async def read_rows_after(self, position: int, limit: int = 500) -> list[Any]:
+        """Raw rows past ``position``: the relay's hot path, which needs no pydantic model per event."""
+        async with self.db.reader.connect() as conn:
+            rows = await conn.execute(
+                select(events).where(events.c.position > position).order_by(events.c.position).limit(limit)
+            )
+            return list(rows)
+
     async def last_position(self) -> int:
         async with self.db.reader.connect() as conn:
             return (await conn.scalar(select(func.max(events.c.position)))) or 0

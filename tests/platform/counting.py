@@ -8,6 +8,7 @@ import asyncio
 import os
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.events import Event, EventMetadata, event
@@ -61,6 +62,27 @@ class CountingProjection:
             )
 
 
+class FoldingCountingProjection(CountingProjection):
+    """The same read model, folding a batch into one upsert per path (how counters are meant to be kept)."""
+
+    async def apply_batch(self, conn: AsyncConnection, messages: list[ProjectedMessage], scope: str) -> None:
+        if self.delay:
+            await asyncio.sleep(self.delay * len(messages))
+        deltas: dict[str, list[int]] = {}
+        for message in messages:
+            if message.envelope.data.get("poison"):
+                raise Poisoned(f"event {message.envelope.event_id} is poison")
+            delta = deltas.setdefault(message.path, [0, 0])
+            delta[0] += 1
+            delta[1] += message.envelope.data["n"]
+        stmt = sqlite_insert(counts)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[counts.c.path],
+            set_={"events": counts.c.events + stmt.excluded.events, "total": counts.c.total + stmt.excluded.total},
+        )
+        await conn.execute(stmt, [{"path": p, "events": e, "total": t} for p, (e, t) in deltas.items()])
+
+
 async def read_counts(conn: AsyncConnection) -> dict[str, tuple[int, int]]:
     rows = await conn.execute(select(counts).order_by(counts.c.path))
     return {row.path: (row.events, row.total) for row in rows}
@@ -73,4 +95,4 @@ def counted(path: str, n: int, stream: str | None = None, version: int = 0, pois
 
 if __name__ == "__main__":
     asyncio.run(asyncio.sleep(0))
-    projector_main(CountingProjection)
+    projector_main(FoldingCountingProjection if os.environ.get("THIDUA_TEST_FOLD") else CountingProjection)

@@ -4,6 +4,7 @@ import asyncio
 import signal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from shared.db import Database, open_database
@@ -14,7 +15,7 @@ from shared.projections import ProjectionRunner, checkpoints, read_messages
 from shared.relay import OutboxRelay
 from shared.settings import Settings
 from shared.subjects import DLQ_STREAM, STREAM
-from tests.platform.counting import CountingProjection, counted, read_counts
+from tests.platform.counting import CountingProjection, FoldingCountingProjection, counted, read_counts
 from tests.platform.helpers import spawn, wait_for
 
 
@@ -59,6 +60,7 @@ async def test_projector_killed_mid_batch_equals_a_fresh_rebuild(settings: Setti
     await publish(settings, [counted(f"hn.ntl.u{n % 7}", n, stream=f"m-{n}") for n in range(1200)])
     level_url = f"sqlite+aiosqlite:///{tmp_path}/level-hn.db"
     env = {
+        "THIDUA_TEST_FOLD": "1",
         "THIDUA_NATS_URL": settings.nats_url,
         "THIDUA_PROJECTION_ACK_WAIT_SECONDS": "2",
         "THIDUA_PROJECTION_BATCH": "200",
@@ -110,14 +112,17 @@ async def test_projector_killed_mid_batch_equals_a_fresh_rebuild(settings: Setti
     await fresh.dispose()
 
 
-async def test_a_poison_event_goes_to_the_dlq_and_later_events_still_apply(settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("projection", [CountingProjection, FoldingCountingProjection])
+async def test_a_poison_event_goes_to_the_dlq_and_later_events_still_apply(
+    settings: Settings, tmp_path: Path, projection: type[CountingProjection]
+) -> None:
     appends = [counted("hn.ntl", n, stream=f"p-{n}") for n in range(5)]
     appends.append(counted("hn.ntl", 100, stream="poison", poison=True))
     appends += [counted("hn.ntl", n, stream=f"q-{n}") for n in range(5, 10)]
     await publish(settings, appends)
     nc, js = await connect(settings.nats_url, "poison")
     db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
-    runner = ProjectionRunner(CountingProjection(), "hn", db, js, settings)
+    runner = ProjectionRunner(projection(), "hn", db, js, settings)
     await runner.start()
     await runner.catch_up()
     assert await counts_of(db) == {"hn.ntl": (10, sum(range(10)))}

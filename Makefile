@@ -1,0 +1,39 @@
+# thidua: two commands for a new user — `make run` (the whole platform, embedded) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test lint bench tokens contracts clean-data
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+## Start NATS (JetStream), the services, the level projectors and the demo city; Ctrl-C stops all.
+run: $(STAMP)
+	$(BIN)/python deploy/local/run.py
+
+## The whole test suite (real nats-server, SQLite, PostgreSQL where reachable).
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+## Benchmarks: run on purpose, print figures against baselines measured in the same run.
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.foundation
+
+## Print bearer tokens for the demo users of the local run.
+tokens: $(STAMP)
+	$(BIN)/python deploy/local/tokens.py
+
+contracts: $(STAMP)
+	$(BIN)/python -m shared.contracts export
+
+clean-data:
+	rm -rf data
