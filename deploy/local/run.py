@@ -74,7 +74,7 @@ class Children:
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = open(DATA / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
+        log = open(DATA / "logs" / f"{name}.log", "ab")
         proc = subprocess.Popen(args, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append((name, proc))
         return proc
@@ -140,6 +140,7 @@ def main() -> None:
                 "THIDUA_SERVICE": service.name,
                 "THIDUA_DATABASE_URL": f"sqlite+aiosqlite:///{DATA / (service.name + '.db')}",
                 "THIDUA_TRACE_FILE": str(DATA / "logs" / f"traces-{service.name}.jsonl"),
+                "THIDUA_DEMO_DATA": "true",  # each service loads its part of the demo city once
             }
             args = [sys.executable, "-m", "uvicorn", "--factory", service.factory, "--host", "127.0.0.1"]
             children.start(service.name, [*args, "--port", str(service.port), "--log-level", "warning"], env)
@@ -148,11 +149,6 @@ def main() -> None:
 
         directory = f"http://127.0.0.1:{SERVICES[0].port}"
         admin = issue_token(settings, "admin", "hn", ["admin"])
-        from services.directory.demo import load_demo
-
-        loaded = asyncio.run(load_demo(directory, admin))
-        print("demo city loaded" if loaded else "demo city already present (kept from an earlier run)")
-
         levels = asyncio.run(level_scopes(directory, admin))
         urls: list[str] = []
         port = LEVEL_PORT_BASE

@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from shared.auth import issue_token  # noqa: E402
-from shared.settings import Settings  # noqa: E402
+from shared.auth import issue_token
+from shared.settings import Settings
 
 DEMO_USERS = [
     ("admin", "hn", ["admin"], "platform operator (everything)"),

@@ -1,0 +1,1 @@
+"""thidua services: one package per bounded context (directory, registry, pledges, inspections, awards)."""

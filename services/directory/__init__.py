@@ -1,0 +1,3 @@
+"""The directory service: the union tree (units, moves, merges), members and officials' roles."""
+
+SERVICE = "directory"

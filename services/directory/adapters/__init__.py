@@ -1,0 +1,1 @@
+"""Read models: the inline tree the handlers validate against, and the per-level projection."""

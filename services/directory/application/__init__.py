@@ -1,0 +1,1 @@
+"""One handler per command (load, check, decide, commit) and the read queries."""

@@ -1,0 +1,1 @@
+"""Plain-Python domain of the directory: events, aggregates (Unit, Member), commands and rules; no I/O."""
