@@ -4,6 +4,8 @@ import hashlib
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
@@ -85,6 +87,19 @@ def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
             body["field"] = error.field
         headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
         return JSONResponse(body, status_code=error.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
+        """422 naming the first offending field and why, with pydantic's full list beside it."""
+        errors = jsonable_encoder(error.errors())
+        first = errors[0] if errors else {}
+        loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or None
+        body: dict[str, Any] = {"detail": f"{field}: {first.get('msg', 'invalid')}" if field else "invalid request"}
+        if field:
+            body["field"] = field
+        body["errors"] = errors
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(IdempotentReplay)
     async def _replay(_request: Request, replay: IdempotentReplay) -> JSONResponse:

@@ -35,7 +35,7 @@ from shared.db import Database
 from shared.events import EventEnvelope
 from shared.relay import decode
 from shared.settings import Settings
-from shared.subjects import DLQ_ROOT, STREAM, path_of_subject, scope_filters, subtree_filters
+from shared.subjects import DLQ_ROOT, STREAM, in_subtree, path_of_subject, scope_filters, subtree_filters
 from shared.telemetry import context_from
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,8 @@ class ProjectedMessage:
 class ApplyContext(Protocol):
     scope: str
 
-    async def backfill(self, path: str) -> None:
-        """Replay every event of ``path``'s subtree stored before the current message."""
+    async def backfill(self, *paths: str) -> None:
+        """Replay, in stream order, every event of these paths' subtrees stored before the current message."""
         ...
 
 
@@ -89,6 +89,15 @@ def consumer_name(projection: str, scope: str) -> str:
     return f"{projection}__{scope.replace('.', '_')}"
 
 
+def outermost(paths: Sequence[str]) -> list[str]:
+    """Drop paths inside another listed path: their subtree comes with it (and filters must not overlap)."""
+    kept: list[str] = []
+    for path in sorted(set(paths), key=len):
+        if not any(in_subtree(path, other) for other in kept):
+            kept.append(path)
+    return kept
+
+
 def to_projected(msg: Msg) -> ProjectedMessage:
     return ProjectedMessage(
         subject=msg.subject,
@@ -110,8 +119,13 @@ class _Context:
     def __post_init__(self) -> None:
         self.scope = self.runner.scope
 
-    async def backfill(self, path: str) -> None:
-        filters = [f for service in self.runner.projection.services for f in subtree_filters(path, service)]
+    async def backfill(self, *paths: str) -> None:
+        filters = [
+            f
+            for path in outermost(paths)
+            for service in self.runner.projection.services
+            for f in subtree_filters(path, service)
+        ]
         for message in await self.runner.read_stream(filters, before=self.sequence):
             await self.runner.projection.apply(self.conn, message, _Context(self.runner, self.conn, message.sequence))
 

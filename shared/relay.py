@@ -14,6 +14,7 @@ import logging
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from shared.events import EventEnvelope
 from shared.eventstore.schema import outbox
 from shared.eventstore.store import EventStore
-from shared.messaging import H_MSG_ID
+from shared.messaging import H_MSG_ID, connect, ensure_streams
+from shared.settings import Settings
 from shared.subjects import STREAM, event_subject
 
 log = logging.getLogger(__name__)
@@ -166,11 +168,43 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 5.0)
 
 
+async def run_supervised(
+    store: EventStore, settings: Settings, stop: asyncio.Event, on_start: Callable[[OutboxRelay], None] | None = None
+) -> None:
+    """Run the in-process relay until ``stop``: a NATS that is down (at start or later) is waited for."""
+    backoff = 0.5
+    while not stop.is_set():
+        try:
+            nc, js = await connect(settings.nats_url, f"thidua-{settings.service}-relay")
+        except Exception as error:
+            log.warning("relay cannot reach NATS at %s (%s); retrying", settings.nats_url, error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+            backoff = min(backoff * 2, 5.0)
+            continue
+        try:
+            await ensure_streams(js, settings)
+            relay = OutboxRelay(
+                store,
+                js,
+                settings.service,
+                batch=settings.relay_batch,
+                max_in_flight=settings.relay_max_in_flight,
+                idle_poll_seconds=settings.relay_idle_poll_seconds,
+            )
+            if on_start is not None:
+                on_start(relay)
+            await relay.run(stop)
+        except Exception as error:
+            log.warning("relay stopped (%s); reconnecting", error)
+            await asyncio.sleep(backoff)
+        finally:
+            await nc.close()
+
+
 async def _main() -> None:
     from shared.db import open_database
     from shared.eventstore.migrate import migrate
-    from shared.messaging import connect, ensure_streams
-    from shared.settings import Settings
     from shared.telemetry import setup_telemetry
 
     settings = Settings()

@@ -1,5 +1,6 @@
 """Settings from the environment (prefix ``THIDUA_``); defaults are the embedded local run."""
 
+from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_SECRET = "thidua-local-dev-secret-not-for-production"
@@ -9,7 +10,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="THIDUA_", extra="ignore")
 
     service: str = "directory"
-    database_url: str = "sqlite+aiosqlite:///data/directory.db"
+    database_url: str = ""  # default: an SQLite file named after the service under ./data
     nats_url: str = "nats://127.0.0.1:4322"
 
     # Auth: a shared HS256 secret locally, a JWKS URL (RS256/ES256) in production.
@@ -37,9 +38,18 @@ class Settings(BaseSettings):
     # HTTP
     max_body_bytes: int = 256 * 1024
 
+    # Load this service's part of the demo city at start-up (once; a second start keeps the data).
+    demo_data: bool = False
+
     # Telemetry: spans go to OTLP when an endpoint is set, else to a console/file exporter if asked.
     otlp_endpoint: str | None = None
     trace_console: bool = False
     trace_file: str | None = None
     log_level: str = "INFO"
     log_json: bool = True
+
+    @model_validator(mode="after")
+    def _default_database(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite+aiosqlite:///data/{self.service}.db"
+        return self

@@ -40,11 +40,11 @@ class FakeContext:
     level: "Level"
     sequence: int
 
-    async def backfill(self, path: str) -> None:
+    async def backfill(self, *paths: str) -> None:
         for message in self.level.log.messages:
             if message.sequence >= self.sequence:
                 break
-            if in_subtree(message.path, path):
+            if any(in_subtree(message.path, path) for path in paths):
                 await self.level.projection.apply(
                     self.level.conn, message, FakeContext(self.scope, self.level, message.sequence)
                 )

@@ -62,16 +62,12 @@ class DirectoryLevelProjection:
 
     def __init__(self) -> None:
         self._adoption: _Adoption | None = None
-        self._collecting: list[tuple[AsyncConnection, ProjectedMessage, ApplyContext]] | None = None
 
     def read_router(self, db: Database, scope: str) -> APIRouter:
         """Read-only routes the projector serves beside /health (``--port``)."""
         return level_router(db, scope)
 
     async def apply(self, conn: AsyncConnection, message: ProjectedMessage, ctx: ApplyContext) -> None:
-        if self._collecting is not None:  # a back-fill being gathered: applied later, in stream order
-            self._collecting.append((conn, message, ctx))
-            return
         env = message.envelope
         handler = getattr(self, f"_on_{env.event_type}", None)
         if handler is not None:
@@ -202,19 +198,10 @@ class DirectoryLevelProjection:
         outer = self._adoption
         adoption = outer or _Adoption()
         adoption.replaying.add(unit_id)
-        self._adoption, self._collecting = adoption, []
+        self._adoption = adoption
         try:
-            for path in _outermost(paths):  # ctx.backfill takes one subtree at a time: gather, then sort
-                await ctx.backfill(path)
-            gathered = sorted(self._collecting, key=lambda item: item[1].sequence)
-            self._collecting = None
-            done: set[int] = set()
-            for conn, message, message_ctx in gathered:
-                if message.sequence not in done:
-                    done.add(message.sequence)
-                    await self.apply(conn, message, message_ctx)
+            await ctx.backfill(*paths)  # one ordered read of every path the unit's history lies under
         finally:
-            self._collecting = None
             adoption.replaying.discard(unit_id)
             self._adoption = outer
 
@@ -229,15 +216,6 @@ class DirectoryLevelProjection:
         await conn.execute(delete(t).where(t.c.unit_id.in_(doomed)))
         if self._adoption is not None:
             self._adoption.adopted -= doomed
-
-
-def _outermost(paths: list[str]) -> list[str]:
-    """Drop paths already inside another listed path (their subtree is replayed with it)."""
-    kept: list[str] = []
-    for path in sorted(set(paths), key=len):
-        if not any(in_subtree(path, other) for other in kept):
-            kept.append(path)
-    return kept
 
 
 def _active_children(parent_id: str) -> tuple[Any, ...]:
