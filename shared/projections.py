@@ -86,7 +86,7 @@ class Projection(Protocol):
 
 
 def consumer_name(projection: str, scope: str) -> str:
-    return f"{projection}__{scope.replace('.', '_')}"
+    return f"{projection}__{scope.replace('.', '_').replace('*', 'all')}"
 
 
 def outermost(paths: Sequence[str]) -> list[str]:

@@ -17,6 +17,8 @@ from shared.eventstore import EventStore
 from shared.eventstore.migrate import migrate
 from shared.eventstore.store import InlineProjection
 from shared.http import create_app
+from shared.messaging import connect, ensure_streams
+from shared.projections import Projection, ProjectionRunner
 from shared.relay import run_supervised
 from shared.settings import Settings
 from shared.telemetry import setup_telemetry
@@ -82,3 +84,37 @@ def service_app(
     for router in routers:
         app.include_router(router)
     return app
+
+
+def consumer_task(projection: Callable[[], Projection], scope: str = "*") -> BackgroundTask:
+    """A background task that keeps ``projection`` in the service's own database from JetStream.
+
+    For a service's own view of other services' events (e.g. the registry's copy of the unit tree):
+    same runner, same checkpoints and dead letters as a level projector. ``app.state.consumers`` lists
+    the runners for health checks.
+    """
+
+    async def run(app: FastAPI, stop: asyncio.Event) -> None:
+        settings: Settings = app.state.settings
+        while not stop.is_set():
+            try:
+                nc, js = await connect(settings.nats_url, f"thidua-{settings.service}-consumer")
+            except Exception as error:
+                log.warning("consumer cannot reach NATS (%s); retrying", error)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1.0)
+                continue
+            try:
+                await ensure_streams(js, settings)
+                runner = ProjectionRunner(projection(), scope, app.state.db, js, settings)
+                await runner.start()
+                app.state.consumers = [*getattr(app.state, "consumers", []), runner]
+                await runner.run(stop)
+            except Exception as error:
+                log.warning("consumer stopped (%s); restarting", error)
+                await asyncio.sleep(1.0)
+            finally:
+                await nc.close()
+
+    run.__name__ = f"consume-{getattr(projection, 'name', 'projection')}"
+    return run

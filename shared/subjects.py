@@ -19,7 +19,12 @@ def ancestors(path: str) -> list[str]:
 
 
 def scope_filters(scope: str, service: str = "*") -> list[str]:
-    """What a level's projector consumes: its own subjects, its subtree, and its ancestors' broadcasts."""
+    """What a level's projector consumes: its own subjects, its subtree, and its ancestors' broadcasts.
+
+    The scope ``*`` is the whole platform (a service's own consumer of another service's events).
+    """
+    if scope == "*":
+        return [f"{ROOT}.{service}.>"]
     filters = [f"{ROOT}.{service}.*.{scope}", f"{ROOT}.{service}.*.{scope}.>"]
     filters += [f"{ROOT}.{service}.*.{ancestor}" for ancestor in ancestors(scope)]
     return filters
