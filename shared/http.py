@@ -1,4 +1,4 @@
-"""FastAPI building blocks every service uses: errors as status codes, body limit, tracing, idempotency."""
+"""FastAPI building blocks every service uses: errors as status codes, body limit, idempotency."""
 
 import hashlib
 from typing import Annotated, Any
@@ -7,8 +7,6 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import CurrentCaller
@@ -16,7 +14,6 @@ from shared.commands import CommandContext
 from shared.errors import ThiduaError
 from shared.eventstore.store import EventStore, IdempotentReplay
 from shared.settings import Settings
-from shared.telemetry import context_from
 
 
 class BodyLimit:
@@ -61,22 +58,9 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-class TraceRequests:
-    """A server span per request, continuing an incoming W3C traceparent if there is one."""
-
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app, self.tracer = app, trace.get_tracer(f"thidua.{service}.http")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        name = f"{scope['method']} {scope['path']}"
-        with self.tracer.start_as_current_span(name, context=context_from(headers), kind=SpanKind.SERVER):
-            await self.app(scope, receive, send)
-
-
 def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
+    # FastAPI's built-in telemetry opens the server span (continuing an incoming traceparent) and
+    # spans for dependencies, endpoint and serialization; command handlers store that context.
     app = FastAPI(**fastapi_kwargs)
     app.state.settings = settings
 
@@ -106,7 +90,6 @@ def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
         record = replay.record
         return JSONResponse(record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
 
-    app.add_middleware(TraceRequests, service=settings.service)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from nats.js import JetStreamContext
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Link, SpanKind
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -33,6 +33,7 @@ from shared.eventstore.store import EventStore
 from shared.messaging import H_MSG_ID, connect, ensure_streams
 from shared.settings import Settings
 from shared.subjects import STREAM, event_subject
+from shared.telemetry import context_from
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("thidua.relay")
@@ -62,6 +63,10 @@ def encode_row(row: Any) -> bytes:
         },
         option=orjson.OPT_NAIVE_UTC,
     )
+
+
+def _link(traceparent: str) -> Link:
+    return Link(trace.get_current_span(context_from({"traceparent": traceparent})).get_span_context())
 
 
 def decode(payload: bytes) -> EventEnvelope:
@@ -110,7 +115,10 @@ class OutboxRelay:
         while rows:
             next_rows = asyncio.create_task(self.store.read_rows_after(rows[-1].position, self.batch))
             try:
-                with _tracer.start_as_current_span("relay batch", kind=SpanKind.PRODUCER) as span:
+                # One span per batch, linked to each event's command trace (a span per event would cost
+                # more than the publish); the event's own traceparent travels on in its NATS headers.
+                links = [_link(row.metadata.get("traceparent")) for row in rows if row.metadata.get("traceparent")]
+                with _tracer.start_as_current_span("relay batch", kind=SpanKind.PRODUCER, links=links) as span:
                     span.set_attribute("thidua.relay.events", len(rows))
                     await self._publish(rows)
             except BaseException:

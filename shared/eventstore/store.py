@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from opentelemetry import trace
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -28,6 +29,7 @@ from shared.events import Event, EventEnvelope, EventMetadata, new_envelope
 from shared.eventstore.schema import events, idempotency_keys
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer("thidua.eventstore")
 
 # Any 64-bit constant: the key of the PostgreSQL advisory lock that serialises appends.
 _PG_APPEND_LOCK = 7_411_202_611
@@ -110,15 +112,17 @@ class EventStore:
 
     async def append(self, *appends: StreamAppend, idempotency: IdempotencyRecord | None = None) -> list[EventEnvelope]:
         """Store the events of one command atomically; raises ConcurrencyError or IdempotentReplay."""
-        future: asyncio.Future[list[EventEnvelope]] = asyncio.get_running_loop().create_future()
-        request = _Request(tuple(appends), idempotency, future)
-        if not self.group_commit:
-            await self._commit_each([request])
-            return await future
-        self._queue.put_nowait(request)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_loop(), name="event-store-writer")
-        return await asyncio.shield(future)
+        with _tracer.start_as_current_span("event store append") as span:
+            span.set_attribute("thidua.streams", [a.stream_id for a in appends])
+            future: asyncio.Future[list[EventEnvelope]] = asyncio.get_running_loop().create_future()
+            request = _Request(tuple(appends), idempotency, future)
+            if not self.group_commit:
+                await self._commit_each([request])
+                return await future
+            self._queue.put_nowait(request)
+            if self._writer is None or self._writer.done():
+                self._writer = asyncio.create_task(self._write_loop(), name="event-store-writer")
+            return await asyncio.shield(future)
 
     async def close(self) -> None:
         if self._writer is not None:
