@@ -4,6 +4,7 @@ Locally tokens are signed with a shared HS256 secret; in production the keys com
 Claims: ``sub`` (the caller), ``unit`` (the caller's unit path), ``roles`` (list of role names).
 """
 
+import asyncio
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -96,14 +97,20 @@ def decode_token(settings: Settings, token: str) -> Caller:
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_caller(
+async def current_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
-    """FastAPI dependency: the authenticated caller (401 without a valid bearer token)."""
+    """FastAPI dependency: the authenticated caller (401 without a valid bearer token).
+
+    Async on purpose: a sync dependency costs a thread-pool hop per request. Only a JWKS look-up,
+    which may fetch keys over the network, leaves the event loop.
+    """
     if credentials is None:
         raise Unauthenticated("a bearer token is required")
     settings: Settings = request.app.state.settings
+    if settings.jwks_url:
+        return await asyncio.to_thread(decode_token, settings, credentials.credentials)
     return decode_token(settings, credentials.credentials)
 
 

@@ -1,9 +1,11 @@
 """Database engines for SQLite (embedded default) and PostgreSQL (production), chosen by URL.
 
 SQLite gets two engines: a single-connection writer whose transactions start with BEGIN IMMEDIATE
-(so a writer never fails upgrading a read lock), and a pooled reader that WAL lets run beside it.
+(so a writer never fails upgrading a read lock), and a pooled autocommit reader that WAL lets run
+beside it (a read that needs one snapshot across statements uses the writer).
 """
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,8 @@ import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from shared.sqlite_inline import inline_creator
 
 
 @dataclass
@@ -58,18 +62,19 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        writer = create_async_engine(url, pool_size=1, max_overflow=0, **_JSON)
-        reader = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, **_JSON)
+        inline = {} if os.environ.get("THIDUA_SQLITE_THREADS") else {"async_creator": inline_creator(parsed.database)}
+        writer = create_async_engine(url, pool_size=1, max_overflow=0, **inline, **_JSON)
+        # Readers run in the driver's autocommit mode: each SELECT sees the latest committed snapshot,
+        # and no BEGIN/ROLLBACK round trips are paid per read.
+        reader = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_reset_on_return=None, **inline, **_JSON
+        )
         event.listen(writer.sync_engine, "connect", _sqlite_pragmas)
         event.listen(reader.sync_engine, "connect", _sqlite_pragmas)
 
         @event.listens_for(writer.sync_engine, "begin")
         def _begin_immediate(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-        @event.listens_for(reader.sync_engine, "begin")
-        def _begin_deferred(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
 
         return Database(url, writer, reader)
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **_JSON)

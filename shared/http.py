@@ -120,3 +120,11 @@ async def command_context(
 
 
 Command = Annotated[CommandContext, Depends(command_context)]
+
+
+async def app_store(request: Request) -> EventStore:
+    """The service's event store (an async dependency: sync ones cost a thread-pool hop)."""
+    return request.app.state.store
+
+
+Store = Annotated[EventStore, Depends(app_store)]

@@ -84,9 +84,11 @@ class OutboxRelay:
         batch: int = 500,
         max_in_flight: int = 256,
         idle_poll_seconds: float = 0.25,
+        ack_timeout: float = 5.0,
     ) -> None:
         self.store, self.js, self.service, self.name = store, js, service, name
         self.batch, self.max_in_flight, self.idle_poll = batch, max_in_flight, idle_poll_seconds
+        self.ack_timeout = ack_timeout
         self.published = 0
         self.last_error: str | None = None
 
@@ -147,8 +149,10 @@ class OutboxRelay:
             subject = event_subject(self.service, row.event_type, meta["unit_path"])
             window.append(await self.js.publish_async(subject, encode_row(row), headers=headers))
             if len(window) >= self.max_in_flight:
-                self._check(await window.popleft())
-        for ack in await asyncio.gather(*window):
+                self._check(await asyncio.wait_for(window.popleft(), self.ack_timeout))
+        # An ack lost with a dropped connection never arrives: time out, and the batch is published
+        # again from the recorded position (JetStream drops the copies that did land).
+        for ack in await asyncio.wait_for(asyncio.gather(*window), self.ack_timeout):
             self._check(ack)
 
     @staticmethod

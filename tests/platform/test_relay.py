@@ -110,7 +110,12 @@ async def test_commands_are_stored_while_nats_is_down_and_delivered_when_it_is_b
             async with projection_db.reader.connect() as conn:
                 return (await read_counts(conn)).get("hn.ntl", (0, 0))[0] == 50
 
-        await wait_for(all_projected, seconds=30, what="every event to reach the projection")
+        try:
+            await wait_for(all_projected, seconds=30, what="every event to reach the projection")
+        except AssertionError:
+            info = await js.consumer_info("THIDUA", runner.durable)
+            stream = await js.stream_info("THIDUA")
+            raise AssertionError(f"{runner.health()} {info} {stream.state} relay at {await relay.position()}") from None
         assert await relay.position() == 50
         msgs = await read_messages(js, STREAM)
         assert len({m.headers[H_MSG_ID] for m in msgs}) == len(msgs) == 50

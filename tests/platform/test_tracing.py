@@ -6,6 +6,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
+from nats.js.errors import NotFoundError
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -65,7 +66,10 @@ async def test_one_trace_id_from_http_request_to_the_projection_consumer(
     nc, js = await connect(settings.nats_url, "trace-test")
 
     async def published() -> bool:
-        return (await js.stream_info("THIDUA")).state.messages >= 1
+        try:
+            return (await js.stream_info("THIDUA")).state.messages >= 1
+        except NotFoundError:  # the relay has not created the stream yet
+            return False
 
     await wait_for(published, what="the relay to publish the event")
     level = open_database(f"sqlite+aiosqlite:///{tmp_path}/level-hn.db")

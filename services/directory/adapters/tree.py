@@ -140,10 +140,21 @@ class Tree:
     # -- projection ------------------------------------------------------------------------------
 
     async def apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+        # Enrolments are the bulk of a busy batch: insert a run of them in one statement. Any other
+        # event flushes the run first, so a role assigned in the same batch finds its member.
+        enrolled: list[dict[str, Any]] = []
         for env in envelopes:
+            if env.event_type == "MemberEnrolled":
+                enrolled.append({**env.data, "version": env.version})
+                continue
+            if enrolled:
+                await conn.execute(insert(members), enrolled)
+                enrolled = []
             handler = getattr(self, f"_on_{env.event_type}", None)
             if handler is not None:
                 await handler(conn, env.data, env.version)
+        if enrolled:
+            await conn.execute(insert(members), enrolled)
 
     async def _on_UnitRegistered(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
         await conn.execute(
@@ -193,9 +204,6 @@ class Tree:
         await _repath(conn, d["absorbed_path"], into_path, include_root=False)
         await conn.execute(update(members).where(members.c.unit_id == gone).values(unit_id=into))
         await self._set_version(conn, into, version)
-
-    async def _on_MemberEnrolled(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
-        await conn.execute(insert(members).values(**d, version=version))
 
     async def _on_RoleAssigned(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
         await conn.execute(insert(roles).values(member_id=d["member_id"], unit_id=d["unit_id"], role=d["role"]))

@@ -16,21 +16,15 @@ from services.directory.domain.commands import (
 )
 from services.directory.domain.rules import OfficialRole
 from shared.auth import CurrentCaller
-from shared.eventstore import EventStore
-from shared.http import Command
+from shared.http import Command, Store
 
 router = APIRouter()
 
 
-def _store(request: Request) -> EventStore:
-    return request.app.state.store
-
-
-def _tree(request: Request) -> Tree:
+async def _tree(request: Request) -> Tree:
     return request.app.state.tree
 
 
-Store = Annotated[EventStore, Depends(_store)]
 TreeModel = Annotated[Tree, Depends(_tree)]
 Id = Annotated[str, Path(max_length=64)]
 Json = dict[str, Any]

@@ -1,0 +1,223 @@
+"""Pledges benchmark (run on purpose): roll-up maintenance at city scale.
+
+    python -m tests.benchmarks.pledges [--units 13000] [--events 1000000] [--queries 200] [--batch 256]
+
+1. a city of ``--units`` units (the city, 30 district unions, grassroots unions under them) and the
+   campaign's targets for every unit, then ``--events`` registry events (initiatives registered and
+   applied at grassroots unions) generated straight into JetStream; the city level projection replays
+   them all (events/s, goal ≥ 10,000/s) — beside a raw pull consumer that only acks the same stream;
+2. the city progress table (its districts with targets, actuals, achievement, flags) through the level
+   projector's HTTP route: p50/p95 over ``--queries`` reads (goal p95 ≤ 100 ms), beside the level's
+   /health route as the HTTP floor, and the first page of the laggards of the whole subtree.
+"""
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from fastapi import FastAPI
+from nats.js.api import AckPolicy, ConsumerConfig
+
+from services.pledges.adapters.level import PledgesLevelProjection
+from services.pledges.adapters.level_reads import level_router
+from shared.db import open_database
+from shared.messaging import H_MSG_ID, connect, ensure_streams
+from shared.projections import ProjectionRunner
+from shared.settings import Settings
+from shared.subjects import STREAM, event_subject
+from tests.natsserver import NatsServer
+
+DISTRICTS = 30
+INDICATORS = [
+    {"code": "registered", "name": "Sáng kiến đăng ký", "unit_of_measure": "sáng kiến", "direction": "at_least",
+     "method": "counted", "source": "initiatives_registered", "evidence_required": None},
+    {"code": "applied", "name": "Sáng kiến áp dụng", "unit_of_measure": "sáng kiến", "direction": "at_least",
+     "method": "counted", "source": "initiatives_applied", "evidence_required": None},
+    {"code": "activities", "name": "Hoạt động đổi mới", "unit_of_measure": "hoạt động", "direction": "at_least",
+     "method": "reported", "source": None, "evidence_required": "Biên bản"},
+]  # fmt: skip
+
+
+def envelope(
+    service: str, event_type: str, path: str, data: dict[str, Any], at: str = "2025-03-01T00:00:00Z"
+) -> tuple[str, bytes, str]:
+    event_id = str(uuid.uuid4())
+    body = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "schema_version": 1,
+        "stream_id": f"bench-{event_id}",
+        "version": 1,
+        "occurred_at": at,
+        "data": data,
+        "metadata": {"actor": "bench", "unit_path": path, "correlation_id": event_id},
+    }
+    return event_subject(service, event_type, path), orjson.dumps(body), event_id
+
+
+async def publish(js: Any, messages: list[tuple[str, bytes, str]], window: int = 4000) -> None:
+    for start in range(0, len(messages), window):
+        acks = [
+            await js.publish_async(subject, payload, headers={H_MSG_ID: msg_id})
+            for subject, payload, msg_id in messages[start : start + window]
+        ]
+        await asyncio.gather(*acks)
+
+
+def city(units: int) -> tuple[list[tuple[str, str, str | None, str]], list[tuple[str, str]]]:
+    """(unit_id, path, parent_id, kind) for every unit, and the grassroots unions as (unit_id, path)."""
+    hn = str(uuid.uuid4())
+    tree: list[tuple[str, str, str | None, str]] = [(hn, "hn", None, "city_federation")]
+    districts = [(str(uuid.uuid4()), f"hn.d{d}") for d in range(DISTRICTS)]
+    tree += [(uid, path, hn, "upper_level_union") for uid, path in districts]
+    grassroots = []
+    for g in range(units - 1 - DISTRICTS):
+        parent_id, parent_path = districts[g % DISTRICTS]
+        uid, path = str(uuid.uuid4()), f"{parent_path}.g{g}"
+        tree.append((uid, path, parent_id, "grassroots_union"))
+        grassroots.append((uid, path))
+    return tree, grassroots
+
+
+async def setup(js: Any, units: int, events: int) -> tuple[str, int]:
+    tree, grassroots = city(units)
+    messages = [
+        envelope("directory", "UnitRegistered", path,
+                 {"unit_id": uid, "code": path.rsplit(".", 1)[-1], "name": f"Công đoàn {path}", "kind": kind,
+                  "parent_id": parent, "path": path})
+        for uid, path, parent, kind in tree
+    ]  # fmt: skip
+    cid = str(uuid.uuid4())
+    launch = {
+        "campaign_id": cid, "launcher_unit_id": tree[0][0], "launcher_path": "hn", "title": "Đổi mới, sáng tạo, hiệu quả",
+        "plan_number": "18/KH-LĐLĐ", "pillars": ["Đổi mới"], "starts_on": "2025-01-01", "ends_on": "2025-12-31",
+        "report_deadlines": ["2025-06-30", "2025-12-31"], "indicators": INDICATORS,
+    }  # fmt: skip
+    messages.append(envelope("pledges", "CampaignLaunched", "hn", launch))
+    per_unit = max(1, events // max(1, len(grassroots)))
+    for uid, path, parent, kind in tree[1:]:
+        scale = 1 if kind == "grassroots_union" else len(grassroots) // DISTRICTS
+        targets = {"registered": per_unit * 0.6 * scale, "applied": per_unit * 0.3 * scale, "activities": scale}
+        messages.append(
+            envelope(
+                "pledges",
+                "TargetAssigned",
+                path,
+                {"campaign_id": cid, "unit_id": uid, "by_unit_id": parent, "targets": targets},
+            )
+        )
+    await publish(js, messages)
+    structural = len(messages)
+    rng = random.Random(18)
+    batch: list[tuple[str, bytes, str]] = []
+    for n in range(events):
+        uid, path = grassroots[rng.randrange(len(grassroots))]
+        kind = "InitiativeRegistered" if rng.random() < 0.7 else "InitiativeApplied"
+        data = {"initiative_id": f"i{n}", "unit_id": uid} | (
+            {"campaign_id": None} if kind == "InitiativeRegistered" else {}
+        )
+        batch.append(envelope("registry", kind, path, data, at=f"2025-{1 + n % 12:02d}-15T08:00:00Z"))
+        if len(batch) >= 50_000:
+            await publish(js, batch)
+            batch = []
+    await publish(js, batch)
+    return cid, structural
+
+
+async def raw_ack_rate(js: Any, total: int, batch: int) -> float:
+    await js.add_consumer(
+        STREAM, ConsumerConfig(durable_name="raw_acker", ack_policy=AckPolicy.EXPLICIT, max_ack_pending=batch)
+    )
+    sub = await js.pull_subscribe_bind(durable="raw_acker", stream=STREAM)
+    start, seen = time.perf_counter(), 0
+    while seen < total:
+        msgs = await sub.fetch(batch, timeout=5)
+        for msg in msgs:
+            await msg.ack()
+        seen += len(msgs)
+    return seen / (time.perf_counter() - start)
+
+
+async def timed(client: httpx.AsyncClient, url: str, count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        response = await client.get(url)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.text
+    return samples
+
+
+def quantiles(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49], cuts[94]
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=13_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--batch", type=int, default=256, help="projection batch (settings.projection_batch)")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="thidua-bench-pledges-"))
+    server = NatsServer(work / "js").start()
+    settings = Settings(
+        service="pledges", nats_url=server.url, projection_batch=args.batch, projection_ack_wait_seconds=120
+    )
+    try:
+        nc, js = await connect(server.url, "bench-pledges")
+        await ensure_streams(js, settings)
+        started = time.perf_counter()
+        cid, structural = await setup(js, args.units, args.events)
+        total = structural + args.events
+        print(
+            f"pledges benchmark: {args.units:,} units, {args.events:,} registry events (+{structural:,} tree and targets)"
+        )
+        print(f"  generated into JetStream in {time.perf_counter() - started:.0f} s", flush=True)
+        raw = await raw_ack_rate(js, total, args.batch)
+        db = open_database(f"sqlite+aiosqlite:///{work}/level-hn.db")
+        runner = ProjectionRunner(PledgesLevelProjection(), "hn", db, js, settings)
+        await runner.start()
+        start = time.perf_counter()
+        await runner.catch_up(idle_timeout=0.5, deadline=3600)
+        elapsed = time.perf_counter() - start
+        rate = runner.applied / elapsed
+        print(f"  1. city projection replay   {rate:>10,.0f} ev/s  ({runner.applied:,} events in {elapsed:.1f} s)"
+              f"  baseline raw pull + ack {raw:,.0f} ev/s  ratio {rate / raw:.2f}  goal ≥ 10,000 ev/s")  # fmt: skip
+
+        view = FastAPI()
+        view.include_router(level_router(db, "hn"))
+
+        @view.get("/health")
+        async def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(view), base_url="http://level") as client:
+            base = f"/pledges/campaigns/{cid}/progress?now=2025-07-15T00:00:00Z"
+            table = (await client.get(base)).json()
+            assert table["total"] == DISTRICTS and table["unit"]["indicators"][0]["actual"] > 0
+            floor = quantiles(await timed(client, "/health", args.queries))
+            p50, p95 = quantiles(await timed(client, base, args.queries))
+            print(f"  2. city progress table      p50 {p50:6.1f} ms  p95 {p95:6.1f} ms"
+                  f"  baseline /health p95 {floor[1]:.1f} ms  goal p95 ≤ 100 ms")  # fmt: skip
+            s50, s95 = quantiles(await timed(client, base + "&depth=subtree&limit=50", max(20, args.queries // 10)))
+            print(
+                f"     laggards of the whole subtree ({args.units - 1:,} units), first page: p50 {s50:.0f} ms  p95 {s95:.0f} ms"
+            )
+        await db.dispose()
+        await nc.close()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
