@@ -1,6 +1,8 @@
 """NATS JetStream connection and the streams the platform relies on, created or updated at start-up."""
 
 import logging
+import time
+from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
@@ -18,14 +20,40 @@ H_MSG_ID = "Nats-Msg-Id"
 
 
 async def connect(url: str, name: str) -> tuple[NATS, JetStreamContext]:
-    """Connect with endless reconnects: a NATS outage must pause publishing, never end the process."""
+    """Connect with endless reconnects: a NATS outage must pause publishing, never end the process.
+
+    ``url`` may list several servers, comma-separated (a cluster); credentials in the first URL are
+    used for every server, including those the cluster announces later.
+    """
+    servers = [u.strip() for u in url.split(",") if u.strip()]
+    parsed = urlsplit(servers[0])
+    credentials = {"user": parsed.username, "password": parsed.password} if parsed.username else {}
+    state = {"down_since": 0.0}
+
+    async def on_error(error: Exception) -> None:
+        # nats-py would log a full traceback for every failed reconnect attempt; one line is enough.
+        if time.monotonic() - state["down_since"] > 30:
+            log.warning("NATS %s: %s (%s); reconnecting", name, type(error).__name__, error)
+            state["down_since"] = time.monotonic()
+
+    async def on_disconnected() -> None:
+        log.warning("NATS %s: disconnected", name)
+
+    async def on_reconnected() -> None:
+        state["down_since"] = 0.0
+        log.info("NATS %s: reconnected", name)
+
     nc = await nats.connect(
-        url,
+        servers=servers,
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         connect_timeout=2,
         allow_reconnect=True,
+        error_cb=on_error,
+        disconnected_cb=on_disconnected,
+        reconnected_cb=on_reconnected,
+        **credentials,
     )
     return nc, nc.jetstream(timeout=5)
 
