@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from opentelemetry import trace
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import String, any_, bindparam, func, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -221,16 +222,19 @@ class EventStore:
                     "someone else changed it first; reload and try again"
                 )
 
-    @staticmethod
-    async def _current_versions(conn: AsyncConnection, batch: list[_Request]) -> dict[str, int]:
+    async def _current_versions(self, conn: AsyncConnection, batch: list[_Request]) -> dict[str, int]:
         stream_ids = sorted({a.stream_id for r in batch for a in r.appends})
         found: dict[str, int] = {}
         for start in range(0, len(stream_ids), 500):
             chunk = stream_ids[start : start + 500]
+            # PostgreSQL: one array parameter, so every batch size shares one prepared statement.
+            wanted = (
+                events.c.stream_id == any_(bindparam("ids", chunk, type_=ARRAY(String)))
+                if self.db.is_postgres
+                else events.c.stream_id.in_(chunk)
+            )
             rows = await conn.execute(
-                select(events.c.stream_id, func.max(events.c.version))
-                .where(events.c.stream_id.in_(chunk))
-                .group_by(events.c.stream_id)
+                select(events.c.stream_id, func.max(events.c.version)).where(wanted).group_by(events.c.stream_id)
             )
             found.update({sid: version for sid, version in rows})
         return found
