@@ -4,6 +4,7 @@ import asyncio
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from shared.projections import ProjectionRunner, checkpoints, read_messages
 from shared.relay import OutboxRelay
 from shared.settings import Settings
 from shared.subjects import DLQ_STREAM, STREAM
+from tests.natsserver import free_port
 from tests.platform.counting import CountingProjection, FoldingCountingProjection, counted, read_counts
 from tests.platform.helpers import spawn, wait_for
 
@@ -168,3 +170,27 @@ async def test_a_changed_filter_recreates_the_consumer_from_the_checkpoint(setti
     assert await counts_of(db) == {"hn.ntl": (5, 10)}  # nothing applied twice
     await nc.close()
     await db.dispose()
+
+
+async def test_the_level_projector_process_serves_its_health(settings: Settings, tmp_path: Path) -> None:
+    await publish(settings, [counted("hn.ntl", 1, stream="h-1")])
+    port = free_port()
+    env = {"THIDUA_NATS_URL": settings.nats_url, "THIDUA_LOG_JSON": "false"}
+    level_url = f"sqlite+aiosqlite:///{tmp_path}/level.db"
+    projector = spawn("tests.platform.counting", env, "--scope", "hn", "--db", level_url, "--port", str(port))
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+
+            async def healthy() -> bool:
+                try:
+                    response = await client.get("/health")
+                except httpx.HTTPError:
+                    return False
+                return response.status_code == 200 and response.json()["applied"] == 1
+
+            await wait_for(healthy, what="the projector to report its health")
+            health = (await client.get("/health")).json()
+        assert health["consumer"] == "counting__hn" and health["fetching"] is True
+    finally:
+        projector.send_signal(signal.SIGTERM)
+        assert projector.wait(10) == 0  # a clean stop on SIGTERM
