@@ -50,8 +50,14 @@ class LevelProjector:
     name: str
 
 
-SERVICES = [Service("directory", "services.directory.entrypoints.main:create_app", "THIDUA_DIRECTORY_PORT", 8101)]
-PROJECTORS = [LevelProjector("services.directory.entrypoints.projector", "directory_level")]
+SERVICES = [
+    Service("directory", "services.directory.entrypoints.main:create_app", "THIDUA_DIRECTORY_PORT", 8101),
+    Service("registry", "services.registry.entrypoints.main:create_app", "THIDUA_REGISTRY_PORT", 8102),
+]
+PROJECTORS = [
+    LevelProjector("services.directory.entrypoints.projector", "directory_level"),
+    LevelProjector("services.registry.entrypoints.projector", "registry_level"),
+]
 
 
 def port_taken(port: int) -> bool:
@@ -75,7 +81,10 @@ class Children:
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = open(DATA / "logs" / f"{name}.log", "ab")
-        proc = subprocess.Popen(args, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        # Own session: Ctrl-C reaches only this supervisor, which then stops the children in order.
+        proc = subprocess.Popen(
+            args, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs.append((name, proc))
         return proc
 

@@ -1,0 +1,238 @@
+"""Reads of a level's views: the initiative book, counts per unit, the escalation inbox, a unit's and an
+author's initiatives, replication orders reaching a unit; served by the level projector (``--port``)."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi.responses import Response
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.registry.adapters.export import book_csv, book_xlsx
+from services.registry.adapters.level import WORD_RE
+from services.registry.adapters.level_tables import (
+    authors,
+    book,
+    level_units,
+    replication_reports,
+    replications,
+    terms,
+)
+from services.registry.domain.rules import IN_BOOK
+from shared.db import Database
+from shared.subjects import in_subtree
+from shared.text import fold
+
+t = book
+SEARCH_COUNT_BOUND = 1000
+Path400 = Annotated[str | None, Query(max_length=400)]
+
+
+def _under(path: str) -> Any:
+    """The unit and its subtree as index ranges (a LIKE would scan): codes are [a-z0-9-], "/" follows "."."""
+    return (t.c.unit_path == path) | ((t.c.unit_path >= path + ".") & (t.c.unit_path < path + "/"))
+
+
+def _matches(word: str, prefix: bool) -> Any:
+    """Initiatives with the word, or a word starting with it (a range over the terms' primary key)."""
+    found = (terms.c.term >= word) & (terms.c.term < word + "{") if prefix else terms.c.term == word
+    return t.c.initiative_id.in_(select(terms.c.initiative_id).where(found))
+
+
+def _row(row: Any) -> dict[str, Any]:
+    item = dict(row._mapping)
+    item.pop("search", None)
+    return item
+
+
+async def read_book(
+    conn: AsyncConnection,
+    *,
+    unit: str | None = None,
+    year: int | None = None,
+    pillar: str | None = None,
+    status: str | None = None,
+    scope: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Every recognised initiative of the subtree (or of one status), newest first, filtered."""
+    where = [t.c.status == status] if status else [t.c.in_book == 1]
+    if unit:
+        where.append(_under(unit))
+    if year:
+        where.append(t.c.year == year)
+    if pillar:
+        where.append(t.c.pillar == pillar)
+    if scope:
+        where.append(t.c.scope == scope)
+    words = list(dict.fromkeys(WORD_RE.findall(fold(q or ""))))
+    for index, word in enumerate(words):
+        # The word being typed (the last, if long enough to be selective) matches as a prefix.
+        where.append(_matches(word, prefix=index == len(words) - 1 and len(word) >= 3))
+    counted = select(t.c.initiative_id).where(*where)
+    if words:  # a search counts its matches up to a bound: past it, "more than" is all a reader needs
+        counted = counted.limit(SEARCH_COUNT_BOUND + 1)
+    total = await conn.scalar(select(func.count()).select_from(counted.subquery()))
+    rows = await conn.execute(
+        select(t).where(*where).order_by(t.c.recognised_at.desc(), t.c.initiative_id).limit(limit).offset(offset)
+    )
+    page = {"total": total, "limit": limit, "offset": offset, "items": [_row(r) for r in rows]}
+    if words and total > SEARCH_COUNT_BOUND:
+        page |= {"total": SEARCH_COUNT_BOUND, "total_is_lower_bound": True}
+    return page
+
+
+async def read_counts(conn: AsyncConnection, under: str | None = None) -> list[dict[str, Any]]:
+    """Per unit: registered, recognised, applied, accepted, and the benefit value summed."""
+    in_book = t.c.status.in_(IN_BOOK)
+    applied = t.c.status.in_(("applied", "accepted"))
+    stmt = select(
+        t.c.unit_id,
+        func.count().label("registered"),
+        func.sum(_flag(in_book)).label("recognised"),
+        func.sum(_flag(applied)).label("applied"),
+        func.sum(_flag(t.c.status == "accepted")).label("accepted"),
+        func.sum(_benefit(in_book)).label("benefit_vnd"),
+    ).where(t.c.status != "draft")
+    if under:
+        stmt = stmt.where(_under(under))
+    counted = {row.unit_id: row for row in await conn.execute(stmt.group_by(t.c.unit_id))}
+    unit_rows = select(level_units).where(level_units.c.status == "active").order_by(level_units.c.path)
+    result = []
+    for unit in await conn.execute(unit_rows):
+        if under and not in_subtree(unit.path, under):
+            continue
+        row = counted.get(unit.unit_id)
+        result.append(
+            {
+                "unit_id": unit.unit_id, "path": unit.path, "name": unit.name,
+                "registered": row.registered if row else 0, "recognised": int(row.recognised or 0) if row else 0,
+                "applied": int(row.applied or 0) if row else 0, "accepted": int(row.accepted or 0) if row else 0,
+                "benefit_vnd": int(row.benefit_vnd or 0) if row else 0,
+            }
+        )  # fmt: skip
+    return result
+
+
+def _flag(condition: Any) -> Any:
+    return case((condition, 1), else_=0)
+
+
+def _benefit(condition: Any) -> Any:
+    return case((condition, t.c.benefit_vnd), else_=0)
+
+
+async def read_inbox(conn: AsyncConnection, scope: str, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Escalation requests waiting at the level's own unit, oldest first, with their age."""
+    now = now or datetime.now(UTC)
+    rows = await conn.execute(select(t).where(t.c.pending_at_path == scope).order_by(t.c.pending_since))
+    items = []
+    for row in rows:
+        since = row.pending_since if row.pending_since.tzinfo else row.pending_since.replace(tzinfo=UTC)
+        age = now - since
+        items.append({**_row(row), "age_seconds": int(age.total_seconds()), "age_days": age.days})
+    return items
+
+
+async def read_initiative(conn: AsyncConnection, initiative_id: str) -> dict[str, Any] | None:
+    row = (await conn.execute(select(t).where(t.c.initiative_id == initiative_id))).first()
+    return None if row is None else _row(row)
+
+
+async def read_by_author(conn: AsyncConnection, member_id: str) -> list[dict[str, Any]]:
+    """An author's view: their initiatives with status, scope and every decision taken."""
+    ids = select(authors.c.initiative_id).where(authors.c.member_id == member_id)
+    rows = await conn.execute(select(t).where(t.c.initiative_id.in_(ids)).order_by(t.c.registered_at.desc()))
+    return [_row(r) for r in rows]
+
+
+async def read_replications(conn: AsyncConnection, unit_path: str) -> list[dict[str, Any]]:
+    """Replication orders reaching the unit (from its level or any above), with whether it reported."""
+    reached = []
+    for row in await conn.execute(select(replications).order_by(replications.c.ordered_at)):
+        targets = row.target_paths or [row.by_unit_path]
+        if in_subtree(unit_path, row.by_unit_path) and any(in_subtree(unit_path, p) for p in targets):
+            reached.append(dict(row._mapping))
+    if not reached:
+        return []
+    reports = select(replication_reports.c.initiative_id).where(replication_reports.c.unit_path == unit_path)
+    done = {initiative_id for (initiative_id,) in await conn.execute(reports)}
+    return [{**item, "applied_here": item["initiative_id"] in done} for item in reached]
+
+
+async def read_replication_reach(conn: AsyncConnection, initiative_id: str) -> list[str]:
+    rows = await conn.execute(
+        select(replication_reports.c.unit_path).where(replication_reports.c.initiative_id == initiative_id)
+    )
+    return sorted(path for (path,) in rows)
+
+
+def level_router(db: Database, scope: str) -> APIRouter:
+    router = APIRouter(prefix="/registry", tags=["registry level"])
+
+    async def _book(**filters: Any) -> dict[str, Any]:
+        async with db.reader.connect() as conn:
+            return {"scope": scope, **await read_book(conn, **filters)}
+
+    @router.get("/book")
+    async def get_book(
+        unit: Path400 = None, year: int | None = None, pillar: Annotated[str | None, Query(max_length=20)] = None,
+        status: Annotated[str | None, Query(max_length=20)] = None,
+        scope_: Annotated[str | None, Query(alias="scope", max_length=20)] = None,
+        q: Annotated[str | None, Query(max_length=200)] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:  # fmt: skip
+        return await _book(
+            unit=unit, year=year, pillar=pillar, status=status, scope=scope_, q=q, limit=limit, offset=offset
+        )
+
+    @router.get("/book.csv")
+    async def get_book_csv(unit: Path400 = None, year: int | None = None) -> Response:
+        page = await _book(unit=unit, year=year, limit=100_000)
+        return Response(
+            book_csv(page["items"]),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="so-vang-sang-kien-{scope}.csv"'},
+        )
+
+    @router.get("/book.xlsx")
+    async def get_book_xlsx(unit: Path400 = None, year: int | None = None) -> Response:
+        page = await _book(unit=unit, year=year, limit=100_000)
+        return Response(
+            book_xlsx(page["items"], scope),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="so-vang-sang-kien-{scope}.xlsx"'},
+        )
+
+    @router.get("/counts")
+    async def get_counts(under: Path400 = None) -> dict[str, Any]:
+        async with db.reader.connect() as conn:
+            return {"scope": scope, "units": await read_counts(conn, under)}
+
+    @router.get("/inbox")
+    async def get_inbox() -> dict[str, Any]:
+        async with db.reader.connect() as conn:
+            return {"scope": scope, "items": await read_inbox(conn, scope)}
+
+    @router.get("/initiatives/{initiative_id}")
+    async def get_initiative(initiative_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+        async with db.reader.connect() as conn:
+            found = await read_initiative(conn, initiative_id)
+        if found is None:
+            raise HTTPException(404, f"initiative {initiative_id} is not in the level {scope}")
+        return found
+
+    @router.get("/authors/{member_id}")
+    async def get_author(member_id: str) -> dict[str, Any]:
+        async with db.reader.connect() as conn:
+            return {"scope": scope, "items": await read_by_author(conn, member_id)}
+
+    @router.get("/replications")
+    async def get_replications(unit: Annotated[str, Query(max_length=400)]) -> dict[str, Any]:
+        async with db.reader.connect() as conn:
+            return {"scope": scope, "unit": unit, "items": await read_replications(conn, unit)}
+
+    return router
