@@ -136,6 +136,8 @@ def main() -> None:
     nats_url = f"nats://127.0.0.1:{NATS_PORT}"
     common = {"THIDUA_NATS_URL": nats_url, "THIDUA_LOG_JSON": "true", "PYTHONPATH": str(REPO)}
     children = Children()
+    # Ctrl-C and SIGTERM both stop everything (even where a parent shell left SIGINT ignored).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         children.start(
@@ -177,7 +179,7 @@ def main() -> None:
         print()
         print("thidua is running (Ctrl-C stops everything)")
         for service in SERVICES:
-            print(f"  {service.name} API:  http://127.0.0.1:{service.port}/docs")
+            print(f"  {service.name + ' API:':<15} http://127.0.0.1:{service.port}/docs")
         print(*urls, sep="\n")
         print(f"  NATS:           {nats_url} (JetStream data in {DATA / 'nats'})")
         print(f"  logs:           {DATA / 'logs'}")
@@ -197,6 +199,7 @@ async def level_scopes(directory: str, token: str) -> list[str]:
         city = (await client.get("/units/by-path/hn")).json()
         subtree = (await client.get(f"/units/{city['unit_id']}/subtree")).json()
     units = subtree["units"] if isinstance(subtree, dict) else subtree
+    print(f"demo city: {len(units)} units under hn (loaded on the first run, kept afterwards)")
     return ["hn", *sorted(u["path"] for u in units if u["kind"] == "upper_level_union")]
 
 
