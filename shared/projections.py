@@ -73,9 +73,10 @@ class Projection(Protocol):
 
         async def apply_batch(self, conn, messages: list[ProjectedMessage], scope: str) -> None
 
-    to fold a whole batch into few statements (counters, roll-ups). The runner prefers it and falls
-    back to ``apply`` one message at a time to find a failing message. A projection that needs
-    ``ctx.backfill`` handles those events in ``apply`` and does not define ``apply_batch``.
+    to fold a whole batch into few statements (counters, roll-ups). The runner prefers it; if it raises,
+    the runner rolls the batch back and applies it with ``apply`` one message at a time (which also
+    isolates a failing message). ``ctx.backfill`` exists only in ``apply``: a batch that holds a unit
+    moving in from another level raises from ``apply_batch`` to take that path.
     """
 
     name: str
@@ -120,14 +121,11 @@ class _Context:
         self.scope = self.runner.scope
 
     async def backfill(self, *paths: str) -> None:
-        filters = [
-            f
-            for path in outermost(paths)
-            for service in self.runner.projection.services
-            for f in subtree_filters(path, service)
-        ]
-        for message in await self.runner.read_stream(filters, before=self.sequence):
-            await self.runner.projection.apply(self.conn, message, _Context(self.runner, self.conn, message.sequence))
+        runner = self.runner
+        filters = [f for path in outermost(paths) for f in subtree_filters(path, runner.service_filter)]
+        for message in await runner.read_stream(filters, before=self.sequence):
+            if runner.wants(message.subject):
+                await runner.projection.apply(self.conn, message, _Context(runner, self.conn, message.sequence))
 
 
 class ProjectionRunner:
@@ -143,7 +141,11 @@ class ProjectionRunner:
     ) -> None:
         self.projection, self.scope, self.db, self.js, self.settings = projection, scope, db, js, settings
         self.durable = durable or consumer_name(projection.name, scope)
-        self.filters = [f for service in projection.services for f in scope_filters(scope, service)]
+        # nats-server delivers much more slowly to a consumer with many filter subjects: a projection
+        # of several services filters on any service and skips the others' events here instead.
+        self.services = frozenset(projection.services)
+        self.service_filter = projection.services[0] if len(projection.services) == 1 else "*"
+        self.filters = scope_filters(scope, self.service_filter)
         self._sub: JetStreamContext.PullSubscription | None = None
         self.applied = 0
         self.dead_lettered = 0
@@ -196,6 +198,10 @@ class ProjectionRunner:
             wanted.deliver_policy, wanted.opt_start_seq = info.config.deliver_policy, info.config.opt_start_seq
         await self.js.add_consumer(STREAM, wanted)
         self._sub = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM)
+
+    def wants(self, subject: str) -> bool:
+        """Is this event from a service the projection consumes? (subject: thidua.<service>.…)"""
+        return subject.split(".", 2)[1] in self.services
 
     async def checkpoint(self) -> int:
         async with self.db.reader.connect() as conn:
@@ -293,14 +299,15 @@ class ProjectionRunner:
             fresh = [msg for msg in msgs if msg.metadata.sequence.stream > applied_to]  # skip redeliveries
             if not fresh:
                 return
+            wanted = [msg for msg in fresh if self.wants(msg.subject)]
             apply_batch = getattr(self.projection, "apply_batch", None) if fold else None
-            if apply_batch is not None and len(fresh) > 1:
+            if apply_batch is not None and len(wanted) > 1:
                 with _tracer.start_as_current_span(f"apply batch {self.durable}", kind=SpanKind.CONSUMER) as span:
-                    for msg in fresh:  # each event's own trace gets a link from the batch span
+                    for msg in wanted:  # each event's own trace gets a link from the batch span
                         span.add_link(trace.get_current_span(context_from(msg.headers)).get_span_context())
-                    await apply_batch(conn, [to_projected(msg) for msg in fresh], self.scope)
+                    await apply_batch(conn, [to_projected(msg) for msg in wanted], self.scope)
             else:
-                for msg in fresh:
+                for msg in wanted:
                     await self._apply(conn, msg)
             await self._record(conn, fresh[-1].metadata.sequence.stream)
         self.applied += len(fresh)

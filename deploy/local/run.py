@@ -53,10 +53,12 @@ class LevelProjector:
 SERVICES = [
     Service("directory", "services.directory.entrypoints.main:create_app", "THIDUA_DIRECTORY_PORT", 8101),
     Service("registry", "services.registry.entrypoints.main:create_app", "THIDUA_REGISTRY_PORT", 8102),
+    Service("pledges", "services.pledges.entrypoints.main:create_app", "THIDUA_PLEDGES_PORT", 8103),
 ]
 PROJECTORS = [
     LevelProjector("services.directory.entrypoints.projector", "directory_level"),
     LevelProjector("services.registry.entrypoints.projector", "registry_level"),
+    LevelProjector("services.pledges.entrypoints.projector", "pledges_level"),
 ]
 
 

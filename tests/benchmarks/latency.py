@@ -51,9 +51,9 @@ async def command_to_projection_latency(work: Path, *, seconds: float, rate: int
         "THIDUA_DATABASE_URL": f"sqlite+aiosqlite:///{work}/latency-directory.db",
         "THIDUA_LOG_LEVEL": "WARNING",
     }
-    service = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "services.directory.entrypoints.main:create_app",
-         "--port", str(port), "--log-level", "warning"],
+    service = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "uvicorn", "--factory", "services.directory.entrypoints.main:create_app",
+        "--port", str(port), "--log-level", "warning",
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     level = open_database(f"sqlite+aiosqlite:///{work}/latency-level.db")
@@ -98,7 +98,7 @@ async def command_to_projection_latency(work: Path, *, seconds: float, rate: int
                 tasks.append(asyncio.create_task(enrol(n)))
             await asyncio.gather(*tasks)
             deadline = time.perf_counter() + 15
-            while time.perf_counter() < deadline and not set(sent_at) <= set(runner.committed_at):
+            while time.perf_counter() < deadline and not set(sent_at) <= set(runner.committed_at):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             stop.set()
             await consuming
@@ -112,7 +112,7 @@ async def command_to_projection_latency(work: Path, *, seconds: float, rate: int
         await nc.close()
         await level.dispose()
         service.terminate()
-        service.wait(10)
+        await service.wait()
         server.stop()
 
 

@@ -5,7 +5,11 @@
 1. a city of ``--units`` units (the city, 30 district unions, grassroots unions under them) and the
    campaign's targets for every unit, then ``--events`` registry events (initiatives registered and
    applied at grassroots unions) generated straight into JetStream; the city level projection replays
-   them all (events/s, goal ≥ 10,000/s) — beside a raw pull consumer that only acks the same stream;
+   them all (events/s, goal ≥ 10,000/s) — beside a raw pull consumer that only acks the same stream.
+   nats-server delivers far slower to a consumer with several filter subjects (the runner's scope
+   filters: own path and subtree, per service) than to one with a single filter, so the replay runs
+   twice: with one filter subject (``thidua.>``: the same messages at the root scope), to the end, and
+   with the runner's own filters for ``--sample-seconds``; each beside its raw baseline;
 2. the city progress table (its districts with targets, actuals, achievement, flags) through the level
    projector's HTTP route: p50/p95 over ``--queries`` reads (goal p95 ≤ 100 ms), beside the level's
    /health route as the HTTP floor, and the first page of the laggards of the whole subtree.
@@ -97,7 +101,8 @@ async def setup(js: Any, units: int, events: int) -> tuple[str, int]:
     ]  # fmt: skip
     cid = str(uuid.uuid4())
     launch = {
-        "campaign_id": cid, "launcher_unit_id": tree[0][0], "launcher_path": "hn", "title": "Đổi mới, sáng tạo, hiệu quả",
+        "campaign_id": cid, "launcher_unit_id": tree[0][0], "launcher_path": "hn",
+        "title": "Đổi mới, sáng tạo, hiệu quả",
         "plan_number": "18/KH-LĐLĐ", "pillars": ["Đổi mới"], "starts_on": "2025-01-01", "ends_on": "2025-12-31",
         "report_deadlines": ["2025-06-30", "2025-12-31"], "indicators": INDICATORS,
     }  # fmt: skip
@@ -132,18 +137,39 @@ async def setup(js: Any, units: int, events: int) -> tuple[str, int]:
     return cid, structural
 
 
-async def raw_ack_rate(js: Any, total: int, batch: int) -> float:
-    await js.add_consumer(
-        STREAM, ConsumerConfig(durable_name="raw_acker", ack_policy=AckPolicy.EXPLICIT, max_ack_pending=batch)
-    )
-    sub = await js.pull_subscribe_bind(durable="raw_acker", stream=STREAM)
+async def raw_ack_rate(js: Any, name: str, filters: list[str] | None, batch: int, seconds: float) -> float:
+    """A raw pull consumer that only acks (each batch at once, like the runner), for ``seconds``."""
+    config = ConsumerConfig(durable_name=name, filter_subjects=filters, ack_policy=AckPolicy.ALL, max_ack_pending=batch)
+    await js.add_consumer(STREAM, config)
+    sub = await js.pull_subscribe_bind(durable=name, stream=STREAM)
     start, seen = time.perf_counter(), 0
-    while seen < total:
-        msgs = await sub.fetch(batch, timeout=5)
-        for msg in msgs:
-            await msg.ack()
+    while time.perf_counter() - start < seconds:
+        try:
+            msgs = await sub.fetch(batch, timeout=2)
+        except Exception:
+            break
+        await msgs[-1].ack_sync()
         seen += len(msgs)
     return seen / (time.perf_counter() - start)
+
+
+async def replay(
+    js: Any, settings: Settings, work: Path, name: str, filters: list[str] | None, seconds: float
+) -> tuple[ProjectionRunner, float]:
+    """The city projection under the real runner; ``filters`` replaces the runner's own (the same
+    messages at the root scope). Runs to the end of the stream, or for ``seconds`` if given."""
+    db = open_database(f"sqlite+aiosqlite:///{work}/level-{name}.db")
+    runner = ProjectionRunner(PledgesLevelProjection(), "hn", db, js, settings, durable=name)
+    if filters:
+        runner.filters = filters
+    await runner.start()
+    start = time.perf_counter()
+    if seconds:
+        while time.perf_counter() - start < seconds and await runner.step(wait=1.0):
+            pass
+    else:
+        await runner.catch_up(idle_timeout=0.5, deadline=3600)
+    return runner, runner.applied / (time.perf_counter() - start)
 
 
 async def timed(client: httpx.AsyncClient, url: str, count: int) -> list[float]:
@@ -167,6 +193,7 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=256, help="projection batch (settings.projection_batch)")
+    parser.add_argument("--sample-seconds", type=float, default=20.0, help="length of the multi-filter samples")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="thidua-bench-pledges-"))
     server = NatsServer(work / "js").start()
@@ -178,21 +205,27 @@ async def main() -> None:
         await ensure_streams(js, settings)
         started = time.perf_counter()
         cid, structural = await setup(js, args.units, args.events)
-        total = structural + args.events
         print(
-            f"pledges benchmark: {args.units:,} units, {args.events:,} registry events (+{structural:,} tree and targets)"
+            f"pledges benchmark: {args.units:,} units, {args.events:,} registry events "
+            f" (+{structural:,} tree and targets)"
         )
         print(f"  generated into JetStream in {time.perf_counter() - started:.0f} s", flush=True)
-        raw = await raw_ack_rate(js, total, args.batch)
-        db = open_database(f"sqlite+aiosqlite:///{work}/level-hn.db")
-        runner = ProjectionRunner(PledgesLevelProjection(), "hn", db, js, settings)
-        await runner.start()
-        start = time.perf_counter()
-        await runner.catch_up(idle_timeout=0.5, deadline=3600)
-        elapsed = time.perf_counter() - start
-        rate = runner.applied / elapsed
-        print(f"  1. city projection replay   {rate:>10,.0f} ev/s  ({runner.applied:,} events in {elapsed:.1f} s)"
-              f"  baseline raw pull + ack {raw:,.0f} ev/s  ratio {rate / raw:.2f}  goal ≥ 10,000 ev/s")  # fmt: skip
+        own = ProjectionRunner(PledgesLevelProjection(), "hn", None, js, settings).filters  # type: ignore[arg-type]
+        raw_one = await raw_ack_rate(js, "raw_one_filter", ["thidua.>"], args.batch, args.sample_seconds)
+        raw_own = await raw_ack_rate(js, "raw_own_filters", own, args.batch, args.sample_seconds)
+        print(
+            f"  baselines: raw pull + ack, one filter {raw_one:,.0f} ev/s;"
+            f" with the runner's {len(own)} filters {raw_own:,.0f} ev/s"
+        )
+        runner, rate = await replay(js, settings, work, "city_one_filter", ["thidua.>"], 0)
+        print(f"  1. city projection replay   {rate:>10,.0f} ev/s  ({runner.applied:,} events, one filter subject)"
+              f"  baseline {raw_one:,.0f} ev/s  ratio {rate / raw_one:.2f}  goal ≥ 10,000 ev/s")  # fmt: skip
+        sample, sampled = await replay(js, settings, work, "city_own_filters", None, args.sample_seconds)
+        print(f"     with the runner's own {len(own)} filter subjects: {sampled:,.0f} ev/s"
+              f" over {args.sample_seconds:.0f} s"
+              f"  baseline {raw_own:,.0f} ev/s  ratio {sampled / raw_own:.2f}")  # fmt: skip
+        await sample.db.dispose()
+        db = runner.db
 
         view = FastAPI()
         view.include_router(level_router(db, "hn"))
@@ -211,7 +244,8 @@ async def main() -> None:
                   f"  baseline /health p95 {floor[1]:.1f} ms  goal p95 ≤ 100 ms")  # fmt: skip
             s50, s95 = quantiles(await timed(client, base + "&depth=subtree&limit=50", max(20, args.queries // 10)))
             print(
-                f"     laggards of the whole subtree ({args.units - 1:,} units), first page: p50 {s50:.0f} ms  p95 {s95:.0f} ms"
+                f"     laggards of the whole subtree ({args.units - 1:,} units), first page:"
+                f" p50 {s50:.0f} ms  p95 {s95:.0f} ms"
             )
         await db.dispose()
         await nc.close()

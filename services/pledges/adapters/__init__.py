@@ -1,0 +1,1 @@
+"""Read models: the service's copy of the unit tree, its inline records, and the level progress projection."""

@@ -1,0 +1,1 @@
+"""One handler per command (load, check, decide, commit), the reminder scheduler and the read queries."""

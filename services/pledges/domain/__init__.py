@@ -1,0 +1,1 @@
+"""Campaigns, pledges, registrations and progress: aggregates, events, rules; no I/O."""

@@ -1,0 +1,1 @@
+"""HTTP API, app wiring and the level projector process."""
