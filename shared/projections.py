@@ -264,6 +264,8 @@ class ProjectionRunner:
                 await self._ensure_consumer()
             return 0
         self.last_fetch_ok = time.monotonic()
+        if not msgs:  # a fetch can end with a status and no message
+            return 0
         msgs.sort(key=lambda m: m.metadata.sequence.stream)
         await self._handle(msgs)
         return len(msgs)
