@@ -73,3 +73,22 @@ async def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         return
     async with fresh_postgres_database() as url:
         yield url
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which stores the event store contract ran on (the ids say it; ``-q`` hides the ids)."""
+    ran: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if "test_event_store.py" not in nodeid or "[" not in nodeid:
+                continue
+            store = nodeid.rsplit("[", 1)[1].rstrip("]")
+            ran.setdefault(store, {}).setdefault(outcome, 0)
+            ran[store][outcome] += 1
+    if ran:
+        parts = [
+            f"{store}: " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
+            for store, counts in sorted(ran.items())
+        ]
+        terminalreporter.write_line("event store contract — " + "; ".join(parts))
