@@ -61,6 +61,9 @@ async def _no_receive() -> Message:
 def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
     # FastAPI's built-in telemetry opens the server span (continuing an incoming traceparent) and
     # spans for dependencies, endpoint and serialization; command handlers store that context.
+    # Per-operation spans (dependencies, endpoint, serialization) are off: they cost more per request
+    # than the command's own work is worth tracing at that grain; the append span shows the store.
+    fastapi_kwargs.setdefault("telemetry", {"operation_spans": False})
     app = FastAPI(**fastapi_kwargs)
     app.state.settings = settings
 

@@ -233,6 +233,7 @@ async def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--only", default="1,2,3,4")
+    parser.add_argument("--rate", type=int, action="append", help="commands/s for part 4 (repeatable; default 300)")
     args = parser.parse_args()
     only = set(args.only.split(","))
     scale = 0.2 if args.quick else 1.0
@@ -249,7 +250,8 @@ async def main() -> None:
         if "3" in only:
             await bench_replay(work, int(20_000 * scale))
         if "4" in only:
-            await bench_latency(work, seconds=5 if args.quick else 30, rate=300)
+            for rate in args.rate or [300]:
+                await bench_latency(work / f"rate-{rate}", seconds=5 if args.quick else 30, rate=rate)
 
 
 if __name__ == "__main__":

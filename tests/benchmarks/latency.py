@@ -40,6 +40,7 @@ class StampingRunner(ProjectionRunner):
 
 
 async def command_to_projection_latency(work: Path, *, seconds: float, rate: int) -> tuple[list[float], int, int]:
+    work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - before any load starts
     server = NatsServer(work / "latency-js").start()
     port = free_port()
     settings = Settings(service="directory", nats_url=server.url, relay_idle_poll_seconds=0.05)
