@@ -30,9 +30,9 @@ from sqlalchemy import insert, select
 
 from services.directory.demo import demo_people
 from services.registry.adapters.duplicates import DuplicateIndex
-from services.registry.adapters.level import search_terms
+from services.registry.adapters.level import index_search
 from services.registry.adapters.level_reads import read_book
-from services.registry.adapters.level_tables import authors, book, level_units, metadata, terms
+from services.registry.adapters.level_tables import authors, book, level_units, metadata
 from services.registry.adapters.units import metadata as units_metadata
 from services.registry.adapters.units import units
 from services.registry.demo import ACTIONS, PLACES, SUBJECTS
@@ -228,9 +228,10 @@ async def bench_book(work: Path, count: int) -> None:
                 status = rng.choice(["registered", "under_review", "recognised", "applied", "accepted", "rejected"])
                 at = start + timedelta(minutes=n * 7)
                 folded = fold(f"{long} {person}")
-                words += [{"term": w, "initiative_id": f"i-{n}"} for w in search_terms(folded)]
+                words.append((n + 1, f"i-{n}", folded))
                 rows.append({
-                    "initiative_id": f"i-{n}", "unit_id": unit_paths[n % 30], "unit_path": unit_paths[n % 30],
+                    "doc": n + 1, "initiative_id": f"i-{n}", "unit_id": unit_paths[n % 30],
+                    "unit_path": unit_paths[n % 30],
                     "title": title[:200], "search": folded, "in_book": int(status in IN_BOOK),
                     "pillar": rng.choice(["doi_moi", "sang_tao", "hieu_qua"]),
                     "field": "Công tác tổ chức", "year": at.year, "status": status, "scope": "grassroots",
@@ -243,7 +244,7 @@ async def bench_book(work: Path, count: int) -> None:
                 )
             await conn.execute(insert(book), rows)
             await conn.execute(insert(authors), names)
-            await conn.execute(insert(terms), words)
+            await index_search(conn, words)  # what the projection does for each row
     await db.dispose()
     db = open_database(f"sqlite+aiosqlite:///{work}/level-hn.ntl.db")
     filters: list[dict[str, Any]] = [

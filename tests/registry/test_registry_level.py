@@ -156,3 +156,36 @@ async def test_a_search_counts_its_matches_up_to_a_bound(book_db: Database, monk
         plain = await read_book(conn)
     assert found["total"] == 1 and found["total_is_lower_bound"] is True and len(found["items"]) == 2
     assert plain["total"] == 2 and "total_is_lower_bound" not in plain  # only searches are bounded
+
+
+async def test_the_search_index_follows_revisions_and_rebuilds(tmp_path: Path) -> None:
+    """On SQLite the words live in an FTS5 table keyed by the book's ``doc``: re-indexing replaces a
+    row's words, and dropping the tables (a rebuild) drops the index with them."""
+    from sqlalchemy import insert
+
+    from services.registry.adapters.level import index_search, unindex_search
+    from services.registry.adapters.level_tables import book
+
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
+    row = {"initiative_id": "i-1", "unit_id": "u", "unit_path": "hn.ntl.a", "title": "t", "search": "",
+           "status": "recognised", "in_book": 1, "authors": [], "decisions": [], "possible_duplicates": []}  # fmt: skip
+    async with db.writer.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+        doc = (await conn.execute(insert(book).values(row))).inserted_primary_key[0]
+        await index_search(conn, [(doc, "i-1", "so tay an toan")])
+    async with db.reader.connect() as conn:
+        assert (await read_book(conn, q="sổ tay"))["total"] == 1
+        assert (await read_book(conn, q="an to"))["total"] == 0  # only the last word, 3+ letters, is a prefix
+        assert (await read_book(conn, q="so tay an toa"))["total"] == 1
+    async with db.writer.begin() as conn:
+        await unindex_search(conn, [doc])
+        await index_search(conn, [(doc, "i-1", "bua com ca")])
+    async with db.reader.connect() as conn:
+        assert (await read_book(conn, q="so tay"))["total"] == 0
+        assert (await read_book(conn, q="bữa cơm"))["total"] == 1
+    async with db.writer.begin() as conn:
+        await conn.run_sync(metadata.drop_all)
+        await conn.run_sync(metadata.create_all)
+    async with db.reader.connect() as conn:
+        assert (await read_book(conn, q="bua"))["total"] == 0
+    await db.dispose()

@@ -76,6 +76,7 @@ def similarity_text(registration: dict[str, Any]) -> str:
 class Catalogue:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._upsert_registered: Any = None
 
     async def create_tables(self) -> None:
         async with self.db.writer.begin() as conn:
@@ -119,14 +120,17 @@ class Catalogue:
 
     async def _on_InitiativeRegistered(self, conn: AsyncConnection, env: EventEnvelope, d: dict[str, Any]) -> None:
         reg = d["registration"]
-        values = {
-            "unit_id": d["unit_id"], "title": reg["title"], "status": REGISTERED, "pillar": reg["pillar"],
-            "authors": reg["authors"], "benefit_vnd": reg["estimated_benefit_vnd"],
-            "possible_duplicates": d["possible_duplicates"], "updated_at": env.occurred_at,
+        row = {
+            "initiative_id": d["initiative_id"], "unit_id": d["unit_id"], "title": reg["title"],
+            "status": REGISTERED, "pillar": reg["pillar"], "authors": reg["authors"],
+            "benefit_vnd": reg["estimated_benefit_vnd"], "possible_duplicates": d["possible_duplicates"],
+            "updated_at": env.occurred_at,
         }  # fmt: skip
-        stmt = sqlite_insert(initiatives) if self.db.is_sqlite else _pg_insert(initiatives)
-        stmt = stmt.values(initiative_id=d["initiative_id"], **values)
-        await conn.execute(stmt.on_conflict_do_update(index_elements=[initiatives.c.initiative_id], set_=values))
+        # Built once per dialect (the hot path of a registration): only the parameters change.
+        stmt = self._upsert_registered
+        if stmt is None:
+            stmt = self._upsert_registered = _upsert(self.db, initiatives, "initiative_id", list(row))
+        await conn.execute(stmt, row)
         await self._remember_text(conn, env, d)
 
     async def _on_InitiativeRevised(self, conn: AsyncConnection, env: EventEnvelope, d: dict[str, Any]) -> None:
@@ -140,10 +144,9 @@ class Catalogue:
     async def _remember_text(self, conn: AsyncConnection, env: EventEnvelope, d: dict[str, Any]) -> None:
         reg = d["registration"]
         await conn.execute(
-            texts.insert().values(
-                initiative_id=d["initiative_id"], unit_id=d["unit_id"], city=env.metadata.unit_path.split(".")[0],
-                title=reg["title"], text=similarity_text(reg),
-            )
+            _INSERT_TEXT,
+            {"initiative_id": d["initiative_id"], "unit_id": d["unit_id"],
+             "city": env.metadata.unit_path.split(".")[0], "title": reg["title"], "text": similarity_text(reg)},
         )  # fmt: skip
 
     async def _on_InitiativeRecognised(self, conn: AsyncConnection, env: EventEnvelope, d: dict[str, Any]) -> None:
@@ -168,10 +171,19 @@ class Catalogue:
         await _set(conn, env, pending_at=None)
 
 
-def _pg_insert(table: Table) -> Any:
-    from sqlalchemy.dialects.postgresql import insert
+_INSERT_TEXT = texts.insert()
 
-    return insert(table)
+
+def _upsert(db: Database, table: Table, key: str, columns: list[str]) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE of the other columns, taking every value as a parameter."""
+    if db.is_sqlite:
+        stmt = sqlite_insert(table)
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+
+        stmt = insert(table)
+    update_ = {c: stmt.excluded[c] for c in columns if c != key}
+    return stmt.on_conflict_do_update(index_elements=[table.c[key]], set_=update_)
 
 
 def _is(d: dict[str, Any]) -> Any:

@@ -10,14 +10,16 @@ import asyncio
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.catalogue import texts
 from services.registry.domain.similarity import Features, features, similarity
 
+_NEW_TEXTS = select(texts).where(texts.c.seq > bindparam("seen")).order_by(texts.c.seq)
 FLAG_AT = 0.35  # a near-copy scores well above this; unrelated initiatives on one theme score below
 CANDIDATES = 40
+SEARCHED_KEPT = 256
 
 
 @dataclass
@@ -43,10 +45,13 @@ class DuplicateIndex:
         self.postings: dict[str, set[str]] = defaultdict(set)
         self.seen = 0
         self._lock = asyncio.Lock()
+        # Features of the texts just searched for: a registration's own text is searched first, then
+        # added on the next refresh; the pure computation is done once (bounded, oldest dropped).
+        self._searched: dict[str, Features] = {}
 
     async def refresh(self, conn: AsyncConnection) -> None:
         async with self._lock:
-            rows = await conn.execute(select(texts).where(texts.c.seq > self.seen).order_by(texts.c.seq))
+            rows = await conn.execute(_NEW_TEXTS, {"seen": self.seen})
             for row in rows:
                 self.add(row.initiative_id, row.unit_id, row.city, row.title, row.text)
                 self.seen = row.seq
@@ -56,13 +61,17 @@ class DuplicateIndex:
         if old is not None:  # a revision replaces the text
             for term in old.features.terms:
                 self.postings[term].discard(initiative_id)
-        doc = _Doc(initiative_id, unit_id, city, title, features(text))
+        found = self._searched.pop(text, None)
+        doc = _Doc(initiative_id, unit_id, city, title, found or features(text))
         self.docs[initiative_id] = doc
         for term in doc.features.terms:
             self.postings[term].add(initiative_id)
 
     def search(self, text: str, city: str, *, exclude: str | None = None, limit: int = 5) -> list[Match]:
         query = features(text)
+        if len(self._searched) >= SEARCHED_KEPT:
+            del self._searched[next(iter(self._searched))]
+        self._searched[text] = query
         too_common = max(200, len(self.docs) // 50)
         votes: Counter[str] = Counter()
         for term in query.terms:

@@ -16,10 +16,11 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.level_tables import (
+    SEARCH_FTS,
     authors,
     book,
     level_units,
@@ -120,6 +121,7 @@ class RegistryLevelProjection:
         gone = [uid for (uid,) in await conn.execute(select(u.c.unit_id).where(under))]
         doomed = select(t.c.initiative_id).where(t.c.unit_id.in_(gone)).scalar_subquery()
         await conn.execute(delete(authors).where(authors.c.initiative_id.in_(doomed)))
+        await unindex_search(conn, [doc for (doc,) in await conn.execute(select(t.c.doc).where(t.c.unit_id.in_(gone)))])
         await conn.execute(delete(terms).where(terms.c.initiative_id.in_(doomed)))
         await conn.execute(delete(t).where(t.c.unit_id.in_(gone)))
         await conn.execute(delete(replication_reports).where(replication_reports.c.unit_id.in_(gone)))
@@ -232,18 +234,21 @@ class RegistryLevelProjection:
         body = " ".join((reg["objective"], reg["field"])) if reg else ""
         search = fold(f"{values['title']} {names} {unit.name} {body}")
         values = {**values, "unit_path": unit.path, "search": search, "in_book": int(values["status"] in IN_BOOK)}
-        if await _initiative(conn, d) is None:
-            await conn.execute(
+        row = await _initiative(conn, d)
+        if row is None:
+            inserted = await conn.execute(
                 insert(t).values(
                     {"initiative_id": d["initiative_id"], "unit_id": d["unit_id"], "decisions": [],
                      "possible_duplicates": [], **values}
                 )
             )  # fmt: skip
+            doc = inserted.inserted_primary_key[0]
         else:
+            doc = row.doc
             await _set(conn, d, **values)
-        await conn.execute(delete(terms).where(terms.c.initiative_id == d["initiative_id"]))
-        words = [{"term": w, "initiative_id": d["initiative_id"]} for w in search_terms(search)]
-        await conn.execute(insert(terms), words)
+            await unindex_search(conn, [doc])
+            await conn.execute(delete(terms).where(terms.c.initiative_id == d["initiative_id"]))
+        await index_search(conn, [(doc, d["initiative_id"], search)])
         await conn.execute(delete(authors).where(authors.c.initiative_id == d["initiative_id"]))
         await conn.execute(
             insert(authors),
@@ -258,6 +263,25 @@ class RegistryLevelProjection:
 def search_terms(folded: str) -> set[str]:
     """The distinct words of a folded text (what a search looks up by prefix)."""
     return {word[:60] for word in WORD_RE.findall(folded)}
+
+
+async def index_search(conn: AsyncConnection, docs: list[tuple[int, str, str]]) -> None:
+    """Index the words of new book rows (``doc``, initiative id, folded text): FTS5 on SQLite, the
+    ``terms`` table elsewhere."""
+    if not docs:
+        return
+    if conn.dialect.name == "sqlite":
+        rows = [{"doc": doc, "words": " ".join(sorted(search_terms(folded)))} for doc, _, folded in docs]
+        await conn.execute(text(f"INSERT INTO {SEARCH_FTS} (rowid, words) VALUES (:doc, :words)"), rows)
+    else:
+        words = [{"term": w, "initiative_id": iid} for _, iid, folded in docs for w in search_terms(folded)]
+        if words:
+            await conn.execute(insert(terms), words)
+
+
+async def unindex_search(conn: AsyncConnection, docs: list[int]) -> None:
+    if docs and conn.dialect.name == "sqlite":
+        await conn.execute(text(f"DELETE FROM {SEARCH_FTS} WHERE rowid = :doc"), [{"doc": doc} for doc in docs])
 
 
 async def _initiative(conn: AsyncConnection, d: dict[str, Any]) -> Any:

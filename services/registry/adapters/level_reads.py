@@ -6,12 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import case, func, select
+from sqlalchemy import Integer, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.export import book_csv, book_xlsx
 from services.registry.adapters.level import WORD_RE
 from services.registry.adapters.level_tables import (
+    SEARCH_FTS,
     authors,
     book,
     level_units,
@@ -40,9 +41,22 @@ def _matches(word: str, prefix: bool) -> Any:
     return t.c.initiative_id.in_(select(terms.c.initiative_id).where(found))
 
 
+def _searched(conn: AsyncConnection, words: list[str]) -> list[Any]:
+    """Initiatives with every word; the last (the word being typed, if long enough to be selective)
+    may be the start of a word. One FTS5 query on SQLite (its integer matches are checked against the
+    book's ordered index), one postings lookup per word elsewhere."""
+    prefix = [index == len(words) - 1 and len(word) >= 3 for index, word in enumerate(words)]
+    if conn.dialect.name != "sqlite":
+        return [_matches(word, p) for word, p in zip(words, prefix, strict=True)]
+    query = " ".join(f'"{word}"' + ("*" if p else "") for word, p in zip(words, prefix, strict=True))
+    fts = text(f"SELECT rowid FROM {SEARCH_FTS} WHERE {SEARCH_FTS} MATCH :match").bindparams(match=query)
+    return [t.c.doc.in_(fts.columns(rowid=Integer))]
+
+
 def _row(row: Any) -> dict[str, Any]:
     item = dict(row._mapping)
     item.pop("search", None)
+    item.pop("doc", None)
     return item
 
 
@@ -69,9 +83,8 @@ async def read_book(
     if scope:
         where.append(t.c.scope == scope)
     words = list(dict.fromkeys(WORD_RE.findall(fold(q or ""))))
-    for index, word in enumerate(words):
-        # The word being typed (the last, if long enough to be selective) matches as a prefix.
-        where.append(_matches(word, prefix=index == len(words) - 1 and len(word) >= 3))
+    if words:
+        where += _searched(conn, words)
     counted = select(t.c.initiative_id).where(*where)
     if words:  # a search counts its matches up to a bound: past it, "more than" is all a reader needs
         counted = counted.limit(SEARCH_COUNT_BOUND + 1)

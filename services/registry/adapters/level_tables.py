@@ -1,6 +1,20 @@
 """Tables of the registry's level projection (one database per level scope)."""
 
-from sqlalchemy import JSON, BigInteger, Column, Date, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    DDL,
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+)
 
 from services.registry.adapters.units import unit_table
 
@@ -11,7 +25,10 @@ level_units = unit_table("registry_level_units", metadata)
 book = Table(
     "registry_level_initiatives",
     metadata,
-    Column("initiative_id", String(36), primary_key=True),
+    # A stable integer key (SQLite's rowid): every index entry carries it, so the search index's matches
+    # (integers) are checked against the book's ordered index without reading a row or a string key.
+    Column("doc", Integer, primary_key=True, autoincrement=True),
+    Column("initiative_id", String(36), nullable=False, unique=True),
     Column("unit_id", String(36), nullable=False, index=True),
     Column("unit_path", String(400), nullable=False, index=True),
     Column("title", String(200), nullable=False),
@@ -46,7 +63,22 @@ Index(
     book.c.in_book, book.c.year, book.c.pillar, book.c.scope, book.c.unit_path, book.c.status, book.c.initiative_id,
 )  # fmt: skip
 
-# Folded words of each initiative's searchable text: a search intersects postings instead of scanning.
+# Folded words of each initiative's searchable text, on SQLite: an FTS5 index whose rowid is the book's
+# ``doc`` (word postings merged in C; a search's matches are integers). Only the distinct words are
+# indexed (detail=none: presence, not positions), so a match means what a ``terms`` lookup means.
+SEARCH_FTS = "registry_level_search"
+event.listen(
+    metadata,
+    "after_create",
+    DDL(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {SEARCH_FTS} USING fts5(words, "
+        "tokenize='unicode61 remove_diacritics 0', detail=none)"
+    ).execute_if(dialect="sqlite"),
+)
+event.listen(metadata, "before_drop", DDL(f"DROP TABLE IF EXISTS {SEARCH_FTS}").execute_if(dialect="sqlite"))
+
+# The same words as rows, on PostgreSQL: a search intersects postings (primary-key ranges) instead of
+# scanning.
 terms = Table(
     "registry_level_terms",
     metadata,

@@ -7,7 +7,7 @@ re-path the unit's subtree. The same table shape and helpers serve the level pro
 
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, func, literal, select, update
+from sqlalchemy import Column, MetaData, String, Table, bindparam, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.domain.rules import UnitInfo
@@ -93,8 +93,11 @@ class UnitTreeProjection:
 # -- lookups ------------------------------------------------------------------------------------------
 
 
+_BY_PATH = select(units).where(units.c.path == bindparam("path"), units.c.status == ACTIVE)  # built once
+
+
 async def unit_by_path(conn: AsyncConnection, path: str) -> UnitInfo | None:
-    row = (await conn.execute(select(units).where(units.c.path == path, units.c.status == ACTIVE))).first()
+    row = (await conn.execute(_BY_PATH, {"path": path})).first()
     return None if row is None else info(row)
 
 

@@ -42,7 +42,7 @@ async def possible_duplicates(
     if not fresh:
         async with reg.db.reader.connect() as conn:
             await reg.duplicates.refresh(conn)
-    text = similarity_text(registration.model_dump())
+    text = similarity_text(registration.model_dump(include={"title", "objective", "steps"}))
     matches = reg.duplicates.search(text, home.path.split(".")[0], exclude=exclude)
     return tuple(
         PossibleDuplicate(

@@ -8,6 +8,7 @@ Jaccard overlaps (0..1).
 
 import itertools
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 
@@ -33,17 +34,20 @@ class Features:
 
 def features(text: str) -> Features:
     tokens = words(text)
-    content = [w for w in tokens if w not in STOP]
-    bigrams = {f"{a}_{b}" for a, b in itertools.pairwise(tokens) if not (a in STOP and b in STOP)}
+    # Interned: every index entry shares one object per term and trigram (less memory, and a set
+    # intersection finds equal strings identical without comparing their characters).
+    terms = {sys.intern(w) for w in tokens if w not in STOP}
+    terms.update(sys.intern(f"{a}_{b}") for a, b in itertools.pairwise(tokens) if not (a in STOP and b in STOP))
     joined = " ".join(tokens)
-    grams = {joined[i : i + 3] for i in range(max(len(joined) - 2, 0))}
-    return Features(frozenset(content) | frozenset(bigrams), frozenset(grams))
+    grams = {sys.intern(joined[i : i + 3]) for i in range(max(len(joined) - 2, 0))}
+    return Features(frozenset(terms), frozenset(grams))
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)  # |a ∪ b| from the sizes: no union set is built
+    return shared / (len(a) + len(b) - shared)
 
 
 def similarity(a: Features, b: Features) -> float:
