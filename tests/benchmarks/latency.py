@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from services.directory.adapters.level import DirectoryLevelProjection
 from shared.auth import issue_token
@@ -79,14 +80,17 @@ async def command_to_projection_latency(work: Path, *, seconds: float, rate: int
             answered: list[float] = []
             errors = 0
 
+            pool = RawHttpPool(port, token)
+            await pool.start()
+
             async def enrol(n: int) -> None:
                 nonlocal errors
                 started = time.perf_counter()
-                response = await client.post(f"/units/{district}/members", json={"full_name": f"Đoàn viên {n}"})
-                if response.status_code != 201:
+                status, body = await pool.post(f"/units/{district}/members", {"full_name": f"Đoàn viên {n}"})
+                if status != 201:
                     errors += 1
                     return
-                sent_at[response.json()["member_id"]] = started
+                sent_at[orjson.loads(body)["member_id"]] = started
                 answered.append(time.perf_counter() - started)
 
             total = int(seconds * rate)
@@ -98,6 +102,7 @@ async def command_to_projection_latency(work: Path, *, seconds: float, rate: int
                     await asyncio.sleep(delay)
                 tasks.append(asyncio.create_task(enrol(n)))
             await asyncio.gather(*tasks)
+            await pool.close()
             deadline = time.perf_counter() + 15
             while time.perf_counter() < deadline and not set(sent_at) <= set(runner.committed_at):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
@@ -115,6 +120,50 @@ async def command_to_projection_latency(work: Path, *, seconds: float, rate: int
         service.terminate()
         await service.wait()
         server.stop()
+
+
+class RawHttpPool:
+    """Keep-alive HTTP/1.1 POSTs over plain asyncio streams: httpx costs more CPU per request than the
+    service does, and on 2 cores the load generator must not be what is measured."""
+
+    def __init__(self, port: int, token: str, connections: int = 32) -> None:
+        self.port, self.token, self.size = port, token, connections
+        self.queue: asyncio.Queue[tuple[str, bytes, asyncio.Future[tuple[int, bytes]]]] = asyncio.Queue()
+        self.workers: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self.workers = [asyncio.create_task(self._worker()) for _ in range(self.size)]
+
+    async def close(self) -> None:
+        for worker in self.workers:
+            worker.cancel()
+        await asyncio.gather(*self.workers, return_exceptions=True)
+
+    async def post(self, path: str, body: dict[str, Any]) -> tuple[int, bytes]:
+        future: asyncio.Future[tuple[int, bytes]] = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((path, orjson.dumps(body), future))
+        return await future
+
+    async def _worker(self) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        try:
+            while True:
+                path, payload, future = await self.queue.get()
+                head = (
+                    f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {self.token}\r\n"
+                    f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+                )
+                writer.write(head.encode() + payload)
+                status_line = await reader.readline()
+                length = 0
+                while (line := await reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.partition(b":")
+                    if name.lower() == b"content-length":
+                        length = int(value)
+                body = await reader.readexactly(length)
+                future.set_result((int(status_line.split()[1]), body))
+        finally:
+            writer.close()
 
 
 async def _wait_port(port: int) -> None:
