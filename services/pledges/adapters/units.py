@@ -5,26 +5,18 @@ use it to find a unit's path and children, and to check that signatories are the
 
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, delete, func, insert, literal, select, update
+from sqlalchemy import Column, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.pledges.domain.rules import UnitRef
 from shared.db import Database
 from shared.projections import ApplyContext, ProjectedMessage
+from shared.unit_tree import UNIT_EVENTS, apply_unit_event, unit_table
 
 metadata = MetaData()
 
-units = Table(
-    "pledges_units",
-    metadata,
-    Column("unit_id", String(36), primary_key=True),
-    Column("name", String(200), nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("parent_id", String(36), nullable=True, index=True),
-    Column("path", String(400), nullable=False, index=True),
-    Column("status", String(10), nullable=False),
-    Column("merged_into", String(36), nullable=True),
-)
+# The unit table and how directory events change it are the shared mechanism (shared/unit_tree.py).
+units = unit_table("pledges_units", metadata)
 members = Table(
     "pledges_members",
     metadata,
@@ -60,33 +52,14 @@ class UnitsCopy:
 
     async def apply(self, conn: AsyncConnection, message: ProjectedMessage, ctx: ApplyContext | None = None) -> None:
         d = message.envelope.data
-        match message.envelope.event_type:
-            case "UnitRegistered":
-                row = {k: d[k] for k in ("unit_id", "name", "kind", "parent_id", "path")}
-                await conn.execute(delete(units).where(units.c.unit_id == d["unit_id"]))
-                await conn.execute(insert(units).values(**row, status="active"))
-            case "UnitRenamed":
-                await conn.execute(update(units).where(units.c.unit_id == d["unit_id"]).values(name=d["name"]))
-            case "UnitMovedIn":
-                await _repath(conn, d["from_path"], d["to_path"])
+        event_type = message.envelope.event_type
+        if event_type in UNIT_EVENTS:
+            await apply_unit_event(conn, units, event_type, d)
+        match event_type:
+            case "UnitAbsorbed":  # the absorbed unit's members now belong to the absorbing unit
                 await conn.execute(
-                    update(units).where(units.c.unit_id == d["unit_id"]).values(parent_id=d["new_parent_id"])
+                    update(members).where(members.c.unit_id == d["absorbed_unit_id"]).values(unit_id=d["unit_id"])
                 )
-            case "UnitMerged":
-                await conn.execute(
-                    update(units)
-                    .where(units.c.unit_id == d["unit_id"])
-                    .values(status="merged", merged_into=d["into_unit_id"])
-                )
-            case "UnitAbsorbed":
-                into, gone = d["unit_id"], d["absorbed_unit_id"]
-                into_path = await conn.scalar(select(units.c.path).where(units.c.unit_id == into))
-                await conn.execute(
-                    update(units).where(units.c.parent_id == gone, units.c.status == "active").values(parent_id=into)
-                )
-                if into_path is not None:
-                    await _repath(conn, d["absorbed_path"], into_path, include_root=False)
-                await conn.execute(update(members).where(members.c.unit_id == gone).values(unit_id=into))
             case "MemberEnrolled":
                 await conn.execute(delete(members).where(members.c.member_id == d["member_id"]))
                 await conn.execute(
@@ -156,13 +129,3 @@ def _role(d: dict[str, Any]) -> tuple[Any, ...]:
 
 def _ref(row: Any) -> UnitRef:
     return UnitRef(row.unit_id, row.path, row.parent_id, row.kind, row.name, row.status)
-
-
-async def _repath(conn: AsyncConnection, old: str, new: str, *, include_root: bool = True) -> None:
-    below = units.c.path.like(old + ".%")
-    where = ((units.c.path == old) | below) if include_root else below
-    await conn.execute(
-        update(units)
-        .where(where, units.c.status == "active")
-        .values(path=literal(new).concat(func.substr(units.c.path, len(old) + 1)))
-    )

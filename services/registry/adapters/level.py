@@ -29,7 +29,6 @@ from services.registry.adapters.level_tables import (
     replications,
     terms,
 )
-from services.registry.adapters.units import apply_unit_event
 from services.registry.domain.rules import (
     ACCEPTED,
     APPLIED,
@@ -44,6 +43,7 @@ from shared.db import Database
 from shared.projections import ApplyContext, ProjectedMessage
 from shared.subjects import in_subtree
 from shared.text import fold
+from shared.unit_tree import apply_unit_event
 
 t, u = book, level_units
 WORD_RE = re.compile(r"[a-z0-9]+")

@@ -16,7 +16,7 @@ from sqlalchemy import (
     event,
 )
 
-from services.registry.adapters.units import unit_table
+from shared.unit_tree import unit_table
 
 metadata = MetaData()
 
