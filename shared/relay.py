@@ -136,24 +136,31 @@ class OutboxRelay:
         return total
 
     async def _publish(self, rows: list[Any]) -> None:
-        """Publish with a sliding window of at most ``max_in_flight`` unacknowledged messages."""
+        """Publish with a sliding window of at most ``max_in_flight`` unacknowledged messages.
+
+        An ack lost with a dropped connection never arrives: if no ack comes for ``ack_timeout``, the
+        batch fails and is published again from the recorded position (JetStream drops the copies that
+        did land). One deadline, pushed forward by each ack, costs less than a timeout per message.
+        """
+        loop = asyncio.get_running_loop()
         window: deque[asyncio.Future] = deque()
-        for row in rows:
-            meta = row.metadata
-            headers = {H_MSG_ID: row.event_id}
-            # The trace context stored with the event travels on: consumers continue the command's trace.
-            if meta.get("traceparent"):
-                headers["traceparent"] = meta["traceparent"]
-                if meta.get("tracestate"):
-                    headers["tracestate"] = meta["tracestate"]
-            subject = event_subject(self.service, row.event_type, meta["unit_path"])
-            window.append(await self.js.publish_async(subject, encode_row(row), headers=headers))
-            if len(window) >= self.max_in_flight:
-                self._check(await asyncio.wait_for(window.popleft(), self.ack_timeout))
-        # An ack lost with a dropped connection never arrives: time out, and the batch is published
-        # again from the recorded position (JetStream drops the copies that did land).
-        for ack in await asyncio.wait_for(asyncio.gather(*window), self.ack_timeout):
-            self._check(ack)
+        async with asyncio.timeout(self.ack_timeout) as deadline:
+            for row in rows:
+                meta = row.metadata
+                headers = {H_MSG_ID: row.event_id}
+                # The trace context stored with the event travels on: consumers continue the command's trace.
+                if meta.get("traceparent"):
+                    headers["traceparent"] = meta["traceparent"]
+                    if meta.get("tracestate"):
+                        headers["tracestate"] = meta["tracestate"]
+                subject = event_subject(self.service, row.event_type, meta["unit_path"])
+                window.append(await self.js.publish_async(subject, encode_row(row), headers=headers))
+                if len(window) >= self.max_in_flight:
+                    self._check(await window.popleft())
+                    deadline.reschedule(loop.time() + self.ack_timeout)
+            while window:
+                self._check(await window.popleft())
+                deadline.reschedule(loop.time() + self.ack_timeout)
 
     @staticmethod
     def _check(ack: Any) -> None:
