@@ -2,7 +2,7 @@
 ProjectionRunner: a unit with history moves between levels; both levels equal the truth and a rebuild."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -22,17 +22,10 @@ from tests.natsserver import NatsServer
 
 
 @pytest.fixture
-def nats(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "jetstream").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def settings(tmp_path: Path, nats: NatsServer) -> Settings:
+def settings(tmp_path: Path, nats_server: NatsServer) -> Settings:
     return Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/directory.db",
-        nats_url=nats.url,
+        nats_url=nats_server.url,
         relay_idle_poll_seconds=0.05,
         log_json=False,
         log_level="WARNING",

@@ -6,7 +6,7 @@ Registry events move Fecon's achievement and the roll-up at district and city le
 then Fecon moves to Đống Đa and its results move with it; a rebuild of every level gives the same tables.
 """
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +35,11 @@ NOW = "2025-07-15T00:00:00Z"  # after the first report deadline (30/06)
 
 
 @pytest.fixture
-def nats(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "jetstream").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def settings(tmp_path: Path, nats: NatsServer) -> Settings:
+def settings(tmp_path: Path, nats_server: NatsServer) -> Settings:
     return Settings(
         service="pledges",
         database_url=f"sqlite+aiosqlite:///{tmp_path}/pledges.db",
-        nats_url=nats.url,
+        nats_url=nats_server.url,
         relay_idle_poll_seconds=0.05,
         projection_batch=64,
         log_json=False,
@@ -117,9 +110,9 @@ def rows_by_path(table: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 async def test_registry_events_roll_up_and_follow_a_move(
-    app: FastAPI, settings: Settings, tmp_path: Path, nats: NatsServer
+    app: FastAPI, settings: Settings, tmp_path: Path, nats_server: NatsServer
 ) -> None:
-    nc, js = await connect(nats.url, "pledges-e2e")
+    nc, js = await connect(nats_server.url, "pledges-e2e")
     await ensure_streams(js, settings)
     stores = []
     for name in ("directory", "registry"):
