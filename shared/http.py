@@ -204,7 +204,7 @@ FIELD_ERROR_SCHEMA: dict[str, Any] = {
         "field": {"type": "string", "description": "Dotted path of the field, e.g. `authors.0.share`."},
         "code": {"type": "string", "description": "pydantic's error type (`string_too_long`) or a domain code."},
         "message": {"type": "string"},
-        "params": {"type": "object", "description": "e.g. `{\"max_length\": 200}`"},
+        "params": {"type": "object", "description": 'e.g. `{"max_length": 200}`'},
     },
 }
 

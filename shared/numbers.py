@@ -43,9 +43,7 @@ Quantity = Annotated[
         description="A measured quantity (target or achieved value of an indicator), finite, 0 to 10^15.",
     ),
 ]
-Percent = Annotated[
-    float, Strict(), Field(ge=0, le=100, allow_inf_nan=False, description="A percentage, 0 to 100.")
-]
+Percent = Annotated[float, Strict(), Field(ge=0, le=100, allow_inf_nan=False, description="A percentage, 0 to 100.")]
 Share = Annotated[
     int, Strict(), Field(ge=1, le=100, description="An author's contribution in whole percent, 1 to 100.")
 ]
