@@ -223,9 +223,9 @@ def _text(
 
 
 def _rule(pdf: FPDF, center: float, width: float) -> None:
-    y = pdf.get_y() + 0.6
+    y = pdf.get_y() + 1.2
     pdf.line(center - width / 2, y, center + width / 2, y)
-    pdf.set_y(y + 1.5)
+    pdf.set_y(y + 2)
 
 
 def to_pdf(document: Document) -> bytes:
