@@ -30,7 +30,7 @@ from services.awards.domain.ledgers import NomineeRecord, QuotaLedger
 from services.awards.domain.proposal import Proposal
 from services.awards.domain.rulebook import RuleBookRecord, amount_of
 from services.awards.domain.rules import NATIONAL, authority_unit, handling_level
-from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound, ThiduaError
 from tests.awards.awards_helpers import (
     AN,
     BCH,
@@ -65,8 +65,8 @@ from tests.awards.awards_helpers import (
 CERT = evidence("effect_certificate", "xac-nhan-hieu-qua.pdf")
 
 
-def code_of(error: pytest.ExceptionInfo[Exception]) -> str:
-    return error.value.code  # type: ignore[attr-defined]
+def code_of(error: pytest.ExceptionInfo[ThiduaError]) -> str:
+    return error.value.code
 
 
 def file(code: str = "cstd_tinh", **overrides: object) -> list:
@@ -310,7 +310,7 @@ def test_filing_refusals_name_the_field() -> None:
     with pytest.raises(InvalidInput) as error:
         file(eligibility=not_met)
     assert code_of(error) == "award.justification_required" and error.value.field == "justification"
-    assert error.value.params == {"not_met": ["three_cstd_cs"]}  # type: ignore[attr-defined]
+    assert error.value.params == {"not_met": ["three_cstd_cs"]}
     flagged = filed(eligibility=not_met, justification="Hồ sơ năm 2023 đang được bổ sung")
     assert flagged.flagged
 
@@ -412,7 +412,7 @@ def test_a_level_never_decides_above_its_authority_and_never_escalates_what_it_d
     with pytest.raises(IllegalTransition) as error:
         passed.decide(BCH, rule, "v", "a-1", decision(FECON.as_level()), 1, 1)
     assert code_of(error) == "award.not_decidable_here"
-    assert error.value.params["allowed_next"] == ["decide", "escalate", "reject"]  # type: ignore[attr-defined]
+    assert error.value.allowed_next == ["decide", "escalate", "reject"]
     local = voted(filed("ldtt", eligibility=eligible("ldtt")))  # no publicity for LĐTT in the rule set
     _, ldtt = BOOK.award("ldtt", TODAY)
     with pytest.raises(IllegalTransition) as error:
@@ -425,7 +425,7 @@ def test_a_dossier_missing_a_piece_cannot_leave_and_the_refusal_lists_what_is_mi
     with pytest.raises(Conflict) as error:
         escalated(p)
     assert code_of(error) == "award.dossier_incomplete"
-    assert error.value.params["missing"] == ["effect_certificate"]  # type: ignore[attr-defined]
+    assert error.value.params["missing"] == ["effect_certificate"]
     assert "Giấy xác nhận hiệu quả" in error.value.message
 
 
@@ -469,7 +469,7 @@ def test_revocation_by_the_deciding_level_recovers_the_amount_and_notifies_the_n
     p = then(p, [revoked, notice])
     with pytest.raises(IllegalTransition) as error:
         p.revoke(BTV_HN, "false_claims", "x", d)
-    assert error.value.params["allowed_next"] == []  # type: ignore[attr-defined]
+    assert error.value.allowed_next == []
 
 
 def test_an_award_above_the_platform_is_sent_to_the_confederation_and_its_decision_recorded_by_the_city() -> None:
@@ -498,7 +498,7 @@ def test_one_achievement_one_reward_at_a_level_and_not_overall_and_thematic_in_o
     then(record, [claim])
     with pytest.raises(Conflict) as error:
         record.claim("m-an", "p-2", "initiative:i-qr", "union_body:upper_level:u-ntl", 2025, "overall", "gk_ctt")
-    assert code_of(error) == "award.achievement_already_proposed" and error.value.params["earlier_proposal_id"] == "p-1"  # type: ignore[attr-defined]
+    assert code_of(error) == "award.achievement_already_proposed" and error.value.params["earlier_proposal_id"] == "p-1"
     with pytest.raises(Conflict) as error:
         record.claim("m-an", "p-3", "year:2025:dmst", "union_body:upper_level:u-ntl", 2025, "thematic", "dmst_gk_ctt")
     assert code_of(error) == "award.overall_and_thematic"
@@ -523,13 +523,13 @@ def test_quotas_are_allocated_by_the_parent_and_an_overrun_is_refused_saying_how
     then(ledger, used)
     with pytest.raises(Conflict) as error:
         ledger.take(NTL.unit_id, 2025, rule, ["p-2", "p-3"])
-    assert code_of(error) == "award.quota_exceeded" and error.value.params["remaining"] == 1  # type: ignore[attr-defined]
+    assert code_of(error) == "award.quota_exceeded" and error.value.params["remaining"] == 1
     assert "1 remain" in error.value.message
     assert ledger.take(NTL.unit_id, 2025, rule, ["p-1"]) == []  # re-sent: keeps its place
     then(ledger, ledger.take(NTL.unit_id, 2025, rule, ["p-2"]))
     with pytest.raises(Conflict) as error:
         ledger.take(NTL.unit_id, 2025, rule, ["p-3"])
-    assert error.value.params["remaining"] == 0  # type: ignore[attr-defined]
+    assert error.value.params["remaining"] == 0
     then(ledger, ledger.give_back(NTL.unit_id, 2025, "bk_ldld", "p-2"))
     assert ledger.remaining(rule) == 1
     with pytest.raises(Conflict) as error:

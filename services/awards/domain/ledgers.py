@@ -16,7 +16,6 @@ from contracts.awards import (
     QuotaReleased,
     QuotaUsed,
 )
-from services.awards.domain.errors import refuse
 from services.awards.domain.rules import Actor, UnitInfo, require_decider
 from shared.aggregate import Aggregate
 from shared.errors import Conflict, InvalidInput
@@ -57,8 +56,7 @@ class NomineeRecord(Aggregate):
             if held.level_key != level_key:
                 continue
             if held.achievement_ref == achievement_ref:
-                raise refuse(
-                    Conflict,
+                raise Conflict(
                     f"this achievement already rests on proposal {held.proposal_id} ({held.award_code}) at the same "
                     "level: one achievement, one reward",
                     code="award.achievement_already_proposed",
@@ -66,8 +64,7 @@ class NomineeRecord(Aggregate):
                     params={"earlier_proposal_id": held.proposal_id, "award_code": held.award_code},
                 )
             if held.year == year and held.category != category:
-                raise refuse(
-                    Conflict,
+                raise Conflict(
                     f"the nominee already has a {held.category} award proposed or given at this level for {year} "
                     f"(proposal {held.proposal_id}); an overall and a thematic award are not both given",
                     code="award.overall_and_thematic",
@@ -119,8 +116,7 @@ class QuotaLedger(Aggregate):
     ) -> list[Event]:
         require_decider(actor, parent.as_level(), "allocate quotas")
         if child.parent_id != parent.unit_id:
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 f"{child.path} is not a direct child of {parent.path}; a level allocates to its children",
                 code="award.not_a_child",
                 field="unit_path",
@@ -128,8 +124,7 @@ class QuotaLedger(Aggregate):
             )
         used = len(self.used.get(award_code, ()))
         if count < used:
-            raise refuse(
-                Conflict,
+            raise Conflict(
                 f"{used} places are already used; the quota cannot go below that",
                 code="award.quota_below_used",
                 field="count",
@@ -154,8 +149,7 @@ class QuotaLedger(Aggregate):
         limit = self.limit(rule)
         remaining = self.remaining(rule)
         if limit is not None and remaining is not None and len(new) > remaining:
-            raise refuse(
-                Conflict,
+            raise Conflict(
                 f"over quota: {len(used)} of {limit} places for {rule.code} in {year} are used and {remaining} "
                 f"remain; {len(new)} would leave",
                 code="award.quota_exceeded",

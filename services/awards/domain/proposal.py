@@ -41,7 +41,6 @@ from contracts.awards import (
 from services.awards.domain.calendar import WorkingCalendar
 from services.awards.domain.dossier import PIECE_NAMES, missing_pieces, pieces_present
 from services.awards.domain.eligibility import worse
-from services.awards.domain.errors import refuse
 from services.awards.domain.rules import (
     ACCEPTED,
     CONFERRED,
@@ -68,11 +67,11 @@ from shared.subjects import in_subtree
 
 def _illegal(status: str, what: str) -> IllegalTransition:
     nxt = allowed_next(status)
-    return refuse(
-        IllegalTransition,
+    return IllegalTransition(
         f"the proposal is {status}; it cannot {what}; allowed next: {', '.join(nxt) or 'nothing'}",
         code="award.illegal_transition",
-        params={"status": status, "allowed_next": nxt},
+        params={"status": status},
+        allowed_next=nxt,
     )
 
 
@@ -148,7 +147,7 @@ class Proposal(Aggregate):
     @property
     def record(self) -> ProposalFiled:
         if self.filed is None:
-            raise refuse(NotFound, f"no proposal {self.id}", code="award.proposal_not_found")
+            raise NotFound(f"no proposal {self.id}", code="award.proposal_not_found")
         return self.filed
 
     @property
@@ -158,7 +157,7 @@ class Proposal(Aggregate):
 
     def _require(self, statuses: tuple[str, ...], what: str) -> None:
         if self.filed is None:
-            raise refuse(NotFound, f"no proposal {self.id}", code="award.proposal_not_found")
+            raise NotFound(f"no proposal {self.id}", code="award.proposal_not_found")
         if self.status not in statuses:
             raise _illegal(self.status, what)
 
@@ -196,8 +195,7 @@ class Proposal(Aggregate):
     ) -> list[Event]:
         require_preparer(actor, level, "propose awards")
         if nominee.kind != rule.nominee_kind:
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 f"{rule.code} is for a{'n' if rule.nominee_kind == 'individual' else ''} {rule.nominee_kind}, "
                 f"not a{'n' if nominee.kind == 'individual' else ''} {nominee.kind}",
                 code="award.wrong_nominee_kind",
@@ -205,16 +203,14 @@ class Proposal(Aggregate):
                 params={"award_code": rule.code, "expected": rule.nominee_kind},
             )
         if LEVEL_RANK[rule.authority] < LEVEL_RANK[level.kind]:
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 f"{rule.code} is decided at {rule.authority} level, below {level.path}; propose it there",
                 code="award.below_level",
                 field="award_code",
                 params={"award_code": rule.code, "authority": rule.authority},
             )
         if rule.category == "thematic" and not campaign_id:
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 f"{rule.code} is a thematic award of a campaign; name the campaign",
                 code="award.campaign_required",
                 field="campaign_id",
@@ -222,8 +218,7 @@ class Proposal(Aggregate):
         codes = {c.code for c in rule.criteria}
         for index, code in enumerate(attested):
             if code not in codes:
-                raise refuse(
-                    InvalidInput,
+                raise InvalidInput(
                     f"{code!r} is not a criterion of {rule.code}",
                     code="award.unknown_criterion",
                     field=f"attested.{index}",
@@ -231,8 +226,7 @@ class Proposal(Aggregate):
                 )
         if eligibility.outcome == "not_met" and not justification:
             failing = [c.code for c in eligibility.criteria if c.outcome == "not_met"]
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 f"not eligible ({', '.join(failing)} not met): a proposal that is not eligible needs a justification",
                 code="award.justification_required",
                 field="justification",
@@ -318,8 +312,7 @@ class Proposal(Aggregate):
         self._require((PUBLIC,), "take objections")
         where = actor.unit.path if actor.unit else ""
         if not actor.is_admin and not in_subtree(where, self.level.path):
-            raise refuse(
-                Forbidden,
+            raise Forbidden(
                 f"the list is public in {self.level.path}'s subtree; you act for {where or 'an unknown unit'}",
                 code="award.outside_publicity",
                 params={"level": self.level.path},
@@ -339,9 +332,9 @@ class Proposal(Aggregate):
         self._require((PUBLIC,), "answer objections")
         require_decider(actor, self.level, "answer objections")
         if objection_id not in self.objections:
-            raise refuse(NotFound, f"no objection {objection_id} on this proposal", code="award.objection_not_found")
+            raise NotFound(f"no objection {objection_id} on this proposal", code="award.objection_not_found")
         if objection_id in self.answered:
-            raise refuse(Conflict, f"objection {objection_id} is already answered", code="award.objection_answered")
+            raise Conflict(f"objection {objection_id} is already answered", code="award.objection_answered")
         events: list[Event] = [
             ObjectionAnswered(
                 proposal_id=self.id,
@@ -380,19 +373,18 @@ class Proposal(Aggregate):
         self._require((FILED, ACCEPTED, PUBLIC), "be voted on")
         require_preparer(actor, self.level, "record its council's vote")
         if self.level.unit_id in self.votes:
-            raise refuse(Conflict, f"the council of {self.level.path} has already voted", code="award.already_voted")
+            raise Conflict(f"the council of {self.level.path} has already voted", code="award.already_voted")
         window = self.publicity.get(self.level.unit_id)
         if rule.publicity_working_days > 0 and window is None:
-            raise refuse(
-                IllegalTransition,
+            raise IllegalTransition(
                 f"{rule.code} is made public for {rule.publicity_working_days} working days before the vote; "
                 "allowed next: publicise",
                 code="award.publicity_required",
-                params={"working_days": rule.publicity_working_days, "allowed_next": ["publicise"]},
+                params={"working_days": rule.publicity_working_days},
+                allowed_next=["publicise"],
             )
         if window is not None and meeting.held_on <= window.closes_on:
-            raise refuse(
-                IllegalTransition,
+            raise IllegalTransition(
                 f"the list is public until {window.closes_on.isoformat()}; the council meets after that",
                 code="award.publicity_not_over",
                 field="meeting.held_on",
@@ -400,17 +392,16 @@ class Proposal(Aggregate):
             )
         open_objections = [o for o in self.objections if o not in self.answered]
         if open_objections:
-            raise refuse(
-                IllegalTransition,
+            raise IllegalTransition(
                 f"{len(open_objections)} objection(s) are not answered; answer them before the vote",
                 code="award.objections_open",
-                params={"objection_ids": open_objections, "allowed_next": ["answer_objection"]},
+                params={"objection_ids": open_objections},
+                allowed_next=["answer_objection"],
             )
         _check_counts(meeting, votes_for, votes_against, votes_abstain, today)
         rule_vote = rule.vote
         if meeting.members_present < rule_vote.quorum_share * meeting.members_total:
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 f"no quorum: {meeting.members_present} of {meeting.members_total} present, "
                 f"{rule_vote.quorum_share:.0%} needed",
                 code="award.no_quorum",
@@ -465,11 +456,10 @@ class Proposal(Aggregate):
         self._require((PASSED, RETURNED), "be sent upward")
         require_decider(actor, self.level, "send proposals upward")
         if LEVEL_RANK[rule.authority] <= LEVEL_RANK[self.level.kind]:
-            raise refuse(
-                IllegalTransition,
+            raise IllegalTransition(
                 f"{rule.code} is decided at {self.level.path}; allowed next: decide or reject",
                 code="award.decided_here",
-                params={"allowed_next": ["decide", "reject"]},
+                allowed_next=["decide", "reject"],
             )
         if resend and self.level.unit_id not in self.votes:
             raise _illegal(self.status, "be sent upward before its council voted here")
@@ -482,8 +472,7 @@ class Proposal(Aggregate):
         )
         missing = missing_pieces(rule, present)
         if missing:
-            raise refuse(
-                Conflict,
+            raise Conflict(
                 f"the dossier of proposal {self.id} is missing: {'; '.join(PIECE_NAMES[m] for m in missing)}",
                 code="award.dossier_incomplete",
                 params={"proposal_id": self.id, "missing": missing},
@@ -561,12 +550,12 @@ class Proposal(Aggregate):
             return self.sent_from
         if self.status == PASSED and LEVEL_RANK[rule.authority] == LEVEL_RANK[self.level.kind]:
             return self.level
-        raise refuse(
-            IllegalTransition,
+        raise IllegalTransition(
             f"the proposal is {self.status} at {self.level.path}; {rule.code} is decided at {rule.authority} level; "
             f"allowed next: {', '.join(allowed_next(self.status)) or 'nothing'}",
             code="award.not_decidable_here",
-            params={"status": self.status, "authority": rule.authority, "allowed_next": allowed_next(self.status)},
+            params={"status": self.status, "authority": rule.authority},
+            allowed_next=allowed_next(self.status),
         )
 
     def decide(
@@ -585,11 +574,11 @@ class Proposal(Aggregate):
         eligibility = self.eligibility or self.record.eligibility
         if eligibility.outcome == "not_met" and not self.justification:
             failing = [c.code for c in eligibility.criteria if c.outcome == "not_met"]
-            raise refuse(
-                IllegalTransition,
+            raise IllegalTransition(
                 f"not eligible ({', '.join(failing)} not met) and not justified; allowed next: justify, reject",
                 code="award.not_eligible",
-                params={"not_met": failing, "allowed_next": ["justify", "reject"]},
+                params={"not_met": failing},
+                allowed_next=["justify", "reject"],
             )
         record = self.record
         return [
@@ -640,8 +629,7 @@ class Proposal(Aggregate):
         assert conferred is not None
         require_decider(actor, conferred.decision.level, "revoke its decisions")
         if decision.decided_on < conferred.decision.decided_on:
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 "a revocation cannot predate the decision it annuls",
                 code="award.revocation_before_decision",
                 field="decided_on",
@@ -669,22 +657,19 @@ class Proposal(Aggregate):
 
 def _check_counts(meeting: Meeting, votes_for: int, votes_against: int, votes_abstain: int, today: date) -> None:
     if meeting.members_present > meeting.members_total:
-        raise refuse(
-            InvalidInput,
+        raise InvalidInput(
             "more members present than the council has",
             code="award.present_over_total",
             field="meeting.members_present",
         )
     if votes_for + votes_against + votes_abstain > meeting.members_present:
-        raise refuse(
-            InvalidInput,
+        raise InvalidInput(
             f"{votes_for + votes_against + votes_abstain} votes from {meeting.members_present} members present",
             code="award.votes_over_present",
             field="votes_for",
         )
     if meeting.held_on > today:
-        raise refuse(
-            InvalidInput,
+        raise InvalidInput(
             "a council vote is recorded after the meeting, not before",
             code="award.meeting_in_future",
             field="meeting.held_on",

@@ -13,7 +13,6 @@ from decimal import ROUND_CEILING, Decimal
 
 from contracts.awards import AwardRule, BaseSalarySet, HolidaysDeclared, RuleSetData, RuleSetPublished
 from services.awards.domain.calendar import WorkingCalendar
-from services.awards.domain.errors import refuse
 from services.awards.domain.rules import Actor
 from shared.aggregate import Aggregate
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -42,8 +41,7 @@ class RuleBook:
         versions = self.families.get(family, ())
         index = bisect.bisect_right([v.effective_from for v in versions], on) - 1
         if index < 0:
-            raise refuse(
-                NotFound,
+            raise NotFound(
                 f"no {family} rule set is in force on {on.isoformat()}",
                 code="award.no_rule_set",
                 params={"family": family, "on": on.isoformat()},
@@ -66,8 +64,7 @@ class RuleBook:
     def award(self, code: str, on: date, field_name: str = "award_code") -> tuple[RuleSetData, AwardRule]:
         family = self.family_of(code)
         if family is None:
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 f"no award {code!r} in any rule set",
                 code="award.unknown_award",
                 field=field_name,
@@ -77,8 +74,7 @@ class RuleBook:
         for rule in rule_set.awards:
             if rule.code == code:
                 return rule_set, rule
-        raise refuse(
-            InvalidInput,
+        raise InvalidInput(
             f"{code!r} is not in the rule set in force on {on.isoformat()} ({rule_set.version})",
             code="award.not_in_rule_set",
             field=field_name,
@@ -88,8 +84,7 @@ class RuleBook:
     def base_salary(self, on: date) -> SalaryStep:
         index = bisect.bisect_right([s.effective_from for s in self.salaries], on) - 1
         if index < 0:
-            raise refuse(
-                NotFound,
+            raise NotFound(
                 f"no base salary is recorded for {on.isoformat()}",
                 code="award.no_base_salary",
                 params={"on": on.isoformat()},
@@ -129,8 +124,7 @@ def amount_of(multiple: Decimal, base_salary_vnd: int) -> int:
 def check_rule_set(book: RuleBook, rule_set: RuleSetData) -> None:
     """A rule set is coherent on its own and with the other families; every problem names its field."""
     if book.version(rule_set.version) is not None:
-        raise refuse(
-            Conflict,
+        raise Conflict(
             f"rule set version {rule_set.version} is already published; publish a new version",
             code="award.rule_set_exists",
             field="rule_set.version",
@@ -138,13 +132,10 @@ def check_rule_set(book: RuleBook, rule_set: RuleSetData) -> None:
         )
     codes = [a.code for a in rule_set.awards]
     if not codes:
-        raise refuse(
-            InvalidInput, "a rule set needs at least one award", code="award.empty_rule_set", field="rule_set.awards"
-        )
+        raise InvalidInput("a rule set needs at least one award", code="award.empty_rule_set", field="rule_set.awards")
     for index, rule in enumerate(rule_set.awards):
         if codes.count(rule.code) > 1:
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 f"award code {rule.code} appears twice",
                 code="award.duplicate_code",
                 field=f"rule_set.awards.{index}.code",
@@ -152,8 +143,7 @@ def check_rule_set(book: RuleBook, rule_set: RuleSetData) -> None:
             )
         owner = book.family_of(rule.code)
         if owner is not None and owner != rule_set.family:
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 f"award code {rule.code} belongs to the {owner} family",
                 code="award.code_of_other_family",
                 field=f"rule_set.awards.{index}.code",
@@ -161,15 +151,13 @@ def check_rule_set(book: RuleBook, rule_set: RuleSetData) -> None:
             )
         criteria = [c.code for c in rule.criteria]
         if len(set(criteria)) != len(criteria):
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 f"criterion codes of {rule.code} must be distinct",
                 code="award.duplicate_criterion",
                 field=f"rule_set.awards.{index}.criteria",
             )
         if (rule.cap_title is None) != (rule.cap_share is None):
-            raise refuse(
-                InvalidInput,
+            raise InvalidInput(
                 "a cap needs both cap_title and cap_share",
                 code="award.incomplete_cap",
                 field=f"rule_set.awards.{index}.cap_share",
@@ -197,8 +185,7 @@ class RuleBookRecord(Aggregate):
         # The rule book is city-wide: the city federation's standing committee or the operator amends it.
         at_top = actor.unit is not None and actor.unit.kind == "city_federation"
         if not (actor.is_admin or (at_top and actor.has("standing_committee", "chair"))):
-            raise refuse(
-                Forbidden,
+            raise Forbidden(
                 "only the city federation's standing committee amends the rule book",
                 code="award.rulebook_keeper_only",
             )
@@ -211,7 +198,7 @@ class RuleBookRecord(Aggregate):
     def set_base_salary(self, effective_from: date, amount_vnd: int, source: str, actor: Actor) -> list[Event]:
         self._require_keeper(actor)
         if amount_vnd <= 0 or not math.isfinite(amount_vnd):
-            raise refuse(InvalidInput, "the base salary must be positive", code="award.bad_salary", field="amount_vnd")
+            raise InvalidInput("the base salary must be positive", code="award.bad_salary", field="amount_vnd")
         return [
             BaseSalarySet(effective_from=effective_from, amount_vnd=amount_vnd, source=source, set_by=actor.subject)
         ]
@@ -222,16 +209,14 @@ class RuleBookRecord(Aggregate):
         self._require_keeper(actor)
         for index, day in enumerate(days_off):
             if day.year != year:
-                raise refuse(
-                    InvalidInput,
+                raise InvalidInput(
                     f"{day.isoformat()} is not in {year}",
                     code="award.holiday_outside_year",
                     field=f"days_off.{index}",
                 )
         for index, day in enumerate(working):
             if day.year != year or day.weekday() < 5:
-                raise refuse(
-                    InvalidInput,
+                raise InvalidInput(
                     f"{day.isoformat()} is not a weekend day of {year}",
                     code="award.not_a_weekend_day",
                     field=f"working_weekend_days.{index}",

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from contracts.awards import Level, LevelKind
-from services.awards.domain.errors import refuse
 from shared.errors import Forbidden
 
 # Directory unit kinds → the union level they are (a sub-unit proposes through its grassroots union).
@@ -90,15 +89,13 @@ def require_at_level(actor: Actor, level: Level, roles: tuple[str, ...], what: s
         return
     if not actor.is_at(level.unit_id):
         where = actor.unit.path if actor.unit else "an unknown unit"
-        raise refuse(
-            Forbidden,
+        raise Forbidden(
             f"only officials of {level.path} may {what}; you act for {where}",
             code="award.not_your_level",
             params={"level": level.path, "you": where},
         )
     if not actor.has(*roles):
-        raise refuse(
-            Forbidden,
+        raise Forbidden(
             f"to {what} at {level.path} you need one of the roles: {', '.join(roles)}",
             code="award.role_required",
             params={"level": level.path, "roles": list(roles)},
