@@ -69,9 +69,13 @@ def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
 
     @app.exception_handler(ThiduaError)
     async def _domain_error(_request: Request, error: ThiduaError) -> JSONResponse:
-        body: dict[str, Any] = {"detail": error.message}
+        body: dict[str, Any] = {"detail": error.message, "code": error.code, "status": error.status_code}
         if error.field:
             body["field"] = error.field
+        if error.params:
+            body["params"] = jsonable_encoder(error.params)
+        if error.allowed_next is not None:
+            body["allowed_next"] = error.allowed_next
         headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
         return JSONResponse(body, status_code=error.status_code, headers=headers)
 
