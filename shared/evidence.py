@@ -29,16 +29,16 @@ import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.engine import make_url
 
-from shared.auth import CurrentCaller
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.text import Name
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter, Request, UploadFile
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 Sha256 = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=SHA256_PATTERN)]
@@ -312,7 +312,7 @@ def _write_atomically(target: Path, data: bytes) -> None:
         raise
 
 
-async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
+async def read_limited(upload: "UploadFile", max_bytes: int) -> bytes:
     """The upload's bytes, reading at most one byte past the limit (so an oversized file is refused)."""
     chunks, size = [], 0
     while size <= max_bytes:
@@ -326,15 +326,21 @@ async def read_limited(upload: UploadFile, max_bytes: int) -> bytes:
 
 # -- HTTP ----------------------------------------------------------------------------------------------
 
-UnitPathOf = Callable[[Request, str], Awaitable[str | None]]
+UnitPathOf = Callable[["Request", str], Awaitable[str | None]]
 
 
-def evidence_router(store_of: Callable[[Request], EvidenceStore], path_of: UnitPathOf) -> APIRouter:
+def evidence_router(store_of: Callable[["Request"], EvidenceStore], path_of: UnitPathOf) -> "APIRouter":
     """``POST /evidence`` (upload for a unit) and ``GET /evidence/{sha256}`` (download).
 
     ``path_of(request, unit_id)`` is the unit's current path from the service's copy of the directory;
-    a caller uploads for a unit of their subtree and reads a file uploaded for any unit of it.
+    a caller uploads for a unit of their subtree and reads a file uploaded for any unit of it. (The web
+    framework is imported here, so that events and domains can use this module's value types without it.)
     """
+    from fastapi import APIRouter, File, Form, Request, UploadFile
+    from fastapi.responses import FileResponse
+
+    from shared.auth import CurrentCaller
+
     router = APIRouter(prefix="/evidence", tags=["evidence"])
 
     async def visible(request: Request, caller: Any, unit_id: str) -> bool:
