@@ -327,6 +327,17 @@ async def read_limited(upload: "UploadFile", max_bytes: int) -> bytes:
 # -- HTTP ----------------------------------------------------------------------------------------------
 
 UnitPathOf = Callable[["Request", str], Awaitable[str | None]]
+MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers around the file
+
+
+def install_evidence(app: Any, store: EvidenceStore, path_of: UnitPathOf) -> None:
+    """Serve ``/evidence`` on a service app: the routes, the store in ``app.state.evidence``, and a body
+    limit for uploads of the store's maximum (the app's JSON limit stays as it is for everything else)."""
+    app.state.evidence = store
+    limits = dict(getattr(app.state, "body_limits", None) or {})
+    limits["/evidence"] = store.max_bytes + MULTIPART_OVERHEAD
+    app.state.body_limits = limits
+    app.include_router(evidence_router(lambda request: request.app.state.evidence, path_of))
 
 
 def evidence_router(store_of: Callable[["Request"], EvidenceStore], path_of: UnitPathOf) -> "APIRouter":

@@ -11,7 +11,7 @@ from fastapi import Request
 
 from shared.auth import issue_token
 from shared.errors import InvalidInput
-from shared.evidence import EvidenceFileRef, EvidenceStore, check_file, evidence_root, evidence_router, sniff
+from shared.evidence import EvidenceFileRef, EvidenceStore, check_file, evidence_root, install_evidence, sniff
 from shared.http import create_app
 from shared.settings import Settings
 from tests.inspections import evidence_files as files
@@ -118,13 +118,12 @@ PATHS = {"u-hn": "hn", "u-ntl": "hn.ntl", "u-fecon": "hn.ntl.fecon", "u-dd": "hn
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(SETTINGS)
-    app.state.evidence = EvidenceStore(tmp_path, max_bytes=64 * 1024)
+    app = create_app(SETTINGS)  # its JSON bodies stay limited to 256 KiB
 
     async def path_of(_request: Request, unit_id: str) -> str | None:
         return PATHS.get(unit_id)
 
-    app.include_router(evidence_router(lambda request: request.app.state.evidence, path_of))
+    install_evidence(app, EvidenceStore(tmp_path, max_bytes=1024 * 1024), path_of)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://svc") as http:
         yield http
 
@@ -161,7 +160,18 @@ async def test_upload_refusals(client: httpx.AsyncClient) -> None:
     lying = await upload(client, "hn.ntl.fecon", "u-fecon", "a.pdf", files.png(), "application/pdf")
     assert lying.status_code == 422
     assert lying.json()["field"] == "file" and lying.json()["code"] == "evidence.type_mismatch"
-    big = await upload(client, "hn.ntl", "u-fecon", "a.pdf", files.pdf() + b"0" * 70_000, "application/pdf")
-    assert big.status_code == 422 and big.json()["code"] == "evidence.too_large"
+    scan = files.pdf() + b"0" * 900_000  # larger than any JSON body, within the evidence limit
+    assert (await upload(client, "hn.ntl", "u-fecon", "scan.pdf", scan, "application/pdf")).status_code == 201
+    big = await upload(client, "hn.ntl", "u-fecon", "a.pdf", files.pdf() + b"0" * 1_050_000, "application/pdf")
+    assert big.status_code == 422 and big.json()["code"] == "evidence.too_large" and big.json()["field"] == "file"
+    huge = await upload(client, "hn.ntl", "u-fecon", "a.pdf", files.pdf() + b"0" * 2_000_000, "application/pdf")
+    assert huge.status_code == 413
+    json_limit = await client.post(
+        "/nothing",
+        headers=bearer("hn"),
+        content=b"[" + b"0," * 200_000 + b"0]",
+        params={},
+    )
+    assert json_limit.status_code == 413  # other routes keep the app's limit
     anonymous = await client.post("/evidence", data={"unit_id": "u-fecon"}, files={"file": ("a.pdf", files.pdf())})
     assert anonymous.status_code == 401
