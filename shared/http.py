@@ -254,9 +254,10 @@ class BodyGuard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
+        limit = self._limit(scope)
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await self._send(scope, send, self._too_large())
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await self._send(scope, send, self._too_large(limit))
         chunks: list[bytes] = []
         size, more = 0, True
         while more:
@@ -265,8 +266,8 @@ class BodyGuard:
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                return await self._send(scope, send, self._too_large())
+            if size > limit:
+                return await self._send(scope, send, self._too_large(limit))
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -285,12 +286,22 @@ class BodyGuard:
 
         await self.app(scope, replay, send)
 
-    def _too_large(self) -> ProblemResponse:
+    def _limit(self, scope: Scope) -> int:
+        """A route prefix the app registered in ``app.state.body_limits`` (e.g. file uploads) has its own."""
+        limits = getattr(getattr(scope.get("app"), "state", None), "body_limits", None) or {}
+        path = scope.get("path", "")
+        for prefix, limit in limits.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return int(limit)
+        return self.max_bytes
+
+    @staticmethod
+    def _too_large(limit: int) -> ProblemResponse:
         return problem(
             413,
-            f"the request body is larger than {self.max_bytes} bytes",
+            f"the request body is larger than {limit} bytes",
             code="too_large",
-            params={"max_bytes": self.max_bytes},
+            params={"max_bytes": limit},
         )
 
     @staticmethod
