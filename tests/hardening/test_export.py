@@ -44,8 +44,8 @@ def test_an_xlsx_cell_that_a_spreadsheet_would_evaluate_is_text(value: str) -> N
     assert "<f>" not in sheet and "<f " not in sheet  # no formula anywhere
     cell = load_workbook(io.BytesIO(data)).active["A2"]
     assert cell.data_type == "s" and cell.quotePrefix  # text, and kept text when edited
-    # XML holds no NUL and reads a carriage return back as a line feed; everything else is kept.
-    assert cell.value == value.replace("\x00", "").replace("\r", "\n")
+    # XML holds no NUL, and a carriage return may read back as a line feed; everything else is kept.
+    assert cell.value.replace("\r", "\n") == value.replace("\x00", "").replace("\r", "\n")
 
 
 @pytest.mark.parametrize("value", SAFE)
