@@ -16,8 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from shared.auth import ROLES, issue_token
-from tests.hardening.services import SERVICES, SeededApp
+from tests.hardening.services import SERVICES, SeededApp, admin_token
 
 EXAMPLES = 12  # per operation and generation mode; the whole run stays within about a minute
 CHECKS = [
@@ -48,9 +47,7 @@ def _schema(name: str) -> object:
 
 
 def headers(name: str) -> dict[str, str]:
-    app = seeded(name)
-    token = issue_token(app.settings, "fuzzer@hn", "hn", list(ROLES))
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {admin_token(seeded(name).settings)}"}
 
 
 FUZZ = settings(
