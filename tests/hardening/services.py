@@ -15,14 +15,6 @@ from fastapi import FastAPI
 from shared.auth import issue_token
 from shared.settings import Settings
 
-try:  # the kit: a token names a person; their unit and roles come from the directory (tests.people)
-    from tests.people import TEST_PEOPLE_STREAMS, People
-    from tests.people import bearer as person_bearer
-
-    PEOPLE = True
-except ImportError:  # before the kit: a token carries the unit and roles itself
-    PEOPLE, TEST_PEOPLE_STREAMS = False, ""
-
 
 @dataclass
 class Running:
@@ -34,36 +26,17 @@ class Running:
     settings: Settings
     ids: dict[str, str] = field(default_factory=dict)
 
-    def headers(self, unit: str = "hn", *roles: str, sub: str = "", key: str | None = None) -> dict[str, str]:
-        """A person of ``unit`` holding ``roles`` (none: its chair); ``sub`` names one person."""
-        key = key or str(uuid.uuid4())
-        if PEOPLE:
-            if sub and not roles:
-                return person_bearer(None, unit, subject=sub) | {"Idempotency-Key": key}
-            return person_bearer(None, unit, *(roles or ("chair",)), who=sub) | {"Idempotency-Key": key}
-        token = issue_token(self.settings, sub or f"tester@{unit}", unit, list(roles or ("chair", "admin")))  # type: ignore[call-arg]
-        return {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    def headers(self, unit: str = "hn", *roles: str, key: str | None = None) -> dict[str, str]:
+        token = issue_token(self.settings, f"tester@{unit}", unit, list(roles or ("chair", "admin")))
+        return {"Authorization": f"Bearer {token}", "Idempotency-Key": key or str(uuid.uuid4())}
 
     async def event_count(self) -> int:
-        """Events stored, leaving out those of the test people themselves."""
         from sqlalchemy import func, select
 
         from shared.eventstore.schema import events
 
-        query = select(func.count()).select_from(events)
-        if TEST_PEOPLE_STREAMS:
-            query = query.where(events.c.stream_id.not_like(TEST_PEOPLE_STREAMS))
         async with self.app.state.db.reader.connect() as conn:
-            return int(await conn.scalar(query) or 0)
-
-
-def admin_token(settings: Settings) -> str:
-    """A token of the platform operator, who may act everywhere."""
-    if PEOPLE:
-        return issue_token(settings, "admin")  # type: ignore[call-arg]
-    from shared.auth import ROLES
-
-    return issue_token(settings, "admin", "hn", list(ROLES))  # type: ignore[call-arg]
+            return int(await conn.scalar(select(func.count()).select_from(events)) or 0)
 
 
 def _settings(name: str, folder: Path, **extra: Any) -> Settings:
@@ -89,7 +62,7 @@ def _directory_app(settings: Settings) -> FastAPI:
 async def _directory_seed(app: FastAPI) -> dict[str, str]:
     from tests.directory.directory_helpers import Driver
 
-    driver = Driver(app.state.deps) if PEOPLE else Driver(app.state.store, app.state.tree)  # type: ignore[call-arg]
+    driver = Driver(app.state.store, app.state.tree)
     ids = {}
     for path, kind in [
         ("hn", "city_federation"),
@@ -116,7 +89,7 @@ async def _registry_seed(app: FastAPI) -> dict[str, str]:
 def _pledges_app(settings: Settings) -> FastAPI:
     from services.pledges.entrypoints.main import create_app
 
-    return create_app(settings) if PEOPLE else create_app(settings, consume=False)  # type: ignore[call-arg]
+    return create_app(settings, consume=False)
 
 
 async def _pledges_seed(app: FastAPI) -> dict[str, str]:
@@ -139,19 +112,6 @@ SERVICES: dict[str, tuple[Factory, Seed]] = {
 }
 
 
-def _people(name: str, app: FastAPI, settings: Settings) -> Any:
-    """How a test person comes to exist: the directory's own commands, or events fed to a copy."""
-    if not PEOPLE:
-        return None
-    if name == "directory":
-        from tests.directory.directory_helpers import ensure_person
-
-        return People(settings, lambda path, roles, who: ensure_person(app.state.deps, path, roles, who))
-    from tests.copies import copied_person
-
-    return People(settings, lambda path, roles, who: copied_person(app.state.directory, path, roles, who))
-
-
 @contextlib.asynccontextmanager
 async def running(name: str, folder: Path, **settings: Any) -> AsyncIterator[Running]:
     factory, seed = SERVICES[name]
@@ -160,8 +120,7 @@ async def running(name: str, folder: Path, **settings: Any) -> AsyncIterator[Run
     async with app.router.lifespan_context(app):
         ids = await seed(app)
         transport = httpx.ASGITransport(app)
-        people = _people(name, app, config)
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}", auth=people) as client:
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}") as client:
             yield Running(name, app, client, config, ids)
 
 

@@ -12,8 +12,12 @@ from tests.hardening.test_numbers import launch_body
 from tests.registry.api_helpers import APPLICATION, DECISION, REGISTRATION, SCORE
 
 
-async def ok(service: Running, url: str, body: dict, unit: str, *roles: str, sub: str = "") -> dict:
-    headers = service.headers(unit, *roles, sub=sub)
+async def ok(service: Running, url: str, body: dict, unit: str, *roles: str, sub: str | None = None) -> dict:
+    headers = service.headers(unit, *roles)
+    if sub:
+        from shared.auth import issue_token
+
+        headers["Authorization"] = f"Bearer {issue_token(service.settings, sub, unit, list(roles))}"
     response = await service.client.post(url, json=body, headers=headers)
     assert response.status_code in (200, 201), (url, response.text)
     return response.json()

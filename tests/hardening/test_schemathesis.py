@@ -16,7 +16,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.hardening.services import SERVICES, SeededApp, admin_token
+from shared.auth import ROLES, issue_token
+from tests.hardening.services import SERVICES, SeededApp
 
 EXAMPLES = 12  # per operation and generation mode; the whole run stays within about a minute
 CHECKS = [
@@ -47,7 +48,9 @@ def _schema(name: str) -> object:
 
 
 def headers(name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {admin_token(seeded(name).settings)}"}
+    app = seeded(name)
+    token = issue_token(app.settings, "fuzzer@hn", "hn", list(ROLES))
+    return {"Authorization": f"Bearer {token}"}
 
 
 FUZZ = settings(
