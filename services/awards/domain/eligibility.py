@@ -261,7 +261,7 @@ def check_attested(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> Cr
     if not files:
         kind = rule.evidence_kind or "any"
         return _result(rule, "unknown", f"attested without an evidence file ({kind})")
-    evidence = [Fact(kind="evidence", ref=e.sha256, summary=f"{e.label or e.kind}: {e.filename}") for e in files]
+    evidence = [Fact(kind="evidence", ref=e.file.sha256, summary=f"{e.label or e.kind}: {e.file.name}") for e in files]
     return _result(rule, "met", "attested with evidence", evidence)
 
 
