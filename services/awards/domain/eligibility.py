@@ -75,6 +75,7 @@ class NomineeFacts:
     grades: dict[int, GradeFact] = field(default_factory=dict)
     pledges: tuple[PledgeFact, ...] = ()
     members: dict[int, MemberTitles] = field(default_factory=dict)  # collectives: year → counts
+    member_count: int | None = None  # collectives: members now (a year without titles still has them)
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,8 @@ def _member_counts(
     rule: CriterionRule, facts: NomineeFacts, claim: Claim
 ) -> tuple[MemberTitles | None, int, Fact | None]:
     counts = facts.members.get(claim.year)
+    if counts is None and facts.member_count is not None:
+        counts = MemberTitles(facts.member_count, {})
     if counts is None:
         return None, 0, None
     holders = sum(counts.holders.get(code, 0) for code in rule.titles)
