@@ -97,7 +97,10 @@ async def _pledges_seed(app: FastAPI) -> dict[str, str]:
 
     city = City().build()
     await city.feed(app)
-    return city.ids
+    people = {f"official:{p}": m for p, m in city.officials.items()} | {
+        f"member:{p}": m for p, m in city.members.items()
+    }
+    return city.ids | people
 
 
 Factory = Callable[[Settings], FastAPI]
