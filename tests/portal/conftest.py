@@ -4,7 +4,6 @@ width and at 390 px under ``test-output/portal/`` (gitignored)."""
 
 import json
 import re
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -59,12 +58,15 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         started.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(platform: Platform) -> Iterator[object]:
+    """Module scope: Playwright's sync API runs an event loop of its own while open, which async tests of
+    other modules (pytest-asyncio) cannot share; the journeys all live in one module."""
     from playwright.sync_api import sync_playwright
 
-    shutil.rmtree(OUTPUT, ignore_errors=True)
     OUTPUT.mkdir(parents=True, exist_ok=True)
+    for old in [*OUTPUT.glob("*.png"), *OUTPUT.glob("*.html")]:
+        old.unlink()
     with sync_playwright() as playwright:
         # launch() gives every run a fresh, empty user-data-dir of its own.
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

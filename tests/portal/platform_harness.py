@@ -98,7 +98,9 @@ class Platform:
             **common, "THIDUA_DEMO_SIGN_IN": "true", "THIDUA_PORTAL_URL": self.portal_url,
             "THIDUA_DIRECTORY_URL": self.urls["directory"], "THIDUA_REGISTRY_URL": self.urls["registry"],
             "THIDUA_PLEDGES_URL": self.urls["pledges"], "THIDUA_LEVEL_HOSTS": json.dumps(self.levels),
-            "THIDUA_EXPORT_DIR": str(self.folder / "exports"), **(portal_env or {}),
+            "THIDUA_EXPORT_DIR": str(self.folder / "exports"),
+            "THIDUA_EXPORT_INLINE_ROWS": "100",  # the demo city's book (~200 rows) then exports in the background
+            **(portal_env or {}),
         }  # fmt: skip
         args = [python, "-m", "uvicorn", "--factory", "services.portal.entrypoints.main:create_app"]
         self._start("portal", [*args, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env)

@@ -4,6 +4,7 @@ Every journey page is checked with axe-core and photographed at desktop width an
 import re
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -317,3 +318,30 @@ def test_keyboard_reaches_the_content_and_the_forms(visit: Visit) -> None:
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.locator(".alert.ok")).to_contain_text("Ý tưởng của bạn đã được gửi")
+
+
+def test_book_exports_a_small_book_at_once_and_a_large_one_in_the_background(visit: Visit, tmp_path: Path) -> None:
+    fecon = visit("fecon-chair")
+    fecon.go("/book")
+    with fecon.page.expect_download() as small:
+        fecon.page.get_by_role("button", name="Xuất CSV").click()
+    assert small.value.suggested_filename == "so-vang-sang-kien-hn.ntl.csv"
+    lines = Path(small.value.path()).read_text(encoding="utf-8-sig").strip().splitlines()
+    assert len(lines) > 1 and all("hn.ntl.fecon" in line for line in lines[1:])
+
+    city = visit("city-standing")
+    city.go("/book")
+    total = int(re.sub(r"\D", "", city.page.locator("#book-results p[role=status]").inner_text()))
+    city.page.get_by_role("button", name="Xuất XLSX").click()
+    expect(city.page.locator("h1")).to_contain_text("Xuất Sổ vàng sáng kiến")
+    link = city.page.get_by_role("link", name="Tải về so-vang-sang-kien-hn.xlsx")
+    expect(link).to_be_visible(timeout=30_000)  # the progress area polls until the file is ready
+    city.check("export-ready")
+    with city.page.expect_download() as large:
+        link.click()
+    from openpyxl import load_workbook
+
+    saved = tmp_path / large.value.suggested_filename
+    large.value.save_as(saved)
+    sheet = load_workbook(saved).active
+    assert sheet.max_row >= total  # a header (and title rows) above every initiative of the city

@@ -20,10 +20,12 @@ from services.portal.entrypoints.i18n import _
 from services.portal.entrypoints.problems import explain
 from services.portal.entrypoints.settings import PortalSettings
 from services.portal.entrypoints.web import HERE, CsrfRefused, SessionMiddleware, SignInRequired, render, templates
+from shared.settings import Settings
 
 
-def create_app(settings: PortalSettings | None = None) -> FastAPI:
-    settings = settings or PortalSettings()
+def create_app(settings: Settings | None = None) -> FastAPI:
+    if not isinstance(settings, PortalSettings):  # the platform's own settings (e.g. the contract exporter)
+        settings = PortalSettings(**(settings.model_dump(exclude={"service"}) if settings else {}))
     topology = Topology(settings.service_urls(), dict(settings.level_hosts))
     platform = Platform(topology, settings)
 
