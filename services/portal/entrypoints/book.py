@@ -75,7 +75,7 @@ async def export_status(request: Request, job_id: str, session: SignedIn) -> Res
     assert session.person is not None
     job = request.app.state.exports.get(job_id, session.person.subject)
     if job is None:
-        raise Problem(404, {"code": "not_found"})
+        raise Problem(404, {"code": "portal.not_found"})
     template = "parts/export_status.html" if hx(request) else "export.html"
     return render(request, template, job=job)
 
@@ -85,7 +85,7 @@ async def export_file(request: Request, job_id: str, session: SignedIn) -> Respo
     assert session.person is not None
     job = request.app.state.exports.get(job_id, session.person.subject)
     if job is None or job.status != "ready" or job.path is None:
-        raise Problem(404, {"code": "not_found"})
+        raise Problem(404, {"code": "portal.not_found"})
     return FileResponse(job.path, media_type=job.media_type, filename=job.filename)
 
 
@@ -126,7 +126,7 @@ async def public_initiative(request: Request, initiative_id: str, api: Api) -> R
         "registry", settings.public_level, f"/registry/initiatives/{initiative_id}", request.app.state.public_token
     )
     if found.get("scope") not in ("city", "national"):
-        raise Problem(404, {"code": "not_found"})
+        raise Problem(404, {"code": "portal.not_found"})
     item = {k: found.get(k) for k in ("title", "unit_path", "scope", "decision_number", "decision_date",
                                         "benefit_vnd", "pillar", "field")}  # fmt: skip
     item["authors"] = [a.get("name", "") for a in found.get("authors", [])]

@@ -118,7 +118,7 @@ async def inbox_events(request: Request, session: SignedIn, api: Api) -> Respons
     assert person is not None
     level = api.topology.level_for("registry", person.unit_path, [])
     if level != person.unit_path:
-        raise Problem(404, {"detail": "your unit has no escalation inbox", "code": "not_found"})
+        raise Problem(404, {"detail": "your unit has no escalation inbox", "code": "portal.not_found"})
     env = request.app.state.templates
 
     async def stream() -> AsyncIterator[bytes]:

@@ -65,7 +65,7 @@ async def submit_idea(request: Request, session: SignedIn, api: Api, form: Form)
 async def idea_action(request: Request, idea_id: str, action: str, session: SignedIn, api: Api, form: Form) -> Response:
     paths = {"claim": "claim", "comment": "comments", "convert": "convert"}
     if action not in paths:
-        raise Problem(404, {"code": "not_found"})
+        raise Problem(404, {"code": "portal.not_found"})
     body: dict[str, Any] = {}
     if action == "comment":
         body = forms.fields(form, "comment")
@@ -241,7 +241,7 @@ async def initiative_action(
     request: Request, initiative_id: str, action: str, session: SignedIn, api: Api, form: Form
 ) -> Response:
     if action not in ACTIONS:
-        raise Problem(404, {"code": "not_found"})
+        raise Problem(404, {"code": "portal.not_found"})
     path, names, numbers = ACTIONS[action]
     body = forms.fields(form, *names, numbers=numbers)
     try:

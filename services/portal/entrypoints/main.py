@@ -78,10 +78,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if problem.status == 401:
             request.state.session.person = None
             return Response(status_code=303, headers={"Location": "/sign-in"})
+        if problem.status in (403, 404):  # outside your unit is "not there": nothing said about what exists
+            return render(request, "error.html", status=404, message=_("Not found, or outside your unit."))
         said = explain(problem)
-        status = 404 if problem.status in (403, 404) else problem.status  # outside your unit: not there
         message = " ".join([*said.general, *said.fields.values()])
-        return render(request, "error.html", status=status, message=message)
+        return render(request, "error.html", status=problem.status, message=message)
 
     app.add_middleware(SessionMiddleware, store=app.state.sessions, settings=settings)
     return app

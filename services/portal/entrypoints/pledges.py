@@ -176,7 +176,7 @@ async def campaign_action(
         }
         done = _("The progress is reported.")
     else:
-        raise Problem(404, {"code": "not_found"})
+        raise Problem(404, {"code": "portal.not_found"})
     try:
         await _command(api, session, path, body, form)
     except Problem as problem:

@@ -38,6 +38,13 @@ FIELD_MESSAGES: dict[str, str] = {
     "blank": N_("This field cannot be blank."),
     "invisible_characters": N_("Remove the invisible characters."),
     "shares_sum": N_("The authors' contribution shares must sum to 100 (they sum to {total})."),
+    "share_total": N_("The authors' contribution shares must sum to 100 (they sum to {total})."),
+    "text_blank": N_("This field cannot be blank."),
+    "text_invalid_unicode": N_("This text contains a character that is not valid."),
+    "int_type": N_("Enter a whole number."),
+    "float_type": N_("Enter a number."),
+    "bool_type": N_("Choose yes or no."),
+    "uuid_parsing": N_("Choose one of the offered values."),
 }
 
 # The platform's codes (problem details ``code``): refusals that are not one field's form.
@@ -49,8 +56,11 @@ CODE_MESSAGES: dict[str, str] = {
     "illegal_transition": N_("This step is not allowed now."),
     "concurrency": N_("Someone changed this at the same time. Reload and try again."),
     "too_large": N_("What you sent is too large."),
+    "invalid_input": N_("This value is not accepted."),
+    "event.unstorable": N_("This value cannot be stored."),
     "portal.unavailable": N_("A service did not answer. Try again in a moment."),
     "portal.no_level": N_("No level view serves this unit."),
+    "portal.not_found": N_("Not found, or outside your unit."),
 }
 
 
@@ -72,7 +82,14 @@ def _field_name(error: dict[str, Any]) -> str | None:
     return ".".join(loc) or None
 
 
+# The error classes' default codes: a Vietnamese sentence, with the service's own reason beside it until
+# the service gives that refusal a specific code of its own.
+GENERIC = {"not_found", "forbidden", "conflict", "illegal_transition", "concurrency", "invalid_input"}
+
+
 def _message(kind: str | None, params: dict[str, Any], fallback: str) -> str:
+    if kind in GENERIC and fallback:
+        return f"{_(CODE_MESSAGES[kind])} ({fallback})"
     if kind in FIELD_MESSAGES:
         try:
             return _(FIELD_MESSAGES[kind], **params)
@@ -86,14 +103,16 @@ def _message(kind: str | None, params: dict[str, Any], fallback: str) -> str:
 def _field_kind(error: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
     kind, params = error.get("code") or error.get("type"), dict(error.get("params") or error.get("ctx") or {})
     message = str(error.get("msg") or error.get("message") or "")
+    if kind == "string_too_short" and params.get("min_length") == 1:
+        return "missing", params  # an empty required text field
+    if kind in FIELD_MESSAGES:
+        return kind, params
     # Before the platform gives codes to its own validators, recognise the two that matter to the forms.
     if kind == "value_error" and "sum to 100" in message:
         kind = "shares_sum"
         params.setdefault("total", message.rsplit(" ", 1)[-1].rstrip(")"))
     elif kind == "value_error" and "blank" in message:
         kind = "blank"
-    elif kind == "string_too_short" and params.get("min_length") == 1:
-        kind = "missing"  # an empty required text field
     return kind, params
 
 
@@ -102,7 +121,8 @@ def explain(problem: Problem) -> Said:
     for error in body.get("errors") or []:
         name = _field_name(error)
         kind, params = _field_kind(error)
-        message = _message(kind, params, str(error.get("msg") or error.get("message") or _("Invalid value.")))
+        reason = str(error.get("msg") or error.get("message") or "")
+        message = _message(kind, params, reason) if reason or kind else _("Invalid value.")
         if name and name not in said.fields:
             said.fields[name] = message
         elif not name:

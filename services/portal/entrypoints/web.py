@@ -172,7 +172,7 @@ def refused(problem: Problem) -> Said:
 def require_sees(person: Person, path: str) -> None:
     """The portal's own guard on what it asks level hosts for (they check the token as well)."""
     if not in_subtree(path, person.unit_path) and "admin" not in person.roles:
-        raise Problem(404, {"detail": f"{path} is not in your unit", "code": "not_found"})
+        raise Problem(404, {"detail": f"{path} is not in your unit", "code": "portal.not_found"})
 
 
 def hx(request: Request) -> bool:
