@@ -33,7 +33,7 @@ tokens: $(STAMP)
 	$(BIN)/python deploy/local/tokens.py
 
 contracts: $(STAMP)
-	$(BIN)/python -m shared.contracts export
+	$(BIN)/python -m tools.contracts export
 
 clean-data:
 	rm -rf data

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from services.directory.domain.events import MemberEnrolled, RoleAssigned, UnitRegistered
+from contracts.directory import MemberEnrolled, RoleAssigned, UnitRegistered
 from services.pledges.adapters.units import UnitsCopy
 from shared.auth import issue_token
 from shared.events import Event, EventEnvelope, EventMetadata, new_envelope

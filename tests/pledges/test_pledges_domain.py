@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from services.pledges.domain.campaign import Campaign
-from services.pledges.domain.events import (
+from contracts.pledges import (
     CampaignClosed,
     CampaignLaunched,
     Commitment,

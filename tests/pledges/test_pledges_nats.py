@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.directory.domain.events import UnitAbsorbed, UnitMerged, UnitMovedIn, UnitMovedOut
+from contracts.directory import UnitAbsorbed, UnitMerged, UnitMovedIn, UnitMovedOut
 from services.pledges.adapters.level import PledgesLevelProjection
 from services.pledges.adapters.level_reads import level_router
 from services.pledges.entrypoints.main import create_app

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Any
 
-from services.registry.domain.events import Author, InitiativeRegistered, Registration
+from contracts.registry import Author, InitiativeRegistered, Registration
 from services.registry.domain.initiative import Initiative
 from services.registry.domain.rules import Actor, UnitInfo
 from shared.events import Event, EventMetadata, new_envelope

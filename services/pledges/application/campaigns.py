@@ -14,7 +14,7 @@ from services.pledges.application.support import (
 )
 from services.pledges.domain.campaign import Campaign
 from services.pledges.domain.commands import CloseCampaign, LaunchCampaign, SplitTargets
-from services.pledges.domain.events import TargetAssigned
+from contracts.pledges import TargetAssigned
 from services.pledges.domain.rules import LEADER_ROLES
 from shared.commands import CommandContext, commit
 from shared.events import Event

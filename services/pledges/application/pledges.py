@@ -15,7 +15,7 @@ from services.pledges.application.support import (
     require_subtree,
 )
 from services.pledges.domain.commands import AmendPledge, CommitmentSpec, Register, ReportProgress, SignPledge
-from services.pledges.domain.events import Commitment, Signatory
+from contracts.pledges import Commitment, Signatory
 from services.pledges.domain.pledge import Pledge
 from services.pledges.domain.progress import Progress
 from services.pledges.domain.registration import Registration

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from services.pledges.adapters.records import Records
 from services.pledges.application.support import Clock
-from services.pledges.domain.events import ReminderIssued, ReminderKind
+from contracts.pledges import ReminderIssued, ReminderKind
 from shared.auth import Caller
 from shared.commands import CommandContext
 from shared.errors import ConcurrencyError

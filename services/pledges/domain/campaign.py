@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from services.pledges.domain.events import CampaignClosed, CampaignLaunched, Indicator, TargetAssigned
+from contracts.pledges import CampaignClosed, CampaignLaunched, Indicator, TargetAssigned
 from services.pledges.domain.rules import CLOSED, OPEN, UnitRef, check_measurable, check_split_covers, check_targets
 from shared.errors import Conflict, IllegalTransition, InvalidInput
 from shared.events import Event, EventEnvelope

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.pledges.domain.events import Direction, Method, Source, Topic
+from contracts.pledges import Direction, Method, Source, Topic
 from shared.text import LongText, Name, ShortText
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 from services.pledges.domain.campaign import Campaign
-from services.pledges.domain.events import Commitment, PledgeAmended, PledgeSigned, Signatory
+from contracts.pledges import Commitment, PledgeAmended, PledgeSigned, Signatory
 from services.pledges.domain.rules import UnitRef, fmt
 from shared.errors import Conflict, IllegalTransition, InvalidInput
 from shared.events import Event, EventEnvelope

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from services.pledges.domain.campaign import Campaign
-from services.pledges.domain.events import ProgressReported
+from contracts.pledges import ProgressReported
 from services.pledges.domain.rules import UnitRef
 from shared.errors import Conflict, InvalidInput
 from shared.events import Event, EventEnvelope

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 
-from services.pledges.domain.events import RegistrationSubmitted, Topic
+from contracts.pledges import RegistrationSubmitted, Topic
 from services.pledges.domain.rules import check_titles
 from shared.errors import Conflict, InvalidInput
 from shared.events import Event, EventEnvelope

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from services.pledges.domain.events import Indicator
+from contracts.pledges import Indicator
 from shared.errors import Conflict, InvalidInput
 
 # Who launches, splits targets and closes a campaign; who signs a pledge and reports progress.

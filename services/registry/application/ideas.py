@@ -14,7 +14,7 @@ from services.registry.application.support import (
     unit_at,
 )
 from services.registry.domain.commands import CommentIdea, ConvertIdea, SubmitIdea
-from services.registry.domain.events import Author
+from contracts.registry import Author
 from services.registry.domain.idea import Idea
 from shared.commands import CommandContext, commit
 from shared.eventstore import StreamAppend

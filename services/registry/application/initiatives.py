@@ -23,7 +23,7 @@ from services.registry.domain.commands import (
     ReturnInitiative,
     ScoreInitiative,
 )
-from services.registry.domain.events import PossibleDuplicate, Registration
+from contracts.registry import PossibleDuplicate, Registration
 from services.registry.domain.initiative import Initiative
 from services.registry.domain.rules import UnitInfo, reviewing_unit
 from shared.commands import CommandContext

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.registry.domain.events import Pillar
+from contracts.registry import Pillar
 from shared.text import LongText, Name, ShortText, UnitPath
 
 Vnd = Annotated[int, Field(ge=0, le=10**15)]

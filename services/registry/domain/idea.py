@@ -1,7 +1,7 @@
 """The Idea aggregate: a member's free text that an incubator mentor claims, comments and converts."""
 
 from services.registry.domain.aggregate import Aggregate
-from services.registry.domain.events import (
+from contracts.registry import (
     Author,
     IdeaClaimed,
     IdeaCommented,

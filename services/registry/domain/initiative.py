@@ -8,7 +8,7 @@ the directory tree as ``UnitInfo``: the chain is ``[*ancestors, home]``, outermo
 from datetime import date
 
 from services.registry.domain.aggregate import Aggregate
-from services.registry.domain.events import (
+from contracts.registry import (
     Author,
     EscalationForwarded,
     EscalationRequested,

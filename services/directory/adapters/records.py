@@ -1,12 +1,11 @@
-"""The directory's inline tree read model: units, members and roles as they are now.
+"""The directory's records: the tree of units, members and roles as they are now.
 
-Updated in the append's own transaction (``InlineProjection``), so handlers validate commands against
+Updated in the append's own transaction (``shared.records``), so handlers validate commands against
 exactly what is committed, and the partial unique index on active siblings' codes turns a racing
-duplicate registration or move into a failed append. Rebuildable from the events: tables are created
-at start-up with ``metadata.create_all``.
+duplicate registration or move into a failed append. Who is calling (``caller``) is read from here too:
+the directory is the system of record of people and their roles.
 """
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -16,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     func,
     insert,
@@ -26,10 +26,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.directory.domain.rules import ACTIVE, MERGED, UnitRef
-from shared.db import Database
-from shared.events import EventEnvelope
+from contracts.directory import (
+    MemberEnrolled,
+    RoleAssigned,
+    RoleRevoked,
+    UnitAbsorbed,
+    UnitMerged,
+    UnitMovedIn,
+    UnitMovedOut,
+    UnitRegistered,
+    UnitRenamed,
+)
+from shared.identity import MEMBER, Caller
+from shared.projection import Context, on
+from shared.records import Records
 from shared.subjects import ancestors
+from shared.units import ACTIVE, MERGED, UnitRef
 
 metadata = MetaData()
 
@@ -92,7 +104,6 @@ roles = Table(
 def _ref(row: Any) -> UnitRef:
     return UnitRef(
         unit_id=row.unit_id,
-        code=row.code,
         name=row.name,
         kind=row.kind,
         parent_id=row.parent_id,
@@ -127,109 +138,138 @@ async def _remember_paths(conn: AsyncConnection, where: Any) -> None:
         await conn.execute(insert(unit_paths), [{"unit_id": uid, "path": path} for uid, path in sorted(fresh)])
 
 
-class Tree:
-    """The inline projection (``apply``) and the reads handlers and queries need."""
+async def _set_version(conn: AsyncConnection, unit_id: str, version: int) -> None:
+    await conn.execute(update(units).where(units.c.unit_id == unit_id).values(version=version))
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
 
-    async def create_tables(self) -> None:
-        async with self.db.writer.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+async def _set_member_version(conn: AsyncConnection, member_id: str, version: int) -> None:
+    await conn.execute(update(members).where(members.c.member_id == member_id).values(version=version))
 
-    # -- projection ------------------------------------------------------------------------------
 
-    async def apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
-        # Enrolments are the bulk of a busy batch: insert a run of them in one statement. Any other
+# Built once: who is calling is read on every request.
+_CALLER = (
+    select(units, roles.c.role)
+    .select_from(members.join(units, units.c.unit_id == members.c.unit_id))
+    .outerjoin(roles, (roles.c.member_id == members.c.member_id) & (roles.c.unit_id == members.c.unit_id))
+    .where(members.c.member_id == bindparam("subject"))
+)
+
+
+class DirectoryRecords(Records):
+    """The records (updated inline) and the reads handlers, queries and callers need."""
+
+    metadata = metadata
+
+    def __init__(self, db: Any) -> None:
+        super().__init__(db)
+        # Enrolments are the bulk of a busy batch: a run of them is inserted in one statement. Any other
         # event flushes the run first, so a role assigned in the same batch finds its member.
-        enrolled: list[dict[str, Any]] = []
-        for env in envelopes:
-            if env.event_type == "MemberEnrolled":
-                enrolled.append({**env.data, "version": env.version})
-                continue
-            if enrolled:
-                await conn.execute(insert(members), enrolled)
-                enrolled = []
-            handler = getattr(self, f"_on_{env.event_type}", None)
-            if handler is not None:
-                await handler(conn, env.data, env.version)
-        if enrolled:
-            await conn.execute(insert(members), enrolled)
+        self._enrolled: list[dict[str, Any]] = []
 
-    async def _on_UnitRegistered(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
+    async def handle(self, conn: AsyncConnection, event: Any, ctx: Context) -> None:
+        if not isinstance(event, MemberEnrolled):
+            await self.flush(conn, ctx.level)
+        await super().handle(conn, event, ctx)
+
+    async def flush(self, conn: AsyncConnection, level: str) -> None:
+        if self._enrolled:
+            rows, self._enrolled = self._enrolled, []
+            await conn.execute(insert(members), rows)
+
+    def reset(self) -> None:
+        self._enrolled = []
+
+    @on(MemberEnrolled)
+    async def enrolled(self, conn: AsyncConnection, event: MemberEnrolled, ctx: Context) -> None:
+        self._enrolled.append({**event.model_dump(), "version": ctx.message.envelope.version})
+
+    @on(UnitRegistered)
+    async def registered(self, conn: AsyncConnection, event: UnitRegistered, ctx: Context) -> None:
         await conn.execute(
             insert(units).values(
-                unit_id=d["unit_id"],
-                code=d["code"],
-                name=d["name"],
-                kind=d["kind"],
-                parent_id=d["parent_id"],
-                parent_key=d["parent_id"] or "",
-                path=d["path"],
+                unit_id=event.unit_id,
+                code=event.code,
+                name=event.name,
+                kind=event.kind,
+                parent_id=event.parent_id,
+                parent_key=event.parent_id or "",
+                path=event.path,
                 status=ACTIVE,
-                version=version,
+                version=ctx.message.envelope.version,
             )
         )
-        await conn.execute(insert(unit_paths).values(unit_id=d["unit_id"], path=d["path"]))
+        await conn.execute(insert(unit_paths).values(unit_id=event.unit_id, path=event.path))
 
-    async def _on_UnitRenamed(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
-        await conn.execute(update(units).where(units.c.unit_id == d["unit_id"]).values(name=d["name"], version=version))
+    @on(UnitRenamed)
+    async def renamed(self, conn: AsyncConnection, event: UnitRenamed, ctx: Context) -> None:
+        values = {"name": event.name, "version": ctx.message.envelope.version}
+        await conn.execute(update(units).where(units.c.unit_id == event.unit_id).values(**values))
 
-    async def _on_UnitMovedOut(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
-        await self._set_version(conn, d["unit_id"], version)
+    @on(UnitMovedOut)
+    async def moved_out(self, conn: AsyncConnection, event: UnitMovedOut, ctx: Context) -> None:
+        await _set_version(conn, event.unit_id, ctx.message.envelope.version)
 
-    async def _on_UnitMovedIn(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
-        await _repath(conn, d["from_path"], d["to_path"])
+    @on(UnitMovedIn)
+    async def moved_in(self, conn: AsyncConnection, event: UnitMovedIn, ctx: Context) -> None:
+        await _repath(conn, event.from_path, event.to_path)
         await conn.execute(
             update(units)
-            .where(units.c.unit_id == d["unit_id"])
-            .values(parent_id=d["new_parent_id"], parent_key=d["new_parent_id"], version=version)
+            .where(units.c.unit_id == event.unit_id)
+            .values(
+                parent_id=event.new_parent_id, parent_key=event.new_parent_id, version=ctx.message.envelope.version
+            )
         )
 
-    async def _on_UnitMerged(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
+    @on(UnitMerged)
+    async def merged(self, conn: AsyncConnection, event: UnitMerged, ctx: Context) -> None:
         await conn.execute(
             update(units)
-            .where(units.c.unit_id == d["unit_id"])
-            .values(status=MERGED, merged_into=d["into_unit_id"], version=version)
+            .where(units.c.unit_id == event.unit_id)
+            .values(status=MERGED, merged_into=event.into_unit_id, version=ctx.message.envelope.version)
         )
 
-    async def _on_UnitAbsorbed(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
-        into, gone = d["unit_id"], d["absorbed_unit_id"]
+    @on(UnitAbsorbed)
+    async def absorbed(self, conn: AsyncConnection, event: UnitAbsorbed, ctx: Context) -> None:
+        into, gone = event.unit_id, event.absorbed_unit_id
         into_path = await conn.scalar(select(units.c.path).where(units.c.unit_id == into))
         await conn.execute(
             update(units)
             .where(units.c.parent_id == gone, units.c.status == ACTIVE)
             .values(parent_id=into, parent_key=into)
         )
-        await _repath(conn, d["absorbed_path"], into_path, include_root=False)
+        await _repath(conn, event.absorbed_path, into_path, include_root=False)
         await conn.execute(update(members).where(members.c.unit_id == gone).values(unit_id=into))
-        await self._set_version(conn, into, version)
+        await _set_version(conn, into, ctx.message.envelope.version)
 
-    async def _on_RoleAssigned(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
-        await conn.execute(insert(roles).values(member_id=d["member_id"], unit_id=d["unit_id"], role=d["role"]))
-        await self._set_member_version(conn, d["member_id"], version)
+    @on(RoleAssigned)
+    async def assigned(self, conn: AsyncConnection, event: RoleAssigned, ctx: Context) -> None:
+        await conn.execute(insert(roles).values(member_id=event.member_id, unit_id=event.unit_id, role=event.role))
+        await _set_member_version(conn, event.member_id, ctx.message.envelope.version)
 
-    async def _on_RoleRevoked(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
+    @on(RoleRevoked)
+    async def revoked(self, conn: AsyncConnection, event: RoleRevoked, ctx: Context) -> None:
         await conn.execute(
             delete(roles).where(
-                roles.c.member_id == d["member_id"], roles.c.unit_id == d["unit_id"], roles.c.role == d["role"]
+                roles.c.member_id == event.member_id, roles.c.unit_id == event.unit_id, roles.c.role == event.role
             )
         )
-        await self._set_member_version(conn, d["member_id"], version)
+        await _set_member_version(conn, event.member_id, ctx.message.envelope.version)
 
-    @staticmethod
-    async def _set_version(conn: AsyncConnection, unit_id: str, version: int) -> None:
-        await conn.execute(update(units).where(units.c.unit_id == unit_id).values(version=version))
+    # -- who is calling ----------------------------------------------------------------------------
 
-    @staticmethod
-    async def _set_member_version(conn: AsyncConnection, member_id: str, version: int) -> None:
-        await conn.execute(update(members).where(members.c.member_id == member_id).values(version=version))
+    async def caller(self, subject: str) -> Caller | None:
+        """The person as recorded now: their unit, and the roles they hold in it."""
+        rows = await self._rows(_CALLER, {"subject": subject})
+        if not rows:
+            return None
+        held = {row.role for row in rows if row.role is not None}
+        return Caller(subject, _ref(rows[0]), frozenset({MEMBER, *held}))
 
     # -- reads -----------------------------------------------------------------------------------
 
-    async def _rows(self, stmt: Any) -> list[Any]:
+    async def _rows(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         async with self.db.reader.connect() as conn:
-            return list(await conn.execute(stmt))
+            return list(await conn.execute(stmt, params or {}))
 
     async def unit(self, unit_id: str) -> UnitRef | None:
         rows = await self._rows(select(units).where(units.c.unit_id == unit_id))

@@ -1,4 +1,6 @@
-"""Registry events. Each is stored on its idea's or initiative's stream and published on the path of the
+"""The registry's events (its contract): ideas, initiatives, escalation and replication.
+
+Each is stored on its idea's or initiative's stream and published on the path of the
 unit the initiative belongs to, except the replication events, which are broadcasts: an order goes out on
 the path of the level that issues it, a report on the path of the unit that applied it (DESIGN §3).
 
@@ -236,6 +238,9 @@ class ReplicationOrdered(Event):
     It carries the book entry's summary: the receiving levels may never have seen the initiative.
     """
 
+    unit_field = "by_unit_id"  # published on the ordering level's path, for every level below it
+    broadcast = True
+
     initiative_id: str
     unit_id: str
     by_unit_id: str
@@ -252,6 +257,10 @@ class ReplicationOrdered(Event):
 
 @event
 class ReplicationApplied(Event):
+    """Published on the path of the unit that applied it (the initiative's own unit may be elsewhere)."""
+
+    unit_field = "applying_unit_id"
+
     initiative_id: str
     unit_id: str
     applying_unit_id: str

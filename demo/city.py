@@ -1,23 +1,17 @@
 """The demo city: Hanoi's federation, five upper-level unions, 25 grassroots unions, ~350 members.
 
 Unit names follow the seed articles; member names are generated deterministically (a fixed seed), so
-every run of the demo produces the same people. The loader goes through the command handlers, so the
-demo obeys the same rules as real use; it does nothing if the city already exists.
-
-Run: ``python -m services.directory.demo`` (database from THIDUA_DATABASE_URL).
+every run of the demo produces the same people. The loader is a client of the directory's HTTP API like
+any other (the platform admin's token), so the demo obeys the same rules as real use; it does nothing
+if the city already exists, and its Idempotency-Keys make an interrupted load resume where it stopped.
 """
 
 import asyncio
 import random
-from collections.abc import Sequence
 from typing import Any
 
-from services.directory.adapters.tree import Tree
-from services.directory.application import members, units
-from services.directory.domain.commands import AssignRole, EnrolMember, RegisterUnit
-from shared.auth import Caller
-from shared.commands import CommandContext
-from shared.eventstore import EventStore
+import httpx
+
 from shared.text import fold
 
 CITY = ("hn", "Liên đoàn Lao động Thành phố Hà Nội")
@@ -75,7 +69,14 @@ GIVEN = {"female": ["Anh", "Hà", "Hạnh", "Hằng", "Hoa", "Hương", "Lan", "
 JOBS = ["Công nhân", "Kỹ sư", "Kế toán", "Giáo viên", "Chuyên viên", "Nhân viên văn phòng", "Điều dưỡng",
         "Bác sĩ", "Lái xe", "Cán bộ kỹ thuật", "Nhân viên kinh doanh", "Thủ kho"]  # fmt: skip
 
-_ADMIN = Caller(subject="demo-loader", unit_path=CITY[0], roles=frozenset({"admin"}))
+# Who holds which role in each kind of unit (the first people enrolled, in this order).
+OFFICIALS: dict[str, list[str]] = {
+    "city_federation": ["chair", "standing_committee", "emulation_officer"],
+    "upper_level_union": ["chair", "standing_committee", "emulation_officer", "executive_committee"],
+    "grassroots_union": ["chair", "emulation_officer", "executive_committee", "incubator_mentor"],
+    "sub_unit": ["chair", "emulation_officer", "executive_committee"],
+}
+STAFF = {"city_federation": 6, "upper_level_union": 5, "sub_unit": 6}  # grassroots: 10 to 16
 
 
 def demo_people(seed: str, count: int) -> list[dict[str, Any]]:
@@ -98,74 +99,66 @@ def demo_people(seed: str, count: int) -> list[dict[str, Any]]:
     return people
 
 
-async def load_demo(store: EventStore, tree: Tree) -> dict[str, int]:
-    """Register the demo city and enrol its members; a no-op if the city is already there."""
-    if await tree.unit_by_path(CITY[0]) is not None:
+def paths() -> list[tuple[str, str, str]]:
+    """Every demo unit as (path, kind, name), parents first."""
+    city = CITY[0]
+    found = [(city, "city_federation", CITY[1])]
+    for code, name, below in UPPER_LEVEL:
+        found.append((f"{city}.{code}", "upper_level_union", name))
+        for g_code, g_name, subs in below:
+            found.append((f"{city}.{code}.{g_code}", "grassroots_union", g_name))
+            found += [(f"{city}.{code}.{g_code}.{s}", "sub_unit", s_name) for s, s_name in subs]
+    return found
+
+
+def grassroots_paths() -> list[str]:
+    return [path for path, kind, _ in paths() if kind == "grassroots_union"]
+
+
+async def ok(call: Any) -> dict[str, Any]:
+    response = await call
+    if response.status_code not in (200, 201):
+        raise RuntimeError(f"{response.request.method} {response.request.url}: {response.status_code} {response.text}")
+    return response.json()
+
+
+async def load_city(directory: httpx.AsyncClient) -> dict[str, int]:
+    """Register the demo city and enrol its people; a no-op if the city is already there.
+
+    ``directory``: a client of the directory's API carrying the platform admin's bearer token.
+    """
+    if (await directory.get(f"/units/by-path/{CITY[0]}")).status_code == 200:
         return {"units": 0, "members": 0}
-    ctx = CommandContext(caller=_ADMIN)
     counts = {"units": 0, "members": 0}
+    ids: dict[str, str] = {}
 
-    async def register(code: str, name: str, kind: str, parent_id: str | None) -> dict[str, Any]:
-        cmd = RegisterUnit(code=code, name=name, kind=kind, parent_id=parent_id)  # type: ignore[arg-type]
+    async def register(path: str, kind: str, name: str) -> None:
+        parent, _, code = path.rpartition(".")
+        body = {"code": code, "name": name, "kind": kind, "parent_id": ids.get(parent)}
+        unit = await ok(directory.post("/units", json=body, headers={"Idempotency-Key": f"demo:unit:{path}"}))
+        ids[path] = unit["unit_id"]
         counts["units"] += 1
-        return await units.register_unit(store, tree, ctx, cmd)
+        count = STAFF.get(kind, 10 + len(code) % 7)
+        people = demo_people(path, count)
+        enrolled = await asyncio.gather(
+            *(
+                ok(directory.post(f"/units/{unit['unit_id']}/members", json=person,
+                                  headers={"Idempotency-Key": f"demo:member:{path}:{index}"}))
+                for index, person in enumerate(people)
+            )
+        )  # fmt: skip
+        counts["members"] += len(enrolled)
+        await asyncio.gather(
+            *(
+                ok(directory.post(f"/members/{member['member_id']}/roles", json={"role": role},
+                                  headers={"Idempotency-Key": f"demo:role:{path}:{role}"}))
+                for member, role in zip(enrolled, OFFICIALS[kind], strict=False)
+            )
+        )  # fmt: skip
 
-    async def grassroots(parent_id: str, code: str, name: str, subs: list[tuple[str, str]]) -> None:
-        unit = await register(code, name, "grassroots_union", parent_id)
-        await _staff(store, tree, ctx, unit, 10 + len(code) % 7, counts)
-        for s_code, s_name in subs:
-            sub = await register(s_code, s_name, "sub_unit", unit["unit_id"])
-            await _staff(store, tree, ctx, sub, 6, counts)
-
-    city = await register(*CITY, "city_federation", None)
-    for code, name, units_below in UPPER_LEVEL:
-        upper = await register(code, name, "upper_level_union", city["unit_id"])
-        await _staff(store, tree, ctx, upper, 4, counts)
-        # Siblings concurrently: their commands share group commits.
-        await asyncio.gather(*(grassroots(upper["unit_id"], *spec) for spec in units_below))
+    levels: dict[int, list[tuple[str, str, str]]] = {}
+    for unit in paths():
+        levels.setdefault(unit[0].count("."), []).append(unit)
+    for depth in sorted(levels):  # siblings concurrently (their commands share group commits)
+        await asyncio.gather(*(register(*unit) for unit in levels[depth]))
     return counts
-
-
-async def _staff(
-    store: EventStore,
-    tree: Tree,
-    ctx: CommandContext,
-    unit: dict[str, Any],
-    count: int,
-    counts: dict[str, int],
-) -> None:
-    """Enrol ``count`` people in the unit (concurrently: one group commit) and name its officials."""
-    people = demo_people(unit["path"], count)
-    enrolled: Sequence[dict[str, Any]] = await asyncio.gather(
-        *(members.enrol_member(store, tree, ctx, unit["unit_id"], EnrolMember(**p)) for p in people)
-    )
-    counts["members"] += len(enrolled)
-    officials = ["chair", "emulation_officer", "executive_committee"]
-    await asyncio.gather(
-        *(
-            members.assign_role(store, tree, ctx, m["member_id"], AssignRole(role=role))  # type: ignore[arg-type]
-            for m, role in zip(enrolled, officials, strict=False)
-        )
-    )
-
-
-async def _main() -> None:
-    from shared.db import open_database
-    from shared.eventstore.migrate import migrate
-    from shared.settings import Settings
-
-    settings = Settings()
-    db = open_database(settings.database_url)
-    await migrate(db)
-    tree = Tree(db)
-    await tree.create_tables()
-    store = EventStore(db, inline=[tree])
-    try:
-        print(await load_demo(store, tree))
-    finally:
-        await store.close()
-        await db.dispose()
-
-
-if __name__ == "__main__":
-    asyncio.run(_main())

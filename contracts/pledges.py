@@ -1,4 +1,6 @@
-"""Pledges events. Each is stored on its aggregate's stream and published on the path of the unit it is
+"""The pledges service's events (its contract): campaigns, targets, pledges, registrations, progress.
+
+Each is stored on its aggregate's stream and published on the path of the unit it is
 about: a launch or a close on the launching level's path (a broadcast to its subtree), a target on the
 path of the unit it is assigned to (so the target travels with the unit's history when it moves), a
 pledge, registration, report or reminder on its unit's path.
@@ -60,6 +62,9 @@ class Topic(_Part):
 
 @event
 class CampaignLaunched(Event):
+    unit_field = "launcher_unit_id"  # a broadcast on the launcher's path: every level below keeps it
+    broadcast = True
+
     campaign_id: str
     launcher_unit_id: str
     launcher_path: str
@@ -85,6 +90,8 @@ class TargetAssigned(Event):
 @event
 class CampaignClosed(Event):
     """The closing review (tổng kết): results, lessons, units to commend."""
+
+    broadcast = True
 
     campaign_id: str
     closed_on: date

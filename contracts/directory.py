@@ -1,4 +1,6 @@
-"""Directory events. Each is stored on its aggregate's stream and published on the path of its unit.
+"""The directory's events (its contract): units, members and officials' roles.
+
+Each is stored on its aggregate's stream and published on the path of its unit.
 
 A move is two events on the moving unit's stream, ``UnitMovedOut`` on the old path and ``UnitMovedIn`` on
 the new one, so the losing and the gaining level both hear of it. A merge is ``UnitMerged`` on the
@@ -7,9 +9,13 @@ absorbed unit's stream and ``UnitAbsorbed`` on the absorbing unit's, appended to
 
 from typing import Literal
 
-from services.directory.domain.rules import Kind
 from shared.events import Event, event
 
+# The kinds of union unit, outermost first: each sits directly under the kind before it (a city
+# federation is a root). Other services read kinds from here (e.g. which level recognises at which scope).
+Kind = Literal["city_federation", "upper_level_union", "grassroots_union", "sub_unit"]
+KINDS: tuple[Kind, ...] = ("city_federation", "upper_level_union", "grassroots_union", "sub_unit")
+CITY, UPPER, GRASSROOTS, SUB_UNIT = KINDS
 Gender = Literal["female", "male"]
 
 

@@ -1,9 +1,18 @@
-"""Projection runner: keeps one level's read model from a durable JetStream pull consumer.
+"""The projection runner: keeps one level's read model from a durable JetStream pull consumer.
 
-One durable consumer per (projection, scope), filtered to the scope's subtree and its ancestors' own
+One durable consumer per (projection, level), filtered to the level's subtree and its ancestors' own
 subjects, created or updated explicitly at start. A fetched batch is applied in stream order in one
-database transaction that also records the last applied stream sequence; only then is it acked. A
-redelivered message at or below that sequence is acked without applying (exactly-once effect).
+database transaction that also records the last applied stream sequence (the read model's checkpoint);
+only then is it acked. A redelivered message at or below that sequence is acked without applying
+(exactly-once effect). The checkpoint is the truth: a consumer whose position differs from it (a level
+database dropped or restored, a crash between commit and ack) is recreated to deliver from it, so a
+level with no checkpoint replays from the start by itself, and says so in ``health`` until caught up.
+
+Each message is decoded into its typed event (``contracts.<producer>``) only if the projection handles
+its type, and handed to the method registered for it (``shared.projection``). For a level projection
+that follows the directory, the runner owns the level's units (``shared.membership``): it delivers only
+events of units the level holds, back-fills a unit's history when it joins, and tells the projection
+once when units leave.
 
 A message whose handler fails is nak'ed with a delay (and the rest of its batch with it, to keep order);
 after ``max_deliver`` failed attempts it is published to the dead-letter stream with its error, recorded
@@ -15,9 +24,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
@@ -32,8 +40,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
-from shared.events import EventEnvelope
-from shared.relay import decode
+from shared.events import decode_envelope
+from shared.membership import Membership
+from shared.membership import metadata as membership_metadata
+from shared.projection import Context, Message, Projection
 from shared.settings import Settings
 from shared.subjects import (
     DLQ_ROOT,
@@ -41,8 +51,8 @@ from shared.subjects import (
     STREAM,
     ancestors,
     in_subtree,
+    level_filters,
     path_of_subject,
-    scope_filters,
     subtree_filters,
 )
 from shared.telemetry import context_from
@@ -52,51 +62,17 @@ _tracer = trace.get_tracer("thidua.projections")
 
 checkpoint_metadata = MetaData()
 checkpoints = Table(
-    "projection_checkpoints",
+    "level_checkpoints",
     checkpoint_metadata,
     Column("projection", String(100), primary_key=True),
-    Column("scope", String(400), primary_key=True),
+    Column("level", String(400), primary_key=True),
     Column("last_sequence", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 
-@dataclass(frozen=True)
-class ProjectedMessage:
-    subject: str
-    sequence: int  # JetStream stream sequence
-    path: str  # unit path tail of the subject
-    envelope: EventEnvelope
-
-
-class ApplyContext(Protocol):
-    scope: str
-
-    async def backfill(self, *paths: str) -> None:
-        """Replay, in stream order, every event of these paths' subtrees stored before the current message."""
-        ...
-
-
-class Projection(Protocol):
-    """A level read model. ``apply`` handles one event; a projection may also define
-
-        async def apply_batch(self, conn, messages: list[ProjectedMessage], scope: str) -> None
-
-    to fold a whole batch into few statements (counters, roll-ups). The runner prefers it; if it raises,
-    the runner rolls the batch back and applies it with ``apply`` one message at a time (which also
-    isolates a failing message). ``ctx.backfill`` exists only in ``apply``: a batch that holds a unit
-    moving in from another level raises from ``apply_batch`` to take that path.
-    """
-
-    name: str
-    services: tuple[str, ...]
-    metadata: MetaData
-
-    async def apply(self, conn: AsyncConnection, message: ProjectedMessage, ctx: ApplyContext) -> None: ...
-
-
-def consumer_name(projection: str, scope: str) -> str:
-    return f"{projection}__{scope.replace('.', '_').replace('*', 'all')}"
+def consumer_name(projection: str, level: str) -> str:
+    return f"{projection}__{level.replace('.', '_').replace('*', 'all')}"
 
 
 def outermost(paths: Sequence[str]) -> list[str]:
@@ -108,48 +84,28 @@ def outermost(paths: Sequence[str]) -> list[str]:
     return kept
 
 
-def to_projected(msg: Msg) -> ProjectedMessage:
-    return ProjectedMessage(
+def to_message(msg: Msg) -> Message:
+    return Message(
         subject=msg.subject,
         sequence=msg.metadata.sequence.stream,
         path=path_of_subject(msg.subject),
-        envelope=decode(msg.data),
+        envelope=decode_envelope(msg.data),
     )
-
-
-@dataclass
-class _Context:
-    """The ApplyContext of one message: back-fills read the stream up to that message's sequence."""
-
-    runner: "ProjectionRunner"
-    conn: AsyncConnection
-    sequence: int
-    scope: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.scope = self.runner.scope
-
-    async def backfill(self, *paths: str) -> None:
-        runner = self.runner
-        filters = [f for path in outermost(paths) for f in subtree_filters(path, runner.service_filter)]
-        for message in await runner.read_stream(filters, before=self.sequence):
-            if runner.wants(message.subject):
-                await runner.projection.apply(self.conn, message, _Context(runner, self.conn, message.sequence))
 
 
 class ProjectionRunner:
     def __init__(
         self,
         projection: Projection,
-        scope: str,
+        level: str,
         db: Database,
         js: JetStreamContext,
         settings: Settings,
         *,
         durable: str | None = None,
     ) -> None:
-        self.projection, self.scope, self.db, self.js, self.settings = projection, scope, db, js, settings
-        self.durable = durable or consumer_name(projection.name, scope)
+        self.projection, self.level, self.db, self.js, self.settings = projection, level, db, js, settings
+        self.durable = durable or consumer_name(projection.name, level)
         # nats-server delivers much more slowly to a consumer with many filter subjects: a projection
         # of several services filters on any service and skips the others' events here instead.
         self.services = frozenset(projection.services)
@@ -157,20 +113,29 @@ class ProjectionRunner:
         # Even two filter subjects cost nats-server several times the delivery rate of one on a long
         # replay. A root level sees everything below it, so it takes one filter and skips other roots'
         # events here; a lower level keeps its precise filters (its live rate is far lower).
-        self.root = not ancestors(scope) and scope != "*"
-        self.filters = [f"{ROOT}.{self.service_filter}.>"] if self.root else scope_filters(scope, self.service_filter)
+        self.root = not ancestors(level) and level != "*"
+        self.filters = [f"{ROOT}.{self.service_filter}.>"] if self.root else level_filters(level, self.service_filter)
+        follows_directory = "directory" in self.services and level != "*"
+        self.membership = Membership(level, projection, self._history) if follows_directory else None
         self._sub: JetStreamContext.PullSubscription | None = None
+        self._applied_to = -1  # the checkpoint the in-memory caches (membership, projection) reflect
         self.applied = 0
         self.dead_lettered = 0
+        self.pending = 0  # messages the server still holds for this consumer, as last reported
+        self.caught_up = False
         self.last_fetch_ok: float = 0.0
         self.last_error: str | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
+    def _metadatas(self) -> list[MetaData]:
+        return [self.projection.metadata, *([membership_metadata] if self.membership else [])]
+
     async def start(self) -> None:
         async with self.db.writer.begin() as conn:
             await conn.run_sync(checkpoint_metadata.create_all)
-            await conn.run_sync(self.projection.metadata.create_all)
+            for metadata in self._metadatas():
+                await conn.run_sync(metadata.create_all)
         await self._ensure_consumer()
 
     def _config(self, start_after: int) -> ConsumerConfig:
@@ -190,11 +155,12 @@ class ProjectionRunner:
         )
 
     async def _ensure_consumer(self) -> None:
-        """Create the durable consumer, or update it in place.
+        """Create the durable consumer at the checkpoint, or keep it if it stands exactly there.
 
-        It is recreated at our checkpoint when its filters changed, or when it still holds unacked
-        deliveries (a previous incarnation died mid-batch): waiting out ack_wait would be slow, and
-        newer messages must not overtake the batch that was in flight.
+        It is recreated at the checkpoint when its filters changed, when it still holds unacked
+        deliveries (a previous incarnation died mid-batch: newer messages must not overtake that batch),
+        or when its acknowledged position is not the checkpoint (the read model was dropped, restored
+        from an older copy, or committed a batch whose ack was lost).
         """
         start_after = await self.checkpoint()
         try:
@@ -204,28 +170,40 @@ class ProjectionRunner:
         wanted = self._config(start_after)
         if info is not None:
             filters = sorted(info.config.filter_subjects or [info.config.filter_subject or ""])
-            if filters != sorted(self.filters) or info.num_ack_pending > 0:
+            acked = info.ack_floor.stream_seq if info.ack_floor else 0
+            if filters != sorted(self.filters) or info.num_ack_pending > 0 or acked != start_after:
+                if acked > start_after:
+                    log.warning(
+                        "projection %s: the read model's checkpoint is %d but its consumer acked %d; "
+                        "replaying from the checkpoint",
+                        self.durable, start_after, acked,
+                    )  # fmt: skip
                 await self.js.delete_consumer(STREAM, self.durable)
                 info = None
         if info is not None:  # keep the server's delivery position; change only what an update may
             wanted.deliver_policy, wanted.opt_start_seq = info.config.deliver_policy, info.config.opt_start_seq
-        await self.js.add_consumer(STREAM, wanted)
+        created = await self.js.add_consumer(STREAM, wanted)
+        self.pending = created.num_pending
+        self.caught_up = self.caught_up and created.num_pending == 0
         self._sub = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM)
 
     def wants(self, subject: str) -> bool:
-        """Is this event for the projection: one of its services, and (at a root) under its scope?"""
+        """Is this event for the projection: one of its services, and (at a root) under its level?"""
         if subject.split(".", 2)[1] not in self.services:
             return False
-        return not self.root or in_subtree(path_of_subject(subject), self.scope)
+        return not self.root or in_subtree(path_of_subject(subject), self.level)
 
     async def checkpoint(self) -> int:
         async with self.db.reader.connect() as conn:
-            return await self._checkpoint(conn)
+            try:
+                return await self._checkpoint(conn)
+            except Exception:  # the level's database was dropped under us: nothing is applied
+                return 0
 
     async def _checkpoint(self, conn: AsyncConnection) -> int:
         value = await conn.scalar(
             select(checkpoints.c.last_sequence).where(
-                checkpoints.c.projection == self.projection.name, checkpoints.c.scope == self.scope
+                checkpoints.c.projection == self.projection.name, checkpoints.c.level == self.level
             )
         )
         return value or 0
@@ -233,17 +211,21 @@ class ProjectionRunner:
     async def _record(self, conn: AsyncConnection, sequence: int) -> None:
         dialect_insert = pg_insert if self.db.is_postgres else sqlite_insert
         stmt = dialect_insert(checkpoints).values(
-            projection=self.projection.name,
-            scope=self.scope,
-            last_sequence=sequence,
-            updated_at=datetime.now(UTC),
+            projection=self.projection.name, level=self.level, last_sequence=sequence, updated_at=datetime.now(UTC)
         )
         await conn.execute(
             stmt.on_conflict_do_update(
-                index_elements=[checkpoints.c.projection, checkpoints.c.scope],
+                index_elements=[checkpoints.c.projection, checkpoints.c.level],
                 set_={"last_sequence": stmt.excluded.last_sequence, "updated_at": stmt.excluded.updated_at},
             )
         )
+
+    def _forget(self) -> None:
+        """In-memory state may not match the database (a rollback, another replica, a rebuild)."""
+        if self.membership is not None:
+            self.membership.reset()
+        self.projection.reset()
+        self._applied_to = -1
 
     # -- consuming -------------------------------------------------------------------------------
 
@@ -269,6 +251,7 @@ class ProjectionRunner:
             msgs = await self._sub.fetch(self.settings.projection_batch, timeout=wait)
         except (NatsTimeout, TimeoutError):
             self.last_fetch_ok = time.monotonic()
+            self.pending, self.caught_up = 0, True
             return 0
         except Exception as error:  # connection lost or consumer gone: rebind once NATS answers again
             self.last_error = f"fetch: {type(error).__name__}: {error}"
@@ -283,6 +266,8 @@ class ProjectionRunner:
             return 0
         msgs.sort(key=lambda m: m.metadata.sequence.stream)
         await self._handle(msgs)
+        self.pending = msgs[-1].metadata.num_pending
+        self.caught_up = self.caught_up or self.pending == 0
         return len(msgs)
 
     async def catch_up(self, idle_timeout: float = 0.5, deadline: float = 120.0) -> None:
@@ -310,37 +295,47 @@ class ProjectionRunner:
             self.last_error = f"ack: {type(error).__name__}: {error}"
             self._sub = None
 
-    async def _apply_batch(self, msgs: Sequence[Msg], *, fold: bool = True) -> None:
-        async with self.db.writer.begin() as conn:
-            applied_to = await self._checkpoint(conn)
-            fresh = [msg for msg in msgs if msg.metadata.sequence.stream > applied_to]  # skip redeliveries
-            if not fresh:
-                return
-            wanted = [msg for msg in fresh if self.wants(msg.subject)]
-            apply_batch = getattr(self.projection, "apply_batch", None) if fold else None
-            if apply_batch is not None and len(wanted) > 1:
-                with _tracer.start_as_current_span(f"apply batch {self.durable}", kind=SpanKind.CONSUMER) as span:
-                    for msg in wanted:  # each event's own trace gets a link from the batch span
-                        span.add_link(trace.get_current_span(context_from(msg.headers)).get_span_context())
-                    await apply_batch(conn, [to_projected(msg) for msg in wanted], self.scope)
-            else:
-                for msg in wanted:
-                    await self._apply(conn, msg)
-            await self._record(conn, fresh[-1].metadata.sequence.stream)
+    async def _apply_batch(self, msgs: Sequence[Msg]) -> None:
+        try:
+            async with self.db.writer.begin() as conn:
+                applied_to = await self._checkpoint(conn)
+                if applied_to != self._applied_to:
+                    self._forget()
+                fresh = [msg for msg in msgs if msg.metadata.sequence.stream > applied_to]  # skip redeliveries
+                if not fresh:
+                    return
+                if self.membership is not None:
+                    await self.membership.load(conn)
+                wanted = [msg for msg in fresh if self.wants(msg.subject)]
+                if len(wanted) == 1:  # the event's own trace gets the consumer's span
+                    parent = context_from(wanted[0].headers)
+                    with _tracer.start_as_current_span(
+                        f"apply {self.durable} {wanted[0].subject}", context=parent, kind=SpanKind.CONSUMER
+                    ):
+                        await self._route(conn, to_message(wanted[0]))
+                elif wanted:
+                    with _tracer.start_as_current_span(f"apply batch {self.durable}", kind=SpanKind.CONSUMER) as span:
+                        for msg in wanted:  # each event's own trace gets a link from the batch span
+                            span.add_link(trace.get_current_span(context_from(msg.headers)).get_span_context())
+                            await self._route(conn, to_message(msg))
+                await self.projection.flush(conn, self.level)
+                await self._record(conn, fresh[-1].metadata.sequence.stream)
+        except BaseException:
+            self._forget()
+            raise
+        self._applied_to = fresh[-1].metadata.sequence.stream
         self.applied += len(fresh)
 
-    async def _apply(self, conn: AsyncConnection, msg: Msg) -> None:
-        parent = context_from(msg.headers)
-        with _tracer.start_as_current_span(
-            f"apply {self.durable} {msg.subject}", context=parent, kind=SpanKind.CONSUMER
-        ):
-            message = to_projected(msg)
-            await self.projection.apply(conn, message, _Context(self, conn, message.sequence))
+    async def _route(self, conn: AsyncConnection, message: Message) -> None:
+        if self.membership is not None:
+            await self.membership.route(conn, message)
+        elif self.projection.handles(message.envelope.event_type):
+            await self.projection.handle(conn, message.envelope.to_event(), Context(self.level, message))
 
     async def _apply_one_by_one(self, msgs: list[Msg]) -> None:
         for index, msg in enumerate(msgs):
             try:
-                await self._apply_batch([msg], fold=False)
+                await self._apply_batch([msg])
             except Exception as error:
                 self.last_error = f"{msg.subject}: {type(error).__name__}: {error}"
                 if msg.metadata.num_delivered >= self.settings.projection_max_deliver:
@@ -385,31 +380,43 @@ class ProjectionRunner:
         with contextlib.suppress(NotFoundError):
             await self.js.delete_consumer(STREAM, self.durable)
         async with self.db.writer.begin() as conn:
-            await conn.run_sync(self.projection.metadata.drop_all)
-            await conn.run_sync(self.projection.metadata.create_all)
+            for metadata in self._metadatas():
+                await conn.run_sync(metadata.drop_all)
+                await conn.run_sync(metadata.create_all)
             await conn.run_sync(checkpoint_metadata.create_all)
             await conn.execute(
                 checkpoints.delete().where(
-                    checkpoints.c.projection == self.projection.name, checkpoints.c.scope == self.scope
+                    checkpoints.c.projection == self.projection.name, checkpoints.c.level == self.level
                 )
             )
+        self._forget()
+        self.caught_up = False
         await self._ensure_consumer()
         await self.catch_up()
 
-    async def read_stream(self, filters: list[str], before: int) -> list[ProjectedMessage]:
-        """Every event on ``filters`` with a stream sequence below ``before``, in order."""
-        return [to_projected(msg) for msg in await read_messages(self.js, STREAM, filters, before=before)]
+    async def _history(self, paths: Sequence[str], before: int) -> list[Message]:
+        """Every wanted event under ``paths``' subtrees stored before the stream sequence ``before``."""
+        filters = [f for path in outermost(paths) for f in subtree_filters(path, self.service_filter)]
+        found = await read_messages(self.js, STREAM, filters, before=before)
+        return [to_message(msg) for msg in found if self.wants(msg.subject)]
 
     def health(self) -> dict[str, Any]:
         stale = time.monotonic() - self.last_fetch_ok > 10.0
         return {
             "consumer": self.durable,
-            "scope": self.scope,
+            "level": self.level,
             "applied": self.applied,
+            "pending": self.pending,
+            "caught_up": self.caught_up,
             "dead_lettered": self.dead_lettered,
             "fetching": not stale,
             "last_error": self.last_error,
         }
+
+    @property
+    def healthy(self) -> bool:
+        """Fetching, and caught up at least once since it started (a replay is not yet a view)."""
+        return time.monotonic() - self.last_fetch_ok <= 10.0 and self.caught_up
 
 
 async def read_messages(

@@ -1,0 +1,62 @@
+"""Test tokens name real people.
+
+A token names a person; who they are in the unions comes from the directory (the directory's records,
+or a service's copy). So a test that needs "a chair of hn.ntl" needs such a person. ``bearer(path,
+*roles)`` writes a placeholder header ``Authorization: Person <path> <roles>``; ``People``, installed as
+the test client's ``auth``, makes sure a member holding those roles exists in the unit now at ``path``
+(through the service's real directory view: the directory's own commands, or the directory's contract
+events fed to a service's copy) and swaps in a signed token naming them. The role ``admin`` is the
+platform operator (``THIDUA_ADMIN_SUBJECTS``); a path with no unit gives a token naming nobody known.
+
+Test people have member ids starting with ``tp-`` (their streams: ``member-tp-…``), so a test counting
+the events a command wrote can leave them out.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable
+
+import httpx
+
+from shared.auth import issue_token
+from shared.settings import Settings
+
+PLACEHOLDER = "Person"
+TEST_PEOPLE_STREAMS = "member-tp-%"  # LIKE pattern of the streams of test people
+
+
+def bearer(_settings: Settings | None, path: str, *roles: str) -> dict[str, str]:
+    """Headers for a person of ``path`` holding ``roles`` (``People`` resolves it when sent)."""
+    return {"Authorization": f"{PLACEHOLDER} {path} {'+'.join(sorted(roles))}"}
+
+
+def person_id(unit_id: str, roles: tuple[str, ...]) -> str:
+    return "tp-" + uuid.uuid5(uuid.NAMESPACE_URL, f"{unit_id}|{'+'.join(sorted(roles))}").hex
+
+
+class People(httpx.Auth):
+    def __init__(self, settings: Settings, create: Callable[[str, tuple[str, ...]], Awaitable[str | None]]) -> None:
+        """``create(path, roles)`` makes sure the person exists and returns their member id (or None)."""
+        self.settings, self.create = settings, create
+        self._lock = asyncio.Lock()  # concurrent requests of one test must not create a person twice
+
+    async def subject(self, path: str, roles: tuple[str, ...]) -> str:
+        if "admin" in roles:
+            return "admin"
+        wanted = tuple(sorted(set(roles) - {"member"}))
+        async with self._lock:
+            found = await self.create(path, wanted)
+        return found or f"nobody-at-{path}"
+
+    async def token(self, path: str, *roles: str) -> str:
+        return issue_token(self.settings, await self.subject(path, roles))
+
+    async def headers(self, path: str, *roles: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.token(path, *roles)}"}
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        header = request.headers.get("Authorization", "")
+        if header.startswith(PLACEHOLDER + " "):
+            _, path, roles = (header.split(" ", 2) + [""])[:3]
+            request.headers["Authorization"] = f"Bearer {await self.token(path, *filter(None, roles.split('+')))}"
+        yield request
