@@ -122,6 +122,21 @@ async def ok(call: Any) -> dict[str, Any]:
     return response.json()
 
 
+async def send(
+    client: httpx.AsyncClient, url: str, body: dict[str, Any], key: str, patience: float = 90.0
+) -> dict[str, Any]:
+    """POST a command with its Idempotency-Key. A service learns units and people from the directory's
+    events a moment after the directory records them: a 404 or 422 is retried until ``patience`` runs out."""
+    deadline = asyncio.get_running_loop().time() + patience
+    while True:
+        response = await client.post(url, json=body, headers={"Idempotency-Key": key})
+        if response.status_code in (200, 201):
+            return response.json()
+        if response.status_code not in (404, 422) or asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"POST {url}: {response.status_code} {response.text}")
+        await asyncio.sleep(0.5)
+
+
 async def load_city(directory: httpx.AsyncClient) -> dict[str, int]:
     """Register the demo city and enrol its people; a no-op if the city is already there.
 

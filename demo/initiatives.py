@@ -2,34 +2,19 @@
 state (registered, under review, returned, rejected, recognised, applied, accepted), some escalated to
 their district or the city, some replicated. Deterministic (a fixed seed).
 
-The registry learns the units from the directory's events, so the loader waits until its copy of the
-tree holds the demo city (``demo_task``), then goes through the command handlers like real use. It does
-nothing if initiatives exist already.
+A client of the registry's HTTP API (the platform admin's token). The registry learns the units from
+the directory's events, so a command about a unit it does not know yet is retried for a while. It does
+nothing if initiatives exist already; its Idempotency-Keys make an interrupted load resume.
 """
 
 import asyncio
-import contextlib
-import logging
 import random
 from datetime import date, timedelta
 from typing import Any
 
-from fastapi import FastAPI
-from sqlalchemy import func, select
+import httpx
 
-from services.directory.demo import CITY, UPPER_LEVEL, demo_people
-from services.registry.adapters import units
-from services.registry.adapters.catalogue import initiatives
-from services.registry.application import escalation
-from services.registry.application import initiatives as handlers
-from services.registry.application.support import Registry
-from services.registry.domain import commands as c
-from shared.auth import Caller
-from shared.commands import CommandContext
-
-log = logging.getLogger(__name__)
-
-_ADMIN = CommandContext(caller=Caller(subject="demo-loader", unit_path=CITY[0], roles=frozenset({"admin"})))
+from demo.city import demo_people, grassroots_paths, send
 
 ACTIONS = ["Ứng dụng", "Số hoá", "Đổi mới", "Cải tiến", "Xây dựng", "Tổ chức", "Triển khai", "Chuẩn hoá"]
 SUBJECTS = [
@@ -56,10 +41,6 @@ FATES = ["registered"] * 4 + ["under_review"] * 2 + ["returned", "rejected"] + [
 FATES += ["accepted"] * 3 + ["district"] * 2 + ["city"]
 
 
-def grassroots_paths() -> list[str]:
-    return [f"{CITY[0]}.{upper}.{code}" for upper, _, below in UPPER_LEVEL for code, _, _ in below]
-
-
 def _registration(rng: random.Random, path: str, n: int) -> dict[str, Any]:
     subject, field = rng.choice(SUBJECTS)
     title = f"{rng.choice(ACTIONS)} {subject} {rng.choice(PLACES)}"
@@ -80,53 +61,64 @@ def _registration(rng: random.Random, path: str, n: int) -> dict[str, Any]:
     }
 
 
-async def _one(reg: Registry, rng: random.Random, path: str, n: int) -> str:
+async def _one(registry: httpx.AsyncClient, rng: random.Random, path: str, n: int) -> str:
     fate = rng.choice(FATES)
-    body = c.RegisterInitiative(unit_path=path, **_registration(rng, path, n))
-    iid = (await handlers.register_initiative(reg, _ADMIN, body))["initiative_id"]
+    key = f"demo:initiative:{path}:{n}"
+
+    async def act(step: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await send(registry, url, body, f"{key}:{step}")
+
+    iid = (await act("register", "/initiatives", {"unit_path": path, **_registration(rng, path, n)}))["initiative_id"]
     if fate == "registered":
         return fate
-    score = c.ScoreInitiative(
-        scorer_name="Hội đồng sáng kiến", novelty=rng.randint(5, 10), feasibility=rng.randint(5, 10),
-        effectiveness=rng.randint(5, 10), influence=rng.randint(4, 10), comment="Đạt yêu cầu, cần lượng hoá thêm",
-    )  # fmt: skip
-    await handlers.score_initiative(reg, _ADMIN, iid, score)
+    score = {
+        "scorer_name": "Hội đồng sáng kiến", "novelty": rng.randint(5, 10), "feasibility": rng.randint(5, 10),
+        "effectiveness": rng.randint(5, 10), "influence": rng.randint(4, 10),
+        "comment": "Đạt yêu cầu, cần lượng hoá thêm",
+    }  # fmt: skip
+    await act("score", f"/initiatives/{iid}/scores", score)
     if fate == "returned":
-        await handlers.return_initiative(reg, _ADMIN, iid, c.ReturnInitiative(requests="Bổ sung số liệu hiệu quả"))
+        await act("return", f"/initiatives/{iid}/return", {"requests": "Bổ sung số liệu hiệu quả"})
     if fate == "rejected":
-        await handlers.reject_initiative(reg, _ADMIN, iid, c.RejectInitiative(reasons="Chưa có tính mới"))
+        await act("reject", f"/initiatives/{iid}/reject", {"reasons": "Chưa có tính mới"})
     if fate in ("under_review", "returned", "rejected"):
         return fate
     decided = date(2025, 1, 1) + timedelta(days=rng.randint(0, 300))
-    await handlers.recognise_initiative(
-        reg, _ADMIN, iid, c.RecogniseInitiative(decision_number=f"{n + 1}/QĐ-CĐCS", decision_date=decided)
-    )
+    decision = {"decision_number": f"{n + 1}/QĐ-CĐCS", "decision_date": decided.isoformat()}
+    await act("recognise", f"/initiatives/{iid}/recognise", decision)
     if fate == "recognised":
         return fate
     benefit = rng.randint(1, 500) * 1_000_000
-    application = c.ReportApplication(
-        where="Toàn đơn vị", since=decided, evidence="Biên bản áp dụng", actual_benefit_vnd=benefit
-    )
-    await handlers.report_application(reg, _ADMIN, iid, application)
+    application = {
+        "where": "Toàn đơn vị", "since": decided.isoformat(), "evidence": "Biên bản áp dụng",
+        "actual_benefit_vnd": benefit,
+    }  # fmt: skip
+    await act("apply", f"/initiatives/{iid}/applications", application)
     if fate == "applied":
         return fate
-    await handlers.accept_initiative(reg, _ADMIN, iid, c.AcceptInitiative(actual_benefit_vnd=benefit, note="Đạt"))
+    await act("accept", f"/initiatives/{iid}/accept", {"actual_benefit_vnd": benefit, "note": "Đạt"})
     if fate == "accepted":
         return fate
-    await escalation.request_escalation(reg, _ADMIN, iid, c.RequestEscalation(summary="Đề nghị công nhận cấp trên"))
+    await act("escalate", f"/initiatives/{iid}/escalation", {"summary": "Đề nghị công nhận cấp trên"})
     if fate == "city":
-        await escalation.forward_escalation(reg, _ADMIN, iid, c.ForwardEscalation(note="Trình Thành phố"))
-        number = c.RecogniseInitiative(decision_number=f"{n + 1}/QĐ-LĐLĐ", decision_date=decided + timedelta(days=60))
-        await handlers.recognise_initiative(reg, _ADMIN, iid, number)
-        await escalation.order_replication(reg, _ADMIN, iid, c.OrderReplication(note="Nhân rộng toàn Thành phố"))
+        await act("forward", f"/initiatives/{iid}/escalation/forward", {"note": "Trình Thành phố"})
+        city_decision = {
+            "decision_number": f"{n + 1}/QĐ-LĐLĐ",
+            "decision_date": (decided + timedelta(days=60)).isoformat(),
+        }
+        await act("recognise-city", f"/initiatives/{iid}/recognise", city_decision)
+        await act("replicate", f"/initiatives/{iid}/replication", {"note": "Nhân rộng toàn Thành phố"})
     return fate
 
 
-async def load_demo(reg: Registry, per_unit: int = 12) -> dict[str, int]:
-    """Register and walk the demo initiatives; a no-op if the registry holds initiatives already."""
-    async with reg.db.reader.connect() as conn:
-        if await conn.scalar(select(func.count()).select_from(initiatives)):
-            return {}
+async def load_initiatives(registry: httpx.AsyncClient, per_unit: int = 12) -> dict[str, int]:
+    """Register and walk the demo initiatives; a no-op if the registry holds initiatives already.
+
+    ``registry``: a client of the registry's API carrying the platform admin's bearer token.
+    """
+    existing = await registry.get("/initiatives", params={"under": "hn", "limit": 1})
+    if existing.status_code == 200 and existing.json()["total"]:
+        return {}
     rng = random.Random("thidua-demo:registry")
     plan = [(path, n, random.Random(rng.random())) for path in grassroots_paths() for n in range(per_unit)]
     fates: dict[str, int] = {}
@@ -134,28 +126,8 @@ async def load_demo(reg: Registry, per_unit: int = 12) -> dict[str, int]:
     async def unit(path: str) -> None:  # one unit's initiatives in order, the units concurrently
         for p, n, own in plan:
             if p == path:
-                fate = await _one(reg, own, path, n)
+                fate = await _one(registry, own, path, n)
                 fates[fate] = fates.get(fate, 0) + 1
 
     await asyncio.gather(*(unit(path) for path in grassroots_paths()))
     return fates
-
-
-async def _city_known(reg: Registry) -> bool:
-    async with reg.db.reader.connect() as conn:
-        found = [await units.unit_by_path(conn, path) for path in grassroots_paths()]
-    return all(found)
-
-
-async def demo_task(app: FastAPI, stop: asyncio.Event) -> None:
-    """Background task: once the tree copy holds the demo city, load the demo initiatives."""
-    reg: Registry = app.state.registry
-    while not stop.is_set():
-        if await _city_known(reg):
-            try:
-                log.info("demo initiatives: %s", await load_demo(reg))
-            except Exception:
-                log.exception("loading the demo initiatives failed")
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), 0.5)

@@ -9,73 +9,23 @@ moved unit takes effect at once. The authorisation rule itself is ``shared.ident
 """
 
 import asyncio
-import time
-from functools import lru_cache
 from typing import Annotated, Protocol
 
-import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.errors import Forbidden, ThiduaError
+from shared.errors import Forbidden
 from shared.identity import ADMIN, ROLES, Caller
 from shared.settings import Settings
+from shared.tokens import Unauthenticated, issue_token, token_subject
 
 __all__ = ["ROLES", "Caller", "CallerSource", "CurrentCaller", "Unauthenticated", "issue_token", "token_subject"]
-
-
-class Unauthenticated(ThiduaError):
-    status_code = 401
 
 
 class CallerSource(Protocol):
     """Where a service looks a person up: their unit now and the roles they hold in it."""
 
     async def caller(self, subject: str) -> Caller | None: ...
-
-
-def issue_token(settings: Settings, subject: str, ttl_seconds: int = 12 * 3600) -> str:
-    """Sign a token for ``subject`` with the local shared secret (local runs, tests, demo users)."""
-    now = int(time.time())
-    claims = {
-        "sub": subject,
-        "iat": now,
-        "exp": now + ttl_seconds,
-        "aud": settings.jwt_audience,
-        "iss": settings.jwt_issuer,
-    }
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
-
-
-@lru_cache(maxsize=4)
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(url, cache_keys=True)
-
-
-def token_subject(settings: Settings, token: str) -> str:
-    """The person a valid token names (401 for anything else)."""
-    try:
-        if settings.jwks_url:
-            key = _jwks_client(settings.jwks_url).get_signing_key_from_jwt(token).key
-            algorithms = ["RS256", "ES256"]
-        else:
-            key, algorithms = settings.jwt_secret, ["HS256"]
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=algorithms,
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["sub", "iat", "exp"]},
-        )
-    except jwt.PyJWTError as error:
-        raise Unauthenticated(f"invalid bearer token: {error}") from error
-    lifetime = claims["exp"] - claims["iat"]
-    if lifetime > settings.jwt_max_lifetime_seconds:
-        raise Unauthenticated(
-            f"the token is valid for {lifetime} s; at most {settings.jwt_max_lifetime_seconds} s are accepted"
-        )
-    return str(claims["sub"])
 
 
 async def resolve_caller(source: CallerSource, settings: Settings, subject: str) -> Caller:

@@ -113,9 +113,7 @@ class DirectoryCopy(Projection):
     @on(UnitMerged)
     async def merged(self, conn: AsyncConnection, event: UnitMerged, ctx: Context) -> None:
         await conn.execute(
-            update(units)
-            .where(units.c.unit_id == event.unit_id)
-            .values(status=MERGED, merged_into=event.into_unit_id)
+            update(units).where(units.c.unit_id == event.unit_id).values(status=MERGED, merged_into=event.into_unit_id)
         )
 
     @on(UnitAbsorbed)
@@ -203,9 +201,7 @@ class DirectoryCopy(Projection):
     async def officials(self, unit_id: str) -> list[str]:
         """Member ids of the unit's officials who may sign for it, chairs first."""
         rows = await self._rows(select(roles.c.member_id, roles.c.role).where(roles.c.unit_id == unit_id))
-        ranked = sorted(
-            (r for r in rows if r.role in OFFICIAL_ORDER), key=lambda r: OFFICIAL_ORDER.index(r.role)
-        )
+        ranked = sorted((r for r in rows if r.role in OFFICIAL_ORDER), key=lambda r: OFFICIAL_ORDER.index(r.role))
         return list(dict.fromkeys(r.member_id for r in ranked))
 
     async def holding(self, role: str, paths: Sequence[str]) -> set[str]:

@@ -91,7 +91,9 @@ async def level_read(request: Request, level: str, caller: CurrentCaller) -> Lev
 Level = Annotated[LevelRead, Depends(level_read)]
 
 
-def host_app(settings: Settings, host: Host, copy: DirectoryCopy, reads: APIRouter | None, stop: asyncio.Event) -> FastAPI:
+def host_app(
+    settings: Settings, host: Host, copy: DirectoryCopy, reads: APIRouter | None, stop: asyncio.Event
+) -> FastAPI:
     app = create_app(settings, title=f"thidua level host ({host.projection})")
     app.state.directory, app.state.host = copy, host
 
@@ -137,7 +139,9 @@ def _arguments(projection: str, argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def run_host(factory: Callable[[], Projection], reads: APIRouter | None = None, argv: list[str] | None = None) -> None:
+async def run_host(
+    factory: Callable[[], Projection], reads: APIRouter | None = None, argv: list[str] | None = None
+) -> None:
     name = factory().name
     args = _arguments(name, argv)
     settings = Settings()

@@ -68,7 +68,7 @@ def on(*event_types: type[Event]) -> Callable[[F], F]:
     """Register the decorated method as the handler of these event types."""
 
     def mark(method: F) -> F:
-        method.__thidua_handles__ = event_types  # type: ignore[attr-defined]
+        method.__thidua_handles__ = (*getattr(method, "__thidua_handles__", ()), *event_types)  # type: ignore[attr-defined]
         return method
 
     return mark

@@ -42,14 +42,18 @@ class Repository(Generic[A]):
             raise NotFound(f"{self.what} {aggregate_id} not found", field=field)
         return aggregate
 
-    def append(self, aggregate: A, events: Sequence[Event], ctx: CommandContext, at: str | Sequence[str]) -> StreamAppend:
+    def append(
+        self, aggregate: A, events: Sequence[Event], ctx: CommandContext, at: str | Sequence[str]
+    ) -> StreamAppend:
         """The events as an append at the aggregate's loaded version, each published on its path (``at``:
         one path for all, or one per event); the aggregate then reflects them (for the response)."""
         paths = [at] * len(events) if isinstance(at, str) else list(at)
         if len(paths) != len(events):
             raise ValueError(f"{len(events)} events but {len(paths)} paths")
         append = StreamAppend.of(
-            self.stream(aggregate.id), aggregate.version, [(e, ctx.metadata(p)) for e, p in zip(events, paths, strict=True)]
+            self.stream(aggregate.id),
+            aggregate.version,
+            [(e, ctx.metadata(p)) for e, p in zip(events, paths, strict=True)],
         )
         for event in events:
             aggregate.apply(event)

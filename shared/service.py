@@ -21,8 +21,8 @@ from shared.eventstore.store import InlineProjection
 from shared.http import create_app
 from shared.messaging import connect, ensure_streams
 from shared.projection import Projection
-from shared.runner import ProjectionRunner
 from shared.relay import run_supervised
+from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from shared.telemetry import setup_telemetry
 

@@ -25,38 +25,49 @@ PLACEHOLDER = "Person"
 TEST_PEOPLE_STREAMS = "member-tp-%"  # LIKE pattern of the streams of test people
 
 
-def bearer(_settings: Settings | None, path: str, *roles: str) -> dict[str, str]:
-    """Headers for a person of ``path`` holding ``roles`` (``People`` resolves it when sent)."""
-    return {"Authorization": f"{PLACEHOLDER} {path} {'+'.join(sorted(roles))}"}
+def bearer(_settings: Settings | None, path: str, *roles: str, who: str = "", subject: str = "") -> dict[str, str]:
+    """Headers for a person of ``path`` holding ``roles`` (``People`` resolves it when sent); ``who`` tells
+    two such people apart; ``subject`` names a member directly (the token names exactly them)."""
+    if subject:
+        return {"Authorization": f"{PLACEHOLDER} = = = {subject}"}
+    return {"Authorization": f"{PLACEHOLDER} {path} {'+'.join(sorted(roles)) or '='} {who or '='}"}
 
 
-def person_id(unit_id: str, roles: tuple[str, ...]) -> str:
-    return "tp-" + uuid.uuid5(uuid.NAMESPACE_URL, f"{unit_id}|{'+'.join(sorted(roles))}").hex
+def person_id(unit_id: str, roles: tuple[str, ...], who: str = "") -> str:
+    """The member id of the test person ``who`` holding ``roles`` in the unit (stable within a test)."""
+    return "tp-" + uuid.uuid5(uuid.NAMESPACE_URL, f"{unit_id}|{'+'.join(sorted(roles))}|{who}").hex
 
 
 class People(httpx.Auth):
-    def __init__(self, settings: Settings, create: Callable[[str, tuple[str, ...]], Awaitable[str | None]]) -> None:
-        """``create(path, roles)`` makes sure the person exists and returns their member id (or None)."""
+    def __init__(
+        self, settings: Settings, create: Callable[[str, tuple[str, ...], str], Awaitable[str | None]]
+    ) -> None:
+        """``create(path, roles, who)`` makes sure the person exists and returns their member id (or None)."""
         self.settings, self.create = settings, create
         self._lock = asyncio.Lock()  # concurrent requests of one test must not create a person twice
 
-    async def subject(self, path: str, roles: tuple[str, ...]) -> str:
+    async def subject(self, path: str, roles: tuple[str, ...], who: str = "") -> str:
         if "admin" in roles:
             return "admin"
         wanted = tuple(sorted(set(roles) - {"member"}))
         async with self._lock:
-            found = await self.create(path, wanted)
+            found = await self.create(path, wanted, who)
         return found or f"nobody-at-{path}"
 
-    async def token(self, path: str, *roles: str) -> str:
-        return issue_token(self.settings, await self.subject(path, roles))
+    async def token(self, path: str, *roles: str, who: str = "") -> str:
+        return issue_token(self.settings, await self.subject(path, roles, who))
 
-    async def headers(self, path: str, *roles: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self.token(path, *roles)}"}
+    async def headers(self, path: str, *roles: str, who: str = "") -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.token(path, *roles, who=who)}"}
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         header = request.headers.get("Authorization", "")
         if header.startswith(PLACEHOLDER + " "):
-            _, path, roles = (header.split(" ", 2) + [""])[:3]
-            request.headers["Authorization"] = f"Bearer {await self.token(path, *filter(None, roles.split('+')))}"
+            _, path, roles, who, *subject = header.split(" ")
+            if subject:
+                token = issue_token(self.settings, subject[0])
+            else:
+                wanted = [r for r in roles.split("+") if r != "="]
+                token = await self.token(path, *wanted, who="" if who == "=" else who)
+            request.headers["Authorization"] = f"Bearer {token}"
         yield request

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from shared.cloudevents import to_cloudevent
-from tools.contracts import DEFAULT_OUT
 from shared.events import EventEnvelope, EventMetadata
+from tools.contracts import DEFAULT_OUT
 
 REPO = Path(__file__).resolve().parent.parent
 

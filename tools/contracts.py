@@ -118,6 +118,7 @@ def _scratch_environment(folder: Path) -> Iterator[None]:
     overrides = {
         "THIDUA_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'contracts.db'}",
         "THIDUA_RELAY_ENABLED": "false",
+        "THIDUA_LOCAL": "true",  # a scratch app: the published signing secret is fine
     }
     saved = {key: os.environ.get(key) for key in [*overrides, "THIDUA_OTLP_ENDPOINT"]}
     os.environ.update(overrides)

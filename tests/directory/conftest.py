@@ -34,7 +34,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 def people(app: FastAPI, settings: Settings) -> People:
-    return People(settings, lambda path, roles: ensure_person(app.state.deps, path, roles))
+    return People(settings, lambda path, roles, who: ensure_person(app.state.deps, path, roles, who))
 
 
 @pytest.fixture

@@ -24,12 +24,12 @@ async def event_count(app: FastAPI) -> int:
         )
 
 
-async def ensure_person(deps: Deps, path: str, roles: tuple[str, ...]) -> str | None:
+async def ensure_person(deps: Deps, path: str, roles: tuple[str, ...], who: str = "") -> str | None:
     """A member of the unit at ``path`` holding ``roles``, enrolled through the directory's own handlers."""
     unit = await deps.records.unit_by_path(path)
     if unit is None:
         return None
-    member_id = person_id(unit.unit_id, roles)
+    member_id = person_id(unit.unit_id, roles, who)
     if await deps.records.member(member_id) is None:
         ctx = CommandContext(caller=Caller.system("test-people"))
         person = EnrolMember(full_name="Người Kiểm Thử")
