@@ -1,6 +1,6 @@
 """Settings from the environment (prefix ``THIDUA_``); defaults are the embedded local run."""
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_SECRET = "thidua-local-dev-secret-not-for-production"
@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     # Telemetry: spans go to OTLP when an endpoint is set, else to a console/file exporter if asked.
     otlp_endpoint: str | None = None
     trace_console: bool = False
-    trace_file: str | None = None
+    trace_file: str | None = None  # rotated at trace_file_max_bytes (one older file is kept)
+    trace_file_max_bytes: int = 10 * 1024 * 1024
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)  # of new traces (a parent's choice is kept)
     log_level: str = "INFO"
     log_json: bool = True
 
