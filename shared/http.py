@@ -1,23 +1,251 @@
-"""FastAPI building blocks every service uses: errors as status codes, body limit, idempotency."""
+"""FastAPI building blocks every service uses: one error shape, a guarded body, idempotency.
+
+- **One error shape**: every error is an RFC 9457 problem document (``application/problem+json``) with
+  a stable ``code`` and the ``params`` to render it in another language; a 422 lists every invalid
+  field in ``errors`` (``field``, pydantic's error type as ``code``, ``message``, ``params``). The
+  OpenAPI document of every route lists the problem statuses (``document_problems``).
+- **A guarded body** (``BodyGuard``): over ``max_body_bytes`` is a 413 whether or not the request
+  declared its length; a JSON body must be strict JSON: ``NaN``, ``Infinity``, a number that overflows
+  to infinity (``1e309``) or a lone surrogate is a 422 naming the field, before any handler runs.
+- **Idempotency**: command routes take ``Idempotency-Key`` (``Command``).
+"""
 
 import hashlib
+import json
+import math
+from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, FastAPI, Header, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import CurrentCaller
 from shared.commands import CommandContext
-from shared.errors import ThiduaError
+from shared.errors import DEFAULT_CODES, ThiduaError
 from shared.eventstore.store import EventStore, IdempotentReplay
 from shared.settings import Settings
 
+PROBLEM_TYPE = "https://thidua.vn/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_LOCATIONS = ("body", "query", "path", "header", "cookie")
 
-class BodyLimit:
-    """Refuse bodies over ``max_bytes`` with 413 before any handler reads them."""
+
+# -- problem documents -----------------------------------------------------------------------------
+
+
+class ProblemResponse(JSONResponse):
+    media_type = PROBLEM_MEDIA_TYPE
+
+    def render(self, content: Any) -> bytes:
+        # A message may quote what the caller sent; never let an unencodable character make it a 500.
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8", "replace")
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    code: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    field: str | None = None,
+    allowed_next: list[str] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ProblemResponse:
+    """The one error response of every service (decision 3 of the briefing)."""
+    code = code or DEFAULT_CODES.get(status, "error")
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code,
+        "title": _title(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "params": _plain(dict(params or {})),
+    }
+    if field:
+        body["field"] = field
+    if allowed_next is not None:
+        body["allowed_next"] = allowed_next
+    if errors is not None:
+        body["errors"] = errors
+    return ProblemResponse(body, status_code=status, headers=dict(headers or {}) or None)
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _plain(value: Any) -> Any:
+    """Params as plain JSON values (pydantic's ctx may hold exceptions, decimals, patterns)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return str(value)
+
+
+def field_of(loc: Any) -> str:
+    """``("body", "authors", 0, "share")`` → ``"authors.0.share"``; the body itself is ``"body"``."""
+    parts = list(loc or ())
+    if len(parts) > 1 and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    return ".".join(str(part) for part in parts)
+
+
+def validation_problem(raw_errors: list[Any]) -> ProblemResponse:
+    """422 listing every invalid field, each with pydantic's error type as its code."""
+    errors = [
+        {
+            "field": field_of(error.get("loc")),
+            "code": str(error.get("type", "invalid")),
+            "message": str(error.get("msg", "invalid")),
+            "params": _plain(error.get("ctx") or {}),
+        }
+        for error in raw_errors
+    ] or [{"field": "body", "code": "invalid", "message": "invalid request", "params": {}}]
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return problem(
+        422,
+        f"{first['field']}: {first['message']}{more}",
+        code="invalid_input",
+        params={"field": first["field"], "count": len(errors)},
+        field=first["field"],
+        errors=errors,
+    )
+
+
+def install_problem_details(app: FastAPI) -> None:
+    """Every error of ``app`` as a problem document, and the problem statuses in its OpenAPI."""
+
+    @app.exception_handler(ThiduaError)
+    async def _domain_error(_request: Request, error: ThiduaError) -> ProblemResponse:
+        errors = None
+        if error.status_code == 422:
+            errors = [
+                {"field": error.field or "body", "code": error.code, "message": error.message, "params": error.params}
+            ]
+        return problem(
+            error.status_code,
+            error.message,
+            code=error.code,
+            params=error.params,
+            field=error.field,
+            allowed_next=error.allowed_next,
+            errors=errors,
+            headers={"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, error: RequestValidationError) -> ProblemResponse:
+        return validation_problem(list(error.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, error: StarletteHTTPException) -> ProblemResponse:
+        detail = error.detail if isinstance(error.detail, str) else _title(error.status_code)
+        if error.status_code == 404 and detail == "Not Found":
+            detail = "no such resource: check the address"
+        return problem(error.status_code, detail, headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, _error: Exception) -> ProblemResponse:
+        return problem(500, "the service failed to handle this request; it was logged", code="internal")
+
+    document_problems(app)
+
+
+# -- OpenAPI ---------------------------------------------------------------------------------------
+
+DOCUMENTED = {
+    401: "No valid bearer token (`unauthenticated`).",
+    403: "Outside the caller's unit or roles (`forbidden`, or a specific code).",
+    404: "No such resource in the caller's subtree (`not_found`, or a specific code).",
+    409: "A conflict or an illegal transition (`conflict`, `illegal_transition`, `concurrency`, …); "
+    "`allowed_next` says what may come next when known.",
+    413: "The request body is larger than the service accepts (`too_large`).",
+    422: "Invalid input: `errors` lists every invalid field with its code (pydantic's error type or a "
+    "domain code) and params.",
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details. `code` is stable; render a message from `code` and `params`.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code", "params"],
+    "properties": {
+        "type": {"type": "string", "description": "https://thidua.vn/problems/<code>"},
+        "title": {"type": "string", "description": "The HTTP status phrase."},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "An English sentence a person can act on."},
+        "code": {"type": "string", "description": "A stable machine code, e.g. `illegal_transition`."},
+        "params": {"type": "object", "description": "Values to render the message in another language."},
+        "field": {"type": "string", "description": "The field to blame, when one is."},
+        "allowed_next": {"type": "array", "items": {"type": "string"}},
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+    },
+}
+FIELD_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "FieldError",
+    "type": "object",
+    "required": ["field", "code", "message", "params"],
+    "properties": {
+        "field": {"type": "string", "description": "Dotted path of the field, e.g. `authors.0.share`."},
+        "code": {"type": "string", "description": "pydantic's error type (`string_too_long`) or a domain code."},
+        "message": {"type": "string"},
+        "params": {"type": "object", "description": 'e.g. `{"max_length": 200}`'},
+    },
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Replace FastAPI's 422 schema by the problem document and list every problem status on each route."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+            schemas["Problem"] = PROBLEM_SCHEMA
+            schemas["FieldError"] = FIELD_ERROR_SCHEMA
+            content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            for operations in schema.get("paths", {}).values():
+                for operation in operations.values():
+                    responses = operation.setdefault("responses", {})
+                    for status, description in DOCUMENTED.items():
+                        responses[str(status)] = {"description": description, "content": content}
+                    responses["401"]["headers"] = {
+                        "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}
+                    }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+# -- the body guard --------------------------------------------------------------------------------
+
+
+class BodyGuard:
+    """Refuse bodies over ``max_bytes`` (413) and JSON that is not strict JSON (422), before any handler.
+
+    The body is read here, chunked or not, and replayed to the app; a JSON body is parsed once strictly
+    (orjson refuses NaN, Infinity and numbers that overflow to infinity); only if that fails is it parsed
+    again leniently to name the field that holds the bad value.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
@@ -25,37 +253,141 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            return await _too_large(self.max_bytes, send)
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        headers = dict(scope["headers"])
+        limit = self._limit(scope)
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await self._send(scope, send, self._too_large(limit))
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _BodyTooLarge
-            return message
+            if message["type"] != "http.request":  # the client went away
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                return await self._send(scope, send, self._too_large(limit))
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if body and _is_json(headers.get(b"content-type")):
+            refusal = strict_json_problem(body)
+            if refusal is not None:
+                return await self._send(scope, send, refusal)
+        sent = False
 
-        try:
-            await self.app(scope, limited, send)
-        except _BodyTooLarge:
-            await _too_large(self.max_bytes, send)
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
 
+        await self.app(scope, replay, send)
 
-class _BodyTooLarge(Exception):
-    pass
+    def _limit(self, scope: Scope) -> int:
+        """A route prefix the app registered in ``app.state.body_limits`` (e.g. file uploads) has its own."""
+        limits = getattr(getattr(scope.get("app"), "state", None), "body_limits", None) or {}
+        path = scope.get("path", "")
+        for prefix, limit in limits.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return int(limit)
+        return self.max_bytes
 
+    @staticmethod
+    def _too_large(limit: int) -> ProblemResponse:
+        return problem(
+            413,
+            f"the request body is larger than {limit} bytes",
+            code="too_large",
+            params={"max_bytes": limit},
+        )
 
-async def _too_large(limit: int, send: Send) -> None:
-    response = JSONResponse({"detail": f"request body is larger than {limit} bytes"}, status_code=413)
-    await response({"type": "http"}, _no_receive, send)
+    @staticmethod
+    async def _send(scope: Scope, send: Send, response: ProblemResponse) -> None:
+        await response(scope, _no_receive, send)
 
 
 async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+def _is_json(content_type: bytes | None) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+class _NonFinite:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _lenient_float(text: str) -> Any:
+    value = float(text)
+    return value if math.isfinite(value) else _NonFinite(text)
+
+
+def strict_json_problem(body: bytes) -> ProblemResponse | None:
+    """None if ``body`` is strict JSON; else the 422 naming where it is not."""
+    try:
+        orjson.loads(body)
+        return None
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        lenient = json.loads(body, parse_constant=_NonFinite, parse_float=_lenient_float)
+    except (ValueError, RecursionError) as error:  # not JSON at all (or not UTF-8)
+        return validation_problem(
+            [{"loc": ("body",), "type": "json_invalid", "msg": "the body is not valid JSON", "ctx": {"error": error}}]
+        )
+    found = _first_bad(lenient, ())
+    if found is None:  # strict JSON after all, beyond what orjson handles (e.g. an integer over 64 bits)
+        return None
+    loc, kind, text = found
+    if kind == "finite_number":
+        error = {"type": "finite_number", "msg": "Input should be a finite number", "ctx": {"value": text}}
+    else:
+        error = {
+            "type": "text_invalid_unicode",
+            "msg": "the text contains a lone surrogate, which is not a character",
+            "ctx": {"code": text},
+        }
+    return validation_problem([{"loc": ("body", *loc), **error}])
+
+
+def _first_bad(value: Any, loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], str, str] | None:
+    if isinstance(value, _NonFinite):
+        return loc, "finite_number", value.text
+    if isinstance(value, str):
+        bad = _lone_surrogate(value)
+        return (loc, "text_invalid_unicode", bad) if bad else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            bad_key = _lone_surrogate(key)
+            if bad_key:
+                return (*loc, key.encode("utf-8", "replace").decode()), "text_invalid_unicode", bad_key
+            found = _first_bad(item, (*loc, key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_bad(item, (*loc, index))
+            if found is not None:
+                return found
+    return None
+
+
+def _lone_surrogate(text: str) -> str | None:
+    for char in text:
+        if "\ud800" <= char <= "\udfff":
+            return f"{ord(char):04x}"
+    return None
+
+
+# -- the app ---------------------------------------------------------------------------------------
 
 
 def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
@@ -66,34 +398,14 @@ def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
     fastapi_kwargs.setdefault("telemetry", {"operation_spans": False})
     app = FastAPI(**fastapi_kwargs)
     app.state.settings = settings
-
-    @app.exception_handler(ThiduaError)
-    async def _domain_error(_request: Request, error: ThiduaError) -> JSONResponse:
-        body: dict[str, Any] = {"detail": error.message}
-        if error.field:
-            body["field"] = error.field
-        headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
-        return JSONResponse(body, status_code=error.status_code, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> JSONResponse:
-        """422 naming the first offending field and why, with pydantic's full list beside it."""
-        errors = jsonable_encoder(error.errors())
-        first = errors[0] if errors else {}
-        loc = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or None
-        body: dict[str, Any] = {"detail": f"{field}: {first.get('msg', 'invalid')}" if field else "invalid request"}
-        if field:
-            body["field"] = field
-        body["errors"] = errors
-        return JSONResponse(body, status_code=422)
+    install_problem_details(app)
 
     @app.exception_handler(IdempotentReplay)
     async def _replay(_request: Request, replay: IdempotentReplay) -> JSONResponse:
         record = replay.record
         return JSONResponse(record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
 
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     return app
 
 

@@ -40,18 +40,31 @@ def person_id(unit_id: str, roles: tuple[str, ...], who: str = "") -> str:
 
 class People(httpx.Auth):
     def __init__(
-        self, settings: Settings, create: Callable[[str, tuple[str, ...], str], Awaitable[str | None]]
+        self,
+        settings: Settings,
+        create: Callable[[str, tuple[str, ...], str], Awaitable[str | None]],
+        *,
+        admin_in_unit: bool = False,
     ) -> None:
-        """``create(path, roles, who)`` makes sure the person exists and returns their member id (or None)."""
-        self.settings, self.create = settings, create
+        """``create(path, roles, who)`` makes sure the person exists and returns their member id (or None).
+
+        ``admin_in_unit``: the role ``admin`` makes a member of the unit at ``path`` a platform operator
+        too (added to the app's ``settings.admin_subjects``); otherwise it is the operator ``admin``, in
+        no unit."""
+        self.settings, self.create, self.admin_in_unit = settings, create, admin_in_unit
         self._lock = asyncio.Lock()  # concurrent requests of one test must not create a person twice
 
     async def subject(self, path: str, roles: tuple[str, ...], who: str = "") -> str:
-        if "admin" in roles:
+        if "admin" in roles and not self.admin_in_unit:
             return "admin"
-        wanted = tuple(sorted(set(roles) - {"member"}))
+        wanted = tuple(sorted(set(roles) - {"member", "admin"}))
         async with self._lock:
             found = await self.create(path, wanted, who)
+        if "admin" in roles:
+            if found is None:
+                return "admin"
+            if found not in self.settings.admin_subjects:
+                self.settings.admin_subjects.append(found)
         return found or f"nobody-at-{path}"
 
     async def token(self, path: str, *roles: str, who: str = "") -> str:

@@ -1,8 +1,9 @@
-"""Commands as accepted over HTTP (the target's id travels in the URL). Text is NFC and bounded."""
+"""Commands as accepted over HTTP (the target's id travels in the URL). Text is cleaned and bounded
+(``shared.text``); numbers are bounded and strict."""
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
 from contracts.directory import Gender
 from services.directory.domain.rules import Kind, OfficialRole
@@ -39,7 +40,7 @@ class MergeUnit(_Command):
 class EnrolMember(_Command):
     full_name: Name
     gender: Gender | None = None
-    birth_year: int | None = Field(default=None, ge=1930, le=2020)
+    birth_year: Annotated[int, Strict(), Field(ge=1930, le=2020)] | None = None
     job_title: ShortText | None = None
     email: Email | None = None
 

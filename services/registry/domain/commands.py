@@ -1,17 +1,21 @@
-"""Commands (imperative), also the bodies of the HTTP routes. Text is NFC-normalised and bounded;
-pydantic reports every invalid field of a request together."""
+"""Commands (imperative), also the bodies of the HTTP routes. Text is cleaned and bounded
+(``shared.text``), numbers are bounded (``shared.numbers``); pydantic reports every invalid field of a
+request together."""
 
-from datetime import date
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from contracts.registry import Pillar
-from shared.text import LongText, Name, ShortText, UnitPath
+from shared.numbers import Day, Score, Share, Vnd
+from shared.text import LongText, Name, Note, ShortText, UnitPath, text
 
-Vnd = Annotated[int, Field(ge=0, le=10**15)]
-Score = Annotated[int, Field(ge=0, le=10)]
-Required = Annotated[LongText, Field(min_length=1)]
+Title = text(200, min_length=3)
+IdeaText = text(10_000, min_length=3, multiline=True)
+DecisionNumber = text(100, description="The number of the recognition decision, e.g. 12/QĐ-CĐCS.")
+Ref = Annotated[str, Field(min_length=1, max_length=64)]
+SHARES_RULE = "The authors' contribution shares (whole percent) must sum to exactly 100."
 
 
 class _Command(BaseModel):
@@ -20,52 +24,59 @@ class _Command(BaseModel):
 
 class AuthorIn(_Command):
     name: Name
-    member_id: Annotated[str | None, Field(max_length=64)] = None
-    share: Annotated[int, Field(ge=1, le=100)]
+    member_id: Ref | None = None
+    share: Share
 
 
 def _check_shares(authors: list[AuthorIn]) -> list[AuthorIn]:
     total = sum(author.share for author in authors)
     if total != 100:
-        raise ValueError(f"the authors' contribution shares must sum to 100 (they sum to {total})")
+        raise PydanticCustomError(
+            "share_total",
+            "the authors' contribution shares must sum to 100 (they sum to {total})",
+            {"total": total, "expected": 100},
+        )
     return authors
 
 
+Authors = Annotated[list[AuthorIn], Field(min_length=1, max_length=20, description=SHARES_RULE)]
+
+
 class SubmitIdea(_Command):
-    text: Annotated[LongText, Field(min_length=3)]
+    text: IdeaText
     unit_path: UnitPath | None = None  # default: the caller's unit
 
 
 class CommentIdea(_Command):
-    comment: Annotated[LongText, Field(min_length=1)]
+    comment: LongText
 
 
 class ConvertIdea(_Command):
-    title: Annotated[Name, Field(min_length=3)]
-    authors: Annotated[list[AuthorIn], Field(min_length=1, max_length=20)]
+    title: Title
+    authors: Authors
 
     _shares = field_validator("authors")(_check_shares)
 
 
 class RegistrationIn(_Command):
-    title: Annotated[Name, Field(min_length=3)]
-    objective: Required
-    steps: Required
-    scope_of_application: Required
-    expected_effectiveness: Required
+    title: Title
+    objective: LongText
+    steps: LongText
+    scope_of_application: LongText
+    expected_effectiveness: LongText
     pillar: Pillar
-    field: Annotated[ShortText, Field(min_length=1)]
-    campaign_id: Annotated[str | None, Field(max_length=64)] = None
-    authors: Annotated[list[AuthorIn], Field(min_length=1, max_length=20)]
+    field: ShortText
+    campaign_id: Ref | None = None
+    authors: Authors
     estimated_benefit_vnd: Vnd
-    first_applied_on: date
+    first_applied_on: Day
 
     _shares = field_validator("authors")(_check_shares)
 
 
 class RegisterInitiative(RegistrationIn):
     unit_path: UnitPath | None = None  # default: the caller's unit
-    draft_id: Annotated[str | None, Field(max_length=64)] = None  # complete a draft made from an idea
+    draft_id: Ref | None = None  # complete a draft made from an idea
 
 
 class ScoreInitiative(_Command):
@@ -74,51 +85,51 @@ class ScoreInitiative(_Command):
     feasibility: Score
     effectiveness: Score
     influence: Score
-    comment: Annotated[LongText, Field(min_length=1)]
+    comment: LongText
 
 
 class RecogniseInitiative(_Command):
-    decision_number: Annotated[ShortText, Field(min_length=1, max_length=100)]
-    decision_date: date
+    decision_number: DecisionNumber
+    decision_date: Day
 
 
 class RejectInitiative(_Command):
-    reasons: Annotated[LongText, Field(min_length=1)]
+    reasons: LongText
 
 
 class ReturnInitiative(_Command):
-    requests: Annotated[LongText, Field(min_length=1)]
+    requests: LongText
 
 
 class ReportApplication(_Command):
-    where: Annotated[ShortText, Field(min_length=1)]
-    since: date
-    evidence: Annotated[LongText, Field(min_length=1)]
+    where: ShortText
+    since: Day
+    evidence: LongText
     actual_benefit_vnd: Vnd
 
 
 class AcceptInitiative(_Command):
     actual_benefit_vnd: Vnd
-    note: LongText = ""
+    note: Note = ""
 
 
 class RequestEscalation(_Command):
-    summary: Annotated[LongText, Field(min_length=1)]
+    summary: LongText
 
 
 class ForwardEscalation(_Command):
-    note: LongText = ""
+    note: Note = ""
 
 
 class ReturnEscalation(_Command):
-    reasons: Annotated[LongText, Field(min_length=1)]
+    reasons: LongText
 
 
 class OrderReplication(_Command):
     target_paths: Annotated[list[UnitPath], Field(max_length=200)] = []  # empty: the whole subtree
-    note: LongText = ""
+    note: Note = ""
 
 
 class ReportReplication(_Command):
     unit_path: UnitPath | None = None  # default: the caller's unit
-    evidence: Annotated[LongText, Field(min_length=1)]
+    evidence: LongText

@@ -1,0 +1,126 @@
+"""The formalism radar's judgements and the two ways of proposing units to inspect, as pure functions.
+
+The level projection keeps the facts; these functions say, under a rule set, which facts are signs of
+formalism, how much each weighs in a unit's risk score, and which units a sample proposes. Signals that
+depend on the date (an initiative never applied N months after registration, a corrective action past
+its due date) are judged when read, by the rules in force that day; signals fixed by an event (a
+contradicted self-assessment, a late report, registrations bunched before a passed deadline) are judged
+when the event arrives, by the rules in force on its date, and keep that rule set's version.
+"""
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from services.inspections.domain.rules import add_months
+from services.inspections.domain.rulesets import SIGNALS, RadarRules
+
+
+def never_applied(registered_on: date, applied_on: date | None, today: date, rules: RadarRules) -> bool:
+    """Registered at least N months ago and still not applied."""
+    return applied_on is None and add_months(registered_on, rules.never_applied_months) <= today
+
+
+def stale_cutoff(today: date, rules: RadarRules) -> date:
+    """Initiatives registered on or before this day and never applied are a sign today."""
+    return add_months(today, -rules.never_applied_months)
+
+
+def near_duplicate(score: float, other_unit: bool, rules: RadarRules) -> bool:
+    """The registry flagged a near-copy of another unit's initiative, at least as similar as the rule says."""
+    return other_unit and score >= rules.duplicate_min_score
+
+
+@dataclass(frozen=True)
+class Bunching:
+    total: int  # registrations counted for the deadline
+    bunched: int  # of which in its last K days
+    share: float
+
+
+def bunching(registered: Iterable[date], after: date, deadline: date, rules: RadarRules) -> Bunching | None:
+    """Registrations in (``after``, ``deadline``]: a sign if enough of them fell in the last K days."""
+    window = [day for day in registered if after < day <= deadline]
+    if len(window) < rules.bunching_min_count:
+        return None
+    first_bunched = deadline - timedelta(days=rules.bunching_days - 1)
+    bunched = sum(1 for day in window if day >= first_bunched)
+    share = bunched / len(window)
+    return Bunching(len(window), bunched, round(share, 4)) if share >= rules.bunching_min_share else None
+
+
+def verifiable(evidence: Sequence[str], rules: RadarRules) -> bool:
+    """Is any evidence item something a person can check: a link or an uploaded file's hash?"""
+    return any(item.strip().lower().startswith(rules.verifiable_evidence_prefixes) for item in evidence)
+
+
+def met(value: float, target: float, direction: str) -> bool:
+    return value >= target if direction == "at_least" else value <= target
+
+
+def action_overdue(status: str, due_on: date, today: date) -> bool:
+    return status == "open" and due_on < today
+
+
+def awards_to_officials(direct_workers: int, officials: int, rules: RadarRules) -> bool:
+    """More of a level's awards went to officials than the rule allows (seed 001: awards aimed at direct
+    workers). Fed by the awards service's events; see services/inspections/README.md."""
+    total = direct_workers + officials
+    return total > 0 and officials / total > rules.awards_max_official_share
+
+
+# -- risk ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Risk:
+    score: float
+    reasons: tuple[str, ...]  # the signals behind the score, heaviest first, as a person reads them
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+
+def risk(counts: Mapping[str, int], rules: RadarRules) -> Risk:
+    """Weighted occurrences of each signal (each capped, so one signal does not drown the others)."""
+    parts = []
+    for signal, count in counts.items():
+        if count <= 0:
+            continue
+        weight = rules.weights.get(signal, 0.0)
+        parts.append((weight * min(count, rules.cap_per_signal), signal, count))
+    parts.sort(key=lambda p: (-p[0], p[1]))
+    reasons = tuple(f"{SIGNALS.get(signal, signal)}: {count}" for _, signal, count in parts)
+    return Risk(round(sum(p[0] for p in parts), 2), reasons, {s: c for _, s, c in parts})
+
+
+@dataclass(frozen=True)
+class Candidate:
+    unit_id: str
+    path: str
+    risk: Risk
+
+
+def risk_sample(candidates: Sequence[Candidate], size: int, rules: RadarRules) -> list[Candidate]:
+    """The ``size`` riskiest units at or above the rule's minimum score (ties by path, so it is stable)."""
+    eligible = [c for c in candidates if c.risk.score >= rules.risk_min_score]
+    eligible.sort(key=lambda c: (-c.risk.score, c.path))
+    return eligible[:size]
+
+
+# -- a reproducible random sample ---------------------------------------------------------------------
+
+
+def random_sample(unit_ids: Iterable[str], size: int, seed: int) -> list[str]:
+    """``size`` units drawn by ordering each id by SHA-256 of ``"<seed>:<unit id>"``.
+
+    Anyone can redraw it from the recorded seed and population, in any language; the same seed over the
+    same units always gives the same sample, and a unit's chance does not depend on its name.
+    """
+    population = sorted(set(unit_ids))
+    keyed = sorted(population, key=lambda uid: hashlib.sha256(f"{seed}:{uid}".encode()).hexdigest())
+    return sorted(keyed[:size])
+
+
+def population_digest(unit_ids: Iterable[str]) -> str:
+    """SHA-256 of the sorted unit ids (one per line): proves which population a sample was drawn from."""
+    return hashlib.sha256("\n".join(sorted(set(unit_ids))).encode()).hexdigest()
