@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench tokens rebuild contracts clean-data
+.PHONY: run test lint bench tokens rebuild contracts portal-messages clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ rebuild: $(STAMP)
 
 contracts: $(STAMP)
 	$(BIN)/python -m tools.contracts export
+
+## Re-extract the portal's messages and merge them into its catalogs (then translate the new Vietnamese ones).
+portal-messages: $(STAMP)
+	$(BIN)/pybabel extract -F services/portal/babel.cfg -k N_ -k tf --no-location --sort-output \
+		--project thidua-portal --version 0.1 -o services/portal/locale/messages.pot services/portal
+	$(BIN)/pybabel update -N --no-location -i services/portal/locale/messages.pot -d services/portal/locale
 
 clean-data:
 	rm -rf "$${THIDUA_DATA_DIR:-data}"

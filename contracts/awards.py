@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Event, event
+from shared.evidence import EvidenceFile
 
 Track = Literal["union", "state"]  # union awards decided by union bodies; state titles by the employer/state
 NomineeKind = Literal["individual", "collective"]
@@ -184,14 +185,11 @@ class Achievement(_Part):
 
 
 class Evidence(_Part):
-    """An evidence file, content-addressed (its bytes are kept by the service that stored them)."""
+    """An uploaded evidence file (``shared.evidence``: content-addressed, type sniffed) and what it proves."""
 
-    kind: str  # "effect_certificate", "recognition_decision", "attestation", "other" …
-    filename: str
-    media_type: str
-    sha256: str
-    size: int
+    kind: str  # "effect_certificate", "recognition_decision", "appraisal", "other" …
     label: str = ""
+    file: EvidenceFile
 
 
 class Fact(_Part):

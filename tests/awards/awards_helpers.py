@@ -1,5 +1,6 @@
 """Helpers of the awards tests (a uniquely named module: ``conftest`` names collide across folders)."""
 
+import hashlib
 from datetime import date
 from typing import Any, TypeVar
 
@@ -10,6 +11,7 @@ from services.awards.domain.proposal import Proposal
 from services.awards.domain.rules import Actor, UnitInfo
 from shared.aggregate import Aggregate
 from shared.events import Event, EventMetadata, new_envelope
+from shared.evidence import EvidenceFile
 
 HN = UnitInfo("u-hn", "hn", "city_federation", "Liên đoàn Lao động Thành phố Hà Nội")
 NTL = UnitInfo("u-ntl", "hn.ntl", "upper_level_union", "Liên đoàn Lao động quận Nam Từ Liêm", "u-hn")
@@ -82,7 +84,10 @@ def facts(**overrides: Any) -> NomineeFacts:
 
 
 def evidence(kind: str, name: str = "bang-chung.pdf") -> Evidence:
-    return Evidence(kind=kind, filename=name, media_type="application/pdf", sha256=kind.ljust(64, "0")[:64], size=1024)
+    digest = hashlib.sha256(kind.encode()).hexdigest()
+    return Evidence(
+        kind=kind, file=EvidenceFile(sha256=digest, name=name, media_type="application/pdf", size_bytes=1024)
+    )
 
 
 def eligible(code: str, nominee_facts: NomineeFacts | None = None, claim: Claim | None = None, on: date = TODAY):

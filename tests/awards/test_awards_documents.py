@@ -19,7 +19,8 @@ from services.awards.adapters.documents.compose import (
     decision,
     submission,
 )
-from services.awards.adapters.documents.render import to_docx, to_pdf
+from services.awards.adapters.documents.pdf import to_pdf
+from services.awards.adapters.documents.render import to_docx
 from tests.awards.awards_helpers import FECON
 from tests.awards.test_awards_domain import at_city, conferred
 

@@ -75,6 +75,7 @@ class NomineeFacts:
     grades: dict[int, GradeFact] = field(default_factory=dict)
     pledges: tuple[PledgeFact, ...] = ()
     members: dict[int, MemberTitles] = field(default_factory=dict)  # collectives: year → counts
+    member_count: int | None = None  # collectives: members now (a year without titles still has them)
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,8 @@ def _member_counts(
     rule: CriterionRule, facts: NomineeFacts, claim: Claim
 ) -> tuple[MemberTitles | None, int, Fact | None]:
     counts = facts.members.get(claim.year)
+    if counts is None and facts.member_count is not None:
+        counts = MemberTitles(facts.member_count, {})
     if counts is None:
         return None, 0, None
     holders = sum(counts.holders.get(code, 0) for code in rule.titles)
@@ -261,7 +264,7 @@ def check_attested(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> Cr
     if not files:
         kind = rule.evidence_kind or "any"
         return _result(rule, "unknown", f"attested without an evidence file ({kind})")
-    evidence = [Fact(kind="evidence", ref=e.sha256, summary=f"{e.label or e.kind}: {e.filename}") for e in files]
+    evidence = [Fact(kind="evidence", ref=e.file.sha256, summary=f"{e.label or e.kind}: {e.file.name}") for e in files]
     return _result(rule, "met", "attested with evidence", evidence)
 
 

@@ -22,12 +22,14 @@ from shared.errors import Conflict, InvalidInput
 from shared.events import Event
 
 
-def nominee_stream(kind: str, nominee_id: str) -> str:
-    return f"nominee-{kind}-{nominee_id}"
+def nominee_key(kind: str, nominee_id: str) -> str:
+    """The id of a nominee's record (stream ``nominee-<key>``)."""
+    return f"{kind}-{nominee_id}"
 
 
-def quota_stream(unit_id: str, year: int) -> str:
-    return f"quota-{unit_id}-{year}"
+def quota_key(unit_id: str, year: int) -> str:
+    """The id of a unit's quota ledger for a year (stream ``quota-<key>``)."""
+    return f"{unit_id}-{year}"
 
 
 class NomineeRecord(Aggregate):

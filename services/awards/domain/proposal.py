@@ -273,19 +273,7 @@ class Proposal(Aggregate):
             return []
         before = self.eligibility
         assert before is not None
-        if before.outcome == eligibility.outcome and before.criteria == eligibility.criteria:
-            return []
-        flagged = eligibility.outcome != "met" or worse(before.outcome, eligibility.outcome)
-        return [
-            EligibilityReevaluated(
-                proposal_id=self.id,
-                unit_id=self.record.unit_id,
-                eligibility=eligibility,
-                previous_outcome=before.outcome,
-                cause=cause,
-                flagged=flagged,
-            )
-        ]
+        return reevaluation(self.id, self.record.unit_id, before, eligibility, cause)
 
     # -- publicity, objections, vote ---------------------------------------------------------------
 
@@ -653,6 +641,22 @@ class Proposal(Aggregate):
             ),
             self._notice("revoked", f"{conferred.award_name} — thu hồi theo Quyết định số {decision.number}"),
         ]
+
+
+def reevaluation(proposal_id: str, unit_id: str, before: Eligibility, after: Eligibility, cause: str) -> list[Event]:
+    """The event of a new judgement (none when it is the same); flagged when not met or worse than before."""
+    if before.outcome == after.outcome and before.criteria == after.criteria:
+        return []
+    return [
+        EligibilityReevaluated(
+            proposal_id=proposal_id,
+            unit_id=unit_id,
+            eligibility=after,
+            previous_outcome=before.outcome,
+            cause=cause,
+            flagged=after.outcome != "met" or worse(before.outcome, after.outcome),
+        )
+    ]
 
 
 def _check_counts(meeting: Meeting, votes_for: int, votes_against: int, votes_abstain: int, today: date) -> None:

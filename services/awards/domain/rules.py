@@ -134,3 +134,22 @@ def authority_unit(chain: list[UnitInfo], authority: LevelKind) -> Level:
     rank = LEVEL_RANK[authority]
     above = [u for u in chain if u.kind != SUB_UNIT and LEVEL_RANK[u.level_kind] >= rank]
     return (above[-1] if above else chain[0]).as_level()
+
+
+def level_kind(unit: object) -> LevelKind:
+    """The union level a directory unit is (``UnitRef`` or ``UnitInfo``)."""
+    return LEVEL_OF_KIND.get(getattr(unit, "kind", ""), "grassroots")
+
+
+def level_of(unit: object) -> Level:
+    return Level(
+        unit_id=unit.unit_id,  # type: ignore[attr-defined]
+        path=unit.path,  # type: ignore[attr-defined]
+        name=getattr(unit, "name", ""),
+        kind=level_kind(unit),
+    )
+
+
+def level_key(rule_decider: str, authority: Level) -> str:
+    """Where "the same level" is, for one achievement, one reward: who decides, at which level."""
+    return f"{rule_decider}:{authority.kind}:{authority.unit_id}"
