@@ -93,4 +93,3 @@ async def read_units(conn: AsyncConnection, under: str | None = None) -> list[di
 async def read_unit(conn: AsyncConnection, unit_id: str) -> dict[str, Any] | None:
     row = (await conn.execute(_joined().where(level_units.c.unit_id == unit_id))).first()
     return None if row is None else dict(row._mapping)
-

@@ -215,9 +215,7 @@ class DirectoryRecords(Records):
         await conn.execute(
             update(units)
             .where(units.c.unit_id == event.unit_id)
-            .values(
-                parent_id=event.new_parent_id, parent_key=event.new_parent_id, version=ctx.message.envelope.version
-            )
+            .values(parent_id=event.new_parent_id, parent_key=event.new_parent_id, version=ctx.message.envelope.version)
         )
 
     @on(UnitMerged)

@@ -79,3 +79,18 @@ async def get_member(deps: Deps, caller: Caller, member_id: str) -> dict[str, An
     if member is None or unit is None or not caller.sees(unit.path):
         raise _hidden(f"member {member_id}")
     return {**member, "path": unit.path}
+
+
+async def me(deps: Deps, caller: Caller) -> dict[str, Any]:
+    """Who the caller is, as the directory records them now: their unit and the roles they hold there."""
+    member = await deps.records.member(caller.subject)
+    unit = caller.unit
+    return {
+        "subject": caller.subject,
+        "member_id": member["member_id"] if member else None,
+        "full_name": member["full_name"] if member else caller.subject,
+        "unit_id": unit.unit_id if unit else None,
+        "unit_path": unit.path if unit else None,
+        "unit_name": unit.name if unit else None,
+        "roles": sorted(caller.roles),
+    }

@@ -120,9 +120,7 @@ class Unit(Aggregate):
                 "rename or move those children first",
                 field="into_unit_id",
             )
-        merged = UnitMerged(
-            unit_id=self.id, into_unit_id=target.id, from_path=here.path, into_path=there.path
-        )
+        merged = UnitMerged(unit_id=self.id, into_unit_id=target.id, from_path=here.path, into_path=there.path)
         absorbed = UnitAbsorbed(
             unit_id=target.id,
             absorbed_unit_id=self.id,

@@ -40,6 +40,12 @@ async def health(request: Request) -> Json:
     }
 
 
+@router.get("/me", tags=["members"])
+async def me(caller: CurrentCaller, deps: Directory) -> Json:
+    """Who the bearer token names: their member record, unit and roles now (what a client shows)."""
+    return await queries.me(deps, caller)
+
+
 # -- units -------------------------------------------------------------------------------------------
 
 
