@@ -350,3 +350,22 @@ def test_book_exports_a_small_book_at_once_and_a_large_one_in_the_background(vis
     large.value.save_as(saved)
     sheet = load_workbook(saved).active
     assert sheet.max_row >= total  # a header (and title rows) above every initiative of the city
+
+
+def test_a_returned_initiative_is_revised_by_its_authors(visit: Visit) -> None:
+    fecon = visit("fecon-chair")
+    page = fecon.page
+    fecon.go("/initiatives/new")
+    _register(page, "Quy trình tiếp nhận ý kiến đoàn viên qua mã QR tại Fecon")
+    form = page.locator("form[action$='/return']")
+    form.get_by_label("Nội dung cần hoàn thiện").fill("Bổ sung số liệu hiệu quả")
+    form.get_by_role("button", name="Trả lại để hoàn thiện").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Đã trả lại sáng kiến cho tác giả")
+    expect(page.locator("p.meta").first).to_contain_text("trả lại")
+    page.get_by_role("link", name="Hoàn thiện sáng kiến").click()
+    expect(page.get_by_label("Mục tiêu")).to_have_value("Rút ngắn thời gian xử lý hồ sơ đoàn viên")
+    page.locator("#f-expected_effectiveness").fill("Giảm 50% thời gian, 1.200 hồ sơ mỗi năm")
+    fecon.check("revise")
+    page.get_by_role("button", name="Gửi bản hoàn thiện").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Sáng kiến đã hoàn thiện được gửi xét lại")
+    expect(page.locator("dl.facts")).to_contain_text("1.200 hồ sơ mỗi năm")

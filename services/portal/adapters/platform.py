@@ -73,7 +73,13 @@ class Topology:
         raise Problem(404, {"detail": f"no {service} level host serves {level}", "code": "portal.no_level"})
 
     def level_for(self, service: str, unit_path: str, known: list[str]) -> str:
-        """The deepest served level whose subtree holds the unit (a grassroots union reads its district's)."""
+        """The deepest served level whose subtree holds the unit (a grassroots union reads its district's).
+
+        A host serving any level by template (``…/levels/{level}``) serves the city and the upper-level
+        unions (DESIGN §3: grassroots units run no projection of their own): at most two path tokens.
+        """
+        if isinstance(self.levels.get(service), str) and not known:
+            return ".".join(unit_path.split(".")[:2])
         served = self.served_levels(service) or known
         holding = [level for level in served if in_subtree(unit_path, level)]
         if not holding:

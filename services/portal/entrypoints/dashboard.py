@@ -90,7 +90,7 @@ async def dashboard(
         target = request.headers["hx-target"].removeprefix("progress-")
         chosen = next((p for p in progress if p["campaign_id"] == target), None)
         if chosen is not None:
-            return render(request, "parts/progress_table.html", p=chosen, unit_path=here)
+            return render(request, "parts/progress_table.html", p=chosen, unit_path=here, row_limit=50)
     return render(request, "dashboard.html", **context)
 
 

@@ -206,6 +206,42 @@ async def _detail(
     )  # fmt: skip
 
 
+def _registration_values(initiative: dict[str, Any]) -> dict[str, str]:
+    registration = initiative.get("registration") or {}
+    values = {k: str(v) for k, v in registration.items() if k in REGISTRATION_FIELDS and v is not None}
+    for index, author in enumerate(registration.get("authors") or []):
+        values[f"authors.{index}.name"] = author.get("name", "")
+        values[f"authors.{index}.share"] = str(author.get("share", ""))
+    return values
+
+
+@router.get("/initiatives/{initiative_id}/revise")
+async def revise_form(request: Request, initiative_id: str, session: SignedIn, api: Api) -> Response:
+    """A returned initiative, its registration filled in as it was, for the authors to revise."""
+    initiative = await api.query("registry", f"/initiatives/{initiative_id}", session.token)
+    return render(
+        request, "initiative_form.html", values=_registration_values(initiative), said=None, draft_id=None,
+        pillars=PILLARS, campaigns=await _campaigns(api, session), idempotency_key=new_key(),
+        form_action=f"/initiatives/{initiative_id}/revise", heading=_("Revise the initiative"),
+    )  # fmt: skip
+
+
+@router.post("/initiatives/{initiative_id}/revise")
+async def revise(request: Request, initiative_id: str, session: SignedIn, api: Api, form: Form) -> Response:
+    try:
+        await _command(api, session, "POST", f"/initiatives/{initiative_id}/revise", registration_body(form), form)
+    except Problem as problem:
+        if problem.status >= 500:
+            raise
+        return render(
+            request, "initiative_form.html", status=422, values=forms.values(form), said=refused(problem),
+            draft_id=None, pillars=PILLARS, campaigns=await _campaigns(api, session), idempotency_key=new_key(),
+            form_action=f"/initiatives/{initiative_id}/revise", heading=_("Revise the initiative"),
+        )  # fmt: skip
+    session.flash.append(("ok", _("The revised initiative is sent for review again.")))
+    return redirect(f"/initiatives/{initiative_id}")
+
+
 ACTIONS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     # action: (service path below the initiative, text fields, number fields)
     "score": ("scores", ("scorer_name", "comment", "novelty", "feasibility", "effectiveness", "influence"),
