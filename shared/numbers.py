@@ -5,8 +5,8 @@ Two families, because a JSON body and a query string are different inputs:
 - **body types** (``Vnd``, ``Count``, ``Quantity``, ``Percent``, ``Share``, ``Score``, ``Year``, and
   ``Day`` for a calendar date) are strict: a JSON number only (``"5"`` or ``true`` is refused, as the
   schema says; a ``Day`` is an ISO date string), finite, in range;
-- **query types** (``Offset``, ``Limit``, ``YearQuery``) parse the query string's text, then hold the
-  same ranges.
+- **query types** (``Offset``, ``Limit``, ``YearQuery``, ``MomentQuery``) parse the query string's text,
+  then hold the same ranges.
 
 Each carries its range and meaning into the OpenAPI schema (``minimum``/``maximum``, ``description``), so
 a client knows the bounds before it sends. A value outside is a 422 naming the field, with pydantic's
@@ -14,10 +14,10 @@ error type (``less_than_equal``, ``finite_number``, …) and its limit in the er
 Bounds are sized so that sums over a whole city stay exact (no overflow into ``inf``, no decimal error).
 """
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, Strict
+from pydantic import AfterValidator, BeforeValidator, Field, Strict
 from pydantic_core import PydanticCustomError
 
 MAX_VND = 10**15  # a thousand trillion đồng: above any benefit value or award amount
@@ -82,3 +82,22 @@ Day = Annotated[
 Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET, description=f"Rows to skip, 0 to {MAX_OFFSET:,}.")]
 Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description=f"Rows to return, 1 to {MAX_LIMIT}.")]
 YearQuery = Annotated[int, Field(ge=MIN_YEAR, le=MAX_YEAR, description=f"A year, {MIN_YEAR} to {MAX_YEAR}.")]
+FIRST_MOMENT = datetime(MIN_YEAR, 1, 1, tzinfo=UTC)
+LAST_MOMENT = datetime(MAX_YEAR, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def _aware(value: Any) -> Any:
+    """A moment without a zone is UTC (so it compares with the bounds and with stored moments)."""
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
+
+
+MomentQuery = Annotated[
+    datetime,
+    AfterValidator(_aware),
+    Field(
+        ge=FIRST_MOMENT,
+        le=LAST_MOMENT,
+        description=f"A moment (ISO 8601; UTC when no zone is given), {MIN_YEAR} to {MAX_YEAR}.",
+        json_schema_extra=_day_schema,
+    ),
+]

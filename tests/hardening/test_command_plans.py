@@ -79,13 +79,7 @@ async def pledges_commands(service: Running) -> None:
 COMMANDS = {"directory": directory_commands, "registry": registry_commands, "pledges": pledges_commands}
 
 
-# The directory's move and merge rewrite a subtree with ``path LIKE ?`` and ``parent_id = ?``, which no
-# index serves (services/directory/adapters/tree.py, being reworked by the kit): strict, so it flips
-# to a failure the moment those statements are fixed and this mark must go.
-KNOWN_SCANS = pytest.mark.xfail(strict=True, reason="directory subtree rewrites scan directory_units")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN_SCANS) if n == "directory" else n for n in SERVICES])
+@pytest.mark.parametrize("name", list(SERVICES))
 async def test_every_statement_of_a_command_uses_an_index(name: str, tmp_path: Path) -> None:
     async with running(name, tmp_path) as service:
         with capture(service.app.state.db) as captured:

@@ -159,3 +159,37 @@ def test_every_number_type_states_its_range_in_the_schema() -> None:
         Everything.model_validate({"quantity": 1, "percent": 1, "vnd": 1, "share": 1, "year": 2025, "offset": 0,
                                    "limit": 1, "day": 20250101})  # fmt: skip
     assert refused.value.errors()[0]["type"] == "date_type"
+
+
+LISTS = {
+    "directory": lambda ids: f"/units/{ids['hn.ntl']}/members",
+    "registry": lambda ids: "/initiatives",
+    "pledges": lambda ids: "/campaigns",
+}
+
+
+@pytest.mark.parametrize("name", list(SERVICES))
+async def test_list_pages_are_bounded_so_a_huge_offset_is_422_not_500(name: str, tmp_path: Path) -> None:
+    """Defect 2: ``offset=99999999999999999999`` was a 500 (too large for an SQLite INTEGER) on every list."""
+    async with running(name, tmp_path) as service:
+        url = LISTS[name](service.ids)
+        for params, field, code in [
+            ({"offset": "99999999999999999999"}, "offset", "less_than_equal"),
+            ({"offset": "-1"}, "offset", "greater_than_equal"),
+            ({"limit": "501"}, "limit", "less_than_equal"),
+            ({"limit": "1e309"}, "limit", "int_parsing"),
+        ]:
+            response = await service.client.get(url, params=params, headers=service.headers())
+            problem = assert_problem(response, 422, "invalid_input")
+            assert (problem["field"], problem["errors"][0]["code"]) == (field, code), params
+        assert (
+            await service.client.get(url, params={"offset": 1_000_000}, headers=service.headers())
+        ).status_code == 200
+
+
+async def test_a_year_outside_its_range_is_422(tmp_path: Path) -> None:
+    async with running("pledges", tmp_path) as service:
+        url = f"/units/{service.ids['hn.ntl.fecon']}/registrations"
+        for year in ("99999999999999999999", "1999", "2101"):
+            response = await service.client.get(url, params={"year": year}, headers=service.headers())
+            assert assert_problem(response, 422, "invalid_input")["field"] == "year"

@@ -3,6 +3,7 @@ the initiative book with its filters and diacritic-insensitive search, counts pe
 
 import csv
 import io
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,41 @@ async def test_the_search_index_follows_revisions_and_rebuilds(tmp_path: Path) -
     async with db.reader.connect() as conn:
         assert (await read_book(conn, q="bua"))["total"] == 0
     await db.dispose()
+
+
+async def test_the_book_exports_carry_no_formula_whatever_members_typed(api: Api, app: FastAPI, tmp_path: Path) -> None:
+    """Issue 8 defect 4: a title ``=HYPERLINK(…)``, a field ``=1+2``, an author ``@SUM(1+1)``, a decision
+    number ``+33/QĐ`` were written as-is into book.csv and as formulas into book.xlsx."""
+    authors = [{"name": "@SUM(1+1)", "share": 60}, {"name": "-2+3", "share": 40}]
+    title = '=HYPERLINK("http://evil.example","Bấm vào đây")'
+    initiative_id = await api.register(title=title, field="=1+2", authors=authors)
+    await recognise(api, initiative_id, "+33/QĐ")
+    db = await level_of(app, tmp_path)
+    async with db.reader.connect() as conn:
+        items = (await read_book(conn))["items"]
+    rows = list(csv.reader(io.StringIO(book_csv(items).decode("utf-8-sig"))))
+    row = rows[1]
+    assert row[1] == "'" + title and row[4] == "'=1+2" and row[7] == "'+33/QĐ"
+    assert row[2] == "'@SUM(1+1) (60%); -2+3 (40%)"
+    workbook = book_xlsx(items, "hn.ntl")
+    sheet_xml = zipfile.ZipFile(io.BytesIO(workbook)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml
+    sheet = load_workbook(io.BytesIO(workbook)).active
+    cells = [sheet[f"{column}3"] for column in "BCEH"]
+    assert [c.value for c in cells] == [title, "@SUM(1+1) (60%); -2+3 (40%)", "=1+2", "+33/QĐ"]
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+
+
+async def test_level_reads_bound_every_number(
+    book_db: Database, app: FastAPI, settings: Settings, people: People
+) -> None:
+    """Issue 8 defect 2: ``offset`` or ``year`` beyond an SQLite INTEGER made the level reads a 500."""
+    from services.registry.adapters.level_reads import router
+
+    ntl = bearer(settings, "hn.ntl", "standing_committee")
+    async with level_client(settings, app.state.directory, people, {"hn.ntl": book_db}, router) as client:
+        for params in ({"offset": "99999999999999999999"}, {"year": "99999999999999999999"}, {"year": "1999"}):
+            response = await client.get("/levels/hn.ntl/registry/book", params=params, headers=ntl)
+            assert response.status_code == 422 and response.json()["field"] == next(iter(params)), response.text
+        csv_response = await client.get("/levels/hn.ntl/registry/book.csv", params={"year": "3000"}, headers=ntl)
+        assert csv_response.status_code == 422 and csv_response.json()["errors"][0]["code"] == "less_than_equal"

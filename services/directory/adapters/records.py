@@ -114,13 +114,19 @@ def _ref(row: Any) -> UnitRef:
     )
 
 
+def _below(path: str) -> Any:
+    """The paths under ``path`` as a range of the path index ("hn.ntl." ≤ p < "hn.ntl/": '/' follows '.'),
+    where ``LIKE 'hn.ntl.%'`` would scan every unit."""
+    return (units.c.path > path + ".") & (units.c.path < path + "/")
+
+
 def _active_subtree(path: str) -> Any:
-    return (units.c.status == ACTIVE) & or_(units.c.path == path, units.c.path.like(path + ".%"))
+    return (units.c.status == ACTIVE) & or_(units.c.path == path, _below(path))
 
 
 async def _repath(conn: AsyncConnection, old: str, new: str, *, include_root: bool = True) -> None:
     """Rewrite the paths of the active units at ``old`` (and below) to sit at ``new``."""
-    where = _active_subtree(old) if include_root else (units.c.status == ACTIVE) & units.c.path.like(old + ".%")
+    where = _active_subtree(old) if include_root else (units.c.status == ACTIVE) & _below(old)
     await conn.execute(
         update(units).where(where).values(path=literal(new).concat(func.substr(units.c.path, len(old) + 1)))
     )
@@ -232,7 +238,7 @@ class DirectoryRecords(Records):
         into_path = await conn.scalar(select(units.c.path).where(units.c.unit_id == into))
         await conn.execute(
             update(units)
-            .where(units.c.parent_id == gone, units.c.status == ACTIVE)
+            .where(units.c.parent_key == gone, units.c.status == ACTIVE)  # the sibling-code index
             .values(parent_id=into, parent_key=into)
         )
         await _repath(conn, event.absorbed_path, into_path, include_root=False)

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Request
 
 from services.directory.application import members, queries, units
 from services.directory.application.deps import Deps
@@ -17,6 +17,7 @@ from services.directory.domain.commands import (
 from services.directory.domain.rules import OfficialRole
 from shared.auth import CurrentCaller
 from shared.http import Command
+from shared.numbers import Limit, Offset
 
 router = APIRouter()
 
@@ -102,8 +103,8 @@ async def list_members(
     unit_id: Id,
     caller: CurrentCaller,
     deps: Directory,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Json:
     return await queries.list_members(deps, caller, unit_id, limit, offset)
 

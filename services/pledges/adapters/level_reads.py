@@ -14,6 +14,7 @@ from services.pledges.domain.rules import achievement
 from shared.errors import NotFound
 from shared.level_host import Level
 from shared.membership import level_units as units
+from shared.numbers import Limit, MomentQuery, Offset
 from shared.subjects import ancestors, in_subtree
 
 
@@ -148,7 +149,7 @@ router = APIRouter(prefix="/pledges", tags=["pledges level"])
 
 @router.get("/campaigns")
 async def list_campaigns(
-    read: Level, unit: Annotated[str | None, Query(max_length=400)] = None, now: datetime | None = None
+    read: Level, unit: Annotated[str | None, Query(max_length=400)] = None, now: MomentQuery | None = None
 ) -> dict[str, Any]:
     """The campaigns reaching ``unit`` (default: the level, or the caller's unit below it)."""
     path = read.unit(unit)
@@ -163,9 +164,9 @@ async def progress(
     campaign_id: Annotated[str, Path(max_length=64)],
     unit: Annotated[str | None, Query(max_length=400)] = None,
     depth: Literal["children", "subtree"] = "children",
-    now: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    now: MomentQuery | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """The progress of ``unit`` and its children (or whole subtree), laggards first."""
     path = read.unit(unit)

@@ -1,8 +1,9 @@
-"""Exports of the initiative book: CSV (UTF-8 with BOM, so Excel reads Vietnamese) and .xlsx to print."""
+"""Exports of the initiative book: CSV (UTF-8 with BOM, so Excel reads Vietnamese) and .xlsx to print.
+Every cell goes through ``shared.export``: whatever a member typed, no cell is a formula."""
 
-import csv
-import io
 from typing import Any
+
+from shared.export import append_row, csv_bytes, workbook_bytes
 
 HEADERS = [
     ("Số TT", None),
@@ -41,12 +42,7 @@ def _cells(index: int, item: dict[str, Any]) -> list[Any]:
 
 
 def book_csv(items: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([h for h, _ in HEADERS])
-    for index, item in enumerate(items, 1):
-        writer.writerow(_cells(index, item))
-    return out.getvalue().encode("utf-8-sig")
+    return csv_bytes([h for h, _ in HEADERS], (_cells(index, item) for index, item in enumerate(items, 1)))
 
 
 def book_xlsx(items: list[dict[str, Any]], scope: str) -> bytes:
@@ -57,20 +53,16 @@ def book_xlsx(items: list[dict[str, Any]], scope: str) -> bytes:
     sheet = workbook.active
     sheet.title = "Sổ vàng sáng kiến"
     font = Font(name="Times New Roman", size=12)
-    sheet.append([f"SỔ VÀNG SÁNG KIẾN — {scope}"])
+    append_row(sheet, [f"SỔ VÀNG SÁNG KIẾN — {scope}"])
     sheet["A1"].font = Font(name="Times New Roman", size=14, bold=True)
-    sheet.append([h for h, _ in HEADERS])
-    for cell in sheet[2]:
+    for cell in append_row(sheet, [h for h, _ in HEADERS]):
         cell.font = Font(name="Times New Roman", size=12, bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for index, item in enumerate(items, 1):
-        sheet.append(_cells(index, item))
-        for cell in sheet[sheet.max_row]:
+        for cell in append_row(sheet, _cells(index, item)):
             cell.font, cell.alignment = font, Alignment(wrap_text=True, vertical="top")
     for column, width in zip("ABCDEFGHIJK", (6, 40, 30, 24, 18, 12, 16, 16, 14, 18, 16), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook)

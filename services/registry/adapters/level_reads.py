@@ -17,6 +17,7 @@ from services.registry.domain.rules import IN_BOOK
 from shared.errors import NotFound
 from shared.level_host import Level, LevelRead
 from shared.membership import level_units
+from shared.numbers import Limit, Offset, YearQuery
 from shared.subjects import in_subtree
 from shared.text import fold
 
@@ -191,12 +192,12 @@ async def _book(read: LevelRead, unit: str | None, **filters: Any) -> dict[str, 
 
 @router.get("/book")
 async def get_book(
-    read: Level, unit: Path400 = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    read: Level, unit: Path400 = None, year: YearQuery | None = None,
     pillar: Annotated[str | None, Query(max_length=20)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     scope: Annotated[str | None, Query(max_length=20)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Limit = 50, offset: Offset = 0,
 ) -> dict[str, Any]:  # fmt: skip
     """The initiative book (recognised initiatives; or those of one status), newest first, searchable."""
     return await _book(
@@ -206,7 +207,7 @@ async def get_book(
 
 @router.get("/book.csv")
 async def get_book_csv(
-    read: Level, unit: Path400 = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
+    read: Level, unit: Path400 = None, year: YearQuery | None = None
 ) -> Response:
     page = await _book(read, unit, year=year, limit=100_000)
     return Response(
@@ -218,7 +219,7 @@ async def get_book_csv(
 
 @router.get("/book.xlsx")
 async def get_book_xlsx(
-    read: Level, unit: Path400 = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
+    read: Level, unit: Path400 = None, year: YearQuery | None = None
 ) -> Response:
     page = await _book(read, unit, year=year, limit=100_000)
     return Response(

@@ -26,6 +26,7 @@ from services.registry.domain.commands import (
 )
 from shared.auth import CurrentCaller
 from shared.http import Command
+from shared.numbers import Limit, Offset
 
 router = APIRouter()
 
@@ -36,8 +37,6 @@ async def _deps(request: Request) -> Deps:
 
 Registry = Annotated[Deps, Depends(_deps)]
 Id = Annotated[str, Path(max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 Under = Annotated[str | None, Query(max_length=400)]
 Json = dict[str, Any]
 
