@@ -54,6 +54,7 @@ class Topology:
 
     services: dict[str, str]
     levels: dict[str, str | dict[str, str]]
+    served: tuple[str, ...] = ()  # the levels a templated host serves, when the deployment says which
 
     def service(self, name: str) -> str:
         if name not in self.services:
@@ -78,9 +79,9 @@ class Topology:
         A host serving any level by template (``…/levels/{level}``) serves the city and the upper-level
         unions (DESIGN §3: grassroots units run no projection of their own): at most two path tokens.
         """
-        if isinstance(self.levels.get(service), str) and not known:
+        if isinstance(self.levels.get(service), str) and not (known or self.served):
             return ".".join(unit_path.split(".")[:2])
-        served = self.served_levels(service) or known
+        served = self.served_levels(service) or known or list(self.served)
         holding = [level for level in served if in_subtree(unit_path, level)]
         if not holding:
             raise Problem(404, {"detail": f"no level serves {unit_path}", "code": "portal.no_level"})
