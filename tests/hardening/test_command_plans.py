@@ -9,15 +9,16 @@ import pytest
 from tests.hardening.plans import capture, sqlite_full_scans
 from tests.hardening.services import SERVICES, Running, running
 from tests.hardening.test_numbers import launch_body
+from tests.people import bearer
 from tests.registry.api_helpers import APPLICATION, DECISION, REGISTRATION, SCORE
 
 
 async def ok(service: Running, url: str, body: dict, unit: str, *roles: str, sub: str | None = None) -> dict:
     headers = service.headers(unit, *roles)
-    if sub:
-        from shared.auth import issue_token
-
-        headers["Authorization"] = f"Bearer {issue_token(service.settings, sub, unit, list(roles))}"
+    if sub in service.ids.values():  # the token names exactly this member (a member registering themself)
+        headers = {**headers, **bearer(service.settings, unit, *roles, subject=sub)}
+    elif sub:  # a person of their own: the mentor who claimed an idea acts on it
+        headers = {**headers, **bearer(service.settings, unit, *roles, who=sub)}
     response = await service.client.post(url, json=body, headers=headers)
     assert response.status_code in (200, 201), (url, response.text)
     return response.json()

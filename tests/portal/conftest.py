@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.settings import Settings
+from shared.tokens import issue_token
 from tests.portal.platform_harness import REPO, Platform
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,18 +27,20 @@ PHONE = {"width": 390, "height": 844}
 
 
 def _wait_for_demo(platform: Platform, seconds: float = 120) -> None:
-    """The demo city is loaded and projected at every level the journeys read."""
+    """The demo city is loaded and projected at every level the journeys read (read as the operator)."""
+    levels = platform.levels
     checks = [
-        (platform.levels["registry"]["hn.ntl"] + "/registry/inbox", lambda b: len(b["items"]) > 0),
-        (platform.levels["registry"]["hn"] + "/registry/book?limit=1", lambda b: b["total"] > 0),
-        (platform.levels["pledges"]["hn.ntl"] + "/pledges/campaigns", lambda b: len(b["campaigns"]) > 0),
-        (platform.levels["pledges"]["hn.dd"] + "/pledges/campaigns", lambda b: len(b["campaigns"]) > 0),
+        (levels["registry"]["hn.ntl"] + "/registry/inbox", lambda b: len(b["items"]) > 0),
+        (levels["registry"]["hn"] + "/registry/book?limit=1", lambda b: b["total"] > 0),
+        (levels["pledges"]["hn.ntl"] + "/pledges/campaigns", lambda b: len(b["campaigns"]) > 0),
+        (levels["pledges"]["hn.dd"] + "/pledges/campaigns", lambda b: len(b["campaigns"]) > 0),
     ]
+    admin = {"Authorization": f"Bearer {issue_token(Settings(local=True), 'admin')}"}
     deadline = time.monotonic() + seconds
     for url, ready in checks:
         while True:
             try:
-                if ready(httpx.get(url, timeout=5).json()):
+                if ready(httpx.get(url, timeout=5, headers=admin).json()):
                     break
             except (httpx.HTTPError, KeyError, ValueError):
                 pass
@@ -150,3 +154,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     setattr(item, f"rep_{report.when}", report)
     return report
+
+
+def member_id(platform: Platform, demo_user: str) -> str:
+    """The directory member a demo user is (tokens name members: the portal shows who acted by that id)."""
+    from demo.users import DEMO_USERS
+
+    user = DEMO_USERS[demo_user]
+    admin = {"Authorization": f"Bearer {issue_token(Settings(local=True), 'admin')}"}
+    directory = platform.urls["directory"]
+    unit = httpx.get(f"{directory}/units/by-path/{user.path}", headers=admin).json()
+    page = httpx.get(f"{directory}/units/{unit['unit_id']}/members", params={"limit": 500}, headers=admin).json()
+    return next(m["member_id"] for m in page["items"] if (user.role in m["roles"] if user.role else not m["roles"]))

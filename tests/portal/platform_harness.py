@@ -1,6 +1,7 @@
 """The whole platform for the browser tests, as separate processes on free ports: a real nats-server,
-the directory, registry and pledges services (SQLite, in-process relays, the demo city), level
-projectors for the city and two districts, and the portal (demo sign-in).
+the directory, registry and pledges services (SQLite, in-process relays, the demo city loaded through
+their APIs by ``python -m demo``), one level host per service for the city and two districts, and the
+portal (demo sign-in).
 
 ``python -m tests.portal.platform_harness`` starts it by hand and prints the portal's URL.
 """
@@ -31,6 +32,7 @@ PROJECTORS = {
     "pledges": "services.pledges.entrypoints.projector",
 }
 LEVELS = ("hn", "hn.ntl", "hn.dd")
+PORT_ENVS = {"directory": "THIDUA_DIRECTORY_PORT", "registry": "THIDUA_REGISTRY_PORT", "pledges": "THIDUA_PLEDGES_PORT"}
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Platform:
     nats: NatsServer | None = None
     procs: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     urls: dict[str, str] = field(default_factory=dict)
-    levels: dict[str, dict[str, str]] = field(default_factory=dict)
+    levels: dict[str, dict[str, str]] = field(default_factory=dict)  # service → level → its base URL
     portal_url: str = ""
 
     def _start(self, name: str, args: list[str], env: dict[str, str]) -> None:
@@ -68,30 +70,41 @@ class Platform:
         self.nats = NatsServer(self.folder / "nats").start()
         common = {
             "THIDUA_NATS_URL": self.nats.url, "THIDUA_LOG_JSON": "false", "THIDUA_LOG_LEVEL": "WARNING",
-            "THIDUA_RELAY_IDLE_POLL_SECONDS": "0.05", "PYTHONPATH": str(REPO),
+            "THIDUA_RELAY_IDLE_POLL_SECONDS": "0.05", "PYTHONPATH": str(REPO), "THIDUA_LOCAL": "true",
         }  # fmt: skip
         python = sys.executable
         for name, factory in SERVICES.items():
             port = free_port()
             self.urls[name] = f"http://127.0.0.1:{port}"
             env = {
-                **common, "THIDUA_SERVICE": name, "THIDUA_DEMO_DATA": "true",
+                **common, "THIDUA_SERVICE": name,
                 "THIDUA_DATABASE_URL": f"sqlite+aiosqlite:///{self.folder / (name + '.db')}",
             }  # fmt: skip
             args = [python, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1", "--port", str(port)]
             self._start(name, [*args, "--log-level", "warning"], env)
         for name in SERVICES:
             self._wait(self.urls[name] + "/health", name)
+        ports = {PORT_ENVS[name]: url.rsplit(":", 1)[1] for name, url in self.urls.items()}
+        loader = subprocess.run(
+            [python, "-m", "demo", "load"], cwd=REPO, env={**os.environ, **common, **ports}, capture_output=True,
+            timeout=600,
+        )  # fmt: skip
+        if loader.returncode != 0:
+            raise RuntimeError(f"the demo did not load:\n{loader.stderr.decode()[-3000:]}")
+        hosts = []
         for name, module in PROJECTORS.items():
-            for level in LEVELS:
-                port = free_port()
-                self.levels.setdefault(name, {})[level] = f"http://127.0.0.1:{port}"
-                db = f"sqlite+aiosqlite:///{self.folder / f'{name}-{level}.db'}"
-                args = [python, "-m", module, "--scope", level, "--db", db, "--port", str(port)]
-                self._start(f"{name}-level-{level}", args, common)
-        for name, levels in self.levels.items():
-            for level, url in levels.items():
-                self._wait(url + "/health", f"{name} level {level}")
+            port = free_port()
+            self.levels[name] = {level: f"http://127.0.0.1:{port}/levels/{level}" for level in LEVELS}
+            hosts.append(f"http://127.0.0.1:{port}")
+            db = f"sqlite+aiosqlite:///{self.folder}/{{projection}}-{{level}}.db"
+            args = [python, "-m", module, "--db", db, "--port", str(port)]
+            self._start(f"{name}-levels", [*args, *(a for level in LEVELS for a in ("--level", level))], common)
+        ready = subprocess.run(
+            [python, "-m", "demo", "ready", *hosts], cwd=REPO, env={**os.environ, **common}, capture_output=True,
+            timeout=600,
+        )  # fmt: skip
+        if ready.returncode != 0:
+            raise RuntimeError(f"the level hosts did not show the demo:\n{ready.stderr.decode()[-3000:]}")
         port = free_port()
         self.portal_url = f"http://127.0.0.1:{port}"
         env = {

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.portal.conftest import Visitor
+from tests.portal.conftest import Visitor, member_id
+from tests.portal.platform_harness import Platform
 
 Visit = Callable[..., Visitor]
 TODAY = date.today().isoformat()
@@ -40,7 +41,9 @@ def test_dashboard_of_a_district_sorts_its_table_and_opens_what_it_counts(visit:
     ntl.check("book-from-dashboard")
 
 
-def test_a_member_submits_an_idea_the_incubator_converts_it_and_it_is_registered(visit: Visit) -> None:
+def test_a_member_submits_an_idea_the_incubator_converts_it_and_it_is_registered(
+    visit: Visit, platform: Platform
+) -> None:
     member = visit("fecon-member")
     member.go("/ideas")
     text = "Lắp cảm biến nhắc đội mũ bảo hộ ở cổng công trường"
@@ -60,7 +63,7 @@ def test_a_member_submits_an_idea_the_incubator_converts_it_and_it_is_registered
     expect(page.locator(".alert.ok")).to_contain_text("Đã lưu")
     fecon.check("incubator-queue")
     card = page.locator("li.card", has_text=text)
-    expect(card).to_contain_text("fecon-mentor")
+    expect(card).to_contain_text(member_id(platform, "fecon-mentor"))
     card.locator("summary").click()
     card.get_by_label("Tên sáng kiến").fill("Cảm biến nhắc đội mũ bảo hộ tại cổng công trường")
     card.locator("input[name='authors.0.name']").fill("Phạm Thu Anh")
@@ -191,7 +194,9 @@ def test_review_recognition_escalation_and_the_district_decides_live(visit: Visi
     expect(page.locator("p.meta").first).to_contain_text("được công nhận cấp trên cơ sở")  # the decision flowed down
 
 
-def test_a_district_launches_a_campaign_and_a_grassroots_union_signs_and_reports(visit: Visit) -> None:
+def test_a_district_launches_a_campaign_and_a_grassroots_union_signs_and_reports(
+    visit: Visit, platform: Platform
+) -> None:
     year = date.today().year
     ntl = visit("ntl-chair")
     page = ntl.page
@@ -246,7 +251,7 @@ def test_a_district_launches_a_campaign_and_a_grassroots_union_signs_and_reports
     expect(ceo).to_contain_text("chưa ký")
     ntl.check("roll-up")
     row.locator("td.num a").first.click()
-    expect(ntl.page.locator("table")).to_contain_text("fecon-chair")  # who signed, and when
+    expect(ntl.page.locator("table")).to_contain_text(member_id(platform, "fecon-chair"))  # who signed, and when
     ntl.check("what-the-rate-counts")
 
 

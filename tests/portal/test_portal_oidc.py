@@ -80,8 +80,17 @@ class FakeIssuer:
             nonce = "someone-else" if self.mode == "wrong_nonce" else issued["nonce"]
             key = self.stranger if self.mode == "foreign_key" else None
             id_token = self.sign({"sub": "nguyen.van.an", "name": "Nguyễn Văn An", "nonce": nonce}, client_id, key)
-            access = self.sign({"sub": "nguyen.van.an", "unit": "hn.ntl", "roles": ["chair"]}, "thidua")
+            access = self.sign({"sub": "nguyen.van.an"}, "thidua")  # a token names the person, nothing more
             return {"access_token": access, "id_token": id_token, "token_type": "Bearer", "expires_in": 300}
+
+        @app.get("/me")
+        async def me() -> dict[str, Any]:
+            """The directory's answer for the person the access token names (the chair of hn.ntl)."""
+            return {
+                "subject": "nguyen.van.an", "member_id": "nguyen.van.an", "full_name": "Nguyễn Văn An",
+                "unit_id": "u-ntl", "unit_path": "hn.ntl", "unit_name": "LĐLĐ quận Nam Từ Liêm",
+                "roles": ["chair", "member"],
+            }  # fmt: skip
 
         return app
 
@@ -107,7 +116,7 @@ async def portal(issuer: FakeIssuer) -> AsyncIterator[tuple[FastAPI, httpx.Async
     settings = PortalSettings(
         portal_url=PORTAL_URL, oidc_issuer=issuer.url, oidc_client_id="thidua-portal",
         jwks_url=f"{issuer.url}/jwks", jwt_issuer=issuer.url, jwt_audience="thidua",
-        directory_url=f"http://127.0.0.1:{free_port()}",  # nobody there: unit names fall back to paths
+        directory_url=issuer.url,  # answers /me for the signed-in person; unit names fall back to paths
     )  # fmt: skip
     app = create_app(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PORTAL_URL) as client:
@@ -148,7 +157,7 @@ async def test_sign_in_with_the_authorization_code_and_pkce(
     person = _person(app, client)
     assert person is not None and client.cookies.get("thidua_session") != anonymous
     assert (person.subject, person.name, person.unit_path, set(person.roles)) == (
-        "nguyen.van.an", "Nguyễn Văn An", "hn.ntl", {"chair"},
+        "nguyen.van.an", "Nguyễn Văn An", "hn.ntl", {"chair", "member"},
     )  # fmt: skip
     assert not issuer.refused  # the verifier matched the challenge
 

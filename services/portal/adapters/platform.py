@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 
 from services.portal.adapters.sessions import Person
-from shared.auth import Unauthenticated, decode_token, issue_token
 from shared.settings import Settings
 from shared.subjects import in_subtree
+from shared.tokens import Unauthenticated, issue_token, token_subject
 
 SERVICES = ("directory", "registry", "pledges", "inspections", "awards")
 
@@ -180,25 +180,33 @@ class Platform:
     # -- who is signed in ------------------------------------------------------------------------------
 
     async def person(self, token: str, name: str | None = None) -> Person:
-        """The person a token names, with the unit and roles the platform gives them.
-
-        Today the token itself carries ``unit`` and ``roles`` (checked here as the services check it);
-        the unit's name comes from the directory.
-        """
+        """The person a token names, with the unit and roles the directory gives them now (``/me``)."""
         try:
-            caller = decode_token(self.settings, token)
+            subject = token_subject(self.settings, token)
         except Unauthenticated as error:
             raise Problem(401, {"detail": error.message, "code": "unauthenticated"}) from error
-        try:
-            unit = await self.query("directory", f"/units/by-path/{caller.unit_path}", token)
-            unit_name = unit.get("name", caller.unit_path)
-        except Problem:
-            unit_name = caller.unit_path
-        return Person(caller.subject, name or caller.subject, caller.unit_path, unit_name, caller.roles)
+        me = await self.query("directory", "/me", token)
+        unit_path = me.get("unit_path") or self.settings.public_level  # the platform operator is in no unit
+        unit_name = me.get("unit_name") or unit_path
+        return Person(subject, name or me.get("full_name") or subject, unit_path, unit_name, frozenset(me["roles"]))
 
-    def demo_token(self, user: "DemoUser") -> str:
-        """A token for a demo user of the local run, signed with the local secret (never in production)."""
-        return issue_token(self.settings, user.subject, user.unit_path, list(user.roles), ttl_seconds=8 * 3600)
+    async def demo_token(self, user: "DemoUser") -> str:
+        """A token for a demo user of the local run, signed with the local secret (never in production).
+
+        A token names a person (their directory member id): the demo user is the member of their unit
+        holding their first role (a plain member for ``member``); the platform operator is ``admin``."""
+        if "admin" in user.roles:
+            return issue_token(self.settings, "admin", ttl_seconds=8 * 3600)
+        admin = issue_token(self.settings, "admin", ttl_seconds=300)
+        unit = await self.query("directory", f"/units/by-path/{user.unit_path}", admin)
+        page = await self.query("directory", f"/units/{unit['unit_id']}/members", admin, limit=500)
+        role = next((r for r in user.roles if r != "member"), None)
+        for member in page["items"]:
+            if (role in member["roles"]) if role else not member["roles"]:
+                return issue_token(self.settings, member["member_id"], ttl_seconds=8 * 3600)
+        raise Problem(
+            404, {"detail": f"no member of {user.unit_path} holds {role or 'no role'}", "code": "portal.no_demo_user"}
+        )
 
 
 @dataclass(frozen=True)

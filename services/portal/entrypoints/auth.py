@@ -38,7 +38,7 @@ async def sign_in_demo(request: Request, form: Form, api: Api) -> Response:
     user = next((u for u in DEMO_USERS if u.subject == form.get("subject")), None)
     if user is None:
         return render(request, "error.html", status=422, message=_("Choose one of the demo users."))
-    token = api.demo_token(user)
+    token = await api.demo_token(user)
     person = await api.person(token, user.label)
     session = request.app.state.sessions.rotate(session_of(request))
     session.token, session.person, session.demo = token, person, True

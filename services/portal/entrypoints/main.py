@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from services.portal.adapters.exports import ExportJobs
 from services.portal.adapters.oidc import OidcClient
-from services.portal.adapters.platform import DemoUser, Platform, Problem, Topology
+from services.portal.adapters.platform import Platform, Problem, Topology
 from services.portal.adapters.sessions import SessionStore
 from services.portal.entrypoints import auth, book, dashboard, initiatives, pledges
 from services.portal.entrypoints.i18n import _
@@ -21,6 +21,7 @@ from services.portal.entrypoints.problems import explain
 from services.portal.entrypoints.settings import PortalSettings
 from services.portal.entrypoints.web import HERE, CsrfRefused, SessionMiddleware, SignInRequired, render, templates
 from shared.settings import Settings
+from shared.tokens import issue_token
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -49,8 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.oidc_issuer, settings.oidc_client_id, settings.oidc_client_secret, redirect_uri, platform.http
         )
     public = settings.public_token
-    if public is None and settings.demo_sign_in:  # the local run reads the public page as a city reader
-        public = platform.demo_token(DemoUser("public-page", "", settings.public_level, ("member",)))
+    if public is None and settings.demo_sign_in:  # the local run reads the public page as the operator
+        public = issue_token(settings, "admin", ttl_seconds=settings.jwt_max_lifetime_seconds)
     app.state.public_token = public
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
