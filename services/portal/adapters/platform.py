@@ -100,6 +100,7 @@ class Platform:
     ) -> None:
         self.topology, self.settings = topology, settings
         self._names: dict[str, tuple[float, str]] = {}
+        self._people: dict[str, tuple[float, str]] = {}
         self.http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     async def close(self) -> None:
@@ -176,6 +177,22 @@ class Platform:
 
         await asyncio.gather(*(one(p) for p in missing[:100]))
         return {p: self._names.get(p, (0, p))[1] for p in wanted}
+
+    async def people(self, member_ids: list[str], token: str | None) -> dict[str, str]:
+        """Full names for the member ids events record as actors (kept five minutes); an id the person may
+        not see, or that is no member (a platform task, the operator), stays as it is."""
+        now, wanted = time.monotonic(), sorted({m for m in member_ids if m})
+        missing = [m for m in wanted if m not in self._people or self._people[m][0] < now]
+
+        async def one(member_id: str) -> None:
+            try:
+                member = await self.query("directory", f"/members/{member_id}", token)
+                self._people[member_id] = (now + 300, member.get("full_name") or member_id)
+            except Problem:
+                self._people[member_id] = (now + 30, member_id)
+
+        await asyncio.gather(*(one(m) for m in missing[:100]))
+        return {m: self._people.get(m, (0, m))[1] for m in wanted}
 
     # -- who is signed in ------------------------------------------------------------------------------
 
