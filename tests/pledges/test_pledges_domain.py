@@ -381,3 +381,46 @@ def test_achievement_is_percent_of_target_to_two_places() -> None:
     assert achievement(1, 2, "at_most") == Decimal("100.00")
     assert achievement(4, 2, "at_most") == Decimal("50.00")
     assert fmt(1789.0) == "1,789" and fmt(2.5) == "2.5"
+
+
+# -- rules pinned by mutation testing (issue 8): each fails if its check is deleted --------------------
+
+CLOSED = CampaignClosed(campaign_id="c-1", closed_on=date(2025, 12, 31), results="Đạt", lessons="")
+STRANGER = UnitRef(unit_id="u-x", path="hcm.x", parent_id=None, kind="grassroots_union")
+
+
+def signed_pledge(campaign: Campaign) -> Pledge:
+    first = [Commitment(indicator="registered", target=1200, deadline=date(2025, 11, 30))]
+    (signed,) = Pledge("p-1").sign(campaign, FECON, date(2025, 2, 1), first, [CHAIR])
+    return Pledge.from_history("p-1", [new_envelope("p", 1, signed, EventMetadata(actor="t", unit_path=FECON.path))])
+
+
+def test_a_closed_campaign_takes_no_report_and_no_amendment() -> None:
+    split = TargetAssigned(campaign_id="c-1", unit_id="u-fecon", by_unit_id="u-ntl", targets={"registered": 1000})
+    pledge = signed_pledge(fecon_campaign())
+    closed = given_campaign(split, CLOSED)
+    with pytest.raises(IllegalTransition, match="was closed with its review"):
+        Progress("c-1-u-fecon").report(closed, FECON, "activities", 2, ["Biên bản"], NOW)
+    more = [Commitment(indicator="registered", target=1500, deadline=date(2025, 11, 30))]
+    with pytest.raises(IllegalTransition, match="was closed with its review"):
+        pledge.amend(closed, FECON, "Thêm chỉ tiêu", more)
+
+
+def test_a_campaign_takes_no_report_and_no_amendment_for_a_unit_it_does_not_reach() -> None:
+    with pytest.raises(Conflict, match=re.escape("does not reach hcm.x")) as refused:
+        Progress("c-1-u-x").report(given_campaign(), STRANGER, "activities", 2, ["Biên bản"], NOW)
+    assert refused.value.field == "unit_id"
+    pledge = signed_pledge(fecon_campaign())
+    more = [Commitment(indicator="registered", target=1500, deadline=date(2025, 11, 30))]
+    with pytest.raises(Conflict, match=re.escape("does not reach hcm.x")):
+        pledge.amend(fecon_campaign(), STRANGER, "Thêm chỉ tiêu", more)
+
+
+@pytest.mark.parametrize("signed_on", [date(2024, 12, 31), date(2026, 1, 1)])
+def test_a_pledge_is_signed_during_its_campaign(signed_on: date) -> None:
+    commitments = [Commitment(indicator="registered", target=1200, deadline=date(2025, 11, 30))]
+    with pytest.raises(InvalidInput, match="signed during the campaign") as refused:
+        Pledge("p-1").sign(fecon_campaign(), FECON, signed_on, commitments, [CHAIR])
+    assert refused.value.field == "signed_on"
+    for day in (START, END):  # both ends of the period are inside it
+        assert Pledge("p-1").sign(fecon_campaign(), FECON, day, commitments, [CHAIR])

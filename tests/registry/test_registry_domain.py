@@ -333,3 +333,43 @@ def test_an_initiative_stream_rebuilds_from_its_events() -> None:
     rebuilt = Initiative.from_history("i-1", [new_envelope("s", i + 1, e, meta) for i, e in enumerate(history)])
     assert rebuilt.status == "under_review" and rebuilt.version == 2
     assert source.pending_at == "u-ntl"
+
+
+# -- rules pinned by mutation testing (issue 8): each fails if its check is deleted --------------------
+
+
+def rejected() -> Initiative:
+    initiative = scored()
+    return then(initiative, initiative.reject(BCH, FECON, "Trùng"))
+
+
+@pytest.mark.parametrize("state", [recognised, applied, rejected])
+def test_scoring_rejecting_and_returning_need_an_initiative_under_review(state: object) -> None:
+    for decide, what in [
+        (lambda i: i.score(BCH, FECON, "Lê Văn Cường", SCORES, "x"), "be scored"),
+        (lambda i: i.reject(BCH, FECON, "x"), "be rejected"),
+        (lambda i: i.return_for_revision(BCH, FECON, "x"), "be returned"),
+    ]:
+        with pytest.raises(IllegalTransition, match=what):
+            decide(state())  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("who", [MEMBER, BTV_NTL, actor(CEO, "executive_committee")], ids=["member", "above", "other"])
+def test_only_the_reviewing_units_officials_return_or_reject_an_initiative(who: object) -> None:
+    with pytest.raises(Forbidden):
+        scored().return_for_revision(who, FECON, "Bổ sung số liệu")  # type: ignore[arg-type]
+    with pytest.raises(Forbidden):
+        scored().reject(who, FECON, "Trùng")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("who", [BCH, BTV_HN, actor(NTL, "member")], ids=["below", "above", "no-role"])
+def test_only_the_level_a_request_waits_at_returns_it(who: object) -> None:
+    with pytest.raises(Forbidden):
+        escalated().return_escalation(who, CHAIN, "Chưa đủ hồ sơ")  # type: ignore[arg-type]
+    assert escalated().return_escalation(BTV_NTL, CHAIN, "Chưa đủ hồ sơ")
+
+
+def test_ordering_replication_needs_the_deciding_role_at_the_recognising_level() -> None:
+    with pytest.raises(Forbidden, match="order replication"):
+        applied().order_replication(MEMBER, CHAIN, FECON, [], "")
+    assert applied().order_replication(BCH, CHAIN, FECON, [], "Nhân rộng")
