@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench tokens rebuild contracts portal-messages clean-data
+.PHONY: run test lint bench mutation tokens rebuild contracts portal-messages clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ lint: $(STAMP)
 ## Benchmarks: run on purpose, print figures against baselines measured in the same run.
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.foundation
+
+## Mutation testing of the domains, the event store and the authorisation rule ([tool.mutmut] in
+## pyproject.toml); slow, so run on purpose. Survivors: `.venv/bin/mutmut results`, `mutmut show NAME`.
+mutation: $(STAMP)
+	rm -rf mutants
+	THIDUA_LOCAL=true $(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/mutmut export-cicd-stats && cat mutants/mutmut-cicd-stats.json
 
 ## Print bearer tokens for the demo users of the local run (while `make run` runs).
 tokens: $(STAMP)
