@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.directory.application import members, queries, units
 from services.directory.application.deps import Deps
@@ -15,9 +15,9 @@ from services.directory.domain.commands import (
     RenameUnit,
 )
 from services.directory.domain.rules import OfficialRole
+from shared import numbers
 from shared.auth import CurrentCaller
 from shared.http import Command
-from shared.numbers import Limit, Offset
 
 router = APIRouter()
 
@@ -103,8 +103,8 @@ async def list_members(
     unit_id: Id,
     caller: CurrentCaller,
     deps: Directory,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    limit: Annotated[numbers.Limit, Query()] = 50,
+    offset: Annotated[numbers.Offset, Query()] = 0,
 ) -> Json:
     return await queries.list_members(deps, caller, unit_id, limit, offset)
 

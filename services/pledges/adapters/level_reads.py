@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.pledges.adapters.level_tables import campaigns, pledged, reports, targets, values
 from services.pledges.domain.rules import achievement
+from shared import numbers
 from shared.errors import NotFound
 from shared.level_host import Level
 from shared.membership import level_units as units
-from shared.numbers import Limit, MomentQuery, Offset
 from shared.subjects import ancestors, in_subtree
 
 
@@ -149,7 +149,9 @@ router = APIRouter(prefix="/pledges", tags=["pledges level"])
 
 @router.get("/campaigns")
 async def list_campaigns(
-    read: Level, unit: Annotated[str | None, Query(max_length=400)] = None, now: MomentQuery | None = None
+    read: Level,
+    unit: Annotated[str | None, Query(max_length=400)] = None,
+    now: Annotated[numbers.MomentQuery | None, Query()] = None,
 ) -> dict[str, Any]:
     """The campaigns reaching ``unit`` (default: the level, or the caller's unit below it)."""
     path = read.unit(unit)
@@ -164,9 +166,9 @@ async def progress(
     campaign_id: Annotated[str, Path(max_length=64)],
     unit: Annotated[str | None, Query(max_length=400)] = None,
     depth: Literal["children", "subtree"] = "children",
-    now: MomentQuery | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
+    now: Annotated[numbers.MomentQuery | None, Query()] = None,
+    limit: Annotated[numbers.Limit, Query()] = 50,
+    offset: Annotated[numbers.Offset, Query()] = 0,
 ) -> dict[str, Any]:
     """The progress of ``unit`` and its children (or whole subtree), laggards first."""
     path = read.unit(unit)

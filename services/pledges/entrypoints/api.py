@@ -16,9 +16,9 @@ from services.pledges.domain.commands import (
     SignPledge,
     SplitTargets,
 )
+from shared import numbers
 from shared.auth import CurrentCaller
 from shared.http import Command
-from shared.numbers import Limit, Offset, YearQuery
 
 router = APIRouter()
 
@@ -29,6 +29,8 @@ async def _deps(request: Request) -> Deps:
 
 Pledges = Annotated[Deps, Depends(_deps)]
 Id = Annotated[str, Path(max_length=64)]
+Limit = Annotated[numbers.Limit, Query()]
+Offset = Annotated[numbers.Offset, Query()]
 Json = dict[str, Any]
 
 
@@ -120,7 +122,7 @@ async def list_registrations(
     unit_id: Id,
     caller: CurrentCaller,
     deps: Pledges,
-    year: YearQuery | None = None,
+    year: Annotated[numbers.YearQuery | None, Query()] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Json:

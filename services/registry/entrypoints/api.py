@@ -24,9 +24,9 @@ from services.registry.domain.commands import (
     ScoreInitiative,
     SubmitIdea,
 )
+from shared import numbers
 from shared.auth import CurrentCaller
 from shared.http import Command
-from shared.numbers import Limit, Offset
 
 router = APIRouter()
 
@@ -37,6 +37,8 @@ async def _deps(request: Request) -> Deps:
 
 Registry = Annotated[Deps, Depends(_deps)]
 Id = Annotated[str, Path(max_length=64)]
+Limit = Annotated[numbers.Limit, Query()]
+Offset = Annotated[numbers.Offset, Query()]
 Under = Annotated[str | None, Query(max_length=400)]
 Json = dict[str, Any]
 
