@@ -3,12 +3,13 @@ must not slow down as the key table grows (issue 8 defect 10). Every figure is p
 baseline measured in the same run: the look-up the store used before, ``key IN (…)``, which the primary
 key (scope, key) cannot serve.
 
+0. the look-up itself: one group commit's 250 keys, with 0 / 50,000 / 200,000 keys stored (SQLite);
 1. store: commands/s of group-committed appends, each with an Idempotency-Key, with 0 / 50,000 / 200,000
    keys already stored — SQLite, and PostgreSQL when reachable (best of two runs after a warm-up);
 2. HTTP: registrations/s through the registry under uvicorn (SQLite, relay off, 64 clients), per block of
    1,000, over ``--registrations`` (default 15,000) — first and last block.
 
-Options: ``--quick`` (smaller counts), ``--only 1,2``.
+Options: ``--quick`` (smaller counts), ``--only 0,1,2``.
 """
 
 import argparse
@@ -154,6 +155,33 @@ async def _pg_drop(name: str) -> None:
     await admin.close()
 
 
+async def bench_lookup(work: Path, sizes: list[int]) -> None:
+    from shared.eventstore.store import _Request
+
+    for size in sizes:
+        async with _store(f"sqlite+aiosqlite:///{work}/lookup-{size}.db", EventStore) as store:
+            await _grow_keys(store, size)
+            batch = [
+                _Request(
+                    (), IdempotencyRecord(f"user-{n % 500}:POST:/initiatives", str(uuid.uuid4()), "h", 201, {}), None
+                )  # type: ignore[arg-type]
+                for n in range(250)
+            ]
+            timings = {}
+            for label, cls in [("now", EventStore), ("old", OldLookupStore)]:
+                async with store.db.writer.begin() as conn:
+                    await cls._existing_keys(store, conn, batch)  # warm-up
+                    start = time.perf_counter()
+                    for _ in range(20):
+                        await cls._existing_keys(store, conn, batch)
+                    timings[label] = (time.perf_counter() - start) / 20 * 1000
+            print(
+                f"  look-up of 250 keys with {size:,} stored: {timings['now']:.2f} ms "
+                f"(baseline key IN (…): {timings['old']:.2f} ms)",
+                flush=True,
+            )
+
+
 async def bench_http(work: Path, registrations: int) -> None:
     settings = Settings()
     blocks = registrations // 1000
@@ -182,12 +210,15 @@ async def bench_http(work: Path, registrations: int) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", default="1,2")
+    parser.add_argument("--only", default="0,1,2")
     parser.add_argument("--registrations", type=int, default=15_000)
     args = parser.parse_args()
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
+        if "0" in only:
+            print("0. the idempotency look-up of one group commit", flush=True)
+            await bench_lookup(work, [0, 20_000] if args.quick else [0, 50_000, 200_000])
         if "1" in only:
             print("1. store: group-committed commands with an Idempotency-Key, as the key table grows", flush=True)
             sizes = [0, 20_000] if args.quick else [0, 50_000, 200_000]
