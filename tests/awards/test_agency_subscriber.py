@@ -24,6 +24,7 @@ from services.awards.adapters.public_feed import (
     public_subject,
     to_cloudevent,
 )
+from services.awards.domain.rules import level_of
 from shared.events import EventMetadata, new_envelope
 from tests.awards.awards_helpers import BTV_HN, HN, decision
 from tests.awards.test_awards_domain import conferred
@@ -71,7 +72,7 @@ async def test_the_agency_receives_a_conferral_and_its_revocation_exactly_once(
     meta = EventMetadata(actor="btv-hn", unit_path=HN.path)
     conferral = new_envelope("proposal-p-1", 20, award, meta)
     revoked, _ = p.revoke(
-        BTV_HN, "forged_evidence", "Giấy xác nhận giả mạo", decision(HN.as_level(), "30/QĐ-UBND", date(2026, 3, 2))
+        BTV_HN, "forged_evidence", "Giấy xác nhận giả mạo", decision(level_of(HN), "30/QĐ-UBND", date(2026, 3, 2))
     )
     revocation = new_envelope("proposal-p-1", 22, revoked, meta)
 
