@@ -10,8 +10,8 @@ Ctrl-C stops everything. The supervisor itself imports nothing but the standard 
 Environment: THIDUA_DATA_DIR (the data folder, default ./data), THIDUA_NATS_PORT (4322; this machine's
 own NATS holds 4222), THIDUA_NATS_MONITOR_PORT (8322), THIDUA_DIRECTORY_PORT (8101),
 THIDUA_REGISTRY_PORT (8102), THIDUA_PLEDGES_PORT (8103), THIDUA_AWARDS_PORT (8104),
-THIDUA_LEVEL_PORT_BASE (8201: the level hosts take 8201, 8202, 8203, 8204), THIDUA_TRACE_SAMPLE_RATIO (0.1 of the traces are written, to files of at
-most 10 MB under logs/).
+THIDUA_LEVEL_PORT_BASE (8201: the level hosts take 8201, 8202, 8203, 8204), THIDUA_TRACE_SAMPLE_RATIO
+(0.1 of the traces are written, to files of at most 10 MB under logs/).
 """
 
 import json
