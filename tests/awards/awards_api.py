@@ -19,12 +19,12 @@ from contracts.registry import (
 )
 from services.awards.adapters.consumer import AwardFacts
 from services.awards.application.reevaluation import reevaluate_dirty
-from shared.auth import issue_token
 from shared.directory_copy import DirectoryCopy
 from shared.events import Event, EventMetadata, new_envelope
 from shared.projection import Context, Message
 from shared.settings import Settings
 from shared.subjects import event_subject
+from shared.tokens import issue_token
 
 CITY = [
     ("hn", "city_federation", "Liên đoàn Lao động Thành phố Hà Nội"),

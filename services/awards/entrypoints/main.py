@@ -74,10 +74,6 @@ def create_app(settings: Settings | None = None, *, clock=date.today) -> FastAPI
                 await nc.close()
 
     background = [judge_again]
-    if settings.demo_data:
-        from demo.awards import demo_task
-
-        background.append(demo_task)
     if settings.relay_enabled:
         background += [consumer_task(AwardFacts, durable="awards_facts"), public_feed]
     app = service_app(
