@@ -136,6 +136,7 @@ def main() -> None:
         "THIDUA_LOG_JSON": "true",
         "THIDUA_TRACE_SAMPLE_RATIO": os.environ.get("THIDUA_TRACE_SAMPLE_RATIO", "0.1"),
         "PYTHONPATH": str(REPO),
+        **{s.port_env: str(s.port) for s in SERVICES},  # the demo loader finds every service
     }
     # Ctrl-C and SIGTERM both stop everything (even where a parent shell left SIGINT ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
