@@ -49,7 +49,7 @@ def book_csv(items: list[dict[str, Any]]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def book_xlsx(items: list[dict[str, Any]], scope: str) -> bytes:
+def book_xlsx(items: list[dict[str, Any]], level: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -57,7 +57,7 @@ def book_xlsx(items: list[dict[str, Any]], scope: str) -> bytes:
     sheet = workbook.active
     sheet.title = "Sổ vàng sáng kiến"
     font = Font(name="Times New Roman", size=12)
-    sheet.append([f"SỔ VÀNG SÁNG KIẾN — {scope}"])
+    sheet.append([f"SỔ VÀNG SÁNG KIẾN — {level}"])
     sheet["A1"].font = Font(name="Times New Roman", size=14, bold=True)
     sheet.append([h for h, _ in HEADERS])
     for cell in sheet[2]:
