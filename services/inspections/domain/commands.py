@@ -164,6 +164,7 @@ class ConcludeInspection(_Command):
 
 
 class SelfGrade(_Command):
+    unit_id: Id  # the grassroots union grading itself
     year: Year
     union_type: UnionType
     scores: dict[IndicatorCode, Points] = Field(max_length=50)

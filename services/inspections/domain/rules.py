@@ -17,6 +17,7 @@ ACTIVE, MERGED = "active", "merged"
 # Officials of a unit who answer its checklist and grade it; of a level who open rounds and inspect.
 UNIT_OFFICIALS: tuple[str, ...] = ("chair", "executive_committee", "inspection_committee", "emulation_officer")
 LEVEL_LEADERS: tuple[str, ...] = ("chair", "standing_committee", "executive_committee")
+ROUND_OPENERS: tuple[str, ...] = (*LEVEL_LEADERS, "inspection_committee")
 INSPECTORS: tuple[str, ...] = ("chair", "standing_committee", "inspection_committee")
 CONFIRMERS: tuple[str, ...] = ("chair", "standing_committee")
 TEAM_ROLES: tuple[str, ...] = ("chair", "standing_committee", "executive_committee", "inspection_committee")
