@@ -181,6 +181,7 @@ class ChecklistWithdrawn(Event):
 @event
 class SelfInspectionRoundClosed(Event):
     round_id: str
+    level_unit_id: str
     closed_on: date
     summary: str
     submitted: int

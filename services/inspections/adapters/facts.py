@@ -98,8 +98,7 @@ async def read_facts(
         )  # fmt: skip
 
     found: dict[str, Facts] = {}
-    owners = wanted | set(pledged) | set(registered) if path is not None else wanted
-    for unit_id in owners:
+    for unit_id in wanted:
         items = []
         for row in sorted(pledged.get(unit_id, ()), key=lambda r: (r.campaign_id, r.indicator)):
             campaign = by_campaign[row.campaign_id]

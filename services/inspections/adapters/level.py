@@ -324,8 +324,9 @@ class InspectionsProjection(Projection):
     ) -> None:
         where = (checklists.c.unit_id == event.unit_id, checklists.c.round_id == event.round_id)
         row = (await conn.execute(select(checklists.c.due_on).where(*where))).first()
-        day = ctx.occurred_at.date()
-        if isinstance(event, SelfInspectionSubmitted):
+        submitted = isinstance(event, SelfInspectionSubmitted)
+        day = event.submitted_at.date() if isinstance(event, SelfInspectionSubmitted) else ctx.occurred_at.date()
+        if submitted:
             values: dict[str, Any] = {
                 "status": "submitted",
                 "submitted_at": event.submitted_at,

@@ -188,6 +188,7 @@ class Round(Aggregate):
         return [
             SelfInspectionRoundClosed(
                 round_id=self.id,
+                level_unit_id=self.level_unit_id,
                 closed_on=today,
                 summary=summary,
                 submitted=submitted,
