@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.awards import AwardConferred, AwardRevoked
 from contracts.directory import MemberEnrolled, UnitAbsorbed, UnitRegistered
 from contracts.inspections import (
     ChecklistIssued,
@@ -61,6 +62,7 @@ from contracts.registry import (
 from services.inspections.adapters.tables import (
     UNIT_TABLES,
     actions,
+    awarded,
     campaigns,
     checklists,
     commitments,
@@ -108,7 +110,7 @@ def upsert(conn: AsyncConnection, table: Any) -> Any:
 
 class InspectionsProjection(Projection):
     name = "inspections_level"
-    services = ("inspections", "pledges", "registry", "directory")
+    services = ("inspections", "pledges", "registry", "directory", "awards")
     metadata = metadata
 
     def __init__(self) -> None:
@@ -466,6 +468,23 @@ class InspectionsProjection(Projection):
                 by_path=event.by_path,
             )  # fmt: skip
         )
+
+    # -- awards (the radar's awards signal) --------------------------------------------------------------
+
+    @on(AwardConferred)
+    async def award_conferred(self, conn: AsyncConnection, event: AwardConferred, ctx: Context) -> None:
+        """Who a level's awards go to: direct workers, or officials (seed 001: aimed at direct workers)."""
+        if event.nominee.kind != "individual":
+            return
+        stmt = upsert(conn, awarded).values(
+            award_id=event.award_id, unit_id=event.unit_id, by_unit_id=event.decision.level.unit_id, year=event.year,
+            official=event.nominee.is_official, nominee=event.nominee.name,
+        )  # fmt: skip
+        await conn.execute(stmt.on_conflict_do_nothing(index_elements=[awarded.c.award_id]))
+
+    @on(AwardRevoked)
+    async def award_revoked(self, conn: AsyncConnection, event: AwardRevoked, ctx: Context) -> None:
+        await conn.execute(delete(awarded).where(awarded.c.award_id == event.award_id))
 
     # -- helpers -----------------------------------------------------------------------------------------
 

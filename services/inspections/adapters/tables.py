@@ -217,18 +217,21 @@ signals = Table(
     Column("rule_set", String(40), nullable=False),
     Index("insp_signals_active", "active_from"),
 )
-# The awards service's signal (awards to direct workers vs officials), per unit that decided and year:
-# the place the awards service's events fill (see services/inspections/README.md).
-awards = Table(
-    "insp_awards",
+# The awards service's signal: each individual award conferred (contracts.awards.AwardConferred), by the
+# level that decided it, to a direct worker or to an official; a revoked award is deleted.
+awarded = Table(
+    "insp_awarded",
     metadata,
-    Column("unit_id", String(36), primary_key=True),
-    Column("year", Integer, primary_key=True),
-    Column("direct_workers", Integer, nullable=False),
-    Column("officials", Integer, nullable=False),
+    Column("award_id", String(64), primary_key=True),
+    Column("unit_id", String(36), nullable=False, index=True),  # the nominee's unit
+    Column("by_unit_id", String(36), nullable=False),  # the deciding level
+    Column("year", Integer, nullable=False),
+    Column("official", Boolean, nullable=False),
+    Column("nominee", String(200), nullable=False),
+    Index("insp_awarded_by", "by_unit_id", "year"),
 )
 
 UNIT_TABLES = (
     unit_dates, targets, commitments, counts, reported, initiatives, checklists, inspected, findings, actions,
-    grades, signals, awards,
+    grades, signals, awarded,
 )  # fmt: skip

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.inspections.adapters.tables import (
     actions,
-    awards,
+    awarded,
     checklists,
     findings,
     grades,
@@ -77,12 +77,15 @@ def _occurrences(today: date, rules: RuleSet) -> Any:
         .where(actions.c.status == "open", actions.c.due_on < today)
         .group_by(actions.c.unit_id)
     )
-    total = awards.c.direct_workers + awards.c.officials
-    to_officials = (
-        select(awards.c.unit_id, literal("awards_to_officials").label("kind"), func.count().label("n"))
-        .where(total > 0, awards.c.officials * 1.0 > total * r.awards_max_official_share)
-        .group_by(awards.c.unit_id)
+    years = (
+        select(awarded.c.by_unit_id.label("unit_id"))
+        .group_by(awarded.c.by_unit_id, awarded.c.year)
+        .having(func.sum(case((awarded.c.official, 1), else_=0)) * 1.0 > func.count() * r.awards_max_official_share)
+        .subquery("years")
     )
+    to_officials = select(
+        years.c.unit_id, literal("awards_to_officials").label("kind"), func.count().label("n")
+    ).group_by(years.c.unit_id)
     return union_all(fixed, stale, overdue, to_officials).subquery("occurrences")
 
 
@@ -183,6 +186,19 @@ async def drill_down(conn: AsyncConnection, units: Table, unit_id: str, today: d
                       "evidence": {"inspection_id": row.inspection_id, "action_id": row.action_id,
                                    "description": row.description, "owner": row.owner, "due_on": row.due_on.isoformat(),
                                    "days_overdue": (today - row.due_on).days}})  # fmt: skip
+    share = rules.radar.awards_max_official_share
+    by_year = await conn.execute(
+        select(awarded.c.year, func.count().label("total"), func.sum(case((awarded.c.official, 1), else_=0)).label("officials"))
+        .where(awarded.c.by_unit_id.in_(ids))
+        .group_by(awarded.c.year)
+    )
+    for row in by_year:
+        if row.officials * 1.0 > row.total * share:
+            found.append({"signal": "awards_to_officials", "label": SIGNALS["awards_to_officials"],
+                          "unit_path": names.get(unit_id), "since": f"{row.year}-01-01", "subject": str(row.year),
+                          "rule_set": rules.version,
+                          "evidence": {"year": row.year, "awards": row.total, "to_officials": row.officials,
+                                       "to_direct_workers": row.total - row.officials, "max_share": share}})  # fmt: skip
     return {"unit_id": unit_id, "today": today.isoformat(), "rule_set": rules.version, "signals": found}
 
 
