@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench tokens contracts clean-data
+.PHONY: run test lint bench tokens rebuild contracts portal-messages clean-data
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-## Start NATS (JetStream), the services, the level projectors and the demo city; Ctrl-C stops all.
+## Start NATS (JetStream), the services, the level hosts and the demo city; Ctrl-C stops all.
 run: $(STAMP)
 	$(BIN)/python deploy/local/run.py
 
@@ -28,12 +28,22 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.foundation
 
-## Print bearer tokens for the demo users of the local run.
+## Print bearer tokens for the demo users of the local run (while `make run` runs).
 tokens: $(STAMP)
-	$(BIN)/python deploy/local/tokens.py
+	$(BIN)/python -m demo.users
+
+## Replay level read models from the stream on the running platform: make rebuild [SERVICE=…] [LEVEL=…]
+rebuild: $(STAMP)
+	SERVICE=$(SERVICE) LEVEL=$(LEVEL) $(BIN)/python deploy/local/rebuild.py
 
 contracts: $(STAMP)
-	$(BIN)/python -m shared.contracts export
+	$(BIN)/python -m tools.contracts export
+
+## Re-extract the portal's messages and merge them into its catalogs (then translate the new Vietnamese ones).
+portal-messages: $(STAMP)
+	$(BIN)/pybabel extract -F services/portal/babel.cfg -k N_ -k tf --no-location --sort-output \
+		--project thidua-portal --version 0.1 -o services/portal/locale/messages.pot services/portal
+	$(BIN)/pybabel update -N --no-location -i services/portal/locale/messages.pot -d services/portal/locale
 
 clean-data:
-	rm -rf data
+	rm -rf "$${THIDUA_DATA_DIR:-data}"

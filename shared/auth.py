@@ -1,97 +1,44 @@
-"""Bearer JWT auth: who is calling, for which unit, with which roles; and the subtree rule.
+"""Bearer JWT auth: the token names the person; the directory says who they are in the unions now.
 
 Locally tokens are signed with a shared HS256 secret; in production the keys come from a JWKS URL.
-Claims: ``sub`` (the caller), ``unit`` (the caller's unit path), ``roles`` (list of role names).
+Claims: ``sub`` (the person: a directory member id, or a platform operator named in
+``THIDUA_ADMIN_SUBJECTS``), ``iat`` and ``exp`` (both required; at most ``jwt_max_lifetime_seconds``
+apart). The caller's unit and roles are read from the service's view of the directory at each request
+(``app.state.directory``: the directory's own tree, or a service's copy of it), so a revoked role or a
+moved unit takes effect at once. The authorisation rule itself is ``shared.identity.Caller``.
 """
 
 import asyncio
-import time
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Protocol
 
-import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.errors import Forbidden, ThiduaError
+from shared.errors import Forbidden
+from shared.identity import ADMIN, ROLES, Caller
 from shared.settings import Settings
-from shared.subjects import in_subtree
+from shared.tokens import Unauthenticated, issue_token, token_subject
 
-# Roles an official can hold in a unit (DESIGN glossary); "admin" is the platform operator.
-ROLES = (
-    "chair",
-    "executive_committee",
-    "standing_committee",
-    "inspection_committee",
-    "emulation_officer",
-    "incubator_mentor",
-    "member",
-    "admin",
-)
+__all__ = ["ROLES", "Caller", "CallerSource", "CurrentCaller", "Unauthenticated", "issue_token", "token_subject"]
 
 
-class Unauthenticated(ThiduaError):
-    status_code = 401
+class CallerSource(Protocol):
+    """Where a service looks a person up: their unit now and the roles they hold in it."""
+
+    async def caller(self, subject: str) -> Caller | None: ...
 
 
-@dataclass(frozen=True)
-class Caller:
-    subject: str
-    unit_path: str
-    roles: frozenset[str]
-
-    def sees(self, path: str) -> bool:
-        """True if ``path`` is the caller's unit or below it."""
-        return in_subtree(path, self.unit_path)
-
-    def require_subtree(self, path: str) -> None:
-        if not self.sees(path):
-            raise Forbidden(f"unit {path} is outside your unit {self.unit_path}")
-
-    def require_role(self, *roles: str) -> None:
-        if not (self.roles & set(roles)) and "admin" not in self.roles:
-            raise Forbidden(f"this needs one of the roles: {', '.join(roles)}")
-
-
-def issue_token(
-    settings: Settings, subject: str, unit_path: str, roles: list[str], ttl_seconds: int = 12 * 3600
-) -> str:
-    """Sign a token with the local shared secret (local runs, tests and the demo users)."""
-    now = int(time.time())
-    claims = {
-        "sub": subject,
-        "unit": unit_path,
-        "roles": roles,
-        "iat": now,
-        "exp": now + ttl_seconds,
-        "aud": settings.jwt_audience,
-        "iss": settings.jwt_issuer,
-    }
-    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
-
-
-@lru_cache(maxsize=4)
-def _jwks_client(url: str) -> jwt.PyJWKClient:
-    return jwt.PyJWKClient(url, cache_keys=True)
-
-
-def decode_token(settings: Settings, token: str) -> Caller:
-    try:
-        if settings.jwks_url:
-            key = _jwks_client(settings.jwks_url).get_signing_key_from_jwt(token).key
-            algorithms = ["RS256", "ES256"]
-        else:
-            key, algorithms = settings.jwt_secret, ["HS256"]
-        claims = jwt.decode(
-            token, key, algorithms=algorithms, audience=settings.jwt_audience, issuer=settings.jwt_issuer
+async def resolve_caller(source: CallerSource, settings: Settings, subject: str) -> Caller:
+    """The caller as the directory knows them now; a platform operator is admin wherever they are."""
+    found = await source.caller(subject)
+    if subject in settings.admin_subjects:
+        return Caller(subject, found.unit if found else None, frozenset({*(found.roles if found else ()), ADMIN}))
+    if found is None:
+        raise Forbidden(
+            f"{subject} is not a member in this service's copy of the directory "
+            "(a new member appears within moments; otherwise ask your unit to enrol you)"
         )
-    except jwt.PyJWTError as error:
-        raise Unauthenticated(f"invalid bearer token: {error}") from error
-    unit, roles = claims.get("unit"), claims.get("roles", [])
-    if not isinstance(unit, str) or not isinstance(roles, list):
-        raise Unauthenticated("token lacks the unit or roles claim")
-    return Caller(subject=str(claims["sub"]), unit_path=unit, roles=frozenset(map(str, roles)))
+    return found
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -110,8 +57,10 @@ async def current_caller(
         raise Unauthenticated("a bearer token is required")
     settings: Settings = request.app.state.settings
     if settings.jwks_url:
-        return await asyncio.to_thread(decode_token, settings, credentials.credentials)
-    return decode_token(settings, credentials.credentials)
+        subject = await asyncio.to_thread(token_subject, settings, credentials.credentials)
+    else:
+        subject = token_subject(settings, credentials.credentials)
+    return await resolve_caller(request.app.state.directory, settings, subject)
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

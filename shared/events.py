@@ -12,21 +12,36 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class Event(BaseModel):
-    """A fact, named in the past tense. Subclasses declare fields; instances are frozen."""
+    """A fact, named in the past tense. Subclasses declare fields; instances are frozen.
+
+    ``unit_field`` names the field holding the unit whose history the event belongs to (its subject
+    carries that unit's path): ``unit_id`` when the event has one, else nothing. A level keeps an event
+    only while it holds that unit. A ``broadcast`` (a launch, an order) is issued by a level for every
+    level below it: those levels keep it although they do not hold the issuing unit.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_type: ClassVar[str] = ""
     schema_version: ClassVar[int] = 1
+    unit_field: ClassVar[str | None] = None
+    broadcast: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "event_type" not in cls.__dict__:
             cls.event_type = cls.__name__
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "unit_field" not in cls.__dict__ and "unit_id" in cls.model_fields:
+            cls.unit_field = "unit_id"
 
 
 class EventMetadata(BaseModel):
@@ -59,6 +74,11 @@ class EventEnvelope(BaseModel):
 
     def to_event(self) -> Event:
         return registry.decode(self.event_type, self.schema_version, self.data)
+
+
+def decode_envelope(payload: bytes) -> EventEnvelope:
+    """An envelope as published (JSON bytes), e.g. a JetStream message's data."""
+    return EventEnvelope.model_validate(orjson.loads(payload))
 
 
 def new_envelope(stream_id: str, version: int, event: Event, metadata: EventMetadata) -> EventEnvelope:
@@ -112,6 +132,9 @@ class EventRegistry:
             data = step(data)
             schema_version += 1
         return cls.model_validate(data)
+
+    def get(self, event_type: str) -> type[Event] | None:
+        return self._classes.get(event_type)
 
     def classes(self) -> dict[str, type[Event]]:
         return dict(self._classes)

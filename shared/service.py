@@ -1,7 +1,8 @@
-"""The wiring every service shares: database, migrations, event store, in-process relay, HTTP app.
+"""The wiring every service shares: database, migrations, event store, in-process relay, HTTP app,
+and (for every service but the directory) the service's copy of the directory.
 
 A service's ``main.py`` says only what is its own: its inline read models, its routes, its start-up
-work (tables, demo data) and any background consumers it runs.
+work (tables) and any background consumers it runs.
 """
 
 import asyncio
@@ -13,13 +14,15 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 
 from shared.db import Database, open_database
+from shared.directory_copy import DirectoryCopy
 from shared.eventstore import EventStore
 from shared.eventstore.migrate import migrate
 from shared.eventstore.store import InlineProjection
 from shared.http import create_app
 from shared.messaging import connect, ensure_streams
-from shared.projections import Projection, ProjectionRunner
+from shared.projection import Projection
 from shared.relay import run_supervised
+from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from shared.telemetry import setup_telemetry
 
@@ -37,21 +40,30 @@ def service_app(
     inline: Callable[[Database], Sequence[InlineProjection]] = lambda _db: (),
     on_start: Sequence[StartHook] = (),
     background: Sequence[BackgroundTask] = (),
+    directory_copy: bool = True,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app whose lifespan migrates the store, runs the start hooks, then the relay and tasks.
 
-    ``app.state`` carries ``settings``, ``db``, ``store``, ``inline`` (the inline read models) and, once
-    connected, ``relay``.
+    ``app.state`` carries ``settings``, ``db``, ``store``, ``inline`` (the inline read models),
+    ``directory`` (the service's copy of the directory, kept from JetStream while the relay runs; the
+    directory service sets its own tree instead) and, once connected, ``relay``.
     """
+    settings.check_deployable()
     setup_telemetry(settings)
     db = open_database(settings.database_url)
     inline_models = list(inline(db))
     store = EventStore(db, inline=inline_models)
+    copy = DirectoryCopy(db, name=f"{settings.service}_directory_copy") if directory_copy else None
+    tasks_to_run = list(background)
+    if copy is not None and settings.relay_enabled:  # without NATS (tests) the copy is fed by hand
+        tasks_to_run.insert(0, consumer_task(lambda: copy, durable=copy.name))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await migrate(db)
+        if copy is not None:
+            await copy.create_tables()  # read models are rebuildable: created, not migrated
         for hook in on_start:
             await hook(app)
         stop = asyncio.Event()
@@ -62,7 +74,7 @@ def service_app(
                 app.state.relay = relay
 
             tasks.append(asyncio.create_task(run_supervised(store, settings, stop, remember), name="relay"))
-        tasks += [asyncio.create_task(task(app, stop), name=getattr(task, "__name__", "task")) for task in background]
+        tasks += [asyncio.create_task(task(app, stop), name=getattr(task, "__name__", "task")) for task in tasks_to_run]
         try:
             yield
         finally:
@@ -81,17 +93,19 @@ def service_app(
 
     app = create_app(settings, title=title, lifespan=lifespan, **fastapi_kwargs)
     app.state.db, app.state.store, app.state.inline = db, store, inline_models
+    if copy is not None:
+        app.state.directory = copy
     for router in routers:
         app.include_router(router)
     return app
 
 
-def consumer_task(projection: Callable[[], Projection], scope: str = "*") -> BackgroundTask:
+def consumer_task(projection: Callable[[], Projection], level: str = "*", durable: str | None = None) -> BackgroundTask:
     """A background task that keeps ``projection`` in the service's own database from JetStream.
 
-    For a service's own view of other services' events (e.g. the registry's copy of the unit tree):
-    same runner, same checkpoints and dead letters as a level projector. ``app.state.consumers`` lists
-    the runners for health checks.
+    For a service's own view of other services' events (e.g. its copy of the directory): same runner,
+    same checkpoints and dead letters as a level host. ``app.state.consumers`` lists the runners for
+    health checks.
     """
 
     async def run(app: FastAPI, stop: asyncio.Event) -> None:
@@ -106,9 +120,10 @@ def consumer_task(projection: Callable[[], Projection], scope: str = "*") -> Bac
                 continue
             try:
                 await ensure_streams(js, settings)
-                runner = ProjectionRunner(projection(), scope, app.state.db, js, settings)
+                runner = ProjectionRunner(projection(), level, app.state.db, js, settings, durable=durable)
                 await runner.start()
-                app.state.consumers = [*getattr(app.state, "consumers", []), runner]
+                others = [c for c in getattr(app.state, "consumers", []) if c.durable != runner.durable]
+                app.state.consumers = [*others, runner]
                 await runner.run(stop)
             except Exception as error:
                 log.warning("consumer stopped (%s); restarting", error)

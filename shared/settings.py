@@ -1,6 +1,6 @@
 """Settings from the environment (prefix ``THIDUA_``); defaults are the embedded local run."""
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_SECRET = "thidua-local-dev-secret-not-for-production"
@@ -13,11 +13,20 @@ class Settings(BaseSettings):
     database_url: str = ""  # default: an SQLite file named after the service under ./data
     nats_url: str = "nats://127.0.0.1:4322"
 
-    # Auth: a shared HS256 secret locally, a JWKS URL (RS256/ES256) in production.
+    # The local run (`make run`, `make tokens`, the tests) may use the signing secret published in this
+    # repository; anywhere else a service refuses to start with it (``check_deployable``).
+    local: bool = False
+
+    # Auth: a shared HS256 secret locally, a JWKS URL (RS256/ES256) in production. A token names the
+    # person (``sub``, a directory member id) and must carry ``iat`` and ``exp`` no further apart than
+    # ``jwt_max_lifetime_seconds``; who the person is in the unions comes from the directory.
     jwt_secret: str = LOCAL_SECRET
     jwks_url: str | None = None
     jwt_audience: str = "thidua"
     jwt_issuer: str = "thidua"
+    jwt_max_lifetime_seconds: int = 24 * 3600
+    # Platform operators: token subjects that act as admin everywhere (the local run names "admin").
+    admin_subjects: list[str] = []
 
     # Outbox relay
     relay_enabled: bool = True
@@ -44,12 +53,28 @@ class Settings(BaseSettings):
     # Telemetry: spans go to OTLP when an endpoint is set, else to a console/file exporter if asked.
     otlp_endpoint: str | None = None
     trace_console: bool = False
-    trace_file: str | None = None
+    trace_file: str | None = None  # rotated at trace_file_max_bytes (one older file is kept)
+    trace_file_max_bytes: int = 10 * 1024 * 1024
+    trace_sample_ratio: float = Field(default=1.0, ge=0.0, le=1.0)  # of new traces (a parent's choice is kept)
     log_level: str = "INFO"
     log_json: bool = True
 
     @model_validator(mode="after")
-    def _default_database(self) -> "Settings":
+    def _defaults(self) -> "Settings":
         if not self.database_url:
             self.database_url = f"sqlite+aiosqlite:///data/{self.service}.db"
+        if self.local and not self.admin_subjects:
+            self.admin_subjects = ["admin"]
         return self
+
+    def check_deployable(self) -> None:
+        """Refuse to run outside the local run with a signing secret anyone can read or guess."""
+        if self.local or self.jwks_url:
+            return
+        secret = self.jwt_secret
+        if secret == LOCAL_SECRET or secret.lower().startswith("change-me") or len(secret.encode()) < 32:
+            raise SystemExit(
+                "refusing to start: THIDUA_JWT_SECRET is the secret published in the repository, a "
+                "'change-me' placeholder or shorter than 32 bytes; set a random secret of at least 32 bytes "
+                "or THIDUA_JWKS_URL (THIDUA_LOCAL=true is for the local run only)"
+            )

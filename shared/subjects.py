@@ -18,15 +18,15 @@ def ancestors(path: str) -> list[str]:
     return [".".join(tokens[:i]) for i in range(1, len(tokens))]
 
 
-def scope_filters(scope: str, service: str = "*") -> list[str]:
-    """What a level's projector consumes: its own subjects, its subtree, and its ancestors' broadcasts.
+def level_filters(level: str, service: str = "*") -> list[str]:
+    """What a level's projection consumes: its own subjects, its subtree, and its ancestors' broadcasts.
 
-    The scope ``*`` is the whole platform (a service's own consumer of another service's events).
+    The level ``*`` is the whole platform (a service's own copy of another service's events).
     """
-    if scope == "*":
+    if level == "*":
         return [f"{ROOT}.{service}.>"]
-    filters = [f"{ROOT}.{service}.*.{scope}", f"{ROOT}.{service}.*.{scope}.>"]
-    filters += [f"{ROOT}.{service}.*.{ancestor}" for ancestor in ancestors(scope)]
+    filters = [f"{ROOT}.{service}.*.{level}", f"{ROOT}.{service}.*.{level}.>"]
+    filters += [f"{ROOT}.{service}.*.{ancestor}" for ancestor in ancestors(level)]
     return filters
 
 
@@ -40,5 +40,6 @@ def path_of_subject(subject: str) -> str:
     return subject.split(".", 3)[3]
 
 
-def in_subtree(path: str, scope: str) -> bool:
-    return path == scope or path.startswith(scope + ".")
+def in_subtree(path: str, root: str) -> bool:
+    """``path`` is ``root`` or below it."""
+    return path == root or path.startswith(root + ".")

@@ -6,6 +6,7 @@ traceparent stored with the event) and every consumer's apply span (a child of t
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Mapping
 
@@ -14,6 +15,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 
 from shared.settings import Settings
 
@@ -26,20 +28,41 @@ def setup_telemetry(settings: Settings, *, extra_processor: SpanProcessor | None
     setup_logging(settings)
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": f"thidua-{settings.service}"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"thidua-{settings.service}"}),
+        sampler=ParentBased(TraceIdRatioBased(settings.trace_sample_ratio)),
+    )
     if settings.otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=settings.otlp_endpoint)))
     elif settings.trace_file:
-        out = open(settings.trace_file, "a", encoding="utf-8")
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=out)))
+        out = RotatingFile(settings.trace_file, settings.trace_file_max_bytes)
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter(out=out)))  # type: ignore[arg-type]
     elif settings.trace_console:
         provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
     if extra_processor is not None:
         provider.add_span_processor(extra_processor)
     trace.set_tracer_provider(provider)
     _configured = True
+
+
+class RotatingFile:
+    """A text file that starts afresh past ``max_bytes``, keeping the previous one as ``<name>.1``."""
+
+    def __init__(self, path: str, max_bytes: int) -> None:
+        self.path, self.max_bytes = path, max_bytes
+        self._file = open(path, "a", encoding="utf-8")
+
+    def write(self, text: str) -> int:
+        if self._file.tell() + len(text) > self.max_bytes:
+            self._file.close()
+            os.replace(self.path, self.path + ".1")
+            self._file = open(self.path, "a", encoding="utf-8")
+        return self._file.write(text)
+
+    def flush(self) -> None:
+        self._file.flush()
 
 
 def tracer(name: str) -> trace.Tracer:

@@ -12,6 +12,10 @@ import pytest
 from shared.settings import Settings
 from tests.natsserver import NatsServer
 
+# The tests are a local run: the repository's published signing secret is accepted, "admin" is the
+# platform operator (shared.settings).
+os.environ.setdefault("THIDUA_LOCAL", "true")
+
 PG_ADMIN_DSN = os.environ.get("THIDUA_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 

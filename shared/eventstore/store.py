@@ -12,6 +12,7 @@ is rolled back and its requests are retried one by one, so only the offending re
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from opentelemetry import trace
-from sqlalchemy import String, any_, bindparam, func, insert, select, text
+from sqlalchemy import String, and_, bindparam, func, insert, literal_column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from shared.db import Database
 from shared.errors import ConcurrencyError, Conflict
 from shared.events import Event, EventEnvelope, EventMetadata, new_envelope
+from shared.eventstore.guard import check_storable
 from shared.eventstore.schema import events, idempotency_keys
 
 log = logging.getLogger(__name__)
@@ -100,8 +102,12 @@ class EventStore:
         inline: Sequence[InlineProjection] = (),
         group_commit: bool = True,
         max_batch: int = 500,
+        verify_events: bool = True,
     ) -> None:
+        """``verify_events=False`` only for a test that stands in for another service's producer with
+        hand-made partial payloads; a service's own store always verifies."""
         self.db = db
+        self.verify_events = verify_events
         self.inline = list(inline)
         self.group_commit = group_commit
         self.max_batch = max_batch
@@ -112,9 +118,17 @@ class EventStore:
     # -- writing -------------------------------------------------------------------------------
 
     async def append(self, *appends: StreamAppend, idempotency: IdempotencyRecord | None = None) -> list[EventEnvelope]:
-        """Store the events of one command atomically; raises ConcurrencyError or IdempotentReplay."""
+        """Store the events of one command atomically; raises ConcurrencyError or IdempotentReplay.
+
+        Each event is first proven to load back equal (``check_storable``): an event that would not is
+        refused with ``UnstorableEvent`` before anything is written, so no stored event fails to load.
+        """
         with _tracer.start_as_current_span("event store append") as span:
             span.set_attribute("thidua.streams", [a.stream_id for a in appends])
+            if self.verify_events:
+                for append in appends:
+                    for envelope in append.envelopes:
+                        check_storable(envelope)
             future: asyncio.Future[list[EventEnvelope]] = asyncio.get_running_loop().create_future()
             request = _Request(tuple(appends), idempotency, future)
             if not self.group_commit:
@@ -223,32 +237,41 @@ class EventStore:
                 )
 
     async def _current_versions(self, conn: AsyncConnection, batch: list[_Request]) -> dict[str, int]:
+        """The version of every stream the batch appends to: one index lookup per stream."""
         stream_ids = sorted({a.stream_id for r in batch for a in r.appends})
         found: dict[str, int] = {}
         for start in range(0, len(stream_ids), 500):
             chunk = stream_ids[start : start + 500]
-            # PostgreSQL: one array parameter, so every batch size shares one prepared statement.
-            wanted = (
-                events.c.stream_id == any_(bindparam("ids", chunk, type_=ARRAY(String)))
-                if self.db.is_postgres
-                else events.c.stream_id.in_(chunk)
-            )
-            rows = await conn.execute(
-                select(events.c.stream_id, func.max(events.c.version)).where(wanted).group_by(events.c.stream_id)
-            )
-            found.update({sid: version for sid, version in rows})
+            if self.db.is_postgres:
+                # One array parameter (one prepared statement for every batch size), and a correlated
+                # max() per id: an index-only backward scan however the generic plan estimates the array.
+                rows = await conn.execute(_PG_VERSIONS, {"ids": chunk})
+            else:
+                rows = await conn.execute(
+                    select(events.c.stream_id, func.max(events.c.version))
+                    .where(events.c.stream_id.in_(chunk))
+                    .group_by(events.c.stream_id)
+                )
+            found.update({sid: version for sid, version in rows if version is not None})
         return found
 
-    @staticmethod
-    async def _existing_keys(conn: AsyncConnection, batch: list[_Request]) -> dict[tuple[str, str], IdempotencyRecord]:
-        wanted = [r.idempotency for r in batch if r.idempotency is not None]
-        if not wanted:
-            return {}
-        rows = await conn.execute(select(idempotency_keys).where(idempotency_keys.c.key.in_([w.key for w in wanted])))
-        return {
-            (row.scope, row.key): IdempotencyRecord(row.scope, row.key, row.request_hash, row.status_code, row.response)
-            for row in rows
-        }
+    async def _existing_keys(
+        self, conn: AsyncConnection, batch: list[_Request]
+    ) -> dict[tuple[str, str], IdempotencyRecord]:
+        """Stored responses of the batch's idempotency keys, looked up by the primary key (scope, key)."""
+        wanted = sorted({(r.idempotency.scope, r.idempotency.key) for r in batch if r.idempotency is not None})
+        found: dict[tuple[str, str], IdempotencyRecord] = {}
+        for start in range(0, len(wanted), 400):
+            chunk = wanted[start : start + 400]
+            if self.db.is_postgres:
+                params = {"scopes": [s for s, _ in chunk], "keys": [k for _, k in chunk]}
+                rows = await conn.execute(_PG_KEYS, params)
+            else:
+                rows = await conn.execute(_sqlite_keys(len(chunk)), _sqlite_key_params(chunk))
+            for row in rows:
+                record = IdempotencyRecord(row.scope, row.key, row.request_hash, row.status_code, row.response)
+                found[(row.scope, row.key)] = record
+        return found
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -286,6 +309,52 @@ class EventStore:
         if row is None:
             return None
         return IdempotencyRecord(row.scope, row.key, row.request_hash, row.status_code, row.response)
+
+
+# PostgreSQL: the versions of a batch's streams, one index-only lookup per stream id.
+_ids = func.unnest(bindparam("ids", type_=ARRAY(String))).table_valued("stream_id").render_derived(name="ids")
+_PG_VERSIONS = select(
+    _ids.c.stream_id,
+    select(func.max(events.c.version)).where(events.c.stream_id == _ids.c.stream_id).scalar_subquery(),
+)
+
+# PostgreSQL: the batch's idempotency keys; LIMIT 1 keeps the lateral lookup a primary-key probe per key
+# (the planner cannot turn it into a hash join over the whole key table).
+_wanted = (
+    func.unnest(bindparam("scopes", type_=ARRAY(String)), bindparam("keys", type_=ARRAY(String)))
+    .table_valued("scope", "key")
+    .render_derived(name="wanted")
+)
+_probe = (
+    select(idempotency_keys)
+    .where(and_(idempotency_keys.c.scope == _wanted.c.scope, idempotency_keys.c.key == _wanted.c.key))
+    .limit(1)
+    .lateral("found")
+)
+_PG_KEYS = select(_probe).select_from(_wanted).join(_probe, literal_column("true"))
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_keys(count: int) -> Any:
+    """SQLite: a VALUES list joined to the key table, so each key is a primary-key search."""
+    pairs = ", ".join(f"(:s{i}, :k{i})" for i in range(count))
+    return text(
+        f"SELECT k.scope, k.key, k.request_hash, k.status_code, k.response FROM (VALUES {pairs}) AS w "
+        "JOIN idempotency_keys AS k ON k.scope = w.column1 AND k.key = w.column2"
+    ).columns(
+        idempotency_keys.c.scope,
+        idempotency_keys.c.key,
+        idempotency_keys.c.request_hash,
+        idempotency_keys.c.status_code,
+        idempotency_keys.c.response,
+    )
+
+
+def _sqlite_key_params(chunk: list[tuple[str, str]]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for i, (scope, key) in enumerate(chunk):
+        params[f"s{i}"], params[f"k{i}"] = scope, key
+    return params
 
 
 def _event_row(env: EventEnvelope) -> dict[str, Any]:

@@ -28,8 +28,8 @@ from shared.eventstore import EventStore
 from shared.eventstore.migrate import migrate
 from shared.eventstore.schema import events
 from shared.messaging import connect, ensure_streams
-from shared.projections import ProjectionRunner
 from shared.relay import OutboxRelay
+from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from shared.subjects import STREAM
 from tests.natsserver import NatsServer

@@ -17,7 +17,7 @@ from services.directory.adapters.level import DirectoryLevelProjection
 from shared.auth import issue_token
 from shared.db import open_database
 from shared.messaging import connect, ensure_streams
-from shared.projections import ProjectionRunner
+from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from tests.natsserver import NatsServer, free_port
 
@@ -31,8 +31,8 @@ class StampingRunner(ProjectionRunner):
         super().__init__(*args, **kwargs)
         self.committed_at: dict[str, float] = {}
 
-    async def _apply_batch(self, msgs: Any, *, fold: bool = True) -> None:
-        await super()._apply_batch(msgs, fold=fold)
+    async def _apply_batch(self, msgs: Any) -> None:
+        await super()._apply_batch(msgs)
         now = time.perf_counter()
         for msg in msgs:
             if b'"MemberEnrolled"' in msg.data:
@@ -44,7 +44,7 @@ async def command_to_projection_latency(work: Path, *, seconds: float, rate: int
     work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - before any load starts
     server = NatsServer(work / "latency-js").start()
     port = free_port()
-    settings = Settings(service="directory", nats_url=server.url, relay_idle_poll_seconds=0.05)
+    settings = Settings(service="directory", nats_url=server.url, relay_idle_poll_seconds=0.05, local=True)
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO),
@@ -52,6 +52,7 @@ async def command_to_projection_latency(work: Path, *, seconds: float, rate: int
         "THIDUA_NATS_URL": server.url,
         "THIDUA_DATABASE_URL": f"sqlite+aiosqlite:///{work}/latency-directory.db",
         "THIDUA_LOG_LEVEL": "WARNING",
+        "THIDUA_LOCAL": "true",  # the repository's signing secret; "admin" is the platform operator
     }
     service = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uvicorn", "--factory", "services.directory.entrypoints.main:create_app",
@@ -63,7 +64,7 @@ async def command_to_projection_latency(work: Path, *, seconds: float, rate: int
     stop = asyncio.Event()
     try:
         await _wait_port(port)
-        token = issue_token(settings, "admin", "hn", ["admin"])
+        token = issue_token(settings, "admin")
         headers = {"Authorization": f"Bearer {token}"}
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits) as client:

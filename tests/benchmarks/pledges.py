@@ -34,7 +34,7 @@ from services.pledges.adapters.level import PledgesLevelProjection
 from services.pledges.adapters.level_reads import level_router
 from shared.db import open_database
 from shared.messaging import H_MSG_ID, connect, ensure_streams
-from shared.projections import ProjectionRunner
+from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from shared.subjects import STREAM, event_subject
 from tests.natsserver import NatsServer

@@ -26,16 +26,16 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from services.directory.demo import demo_people
+from services.registry.adapters.units import metadata as units_metadata
+from services.registry.adapters.units import units
+from services.registry.demo import ACTIONS, PLACES, SUBJECTS
 from sqlalchemy import insert, select
 
-from services.directory.demo import demo_people
 from services.registry.adapters.duplicates import DuplicateIndex
 from services.registry.adapters.level import index_search
 from services.registry.adapters.level_reads import read_book
 from services.registry.adapters.level_tables import authors, book, level_units, metadata
-from services.registry.adapters.units import metadata as units_metadata
-from services.registry.adapters.units import units
-from services.registry.demo import ACTIONS, PLACES, SUBJECTS
 from services.registry.domain.commands import RegisterInitiative
 from services.registry.domain.rules import IN_BOOK
 from shared.auth import issue_token

@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from services.directory.entrypoints.main import create_app
 from shared.settings import Settings
-from tests.directory.directory_helpers import Driver
+from tests.directory.directory_helpers import Driver, ensure_person
+from tests.people import People
 
 
 @pytest.fixture
@@ -32,12 +33,17 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+def people(app: FastAPI, settings: Settings) -> People:
+    return People(settings, lambda path, roles, who: ensure_person(app.state.deps, path, roles, who))
+
+
+@pytest.fixture
+async def client(app: FastAPI, people: People) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://directory") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://directory", auth=people) as client:
         yield client
 
 
 @pytest.fixture
 def driver(app: FastAPI) -> Driver:
-    return Driver(app.state.store, app.state.tree)
+    return Driver(app.state.deps)

@@ -5,8 +5,7 @@ import unicodedata
 import pytest
 from pydantic import ValidationError
 
-from services.directory.domain.commands import AssignRole, EnrolMember, RegisterUnit, RenameUnit
-from services.directory.domain.events import (
+from contracts.directory import (
     MemberEnrolled,
     RoleAssigned,
     RoleRevoked,
@@ -17,18 +16,22 @@ from services.directory.domain.events import (
     UnitRegistered,
     UnitRenamed,
 )
+from services.directory.domain.commands import AssignRole, EnrolMember, RegisterUnit, RenameUnit
 from services.directory.domain.member import Member
-from services.directory.domain.rules import MERGED, UnitRef, rebase
+from services.directory.domain.rules import rebase
 from services.directory.domain.unit import Unit
 from shared.errors import Conflict, IllegalTransition
 from shared.events import Event, EventMetadata, new_envelope
+from shared.units import MERGED, UnitRef
 
-HN = UnitRef("u-hn", "hn", "LĐLĐ Thành phố Hà Nội", "city_federation", None, "hn")
-NTL = UnitRef("u-ntl", "ntl", "LĐLĐ quận Nam Từ Liêm", "upper_level_union", "u-hn", "hn.ntl")
-DD = UnitRef("u-dd", "dd", "LĐLĐ quận Đống Đa", "upper_level_union", "u-hn", "hn.dd")
-FECON = UnitRef("u-fecon", "fecon", "Công đoàn Fecon", "grassroots_union", "u-ntl", "hn.ntl.fecon")
-CEO = UnitRef("u-ceo", "ceo", "Công đoàn CEO", "grassroots_union", "u-ntl", "hn.ntl.ceo")
-KT = UnitRef("u-kt", "kt", "Tổ công đoàn Kỹ thuật", "sub_unit", "u-fecon", "hn.ntl.fecon.kt")
+HN = UnitRef(unit_id="u-hn", name="LĐLĐ Thành phố Hà Nội", kind="city_federation", parent_id=None, path="hn")
+NTL = UnitRef(unit_id="u-ntl", name="LĐLĐ quận Nam Từ Liêm", kind="upper_level_union", parent_id="u-hn", path="hn.ntl")
+DD = UnitRef(unit_id="u-dd", name="LĐLĐ quận Đống Đa", kind="upper_level_union", parent_id="u-hn", path="hn.dd")
+FECON = UnitRef(
+    unit_id="u-fecon", name="Công đoàn Fecon", kind="grassroots_union", parent_id="u-ntl", path="hn.ntl.fecon"
+)
+CEO = UnitRef(unit_id="u-ceo", name="Công đoàn CEO", kind="grassroots_union", parent_id="u-ntl", path="hn.ntl.ceo")
+KT = UnitRef(unit_id="u-kt", name="Tổ công đoàn Kỹ thuật", kind="sub_unit", parent_id="u-fecon", path="hn.ntl.fecon.kt")
 
 
 def given_unit(ref: UnitRef, *later: Event) -> Unit:
@@ -158,7 +161,7 @@ def test_moving_next_to_an_active_sibling_with_the_same_code_is_refused() -> Non
 
 
 def test_the_root_cannot_move() -> None:
-    other_root = UnitRef("u-hcm", "hcm", "HCM", "city_federation", None, "hcm")
+    other_root = UnitRef(unit_id="u-hcm", name="HCM", kind="city_federation", parent_id=None, path="hcm")
     with pytest.raises(Conflict):
         given_unit(HN).move(HN, other_root, set())
 

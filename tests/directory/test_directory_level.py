@@ -8,16 +8,18 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from services.directory.adapters.level import DirectoryLevelProjection, level_units
-from services.directory.domain.events import MemberEnrolled, UnitMovedIn, UnitMovedOut, UnitRegistered
+from contracts.directory import MemberEnrolled, UnitMovedIn, UnitMovedOut, UnitRegistered
+from services.directory.adapters.level import DirectoryLevelProjection, read_units
 from services.directory.domain.rules import PARENT_KIND
 from shared.db import open_database
 from shared.errors import ThiduaError
 from shared.events import EventMetadata, new_envelope
-from shared.projections import ProjectedMessage
+from shared.membership import Membership, level_units
+from shared.membership import metadata as membership_metadata
+from shared.projection import Message
 from shared.subjects import event_subject
 from tests.directory.directory_helpers import Driver
-from tests.directory.level_harness import FakeContext, Level, MessageLog, truth
+from tests.directory.level_harness import Level, MessageLog, truth
 
 SCOPES = ["hn", "hn.ntl", "hn.dd", "hn.gl", "hn.ntl.fecon", "hn.dd.fecon", "hn.ntl.ceo"]
 
@@ -112,9 +114,9 @@ async def test_levels_follow_moves_and_merges_and_equal_a_rebuild(
 # -- hand-built messages --------------------------------------------------------------------------
 
 
-def message(sequence: int, event: object, path: str, stream: str) -> ProjectedMessage:
+def message(sequence: int, event: object, path: str, stream: str) -> Message:
     envelope = new_envelope(stream, sequence, event, EventMetadata(actor="test", unit_path=path))  # type: ignore[arg-type]
-    return ProjectedMessage(event_subject("directory", envelope.event_type, path), sequence, path, envelope)
+    return Message(event_subject("directory", envelope.event_type, path), sequence, path, envelope)
 
 
 async def test_a_unit_leaving_takes_its_subtree_and_ancestor_events_are_ignored(tmp_path: Path) -> None:
@@ -138,15 +140,20 @@ async def test_a_unit_leaving_takes_its_subtree_and_ancestor_events_are_ignored(
     log.append(message(6, UnitMovedOut(**move), "hn.ntl.fecon", "u-f"))
     log.append(message(7, UnitMovedIn(**move), "hn.dd.fecon", "u-f"))
 
+    async def no_history(paths: object, before: int) -> list[Message]:
+        return []
+
+    membership = Membership("hn.ntl", projection, no_history)
     async with db.writer.begin() as conn:
-        await conn.run_sync(level_units.metadata.create_all)
+        await conn.run_sync(projection.metadata.create_all)
+        await conn.run_sync(membership_metadata.create_all)
         for msg in log[:5]:
             if msg.path != "hn.dd.fecon":  # what the hn.ntl filters deliver
-                await projection.apply(conn, msg, FakeContext("hn.ntl", None, msg.sequence))  # type: ignore[arg-type]
-        rows = {row.unit_id: row for row in await conn.execute(select(level_units))}
+                await membership.route(conn, msg)
+        rows = {row["unit_id"]: row for row in await read_units(conn)}
         assert set(rows) == {"u-ntl", "u-f", "u-kt"}  # hn is an ancestor: its own events are not this level's
-        assert (rows["u-kt"].member_count, rows["u-kt"].events_seen) == (1, 2)
-        await projection.apply(conn, log[5], FakeContext("hn.ntl", None, 6))  # type: ignore[arg-type]
+        assert (rows["u-kt"]["member_count"], rows["u-kt"]["events_seen"]) == (1, 2)
+        await membership.route(conn, log[5])
         assert [row.unit_id for row in await conn.execute(select(level_units))] == ["u-ntl"]
     await db.dispose()
 
@@ -158,7 +165,7 @@ async def test_random_restructuring_keeps_every_level_true(app: FastAPI, driver:
     levels = {scope: Level(scope, log, tmp_path) for scope in ["hn.a", "hn.b", "hn.c"]}  # the city: story test
     for path, kind in [("hn", "city_federation"), *((f"hn.{c}", "upper_level_union") for c in "abc")]:
         await driver.register(path, kind)
-    tree = driver.tree
+    tree = driver.records
     for step in range(50):
         active = await tree.subtree("hn")
         by_kind = {kind: [u for u in active if u.kind == kind] for kind in PARENT_KIND}
@@ -181,10 +188,10 @@ async def test_random_restructuring_keeps_every_level_true(app: FastAPI, driver:
                     await (driver.move if op == "move" else driver.merge)(unit.path, other.path)
         except ThiduaError:
             continue  # a refused command (duplicate code, same parent, ...) writes nothing
-        await log.sync(driver.store)
+        await log.sync(driver.deps.store)
         for scope, level in levels.items():
             await level.catch_up()
-            assert await level.state() == await truth(driver.store.db, scope), f"{scope} after step {step} ({op})"
+            assert await level.state() == await truth(driver.deps.store.db, scope), f"{scope} after step {step} ({op})"
     for scope, level in levels.items():
         fresh = Level(scope, log, tmp_path / "rebuild")
         await fresh.catch_up()

@@ -9,11 +9,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from services.directory.adapters.level import DirectoryLevelProjection, level_router
+from services.directory.adapters.level import DirectoryLevelProjection, read_units
 from services.directory.entrypoints.main import create_app
 from shared.db import open_database
 from shared.messaging import connect
-from shared.projections import ProjectionRunner
+from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from shared.subjects import STREAM
 from tests.directory.directory_helpers import Driver, event_count
@@ -75,14 +75,12 @@ async def test_levels_under_the_real_runner(app: FastAPI, driver: Driver, settin
             await runner.start()
             await runner.catch_up(idle_timeout=0.2)
             expected = await truth(app.state.store.db, scope)
-            view = FastAPI()
-            view.include_router(level_router(db, scope))
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(view), base_url="http://l") as client:
-                units = (await client.get("/directory/units")).json()["units"]
-                assert {u["unit_id"]: u for u in units} == expected, scope
-                await runner.rebuild()
-                rebuilt = (await client.get("/directory/units")).json()["units"]
-                assert rebuilt == units, scope
+            async with db.reader.connect() as conn:
+                units = await read_units(conn)
+            assert {u["unit_id"]: u for u in units} == expected, scope
+            await runner.rebuild()
+            async with db.reader.connect() as conn:
+                assert await read_units(conn) == units, scope
             await db.dispose()
         assert [u["path"] for u in units] == ["hn.dd", "hn.dd.fecon", "hn.dd.fecon.kt", "hn.dd.handico"]
     finally:

@@ -43,7 +43,7 @@ async def test_restructuring_on_postgres(app: FastAPI, driver: Driver, tmp_path:
     assert sum(isinstance(o, Conflict) for o in outcomes) == 2
     await driver.move("hn.ntl.fecon", "hn.dd")
     await driver.merge("hn.dd.handico", "hn.dd.fecon")
-    assert [u.path for u in await driver.tree.subtree("hn.dd")] == [
+    assert [u.path for u in await driver.records.subtree("hn.dd")] == [
         "hn.dd",
         "hn.dd.ceo",
         "hn.dd.fecon",

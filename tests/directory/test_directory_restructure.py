@@ -7,8 +7,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from services.directory.adapters.tree import Tree
+from services.directory.adapters.records import DirectoryRecords
 from services.directory.application import members
+from services.directory.application.deps import Deps
 from services.directory.domain.commands import EnrolMember
 from shared.errors import ConcurrencyError
 from shared.eventstore.schema import events
@@ -188,11 +189,11 @@ async def test_merge_refusals(
 # -- races ----------------------------------------------------------------------------------------
 
 
-class StaleTree(Tree):
-    """The tree as a command read it just before another command moved an ancestor."""
+class StaleRecords(DirectoryRecords):
+    """The records as a command read them just before another command moved an ancestor."""
 
-    def __init__(self, tree: Tree, snapshot: tuple[Any, list[Any]]) -> None:
-        super().__init__(tree.db)
+    def __init__(self, records: DirectoryRecords, snapshot: tuple[Any, list[Any]]) -> None:
+        super().__init__(records.db)
         self.snapshot = snapshot
 
     async def locate(self, unit_id: str) -> tuple[Any, list[Any]]:
@@ -203,14 +204,12 @@ async def test_a_command_that_read_a_path_before_an_ancestor_moved_loses_the_rac
     app: FastAPI, driver: Driver, city: dict[str, str]
 ) -> None:
     kt = city["hn.ntl.fecon.kt"]
-    snapshot = await driver.tree.locate(kt)  # kt at hn.ntl.fecon.kt
+    snapshot = await driver.records.locate(kt)  # kt at hn.ntl.fecon.kt
     await driver.move("hn.ntl.fecon", "hn.dd")  # kt's own stream does not change; its path does
     before = await event_count(app)
-    stale = StaleTree(driver.tree, snapshot)
+    stale = Deps.build(driver.deps.store, StaleRecords(driver.records, snapshot))
     with pytest.raises(ConcurrencyError):
-        await members.enrol_member(driver.store, stale, driver.ctx, kt, EnrolMember(full_name="Mai Văn Tới"))
+        await members.enrol_member(stale, driver.ctx, kt, EnrolMember(full_name="Mai Văn Tới"))
     assert await event_count(app) == before  # nothing was published on the old path
-    enrolled = await members.enrol_member(
-        driver.store, driver.tree, driver.ctx, kt, EnrolMember(full_name="Mai Văn Tới")
-    )
+    enrolled = await members.enrol_member(driver.deps, driver.ctx, kt, EnrolMember(full_name="Mai Văn Tới"))
     assert enrolled["path"] == "hn.dd.fecon.kt"

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from shared.auth import issue_token
 from shared.settings import Settings
+from tests.people import TEST_PEOPLE_STREAMS, People, bearer
 
 
 @dataclass
@@ -27,16 +27,20 @@ class Running:
     ids: dict[str, str] = field(default_factory=dict)
 
     def headers(self, unit: str = "hn", *roles: str, key: str | None = None) -> dict[str, str]:
-        token = issue_token(self.settings, f"tester@{unit}", unit, list(roles or ("chair", "admin")))
-        return {"Authorization": f"Bearer {token}", "Idempotency-Key": key or str(uuid.uuid4())}
+        """A person of ``unit`` holding ``roles`` (default: a chair who is also a platform operator);
+        the client's ``People`` makes them exist in the service's view of the directory."""
+        person = bearer(self.settings, unit, *(roles or ("chair", "admin")))
+        return {**person, "Idempotency-Key": key or str(uuid.uuid4())}
 
     async def event_count(self) -> int:
+        """Events stored, leaving out the test people's own."""
         from sqlalchemy import func, select
 
         from shared.eventstore.schema import events
 
         async with self.app.state.db.reader.connect() as conn:
-            return int(await conn.scalar(select(func.count()).select_from(events)) or 0)
+            query = select(func.count()).select_from(events).where(events.c.stream_id.not_like(TEST_PEOPLE_STREAMS))
+            return int(await conn.scalar(query) or 0)
 
 
 def _settings(name: str, folder: Path, **extra: Any) -> Settings:
@@ -62,7 +66,7 @@ def _directory_app(settings: Settings) -> FastAPI:
 async def _directory_seed(app: FastAPI) -> dict[str, str]:
     from tests.directory.directory_helpers import Driver
 
-    driver = Driver(app.state.store, app.state.tree)
+    driver = Driver(app.state.deps)
     ids = {}
     for path, kind in [
         ("hn", "city_federation"),
@@ -89,7 +93,7 @@ async def _registry_seed(app: FastAPI) -> dict[str, str]:
 def _pledges_app(settings: Settings) -> FastAPI:
     from services.pledges.entrypoints.main import create_app
 
-    return create_app(settings, consume=False)
+    return create_app(settings)
 
 
 async def _pledges_seed(app: FastAPI) -> dict[str, str]:
@@ -97,7 +101,10 @@ async def _pledges_seed(app: FastAPI) -> dict[str, str]:
 
     city = City().build()
     await city.feed(app)
-    return city.ids
+    people = {f"official:{p}": m for p, m in city.officials.items()} | {
+        f"member:{p}": m for p, m in city.members.items()
+    }
+    return city.ids | people
 
 
 Factory = Callable[[Settings], FastAPI]
@@ -109,6 +116,20 @@ SERVICES: dict[str, tuple[Factory, Seed]] = {
 }
 
 
+def people(name: str, app: FastAPI, settings: Settings) -> People:
+    """Test people in the service's view of the directory (``tests.people``)."""
+    if name == "directory":
+        from tests.directory.directory_helpers import ensure_person
+
+        return People(
+            settings, lambda path, roles, who: ensure_person(app.state.deps, path, roles, who), admin_in_unit=True
+        )
+    from tests.copies import copied_person
+
+    copy = app.state.directory
+    return People(settings, lambda path, roles, who: copied_person(copy, path, roles, who), admin_in_unit=True)
+
+
 @contextlib.asynccontextmanager
 async def running(name: str, folder: Path, **settings: Any) -> AsyncIterator[Running]:
     factory, seed = SERVICES[name]
@@ -117,7 +138,8 @@ async def running(name: str, folder: Path, **settings: Any) -> AsyncIterator[Run
     async with app.router.lifespan_context(app):
         ids = await seed(app)
         transport = httpx.ASGITransport(app)
-        async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}") as client:
+        auth = people(name, app, config)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{name}", auth=auth) as client:
             yield Running(name, app, client, config, ids)
 
 

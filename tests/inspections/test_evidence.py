@@ -9,11 +9,13 @@ import httpx
 import pytest
 from fastapi import Request
 
-from shared.auth import issue_token
 from shared.errors import InvalidInput
 from shared.evidence import EvidenceFileRef, EvidenceStore, check_file, evidence_root, install_evidence, sniff
 from shared.http import create_app
+from shared.identity import Caller
 from shared.settings import Settings
+from shared.tokens import issue_token
+from shared.units import UnitRef
 from tests.inspections import evidence_files as files
 
 SETTINGS = Settings(service="inspections", database_url="sqlite+aiosqlite:///x.db", log_json=False)
@@ -123,13 +125,27 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     async def path_of(_request: Request, unit_id: str) -> str | None:
         return PATHS.get(unit_id)
 
+    app.state.directory = ChairOf()
     install_evidence(app, EvidenceStore(tmp_path, max_bytes=1024 * 1024), path_of)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://svc") as http:
         yield http
 
 
+class ChairOf:
+    """Who a test token names, as the directory would say: ``chair@<path>`` is the chair of that unit."""
+
+    async def caller(self, subject: str) -> Caller | None:
+        path = subject.removeprefix("chair@")
+        unit_id = next((uid for uid, p in PATHS.items() if p == path), None)
+        if unit_id is None:
+            return None
+        return Caller(
+            subject, UnitRef(unit_id=unit_id, path=path, kind="grassroots_union"), frozenset({"member", "chair"})
+        )
+
+
 def bearer(unit_path: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(SETTINGS, 'tester', unit_path, ['chair'])}"}
+    return {"Authorization": f"Bearer {issue_token(SETTINGS, f'chair@{unit_path}')}"}
 
 
 async def upload(

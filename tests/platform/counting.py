@@ -1,6 +1,6 @@
 """A minimal projection for platform tests: counts events per unit path, and can be told to fail.
 
-Run as a level projector: ``python -m tests.platform.counting --scope hn --db URL``.
+Run as a level host: ``python -m tests.platform.counting --level hn --db URL``.
 ``THIDUA_TEST_APPLY_DELAY`` slows every apply (seconds), so a test can kill the process mid-batch.
 """
 
@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.events import Event, EventMetadata, event
 from shared.eventstore import StreamAppend
-from shared.projections import ApplyContext, ProjectedMessage
-from shared.projector import projector_main
+from shared.level_host import level_host_main
+from shared.projection import Context, Projection, on
 
 
 @event
@@ -37,7 +37,7 @@ counts = Table(
 )
 
 
-class CountingProjection:
+class CountingProjection(Projection):
     name = "counting"
     services = ("testsvc",)
     metadata = metadata
@@ -45,42 +45,52 @@ class CountingProjection:
     def __init__(self) -> None:
         self.delay = float(os.environ.get("THIDUA_TEST_APPLY_DELAY", "0"))
 
-    async def apply(self, conn: AsyncConnection, message: ProjectedMessage, ctx: ApplyContext) -> None:
-        data = message.envelope.data
-        if data.get("poison"):
-            raise Poisoned(f"event {message.envelope.event_id} is poison")
+    @on(Counted)
+    async def counted(self, conn: AsyncConnection, event: Counted, ctx: Context) -> None:
+        if event.poison:
+            raise Poisoned(f"event {ctx.message.envelope.event_id} is poison")
         if self.delay:
             await asyncio.sleep(self.delay)
-        row = (await conn.execute(select(counts).where(counts.c.path == message.path))).first()
+        path = ctx.message.path
+        row = (await conn.execute(select(counts).where(counts.c.path == path))).first()
         if row is None:
-            await conn.execute(counts.insert().values(path=message.path, events=1, total=data["n"]))
+            await conn.execute(counts.insert().values(path=path, events=1, total=event.n))
         else:
             await conn.execute(
-                counts.update()
-                .where(counts.c.path == message.path)
-                .values(events=row.events + 1, total=row.total + data["n"])
+                counts.update().where(counts.c.path == path).values(events=row.events + 1, total=row.total + event.n)
             )
 
 
 class FoldingCountingProjection(CountingProjection):
     """The same read model, folding a batch into one upsert per path (how counters are meant to be kept)."""
 
-    async def apply_batch(self, conn: AsyncConnection, messages: list[ProjectedMessage], scope: str) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.deltas: dict[str, list[int]] = {}
+
+    @on(Counted)
+    async def counted(self, conn: AsyncConnection, event: Counted, ctx: Context) -> None:
+        if event.poison:
+            raise Poisoned(f"event {ctx.message.envelope.event_id} is poison")
         if self.delay:
-            await asyncio.sleep(self.delay * len(messages))
-        deltas: dict[str, list[int]] = {}
-        for message in messages:
-            if message.envelope.data.get("poison"):
-                raise Poisoned(f"event {message.envelope.event_id} is poison")
-            delta = deltas.setdefault(message.path, [0, 0])
-            delta[0] += 1
-            delta[1] += message.envelope.data["n"]
+            await asyncio.sleep(self.delay)
+        delta = self.deltas.setdefault(ctx.message.path, [0, 0])
+        delta[0] += 1
+        delta[1] += event.n
+
+    async def flush(self, conn: AsyncConnection, level: str) -> None:
+        if not self.deltas:
+            return
+        deltas, self.deltas = self.deltas, {}
         stmt = sqlite_insert(counts)
         stmt = stmt.on_conflict_do_update(
             index_elements=[counts.c.path],
             set_={"events": counts.c.events + stmt.excluded.events, "total": counts.c.total + stmt.excluded.total},
         )
         await conn.execute(stmt, [{"path": p, "events": e, "total": t} for p, (e, t) in deltas.items()])
+
+    def reset(self) -> None:
+        self.deltas = {}
 
 
 async def read_counts(conn: AsyncConnection) -> dict[str, tuple[int, int]]:
@@ -95,4 +105,4 @@ def counted(path: str, n: int, stream: str | None = None, version: int = 0, pois
 
 if __name__ == "__main__":
     asyncio.run(asyncio.sleep(0))
-    projector_main(FoldingCountingProjection if os.environ.get("THIDUA_TEST_FOLD") else CountingProjection)
+    level_host_main(FoldingCountingProjection if os.environ.get("THIDUA_TEST_FOLD") else CountingProjection)

@@ -11,12 +11,13 @@ from fastapi import FastAPI
 
 from services.directory.adapters.level import DirectoryLevelProjection, read_units
 from services.directory.entrypoints.main import create_app
-from shared.auth import issue_token
 from shared.db import Database, open_database
 from shared.messaging import connect, ensure_streams
-from shared.projections import ProjectionRunner
+from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from shared.subjects import STREAM
+from tests.directory.directory_helpers import ensure_person
+from tests.people import People
 from tests.platform.helpers import wait_for
 
 
@@ -35,8 +36,8 @@ async def level_units(db: Database) -> dict[str, dict[str, Any]]:
 async def test_a_grassroots_change_reaches_its_district_and_the_city_only(
     directory: FastAPI, settings: Settings, tmp_path: Path
 ) -> None:
-    admin = {"Authorization": f"Bearer {issue_token(settings, 'admin', 'hn', ['admin'])}"}
-    fecon_chair = {"Authorization": f"Bearer {issue_token(settings, 'chair', 'hn.ntl.fecon', ['chair'])}"}
+    people = People(settings, lambda path, roles, who: ensure_person(directory.state.deps, path, roles, who))
+    admin = await people.headers("hn", "admin")
     transport = httpx.ASGITransport(directory)
     async with httpx.AsyncClient(transport=transport, base_url="http://directory") as client:
 
@@ -51,6 +52,7 @@ async def test_a_grassroots_change_reaches_its_district_and_the_city_only(
         dd = await register("dd", "upper_level_union", city)
         fecon = await register("fecon", "grassroots_union", ntl)
         await register("handico", "grassroots_union", dd)
+        fecon_chair = await people.headers("hn.ntl.fecon", "chair")  # a person: enrolled before the counts
 
         nc, js = await connect(settings.nats_url, "levels-test")
         await ensure_streams(js, settings)
@@ -60,9 +62,9 @@ async def test_a_grassroots_change_reaches_its_district_and_the_city_only(
         runners = {s: ProjectionRunner(DirectoryLevelProjection(), s, db, js, settings) for s, db in levels.items()}
 
         async def settled() -> bool:
-            return (await js.stream_info(STREAM)).state.messages >= 5
+            return (await js.stream_info(STREAM)).state.messages >= 7
 
-        await wait_for(settled, what="the five registrations to be published")
+        await wait_for(settled, what="the five registrations and the chair to be published")
         for runner in runners.values():
             await runner.start()
             await runner.catch_up(idle_timeout=0.2)
@@ -74,15 +76,15 @@ async def test_a_grassroots_change_reaches_its_district_and_the_city_only(
         assert enrolled.status_code == 201, enrolled.text
 
         async def published() -> bool:
-            return (await js.stream_info(STREAM)).state.messages >= 6
+            return (await js.stream_info(STREAM)).state.messages >= 8
 
         await wait_for(published, what="the enrolment to be published")
         for runner in runners.values():
             await runner.catch_up(idle_timeout=0.2)
         after = {scope: await level_units(db) for scope, db in levels.items()}
 
-    for scope in ("hn", "hn.ntl"):
-        assert after[scope]["hn.ntl.fecon"]["member_count"] == before[scope]["hn.ntl.fecon"]["member_count"] + 1
+    for level in ("hn", "hn.ntl"):
+        assert after[level]["hn.ntl.fecon"]["member_count"] == before[level]["hn.ntl.fecon"]["member_count"] + 1
     assert "hn.ntl.fecon" not in after["hn.dd"]
     assert after["hn.dd"] == before["hn.dd"]  # Đống Đa's view did not change at all
     assert set(after["hn.dd"]) == {"hn.dd", "hn.dd.handico"}

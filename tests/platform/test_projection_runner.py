@@ -12,8 +12,8 @@ from shared.db import Database, open_database
 from shared.eventstore import EventStore
 from shared.eventstore.migrate import migrate
 from shared.messaging import connect, ensure_streams
-from shared.projections import ProjectionRunner, checkpoints, read_messages
 from shared.relay import OutboxRelay
+from shared.runner import ProjectionRunner, checkpoints, read_messages
 from shared.settings import Settings
 from shared.subjects import DLQ_STREAM, STREAM
 from tests.natsserver import free_port
@@ -81,7 +81,7 @@ async def test_projector_killed_mid_batch_equals_a_fresh_rebuild(settings: Setti
         return await checkpoint() > 0
 
     projector = spawn(
-        "tests.platform.counting", {**env, "THIDUA_TEST_APPLY_DELAY": "0.004"}, "--scope", "hn", "--db", level_url
+        "tests.platform.counting", {**env, "THIDUA_TEST_APPLY_DELAY": "0.004"}, "--level", "hn", "--db", level_url
     )
     try:
         await wait_for(first_batch_done, what="the first batch to commit")
@@ -91,7 +91,7 @@ async def test_projector_killed_mid_batch_equals_a_fresh_rebuild(settings: Setti
         killed_at = await checkpoint()
         assert 0 < killed_at < 1200
 
-        projector = spawn("tests.platform.counting", env, "--scope", "hn", "--db", level_url)
+        projector = spawn("tests.platform.counting", env, "--level", "hn", "--db", level_url)
 
         async def caught_up() -> bool:
             return await checkpoint() == 1200
@@ -162,7 +162,7 @@ async def test_a_changed_filter_recreates_the_consumer_from_the_checkpoint(setti
     await first.start()
     await first.catch_up()
     second = ProjectionRunner(CountingProjection(), "hn.ntl", db, js, settings, durable="shared_name")
-    second.scope = "hn"  # same checkpoint row, different filters: the consumer must be recreated
+    second.level = "hn"  # same checkpoint row, different filters: the consumer must be recreated
     await second.start()
     info = await js.consumer_info(STREAM, "shared_name")
     assert sorted(info.config.filter_subjects) == sorted(second.filters)
@@ -172,12 +172,38 @@ async def test_a_changed_filter_recreates_the_consumer_from_the_checkpoint(setti
     await db.dispose()
 
 
-async def test_the_level_projector_process_serves_its_health(settings: Settings, tmp_path: Path) -> None:
+async def test_a_dropped_level_database_replays_from_the_start_by_itself(settings: Settings, tmp_path: Path) -> None:
+    """The read model's checkpoint is the truth: the durable consumer's old position must not leave a
+    recreated database empty, and the level is not healthy until it has caught up again."""
+    await publish(settings, [counted(f"hn.ntl.u{n % 4}", n, stream=f"d-{n}") for n in range(40)])
+    nc, js = await connect(settings.nats_url, "dropped")
+    level = tmp_path / "level.db"
+    db = open_database(f"sqlite+aiosqlite:///{level}")
+    runner = ProjectionRunner(CountingProjection(), "hn", db, js, settings)
+    await runner.start()
+    await runner.catch_up()
+    before = await counts_of(db)
+    assert runner.healthy and sum(e for e, _ in before.values()) == 40
+    await db.dispose()
+    for name in ("level.db", "level.db-wal", "level.db-shm"):  # the operator deletes the level's database
+        (tmp_path / name).unlink(missing_ok=True)
+
+    db = open_database(f"sqlite+aiosqlite:///{level}")
+    again = ProjectionRunner(CountingProjection(), "hn", db, js, settings)
+    await again.start()
+    assert not again.healthy and again.health()["caught_up"] is False and again.pending == 40
+    await again.catch_up()
+    assert await counts_of(db) == before and again.healthy
+    await nc.close()
+    await db.dispose()
+
+
+async def test_the_level_host_process_serves_its_health(settings: Settings, tmp_path: Path) -> None:
     await publish(settings, [counted("hn.ntl", 1, stream="h-1")])
     port = free_port()
     env = {"THIDUA_NATS_URL": settings.nats_url, "THIDUA_LOG_JSON": "false"}
     level_url = f"sqlite+aiosqlite:///{tmp_path}/level.db"
-    projector = spawn("tests.platform.counting", env, "--scope", "hn", "--db", level_url, "--port", str(port))
+    projector = spawn("tests.platform.counting", env, "--level", "hn", "--db", level_url, "--port", str(port))
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
 
@@ -186,11 +212,11 @@ async def test_the_level_projector_process_serves_its_health(settings: Settings,
                     response = await client.get("/health")
                 except httpx.HTTPError:
                     return False
-                return response.status_code == 200 and response.json()["applied"] == 1
+                return response.status_code == 200 and response.json()["levels"]["hn"]["applied"] == 1
 
-            await wait_for(healthy, what="the projector to report its health")
-            health = (await client.get("/health")).json()
-        assert health["consumer"] == "counting__hn" and health["fetching"] is True
+            await wait_for(healthy, what="the level host to report its health")
+            health = (await client.get("/health")).json()["levels"]["hn"]
+        assert health["consumer"] == "counting__hn" and health["fetching"] is True and health["caught_up"] is True
     finally:
         projector.send_signal(signal.SIGTERM)
         assert projector.wait(10) == 0  # a clean stop on SIGTERM

@@ -8,8 +8,8 @@ from shared.db import open_database
 from shared.eventstore import EventStore
 from shared.eventstore.migrate import migrate
 from shared.messaging import H_MSG_ID, connect, ensure_streams
-from shared.projections import ProjectionRunner, read_messages
 from shared.relay import OutboxRelay, decode
+from shared.runner import ProjectionRunner, read_messages
 from shared.settings import Settings
 from shared.subjects import STREAM
 from tests.natsserver import NatsServer

@@ -17,7 +17,7 @@ from services.directory.entrypoints.main import create_app
 from shared.auth import issue_token
 from shared.db import open_database
 from shared.messaging import connect
-from shared.projections import ProjectionRunner
+from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from tests.platform.helpers import wait_for
 
@@ -45,7 +45,7 @@ async def directory(settings: Settings, tmp_path: Path) -> AsyncIterator[FastAPI
 async def test_one_trace_id_from_http_request_to_the_projection_consumer(
     directory: FastAPI, settings: Settings, tmp_path: Path
 ) -> None:
-    token = issue_token(settings, "admin", "hn", ["admin"])
+    token = issue_token(settings, "admin")  # the platform operator (THIDUA_ADMIN_SUBJECTS of the local run)
     _exporter.clear()
     transport = httpx.ASGITransport(directory)
     async with httpx.AsyncClient(transport=transport, base_url="http://directory") as client:

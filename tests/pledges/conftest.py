@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from services.pledges.entrypoints.main import create_app
 from shared.settings import Settings
+from tests.copies import copied_person
+from tests.people import People
 from tests.pledges.pledges_helpers import City, Clock
 
 
@@ -31,14 +33,20 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def app(settings: Settings, clock: Clock) -> AsyncIterator[FastAPI]:
-    app = create_app(settings, clock=clock, consume=False)
+    app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         yield app
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://pledges") as client:
+def people(app: FastAPI, settings: Settings) -> People:
+    return People(settings, lambda path, roles, who: copied_person(app.state.directory, path, roles, who))
+
+
+@pytest.fixture
+async def client(app: FastAPI, people: People) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://pledges", auth=people) as client:
         yield client
 
 

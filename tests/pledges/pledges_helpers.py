@@ -10,14 +10,13 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from services.directory.domain.events import MemberEnrolled, RoleAssigned, UnitRegistered
-from services.pledges.adapters.units import UnitsCopy
-from shared.auth import issue_token
-from shared.events import Event, EventEnvelope, EventMetadata, new_envelope
+from contracts.directory import MemberEnrolled, RoleAssigned, UnitRegistered
+from contracts.registry import Registration
+from shared.events import Event, EventEnvelope, EventMetadata, new_envelope, registry
 from shared.eventstore.schema import events
-from shared.projections import ProjectedMessage
 from shared.settings import Settings
-from shared.subjects import event_subject
+from tests.copies import feed
+from tests.people import bearer as person
 
 START, END = date(2025, 1, 1), date(2025, 12, 31)
 
@@ -53,8 +52,9 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-def bearer(settings: Settings, unit_path: str, *roles: str, sub: str = "tester") -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(settings, sub, unit_path, list(roles or ('chair',)))}"}
+def bearer(settings: Settings, unit_path: str, *roles: str, sub: str = "") -> dict[str, str]:
+    """A chair of the unit unless other roles are named; ``sub`` names a member exactly."""
+    return person(settings, unit_path, *(roles or ("chair",)), subject=sub)
 
 
 async def event_count(app: FastAPI) -> int:
@@ -66,20 +66,35 @@ def directory_envelope(event: Event, path: str) -> EventEnvelope:
     return new_envelope(f"dir-{uuid.uuid4()}", 1, event, EventMetadata(actor="directory", unit_path=path))
 
 
+# What the registry's events carry besides what a pledges test cares about (their contract: contracts.registry).
+_REGISTRATION = Registration(
+    title="Sáng kiến", objective="Mục tiêu", steps="Các bước", scope_of_application="Toàn đơn vị",
+    expected_effectiveness="Hiệu quả", pillar="sang_tao", field="Công tác tổ chức", authors=(),
+    estimated_benefit_vnd=0, first_applied_on=date(2025, 1, 1),
+)  # fmt: skip
+_FILLED: dict[str, dict[str, Any]] = {
+    "InitiativeRegistered": {"campaign_id": None, "registration": _REGISTRATION, "registered_by": "m"},
+    "InitiativeRecognised": {
+        "scope": "grassroots", "by_unit_id": "u", "by_unit_path": "hn", "decision_number": "1/QĐ",
+        "decision_date": date(2025, 3, 1), "decided_by": "m",
+    },
+    "InitiativeApplied": {
+        "where": "Toàn đơn vị", "since": date(2025, 3, 1), "evidence": "Biên bản", "actual_benefit_vnd": 0,
+        "reported_by": "m",
+    },
+    "InitiativeAccepted": {"by_unit_path": "hn", "actual_benefit_vnd": 0, "note": "", "decided_by": "m"},
+}  # fmt: skip
+
+
 def registry_envelope(
     event_type: str, path: str, data: dict[str, Any], at: datetime | None = None, version: int = 1
 ) -> EventEnvelope:
-    """An event of the registry, as the registry service publishes it (contract in the brief)."""
-    return EventEnvelope(
-        event_id=str(uuid.uuid4()),
-        event_type=event_type,
-        schema_version=1,
-        stream_id=f"initiative-{data['initiative_id']}",
-        version=version,
-        occurred_at=at or datetime(2025, 3, 1, tzinfo=UTC),
-        data=data,
-        metadata=EventMetadata(actor="registry", unit_path=path),
+    """An event of the registry, typed by its contract, as the registry service publishes it."""
+    event = registry.get(event_type).model_validate({**_FILLED.get(event_type, {}), **data})  # type: ignore[union-attr]
+    envelope = new_envelope(
+        f"initiative-{data['initiative_id']}", version, event, EventMetadata(actor="registry", unit_path=path)
     )
+    return envelope.model_copy(update={"occurred_at": at or datetime(2025, 3, 1, tzinfo=UTC)})
 
 
 @dataclass
@@ -116,9 +131,5 @@ class City:
         return self
 
     async def feed(self, app: FastAPI) -> None:
-        """Apply the directory events to the service's unit copy (what its consumer does from NATS)."""
-        copy = UnitsCopy()
-        async with app.state.db.writer.begin() as conn:
-            for seq, env in enumerate(self.envelopes, 1):
-                subject = event_subject("directory", env.event_type, env.metadata.unit_path)
-                await copy.apply(conn, ProjectedMessage(subject, seq, env.metadata.unit_path, env))
+        """Apply the directory events to the service's copy of the directory (what its consumer does)."""
+        await feed(app.state.directory, [(env.to_event(), env.metadata.unit_path) for env in self.envelopes])

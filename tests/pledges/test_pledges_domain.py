@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from services.pledges.domain.campaign import Campaign
-from services.pledges.domain.events import (
+from contracts.pledges import (
     CampaignClosed,
     CampaignLaunched,
     Commitment,
@@ -21,19 +20,21 @@ from services.pledges.domain.events import (
     TargetAssigned,
     Topic,
 )
+from services.pledges.domain.campaign import Campaign
 from services.pledges.domain.pledge import Pledge
 from services.pledges.domain.progress import Progress
 from services.pledges.domain.registration import Registration
-from services.pledges.domain.rules import UnitRef, achievement, fmt
+from services.pledges.domain.rules import achievement, fmt
 from shared.errors import Conflict, IllegalTransition, InvalidInput
 from shared.events import Event, EventMetadata, new_envelope
+from shared.units import UnitRef
 
-HN = UnitRef("u-hn", "hn", None, "city_federation")
-NTL = UnitRef("u-ntl", "hn.ntl", "u-hn", "upper_level_union")
-DD = UnitRef("u-dd", "hn.dd", "u-hn", "upper_level_union")
-FECON = UnitRef("u-fecon", "hn.ntl.fecon", "u-ntl", "grassroots_union")
-CEO = UnitRef("u-ceo", "hn.ntl.ceo", "u-ntl", "grassroots_union")
-HANDICO = UnitRef("u-handico", "hn.dd.handico", "u-dd", "grassroots_union")
+HN = UnitRef(unit_id="u-hn", path="hn", parent_id=None, kind="city_federation")
+NTL = UnitRef(unit_id="u-ntl", path="hn.ntl", parent_id="u-hn", kind="upper_level_union")
+DD = UnitRef(unit_id="u-dd", path="hn.dd", parent_id="u-hn", kind="upper_level_union")
+FECON = UnitRef(unit_id="u-fecon", path="hn.ntl.fecon", parent_id="u-ntl", kind="grassroots_union")
+CEO = UnitRef(unit_id="u-ceo", path="hn.ntl.ceo", parent_id="u-ntl", kind="grassroots_union")
+HANDICO = UnitRef(unit_id="u-handico", path="hn.dd.handico", parent_id="u-dd", kind="grassroots_union")
 
 INDICATORS: list[dict[str, Any]] = [
     {
@@ -234,7 +235,13 @@ def test_close_refusals() -> None:
     with pytest.raises(IllegalTransition, match="not started"):
         campaign.close(HN, date(2024, 12, 1), "r", "", [])
     with pytest.raises(InvalidInput, match="outside the campaign"):
-        campaign.close(HN, date(2026, 1, 1), "r", "", [UnitRef("u-x", "hcm.x", None, "grassroots_union")])
+        campaign.close(
+            HN,
+            date(2026, 1, 1),
+            "r",
+            "",
+            [UnitRef(unit_id="u-x", path="hcm.x", parent_id=None, kind="grassroots_union")],
+        )
 
 
 def test_a_campaign_past_its_end_and_not_closed_is_overdue() -> None:
@@ -255,7 +262,7 @@ def fecon_campaign() -> Campaign:
 
 def test_a_unit_signs_a_pledge() -> None:
     commitments = [Commitment(indicator="registered", target=1200, deadline=date(2025, 11, 30))]
-    (signed,) = Pledge.sign("p-1", fecon_campaign(), FECON, date(2025, 2, 1), commitments, [CHAIR])
+    (signed,) = Pledge("p-1").sign(fecon_campaign(), FECON, date(2025, 2, 1), commitments, [CHAIR])
     assert isinstance(signed, PledgeSigned)
     assert signed.commitments[0].target == 1200 and signed.signatories == (CHAIR,)
 
@@ -278,26 +285,26 @@ def commit(target: float, deadline: date = date(2025, 5, 1), indicator: str = "r
 )
 def test_pledge_refusals(commitments: list[Commitment], signatories: list[Signatory], says: str) -> None:
     with pytest.raises((InvalidInput, Conflict), match=says):
-        Pledge.sign("p-1", fecon_campaign(), FECON, date(2025, 2, 1), commitments, signatories)
+        Pledge("p-1").sign(fecon_campaign(), FECON, date(2025, 2, 1), commitments, signatories)
 
 
 def test_a_campaign_that_does_not_reach_the_unit_takes_no_pledge() -> None:
     commitments = [Commitment(indicator="registered", target=1, deadline=date(2025, 5, 1))]
-    stranger = UnitRef("u-x", "hcm.x", None, "grassroots_union")
+    stranger = UnitRef(unit_id="u-x", path="hcm.x", parent_id=None, kind="grassroots_union")
     with pytest.raises(Conflict, match=re.escape("does not reach hcm.x")):
-        Pledge.sign("p-1", fecon_campaign(), stranger, date(2025, 2, 1), commitments, [CHAIR])
+        Pledge("p-1").sign(fecon_campaign(), stranger, date(2025, 2, 1), commitments, [CHAIR])
 
 
 def test_an_amendment_is_a_new_version_with_its_reason_and_keeps_history() -> None:
     campaign = fecon_campaign()
     first = [Commitment(indicator="registered", target=1200, deadline=date(2025, 11, 30))]
-    signed = Pledge.sign("p-1", campaign, FECON, date(2025, 2, 1), first, [CHAIR])
+    signed = Pledge("p-1").sign(campaign, FECON, date(2025, 2, 1), first, [CHAIR])
     meta = EventMetadata(actor="t", unit_path=FECON.path)
     pledge = Pledge.from_history("p-1", [new_envelope("p", 1, signed[0], meta)])
     second = [Commitment(indicator="registered", target=1500, deadline=date(2025, 11, 30))]
     (amended,) = pledge.amend(campaign, FECON, "Thêm tổ ươm mầm", second)
     assert amended == PledgeAmended(
-        pledge_id="p-1", campaign_id="c-1", unit_id="u-fecon", amendment=2, reason="Thêm tổ ươm mầm",
+        pledge_id="pledge-p-1", campaign_id="c-1", unit_id="u-fecon", amendment=2, reason="Thêm tổ ươm mầm",
         commitments=tuple(second),
     )  # fmt: skip
     pledge = Pledge.from_history("p-1", [new_envelope("p", 1, signed[0], meta), new_envelope("p", 2, amended, meta)])
@@ -347,9 +354,9 @@ NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 def test_a_reported_value_carries_its_change_since_the_last_report() -> None:
     campaign = given_campaign()
-    (first,) = Progress("c-1", "u-fecon").report(campaign, FECON, "activities", 2, ["Biên bản số 3"], NOW)
+    (first,) = Progress("c-1-u-fecon").report(campaign, FECON, "activities", 2, ["Biên bản số 3"], NOW)
     meta = EventMetadata(actor="t", unit_path=FECON.path)
-    progress = Progress.from_history("c-1", "u-fecon", [new_envelope("p", 1, first, meta)])
+    progress = Progress.from_history("c-1-u-fecon", [new_envelope("p", 1, first, meta)])
     (second,) = progress.report(campaign, FECON, "activities", 5, ["Biên bản số 7"], NOW)
     assert isinstance(second, ProgressReported) and (second.value, second.delta) == (5, 3)
 
@@ -365,7 +372,7 @@ def test_a_reported_value_carries_its_change_since_the_last_report() -> None:
 )
 def test_progress_refusals(indicator: str, value: float, evidence: list[str], says: str) -> None:
     with pytest.raises((InvalidInput, Conflict), match=says):
-        Progress("c-1", "u-fecon").report(given_campaign(), FECON, indicator, value, evidence, NOW)
+        Progress("c-1-u-fecon").report(given_campaign(), FECON, indicator, value, evidence, NOW)
 
 
 def test_achievement_is_percent_of_target_to_two_places() -> None:

@@ -2,18 +2,13 @@
 a given official with a fresh Idempotency-Key per command."""
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 
-from services.registry.adapters.units import UnitTreeProjection
-from shared.auth import issue_token
-from shared.events import EventEnvelope, EventMetadata
-from shared.projections import ProjectedMessage
-from shared.settings import Settings
-from shared.subjects import event_subject
+from tests.copies import register_units
+from tests.people import People
 
 CITY = [
     ("hn", "city_federation", "Liên đoàn Lao động Thành phố Hà Nội"),
@@ -30,25 +25,9 @@ def unit_id(path: str) -> str:
     return f"u-{path}"
 
 
-def directory_message(event_type: str, path: str, data: dict[str, Any], sequence: int = 1) -> ProjectedMessage:
-    envelope = EventEnvelope(
-        event_id=str(uuid.uuid4()), event_type=event_type, schema_version=1, stream_id=f"unit-{data['unit_id']}",
-        version=1, occurred_at=datetime.now(UTC), data=data, metadata=EventMetadata(actor="t", unit_path=path),
-    )  # fmt: skip
-    return ProjectedMessage(event_subject("directory", event_type, path), sequence, path, envelope)
-
-
 async def seed_units(app: FastAPI, units: list[tuple[str, str, str]]) -> None:
-    """Feed UnitRegistered events to the registry's copy of the tree, as its consumer would."""
-    projection = UnitTreeProjection()
-    async with app.state.db.writer.begin() as conn:
-        for path, kind, name in units:
-            parent = path.rpartition(".")[0]
-            data = {
-                "unit_id": unit_id(path), "code": path.rsplit(".", 1)[-1], "name": name, "kind": kind,
-                "parent_id": unit_id(parent) if parent else None, "path": path,
-            }  # fmt: skip
-            await projection.apply(conn, directory_message("UnitRegistered", path, data), None)  # type: ignore[arg-type]
+    """Feed UnitRegistered events to the registry's copy of the directory, as its consumer would."""
+    await register_units(app.state.directory, units, {path: unit_id(path) for path, _, _ in units})
 
 
 REGISTRATION: dict[str, Any] = {
@@ -75,18 +54,20 @@ APPLICATION = {
 
 
 class Api:
-    def __init__(self, client: httpx.AsyncClient, settings: Settings) -> None:
-        self.client, self.settings = client, settings
+    """Speaks as a person holding ``roles`` in the unit at ``unit`` (``tests.people``)."""
 
-    def headers(self, unit: str, *roles: str, sub: str | None = None, key: str | None = None) -> dict[str, str]:
-        token = issue_token(self.settings, sub or f"{unit}:{'+'.join(roles)}", unit, list(roles))
-        return {"Authorization": f"Bearer {token}", "Idempotency-Key": key or str(uuid.uuid4())}
+    def __init__(self, client: httpx.AsyncClient, people: People) -> None:
+        self.client, self.people = client, people
+
+    async def headers(self, unit: str, *roles: str, sub: str = "", key: str | None = None) -> dict[str, str]:
+        """``sub`` tells apart two people of the same unit and roles."""
+        return {**await self.people.headers(unit, *roles, who=sub), "Idempotency-Key": key or str(uuid.uuid4())}
 
     async def post(self, url: str, body: dict[str, Any], unit: str, *roles: str, **kw: Any) -> httpx.Response:
-        return await self.client.post(url, json=body, headers=self.headers(unit, *roles, **kw))
+        return await self.client.post(url, json=body, headers=await self.headers(unit, *roles, **kw))
 
     async def get(self, url: str, unit: str, *roles: str, **params: Any) -> httpx.Response:
-        return await self.client.get(url, params=params, headers=self.headers(unit, *roles))
+        return await self.client.get(url, params=params, headers=await self.headers(unit, *roles))
 
     async def ok(self, url: str, body: dict[str, Any], unit: str, *roles: str, **kw: Any) -> dict[str, Any]:
         response = await self.post(url, body, unit, *roles, **kw)

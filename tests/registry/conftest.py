@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from services.registry.entrypoints.main import create_app
 from shared.settings import Settings
+from tests.copies import copied_person
+from tests.people import People
 from tests.registry.api_helpers import CITY, Api, seed_units
 
 
@@ -34,11 +36,17 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://registry") as client:
+def people(app: FastAPI, settings: Settings) -> People:
+    return People(settings, lambda path, roles, who: copied_person(app.state.directory, path, roles, who))
+
+
+@pytest.fixture
+async def client(app: FastAPI, people: People) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry", auth=people) as client:
         yield client
 
 
 @pytest.fixture
-def api(client: httpx.AsyncClient, settings: Settings) -> Api:
-    return Api(client, settings)
+def api(client: httpx.AsyncClient, people: People) -> Api:
+    return Api(client, people)

@@ -3,23 +3,34 @@
 from datetime import date
 from typing import Any
 
-from services.registry.domain.events import Author, InitiativeRegistered, Registration
+from contracts.registry import Author, InitiativeRegistered, Registration
 from services.registry.domain.initiative import Initiative
-from services.registry.domain.rules import Actor, UnitInfo
 from shared.events import Event, EventMetadata, new_envelope
+from shared.identity import Caller
+from shared.units import UnitRef
 
-HN = UnitInfo("u-hn", "hn", "city_federation", "LĐLĐ Thành phố Hà Nội")
-NTL = UnitInfo("u-ntl", "hn.ntl", "upper_level_union", "LĐLĐ quận Nam Từ Liêm", "u-hn")
-DD = UnitInfo("u-dd", "hn.dd", "upper_level_union", "LĐLĐ quận Đống Đa", "u-hn")
-FECON = UnitInfo("u-fecon", "hn.ntl.fecon", "grassroots_union", "Công đoàn Fecon", "u-ntl")
-CEO = UnitInfo("u-ceo", "hn.ntl.ceo", "grassroots_union", "Công đoàn CEO", "u-ntl")
-THI_CONG = UnitInfo("u-tc", "hn.ntl.fecon.thi-cong", "sub_unit", "Tổ công đoàn Khối thi công", "u-fecon")
-HANDICO = UnitInfo("u-handico", "hn.dd.handico", "grassroots_union", "Công đoàn Handico", "u-dd")
+HN = UnitRef(unit_id="u-hn", path="hn", kind="city_federation", name="LĐLĐ Thành phố Hà Nội")
+NTL = UnitRef(unit_id="u-ntl", path="hn.ntl", kind="upper_level_union", name="LĐLĐ quận Nam Từ Liêm", parent_id="u-hn")
+DD = UnitRef(unit_id="u-dd", path="hn.dd", kind="upper_level_union", name="LĐLĐ quận Đống Đa", parent_id="u-hn")
+FECON = UnitRef(
+    unit_id="u-fecon", path="hn.ntl.fecon", kind="grassroots_union", name="Công đoàn Fecon", parent_id="u-ntl"
+)
+CEO = UnitRef(unit_id="u-ceo", path="hn.ntl.ceo", kind="grassroots_union", name="Công đoàn CEO", parent_id="u-ntl")
+THI_CONG = UnitRef(
+    unit_id="u-tc",
+    path="hn.ntl.fecon.thi-cong",
+    kind="sub_unit",
+    name="Tổ công đoàn Khối thi công",
+    parent_id="u-fecon",
+)
+HANDICO = UnitRef(
+    unit_id="u-handico", path="hn.dd.handico", kind="grassroots_union", name="Công đoàn Handico", parent_id="u-dd"
+)
 CHAIN = [HN, NTL, FECON]
 
 
-def actor(unit: UnitInfo | None, *roles: str, subject: str = "tester") -> Actor:
-    return Actor(subject, unit, frozenset(roles))
+def actor(unit: UnitRef | None, *roles: str, subject: str = "tester") -> Caller:
+    return Caller(subject, unit, frozenset(roles))
 
 
 BCH = actor(FECON, "executive_committee", subject="bch-fecon")
@@ -45,7 +56,7 @@ def registration(**overrides: Any) -> Registration:
     return Registration(**(fields | overrides))
 
 
-def registered(initiative_id: str = "i-1", unit: UnitInfo = FECON) -> InitiativeRegistered:
+def registered(initiative_id: str = "i-1", unit: UnitRef = FECON) -> InitiativeRegistered:
     return InitiativeRegistered(
         initiative_id=initiative_id,
         unit_id=unit.unit_id,

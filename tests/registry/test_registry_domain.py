@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from services.registry.domain.events import (
+from contracts.registry import (
     Author,
     EscalationForwarded,
     EscalationRequested,

@@ -11,43 +11,32 @@ import pytest
 from fastapi import FastAPI
 from openpyxl import load_workbook
 
+from contracts.directory import UnitRegistered
 from services.registry.adapters.export import book_csv, book_xlsx
 from services.registry.adapters.level import RegistryLevelProjection
 from services.registry.adapters.level_reads import read_book, read_counts
 from services.registry.adapters.level_tables import metadata
 from shared.db import Database, open_database
-from shared.projections import ProjectedMessage
-from shared.subjects import event_subject
-from tests.registry.api_helpers import CITY, DECISION, SCORE, Api, directory_message, unit_id
+from shared.settings import Settings
+from tests.levels import apply_level, level_client, message, stored
+from tests.people import People, bearer
+from tests.registry.api_helpers import CITY, DECISION, SCORE, Api, unit_id
 
 FECON = "hn.ntl.fecon"
 
 
-class NoBackfill:
-    scope = "hn.ntl"
-
-    async def backfill(self, *paths: str) -> None:
-        raise AssertionError("no unit moves in these tests")
-
-
-async def level_of(app: FastAPI, folder: Path, scope: str = "hn.ntl") -> Database:
+async def level_of(app: FastAPI, folder: Path, level: str = "hn.ntl") -> Database:
     """Feed the level what its filters would deliver: the city's units, then the registry's events."""
     db = open_database(f"sqlite+aiosqlite:///{folder}/level.db")
-    projection = RegistryLevelProjection()
     messages = []
     for path, kind, name in CITY:
         parent = path.rpartition(".")[0]
-        data = {"unit_id": unit_id(path), "code": path.rsplit(".", 1)[-1], "name": name, "kind": kind,
-                "parent_id": unit_id(parent) if parent else None, "path": path}  # fmt: skip
-        messages.append(directory_message("UnitRegistered", path, data))
-    for env in await app.state.store.read_after(0, limit=10_000):
-        path = env.metadata.unit_path
-        messages.append(ProjectedMessage(event_subject("registry", env.event_type, path), 0, path, env))
-    async with db.writer.begin() as conn:
-        await conn.run_sync(metadata.create_all)
-        for message in messages:
-            if message.path.startswith(scope) or scope.startswith(message.path):
-                await projection.apply(conn, message, NoBackfill())  # type: ignore[arg-type]
+        registered = UnitRegistered(
+            unit_id=unit_id(path), code=path.rsplit(".", 1)[-1], name=name, kind=kind,  # type: ignore[arg-type]
+            parent_id=unit_id(parent) if parent else None, path=path,
+        )  # fmt: skip
+        messages.append(message("directory", registered, path))
+    await apply_level(db, RegistryLevelProjection(), level, [*messages, *await stored(app.state.store, "registry")])
     return db
 
 
@@ -124,27 +113,44 @@ async def test_exports_open_in_excel_with_vietnamese(book_db: Database) -> None:
     assert sheet["B4"].value == "Ứng dụng mã QR trong quản lý hồ sơ đoàn viên" and sheet["J4"].value == 120_000_000
 
 
-async def test_the_projector_serves_the_views_over_http(book_db: Database) -> None:
-    import httpx
+async def test_the_level_host_serves_the_views_over_http(
+    book_db: Database, app: FastAPI, settings: Settings, people: People
+) -> None:
+    from services.registry.adapters.level_reads import router
 
-    from services.registry.adapters.level import RegistryLevelProjection as Projection
-
-    view = FastAPI()
-    view.include_router(Projection().read_router(book_db, "hn.ntl"))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(view), base_url="http://level") as client:
-        book = (await client.get("/registry/book", params={"q": "ma qr"})).json()
-        assert book["scope"] == "hn.ntl" and book["total"] == 1
-        exported = await client.get("/registry/book.csv")
+    ntl = bearer(settings, "hn.ntl", "standing_committee")
+    async with level_client(settings, app.state.directory, people, {"hn.ntl": book_db}, router) as client:
+        book = (await client.get("/levels/hn.ntl/registry/book", params={"q": "ma qr"}, headers=ntl)).json()
+        assert book["level"] == "hn.ntl" and book["total"] == 1
+        exported = await client.get("/levels/hn.ntl/registry/book.csv", headers=ntl)
         assert (
             exported.content.startswith(b"\xef\xbb\xbf")
             and "so-vang-sang-kien-hn.ntl.csv" in exported.headers["content-disposition"]
         )
-        assert (await client.get("/registry/book.xlsx")).content[:2] == b"PK"
-        assert (await client.get("/registry/inbox")).json()["items"] == []
-        assert (await client.get("/registry/initiatives/nope")).status_code == 404
-        assert (await client.get("/registry/book", params={"limit": 0})).status_code == 422
-        counts = (await client.get("/registry/counts", params={"under": FECON})).json()["units"]
-        assert [c["path"] for c in counts] == [FECON, "hn.ntl.fecon.thi-cong"]
+        assert (await client.get("/levels/hn.ntl/registry/book.xlsx", headers=ntl)).content[:2] == b"PK"
+        assert (await client.get("/levels/hn.ntl/registry/inbox", headers=ntl)).json()["items"] == []
+        assert (await client.get("/levels/hn.ntl/registry/initiatives/nope", headers=ntl)).status_code == 404
+        assert (await client.get("/levels/hn.ntl/registry/book", params={"limit": 0}, headers=ntl)).status_code == 422
+        counts = await client.get("/levels/hn.ntl/registry/counts", params={"under": FECON}, headers=ntl)
+        assert [c["path"] for c in counts.json()["units"]] == [FECON, "hn.ntl.fecon.thi-cong"]
+
+
+async def test_level_reads_need_a_token_and_stay_in_the_callers_subtree(
+    book_db: Database, app: FastAPI, settings: Settings, people: People
+) -> None:
+    from services.registry.adapters.level_reads import router
+
+    async with level_client(settings, app.state.directory, people, {"hn.ntl": book_db}, router) as client:
+        anonymous = await client.get("/levels/hn.ntl/registry/book")
+        assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"
+        other_district = await client.get("/levels/hn.ntl/registry/book", headers=bearer(settings, "hn.dd", "chair"))
+        assert other_district.status_code == 403 and other_district.json()["field"] == "unit"
+        ceo = bearer(settings, "hn.ntl.ceo", "chair")
+        assert (await client.get(f"/levels/hn.ntl/registry/book?unit={FECON}", headers=ceo)).status_code == 403
+        assert (await client.get("/levels/hn.ntl/registry/inbox", headers=ceo)).status_code == 403
+        own = (await client.get("/levels/hn.ntl/registry/book", headers=bearer(settings, FECON, "member"))).json()
+        assert own["total"] == 2 and {i["unit_path"] for i in own["items"]} == {FECON}  # Fecon's part of the level
+        assert (await client.get("/levels/hn.dd/registry/book", headers=ceo)).status_code == 404  # not served here
 
 
 async def test_a_search_counts_its_matches_up_to_a_bound(book_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 
 from services.directory.entrypoints.main import create_app as directory_app
-from services.registry.adapters import units as unit_copy
 from services.registry.adapters.level import RegistryLevelProjection
 from services.registry.adapters.level_reads import (
     read_book,
@@ -29,10 +28,12 @@ from services.registry.adapters.level_reads import (
 from services.registry.entrypoints.main import create_app as registry_app
 from shared.db import Database, open_database
 from shared.messaging import connect
-from shared.projections import ProjectionRunner
+from shared.runner import ProjectionRunner
 from shared.settings import Settings
+from tests.copies import copied_person
 from tests.directory.directory_helpers import Driver
 from tests.natsserver import NatsServer
+from tests.people import People
 from tests.platform.helpers import wait_for
 from tests.registry.api_helpers import APPLICATION, DECISION, SCORE, Api
 
@@ -57,8 +58,7 @@ class City:
         return runner, db
 
     async def known(self, path: str) -> bool:
-        async with self.registry.state.db.reader.connect() as conn:
-            return await unit_copy.unit_by_path(conn, path) is not None
+        return await self.registry.state.directory.by_path(path) is not None
 
 
 def _settings(service: str, folder: Path, nats: NatsServer) -> Settings:
@@ -74,7 +74,7 @@ async def city(tmp_path: Path, nats_server: NatsServer) -> AsyncIterator[City]:
     registry_settings = _settings("registry", tmp_path, nats_server)
     registry = registry_app(registry_settings)
     async with directory.router.lifespan_context(directory), registry.router.lifespan_context(registry):
-        driver = Driver(directory.state.store, directory.state.tree)
+        driver = Driver(directory.state.deps)
         for path, kind in [
             ("hn", "city_federation"), ("hn.ntl", "upper_level_union"), ("hn.dd", "upper_level_union"),
             ("hn.ntl.fecon", "grassroots_union"), ("hn.ntl.ceo", "grassroots_union"),
@@ -83,7 +83,9 @@ async def city(tmp_path: Path, nats_server: NatsServer) -> AsyncIterator[City]:
             await driver.register(path, kind)
         nc, js = await connect(nats_server.url, "registry-e2e")
         async with httpx.AsyncClient(transport=httpx.ASGITransport(registry), base_url="http://registry") as client:
-            city = City(driver, registry, Api(client, registry_settings), js, registry_settings, tmp_path)
+            copy = registry.state.directory  # test people are fed to it directly (tests.people)
+            people = People(registry_settings, lambda path, roles, who: copied_person(copy, path, roles, who))
+            city = City(driver, registry, Api(client, people), js, registry_settings, tmp_path)
             await wait_for(lambda: city.known("hn.dd.handico"), 20, "the registry's copy of the unit tree")
             try:
                 yield city

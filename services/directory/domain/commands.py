@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
-from services.directory.domain.events import Gender
+from contracts.directory import Gender
 from services.directory.domain.rules import Kind, OfficialRole
 from shared.text import Name, ShortText, UnitCode, nfc
 

@@ -1,32 +1,19 @@
 """The Member aggregate: an enrolled union member and the roles they hold as an official."""
 
-from collections.abc import Iterable
-
-from services.directory.domain.events import MemberEnrolled, RoleAssigned, RoleRevoked
-from services.directory.domain.rules import UnitRef, check_active
+from contracts.directory import MemberEnrolled, RoleAssigned, RoleRevoked
+from services.directory.domain.rules import check_active
+from shared.aggregate import Aggregate
 from shared.errors import Conflict
-from shared.events import Event, EventEnvelope
+from shared.events import Event
+from shared.units import UnitRef
 
 
-class Member:
+class Member(Aggregate):
     def __init__(self, member_id: str) -> None:
-        self.member_id = member_id
-        self.version = 0
+        super().__init__(member_id)
         self.enrolled_in = ""
         self.full_name = ""
         self.roles: set[tuple[str, str]] = set()  # (unit_id, role)
-
-    @classmethod
-    def from_history(cls, member_id: str, envelopes: Iterable[EventEnvelope]) -> "Member":
-        member = cls(member_id)
-        for envelope in envelopes:
-            member.apply(envelope.to_event())
-            member.version = envelope.version
-        return member
-
-    @property
-    def exists(self) -> bool:
-        return self.version > 0
 
     @staticmethod
     def enrol(member_id: str, unit: UnitRef, full_name: str, **details: object) -> list[Event]:
@@ -43,12 +30,12 @@ class Member:
             )
         if (unit.unit_id, role) in self.roles:
             raise Conflict(f"{self.full_name} already holds the role {role} in {unit.path}", field="role")
-        return [RoleAssigned(member_id=self.member_id, unit_id=unit.unit_id, role=role)]
+        return [RoleAssigned(member_id=self.id, unit_id=unit.unit_id, role=role)]
 
     def revoke_role(self, unit: UnitRef, role: str) -> list[Event]:
         if (unit.unit_id, role) not in self.roles:
             raise Conflict(f"{self.full_name} does not hold the role {role} in {unit.path}", field="role")
-        return [RoleRevoked(member_id=self.member_id, unit_id=unit.unit_id, role=role)]
+        return [RoleRevoked(member_id=self.id, unit_id=unit.unit_id, role=role)]
 
     def apply(self, event: Event) -> None:
         match event:

@@ -1,14 +1,14 @@
 """Rules of the union hierarchy: which kind sits under which, who may do what, how paths are formed."""
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Literal
 
+from contracts.directory import KINDS, Kind
 from shared.errors import Conflict, IllegalTransition
 from shared.subjects import in_subtree
+from shared.units import ACTIVE, UnitRef
 
-Kind = Literal["city_federation", "upper_level_union", "grassroots_union", "sub_unit"]
-KINDS: tuple[Kind, ...] = ("city_federation", "upper_level_union", "grassroots_union", "sub_unit")
+__all__ = ["KINDS", "Kind"]  # commands import the kinds from here
 
 # Each kind sits directly under the kind above it; a city federation is a root.
 PARENT_KIND: dict[str, str | None] = {
@@ -38,28 +38,6 @@ OfficialRole = Literal[
 # Who may change the tree and assign roles; who may enrol members.
 MANAGER_ROLES: tuple[str, ...] = ("chair", "standing_committee", "executive_committee")
 ENROLLER_ROLES: tuple[str, ...] = (*MANAGER_ROLES, "emulation_officer")
-
-ACTIVE = "active"
-MERGED = "merged"
-
-
-@dataclass(frozen=True)
-class UnitRef:
-    """A unit as the tree read model sees it now.
-
-    Where a unit sits also depends on its ancestors' moves and merges, which its own stream never
-    records, so handlers pass the tree's view of location to the aggregates.
-    """
-
-    unit_id: str
-    code: str
-    name: str
-    kind: str
-    parent_id: str | None
-    path: str
-    status: str = ACTIVE
-    merged_into: str | None = None
-    version: int = 0
 
 
 def child_path(parent_path: str | None, code: str) -> str:

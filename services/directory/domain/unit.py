@@ -5,9 +5,9 @@ Location (parent, path) comes from the tree read model as a ``UnitRef``: a unit'
 when an ancestor moves or merges, and those events live on the ancestor's stream.
 """
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 
-from services.directory.domain.events import (
+from contracts.directory import (
     UnitAbsorbed,
     UnitMerged,
     UnitMovedIn,
@@ -15,41 +15,22 @@ from services.directory.domain.events import (
     UnitRegistered,
     UnitRenamed,
 )
-from services.directory.domain.rules import (
-    ACTIVE,
-    MERGED,
-    UnitRef,
-    check_active,
-    check_code_free,
-    check_kind_under,
-    child_path,
-)
+from services.directory.domain.rules import check_active, check_code_free, check_kind_under, child_path
+from shared.aggregate import Aggregate
 from shared.errors import Conflict, IllegalTransition
-from shared.events import Event, EventEnvelope
+from shared.events import Event
 from shared.subjects import in_subtree
+from shared.units import ACTIVE, MERGED, UnitRef
 
 
-class Unit:
+class Unit(Aggregate):
     def __init__(self, unit_id: str) -> None:
-        self.unit_id = unit_id
-        self.version = 0
+        super().__init__(unit_id)
         self.code = ""
         self.name = ""
         self.kind = ""
         self.status = ACTIVE
         self.merged_into: str | None = None
-
-    @classmethod
-    def from_history(cls, unit_id: str, envelopes: Iterable[EventEnvelope]) -> "Unit":
-        unit = cls(unit_id)
-        for envelope in envelopes:
-            unit.apply(envelope.to_event())
-            unit.version = envelope.version
-        return unit
-
-    @property
-    def exists(self) -> bool:
-        return self.version > 0
 
     # -- commands --------------------------------------------------------------------------------
 
@@ -82,7 +63,7 @@ class Unit:
         self._require_active()
         if name == self.name:
             raise Conflict(f"the unit is already named {name!r}", field="name")
-        return [UnitRenamed(unit_id=self.unit_id, name=name, previous_name=self.name)]
+        return [UnitRenamed(unit_id=self.id, name=name, previous_name=self.name)]
 
     def move(
         self, here: UnitRef, new_parent: UnitRef, sibling_codes: Collection[str], history: Collection[str] = ()
@@ -101,7 +82,7 @@ class Unit:
         check_code_free(self.code, sibling_codes, new_parent.path)
         assert here.parent_id is not None  # a root has no parent kind to move under (checked above)
         move = {
-            "unit_id": self.unit_id,
+            "unit_id": self.id,
             "from_path": here.path,
             "to_path": child_path(new_parent.path, self.code),
             "old_parent_id": here.parent_id,
@@ -121,7 +102,7 @@ class Unit:
     ) -> tuple[list[Event], list[Event]]:
         """Merge this unit into ``target``: returns (events for this stream, events for the target's)."""
         self._require_active()
-        if target.unit_id == self.unit_id:
+        if target.id == self.id:
             raise Conflict("a unit cannot merge into itself", field="into_unit_id")
         if target.status != ACTIVE:
             raise IllegalTransition(f"{there.path} was itself merged and cannot absorb", field="into_unit_id")
@@ -139,12 +120,10 @@ class Unit:
                 "rename or move those children first",
                 field="into_unit_id",
             )
-        merged = UnitMerged(
-            unit_id=self.unit_id, into_unit_id=target.unit_id, from_path=here.path, into_path=there.path
-        )
+        merged = UnitMerged(unit_id=self.id, into_unit_id=target.id, from_path=here.path, into_path=there.path)
         absorbed = UnitAbsorbed(
-            unit_id=target.unit_id,
-            absorbed_unit_id=self.unit_id,
+            unit_id=target.id,
+            absorbed_unit_id=self.id,
             absorbed_path=here.path,
             moved_child_ids=tuple(child.unit_id for child in children),
             absorbed_paths=tuple(sorted({*history, here.path})),

@@ -1,40 +1,35 @@
-"""Wiring of the directory service: the inline tree, its routes and the demo city.
+"""Wiring of the directory service: its records (the tree, members, roles) and its routes.
 
 Run with ``uvicorn --factory services.directory.entrypoints.main:create_app``: nothing is opened at
-import time.
+import time. The directory is the system of record of people: callers are resolved from its own records.
 """
-
-import logging
 
 from fastapi import FastAPI
 
 from services.directory import SERVICE
-from services.directory.adapters.tree import Tree
+from services.directory.adapters.records import DirectoryRecords
+from services.directory.application.deps import Deps
 from services.directory.entrypoints.api import router
 from shared.service import service_app
 from shared.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings(service=SERVICE)
 
     async def prepare(app: FastAPI) -> None:
-        tree: Tree = app.state.tree
-        await tree.create_tables()  # read models are rebuildable: created, not migrated
-        if settings.demo_data:
-            from services.directory.demo import load_demo
-
-            log.info("demo city: %s", await load_demo(app.state.store, tree))
+        await app.state.deps.records.create_tables()  # read models are rebuildable: created, not migrated
 
     app = service_app(
         settings,
         title="thidua directory",
         version="0.1.0",
         routers=[router],
-        inline=lambda db: [Tree(db)],
+        inline=lambda db: [DirectoryRecords(db)],
         on_start=[prepare],
+        directory_copy=False,
     )
-    app.state.tree = app.state.inline[0]
+    records: DirectoryRecords = app.state.inline[0]
+    app.state.deps = Deps.build(app.state.store, records)
+    app.state.directory = records  # who is calling: the directory's own records
     return app

@@ -1,11 +1,12 @@
-"""The directory level projector: ``python -m services.directory.entrypoints.projector --scope hn.ntl``."""
+"""The directory's level host: ``python -m services.directory.entrypoints.projector --level hn --level hn.ntl``."""
 
 from services.directory.adapters.level import DirectoryLevelProjection
-from shared.projector import projector_main
+from services.directory.adapters.level_reads import router
+from shared.level_host import level_host_main
 
 
 def main() -> None:
-    projector_main(DirectoryLevelProjection)
+    level_host_main(DirectoryLevelProjection, router)
 
 
 if __name__ == "__main__":

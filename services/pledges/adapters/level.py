@@ -6,60 +6,56 @@ and when it reported. Counted indicators come from the registry's initiative eve
 directory's enrolments; reported ones from ``ProgressReported`` (whose ``delta`` is the change).
 
 The roll-up is kept incrementally: an event adds to its unit and to every ancestor the level holds,
-found by parent links. ``apply_batch`` folds a run of such events into one upsert. A move or merge
-moves the unit's totals: they are taken off the old ancestors and added to the new ones. A unit that
-arrives from another level is *adopted* as in the directory's level projection: its history (every
-path it had) is replayed, accepting only the arriving unit and units registered under it, so nothing
-is counted twice. Adoption needs ``ctx.backfill``, which ``apply_batch`` does not get; a batch that
-needs it raises ``NeedsBackfill`` and the runner applies that batch message by message.
+found by parent links (the runner's ``ctx.units``). Deltas are folded in memory across a batch and
+written in one upsert (``flush``). A move or merge moves the unit's totals: they are taken off the old
+ancestors and added to the new ones. Which units belong to the level, and a unit's history when it
+arrives from another level, is the runner's (``shared.membership``).
 """
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import date
 
-from fastapi import APIRouter
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts.directory import MemberEnrolled, UnitAbsorbed, UnitMovedIn
+from contracts.pledges import (
+    CampaignClosed,
+    CampaignLaunched,
+    PledgeAmended,
+    PledgeSigned,
+    ProgressReported,
+    TargetAssigned,
+)
+from contracts.registry import InitiativeAccepted, InitiativeApplied, InitiativeRecognised, InitiativeRegistered
 from services.pledges.adapters.level_tables import (
-    LevelUnit,
     Pending,
+    add_to,
     add_values,
-    ancestors_of,
-    attach,
     campaigns,
-    detach,
     flush,
     metadata,
     pledged,
     recognised,
-    repath,
     reports,
-    spread,
-    subtree_of,
     targets,
-    units,
+    totals_of,
     upsert,
     values,
 )
-from shared.db import Database
-from shared.projections import ApplyContext, ProjectedMessage, checkpoints
+from shared.events import Event
+from shared.membership import LevelUnits
+from shared.projection import Context, Projection, on
 from shared.subjects import in_subtree
 
-# Event type → (source of a counted indicator, the data key naming a campaign it is limited to).
+# Event type → the source of a counted indicator it counts for.
 COUNTED = {
-    "InitiativeRegistered": "initiatives_registered",
-    "InitiativeRecognised": "initiatives_recognised",
-    "InitiativeApplied": "initiatives_applied",
-    "InitiativeAccepted": "initiatives_accepted",
-    "MemberEnrolled": "members_enrolled",
+    InitiativeRegistered: "initiatives_registered",
+    InitiativeRecognised: "initiatives_recognised",
+    InitiativeApplied: "initiatives_applied",
+    InitiativeAccepted: "initiatives_accepted",
+    MemberEnrolled: "members_enrolled",
 }
-STRUCTURAL = {"UnitRegistered", "UnitRenamed", "UnitMovedOut", "UnitMovedIn", "UnitMerged", "UnitAbsorbed"}
-
-
-class NeedsBackfill(Exception):
-    """A unit arrives from another level inside a folded batch: apply this batch one message at a time."""
 
 
 @dataclass
@@ -70,336 +66,163 @@ class _Campaign:
     by_source: dict[str, list[str]]  # source → indicator codes counted from it
 
 
-@dataclass
-class _Adoption:
-    replaying: set[str] = field(default_factory=set)
-    adopted: set[str] = field(default_factory=set)
-
-
-class PledgesLevelProjection:
+class PledgesLevelProjection(Projection):
     name = "pledges_level"
     services = ("pledges", "registry", "directory")
     metadata = metadata
 
     def __init__(self) -> None:
-        self._units: dict[str, LevelUnit] | None = None
         self._campaigns: dict[str, _Campaign] | None = None
-        self._adoption: _Adoption | None = None
-        self._applied_to = -1  # the stream sequence the caches reflect
+        self._pending = Pending()
 
-    def read_router(self, db: Database, scope: str) -> APIRouter:
-        from services.pledges.adapters.level_reads import level_router
+    def reset(self) -> None:
+        self._campaigns, self._pending = None, Pending()
 
-        return level_router(db, scope)
+    async def flush(self, conn: AsyncConnection, level: str) -> None:
+        await flush(conn, self._pending)
 
-    # -- entry points ----------------------------------------------------------------------------
+    # -- counting ----------------------------------------------------------------------------------
 
-    async def apply(self, conn: AsyncConnection, message: ProjectedMessage, ctx: ApplyContext) -> None:
-        nested = self._adoption is not None  # a back-filled message inside another message's apply
-        try:
-            if not nested:
-                await self._check_caches(conn, ctx.scope)
-            pending = Pending()
-            await self._one(conn, message, ctx, pending)
-            await flush(conn, pending)
-        except BaseException:
-            self._forget()
-            raise
-        if not nested:
-            self._applied_to = message.sequence
-
-    async def apply_batch(self, conn: AsyncConnection, messages: list[ProjectedMessage], scope: str) -> None:
-        try:
-            await self._check_caches(conn, scope)
-            pending = Pending()
-            context = _NoContext(scope, pending)
-            for message in messages:
-                if message.envelope.event_type in STRUCTURAL - {"UnitRegistered"}:
-                    await flush(conn, pending)  # a move reads totals and rows: they must be written first
-                await self._one(conn, message, context, pending)
-            await flush(conn, pending)
-        except BaseException:
-            self._forget()  # the transaction rolls back: the caches may hold what it wrote
-            raise
-        self._applied_to = messages[-1].sequence
-
-    async def _check_caches(self, conn: AsyncConnection, scope: str) -> None:
-        """The caches hold what this instance applied; if the recorded checkpoint is elsewhere (a rolled
-        back transaction, a rebuild that dropped the tables, a dead-lettered message), reload them."""
-        recorded = await conn.scalar(
-            select(checkpoints.c.last_sequence).where(
-                checkpoints.c.projection == self.name, checkpoints.c.scope == scope
-            )
-        )
-        if (recorded or 0) != self._applied_to:
-            self._forget()
-
-    def _forget(self) -> None:
-        self._units = self._campaigns = None
-        self._applied_to = -1
-
-    async def _one(self, conn: AsyncConnection, msg: ProjectedMessage, ctx: Any, pending: Pending) -> None:
-        env = msg.envelope
-        kind = env.event_type
-        if kind == "InitiativeRecognised" and await self._recognised_before(conn, env.data, pending):
+    @on(*COUNTED)
+    async def counted(self, conn: AsyncConnection, event: Event, ctx: Context) -> None:
+        units = _units(ctx)
+        if isinstance(event, InitiativeRecognised) and await self._recognised_before(conn, event, units):
+            return  # an initiative counts as recognised once, whatever the number of scopes it reaches
+        found = units.resolve(event.unit_id)  # type: ignore[attr-defined]
+        unit = units.get(found)
+        if found is None or unit is None:
             return
-        if kind in COUNTED:
-            campaign_id = env.data.get("campaign_id") if kind == "InitiativeRegistered" else None
-            await self._count(conn, env.data["unit_id"], COUNTED[kind], env.occurred_at, campaign_id, pending)
-        elif kind == "ProgressReported":
-            await self._reported(conn, env.data, pending)
-        else:
-            handler = getattr(self, f"_on_{kind}", None)
-            if handler is not None:
-                await handler(conn, msg, env.data, ctx)
-
-    # -- counting --------------------------------------------------------------------------------
-
-    async def _count(
-        self, conn: AsyncConnection, unit_id: str, source: str, at: datetime, only: str | None, pending: Pending
-    ) -> None:
-        found = await self._resolve(conn, unit_id)
-        if found is None:
-            return
-        unit_id, unit = found
-        day = at.date()
+        only = event.campaign_id if isinstance(event, InitiativeRegistered) else None
+        day = ctx.occurred_at.date()
         for cid, campaign in (await self._campaign_cache(conn)).items():
-            codes = campaign.by_source.get(source)
+            codes = campaign.by_source.get(COUNTED[type(event)])
             if not codes or (only and only != cid) or not campaign.starts_on <= day <= campaign.ends_on:
                 continue
             if not in_subtree(unit.path, campaign.launcher_path):
                 continue  # the campaign does not reach the unit
             for code in codes:
-                await self._add(conn, pending, cid, unit_id, code, 1.0)
+                self._add(units, cid, found, code, 1.0)
 
-    async def _recognised_before(self, conn: AsyncConnection, d: dict[str, Any], pending: Pending) -> bool:
-        """An initiative counts as recognised once, whatever the number of scopes it is recognised at."""
-        initiative = d["initiative_id"]
-        if initiative in pending.recognised:
+    async def _recognised_before(self, conn: AsyncConnection, event: InitiativeRecognised, units: LevelUnits) -> bool:
+        initiative = event.initiative_id
+        if initiative in self._pending.recognised:
             return True
         if await conn.scalar(select(recognised.c.unit_id).where(recognised.c.initiative_id == initiative)):
             return True
-        if await self._resolve(conn, d["unit_id"]) is not None:
-            pending.recognised[initiative] = d["unit_id"]
+        if units.resolve(event.unit_id) is not None:
+            self._pending.recognised[initiative] = event.unit_id
         return False
 
-    async def _reported(self, conn: AsyncConnection, d: dict[str, Any], pending: Pending) -> None:
-        found = await self._resolve(conn, d["unit_id"])
+    @on(ProgressReported)
+    async def reported(self, conn: AsyncConnection, event: ProgressReported, ctx: Context) -> None:
+        units = _units(ctx)
+        found = units.resolve(event.unit_id)
         if found is None:
             return
-        unit_id = found[0]
-        await self._add(conn, pending, d["campaign_id"], unit_id, d["indicator"], float(d["delta"]))
-        at = datetime.fromisoformat(d["reported_at"])
-        await conn.execute(insert(reports).values(campaign_id=d["campaign_id"], unit_id=unit_id, reported_at=at))
+        self._add(units, event.campaign_id, found, event.indicator, event.delta)
+        await conn.execute(
+            insert(reports).values(campaign_id=event.campaign_id, unit_id=found, reported_at=event.reported_at)
+        )
 
-    async def _add(
-        self, conn: AsyncConnection, pending: Pending, cid: str, unit_id: str, code: str, amount: float
-    ) -> None:
-        cache = await self._unit_cache(conn)
-        found = pending.values
-        row = found.setdefault((cid, unit_id, code), [0.0, 0.0])
+    def _add(self, units: LevelUnits, cid: str, unit_id: str, code: str, amount: float) -> None:
+        row = self._pending.values.setdefault((cid, unit_id, code), [0.0, 0.0])
         row[0] += amount
         row[1] += amount
-        for ancestor in ancestors_of(cache, unit_id):
-            found.setdefault((cid, ancestor, code), [0.0, 0.0])[1] += amount
+        for ancestor in units.ancestors(unit_id):
+            self._pending.values.setdefault((cid, ancestor, code), [0.0, 0.0])[1] += amount
 
-    async def _resolve(self, conn: AsyncConnection, unit_id: str) -> tuple[str, LevelUnit] | None:
-        """The unit the event counts for (a merged unit's events count for the unit it merged into)."""
-        cache = await self._unit_cache(conn)
-        unit = cache.get(unit_id)
-        while unit is not None and unit.status != "active" and unit.merged_into is not None:
-            unit_id, unit = unit.merged_into, cache.get(unit.merged_into)
-        if unit is None or not self._present(unit_id):
-            return None
-        return unit_id, unit
+    # -- campaigns, targets, pledges ---------------------------------------------------------------
 
-    # -- campaigns, targets, pledges -------------------------------------------------------------
-
-    async def _on_CampaignLaunched(self, conn: AsyncConnection, msg: Any, d: dict[str, Any], ctx: Any) -> None:
-        if await conn.scalar(select(campaigns.c.campaign_id).where(campaigns.c.campaign_id == d["campaign_id"])):
+    @on(CampaignLaunched)
+    async def launched(self, conn: AsyncConnection, event: CampaignLaunched, ctx: Context) -> None:
+        if await conn.scalar(select(campaigns.c.campaign_id).where(campaigns.c.campaign_id == event.campaign_id)):
             return
         await conn.execute(
             insert(campaigns).values(
-                campaign_id=d["campaign_id"],
-                launcher_unit_id=d["launcher_unit_id"],
-                launcher_path=d["launcher_path"],
-                title=d["title"],
-                plan_number=d["plan_number"],
-                starts_on=date.fromisoformat(d["starts_on"]),
-                ends_on=date.fromisoformat(d["ends_on"]),
+                campaign_id=event.campaign_id,
+                launcher_unit_id=event.launcher_unit_id,
+                launcher_path=event.launcher_path,
+                title=event.title,
+                plan_number=event.plan_number,
+                starts_on=event.starts_on,
+                ends_on=event.ends_on,
                 status="open",
-                indicators=d["indicators"],
-                report_deadlines=d["report_deadlines"],
+                indicators=[i.model_dump(mode="json") for i in event.indicators],
+                report_deadlines=[d.isoformat() for d in event.report_deadlines],
             )
         )
         self._campaigns = None
 
-    async def _on_CampaignClosed(self, conn: AsyncConnection, msg: Any, d: dict[str, Any], ctx: Any) -> None:
-        closed = date.fromisoformat(d["closed_on"])
-        where = campaigns.c.campaign_id == d["campaign_id"]
-        await conn.execute(update(campaigns).where(where).values(status="closed", closed_on=closed))
+    @on(CampaignClosed)
+    async def closed(self, conn: AsyncConnection, event: CampaignClosed, ctx: Context) -> None:
+        where = campaigns.c.campaign_id == event.campaign_id
+        await conn.execute(update(campaigns).where(where).values(status="closed", closed_on=event.closed_on))
 
-    async def _on_TargetAssigned(self, conn: AsyncConnection, msg: Any, d: dict[str, Any], ctx: Any) -> None:
-        if (await self._resolve(conn, d["unit_id"])) is None:
+    @on(TargetAssigned)
+    async def target(self, conn: AsyncConnection, event: TargetAssigned, ctx: Context) -> None:
+        if _units(ctx).resolve(event.unit_id) is None:
             return
         await conn.execute(
-            delete(targets).where(targets.c.campaign_id == d["campaign_id"], targets.c.unit_id == d["unit_id"])
+            delete(targets).where(targets.c.campaign_id == event.campaign_id, targets.c.unit_id == event.unit_id)
         )
         rows = [
-            {"campaign_id": d["campaign_id"], "unit_id": d["unit_id"], "indicator": k, "target": v}
-            for k, v in d["targets"].items()
+            {"campaign_id": event.campaign_id, "unit_id": event.unit_id, "indicator": k, "target": v}
+            for k, v in event.targets.items()
         ]
         if rows:
             await conn.execute(insert(targets), rows)
 
-    async def _on_PledgeSigned(self, conn: AsyncConnection, msg: Any, d: dict[str, Any], ctx: Any) -> None:
-        if (await self._resolve(conn, d["unit_id"])) is None:
+    @on(PledgeSigned, PledgeAmended)
+    async def pledged(self, conn: AsyncConnection, event: PledgeSigned | PledgeAmended, ctx: Context) -> None:
+        if _units(ctx).resolve(event.unit_id) is None:
             return
-        stmt = upsert(conn, pledged).values(
-            campaign_id=d["campaign_id"], unit_id=d["unit_id"], amendment=d.get("amendment", 1)
-        )
+        amendment = event.amendment if isinstance(event, PledgeAmended) else 1
+        stmt = upsert(conn, pledged).values(campaign_id=event.campaign_id, unit_id=event.unit_id, amendment=amendment)
         await conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[pledged.c.campaign_id, pledged.c.unit_id], set_={"amendment": stmt.excluded.amendment}
             )
         )
 
-    _on_PledgeAmended = _on_PledgeSigned
+    # -- the shape of the level --------------------------------------------------------------------
 
-    # -- the tree --------------------------------------------------------------------------------
+    @on(UnitMovedIn)
+    async def moved(self, conn: AsyncConnection, event: UnitMovedIn, ctx: Context) -> None:
+        """The unit's totals leave its old ancestors and join its new ones (the level's units moved it)."""
+        units = _units(ctx)
+        totals = await totals_of(conn, event.unit_id)
+        old = [event.old_parent_id, *units.ancestors(event.old_parent_id)] if event.old_parent_id in units else []
+        await add_to(conn, old, totals, -1.0)
+        await add_to(conn, units.ancestors(event.unit_id), totals, 1.0)
 
-    async def _on_UnitRegistered(self, conn: AsyncConnection, msg: Any, d: dict[str, Any], ctx: Any) -> None:
-        cache = await self._unit_cache(conn)
-        if d["unit_id"] in cache:
+    @on(UnitAbsorbed)
+    async def absorbed(self, conn: AsyncConnection, event: UnitAbsorbed, ctx: Context) -> None:
+        """The merged unit's own results become the absorbing unit's (its children moved with them)."""
+        units = _units(ctx)
+        into, gone = event.unit_id, event.absorbed_unit_id
+        if gone not in units:
             return
-        if self._adoption is not None:
-            if d["unit_id"] not in self._adoption.replaying and d["parent_id"] not in self._adoption.adopted:
-                return
-            self._adoption.adopted.add(d["unit_id"])
-        elif not in_subtree(d["path"], ctx.scope):
-            return  # an ancestor's own registration
-        row = {k: d[k] for k in ("unit_id", "parent_id", "path", "kind", "name")}
-        if isinstance(ctx, _NoContext):
-            ctx.pending.units.append({**row, "status": "active"})  # written with the run's other rows
-        else:
-            await conn.execute(insert(units).values(**row, status="active"))
-        cache[d["unit_id"]] = LevelUnit(d["parent_id"], d["path"], "active", None)
-
-    async def _on_UnitRenamed(self, conn: AsyncConnection, msg: Any, d: dict[str, Any], ctx: Any) -> None:
-        if self._present(d["unit_id"]) and d["unit_id"] in await self._unit_cache(conn):
-            await conn.execute(update(units).where(units.c.unit_id == d["unit_id"]).values(name=d["name"]))
-
-    async def _on_UnitMovedOut(self, conn: AsyncConnection, msg: Any, d: dict[str, Any], ctx: Any) -> None:
-        cache = await self._unit_cache(conn)
-        unit_id = d["unit_id"]
-        if unit_id not in cache or not self._present(unit_id):
-            return
-        replaying = self._adoption is not None and unit_id in self._adoption.replaying
-        if not replaying and d["new_parent_id"] not in cache:
-            await self._drop(conn, unit_id)  # it leaves the level with its subtree and their results
-
-    async def _on_UnitMovedIn(self, conn: AsyncConnection, msg: Any, d: dict[str, Any], ctx: Any) -> None:
-        cache = await self._unit_cache(conn)
-        unit_id, parent_id = d["unit_id"], d["new_parent_id"]
-        if unit_id in cache:
-            if not self._present(unit_id):
-                return
-        else:
-            arriving = d["to_path"] == ctx.scope or parent_id in cache
-            if self._adoption is not None:
-                arriving = unit_id in self._adoption.replaying or parent_id in self._adoption.adopted
-            if not arriving:
-                return
-            await self._adopt(ctx, list(d.get("previous_paths") or [d["from_path"]]), unit_id)
-            cache = await self._unit_cache(conn)
-            if unit_id not in cache:
-                return
-        await self._reparent(conn, unit_id, parent_id, d["to_path"])
-
-    async def _on_UnitMerged(self, conn: AsyncConnection, msg: Any, d: dict[str, Any], ctx: Any) -> None:
-        cache = await self._unit_cache(conn)
-        gone, into = d["unit_id"], d["into_unit_id"]
-        if gone not in cache or not self._present(gone):
-            return
-        if into not in cache and not (self._adoption is not None and gone in self._adoption.replaying):
-            await self._drop(conn, gone)  # merged into a unit of another level: its results go there
-
-    async def _on_UnitAbsorbed(self, conn: AsyncConnection, msg: Any, d: dict[str, Any], ctx: Any) -> None:
-        cache = await self._unit_cache(conn)
-        into, gone = d["unit_id"], d["absorbed_unit_id"]
-        if into not in cache or not self._present(into):
-            return
-        if gone not in cache:
-            await self._adopt(ctx, list(d.get("absorbed_paths") or [d["absorbed_path"]]), gone)
-            cache = await self._unit_cache(conn)
-            if gone not in cache:
-                return
-        await detach(conn, cache, gone)
-        # The merged unit's own results become the absorbing unit's; its children move under it.
+        totals = await totals_of(conn, gone)
+        await add_to(conn, units.ancestors(gone), totals, -1.0)
         rows = await conn.execute(select(values).where(values.c.unit_id == gone))
         moved = [
             {"campaign_id": r.campaign_id, "unit_id": into, "indicator": r.indicator, "own": r.own, "total": r.total}
             for r in rows
         ]
         await add_values(conn, moved)
-        await spread(conn, cache, into, {(r["campaign_id"], r["indicator"]): r["total"] for r in moved}, 1.0)
+        await add_to(conn, units.ancestors(into), totals, 1.0)
         await conn.execute(delete(values).where(values.c.unit_id == gone))
-        gone_path, into_path = cache[gone].path, cache[into].path
-        for child_id, child in list(cache.items()):
-            if child.parent_id == gone and child.status == "active":
-                await conn.execute(update(units).where(units.c.unit_id == child_id).values(parent_id=into))
-                child.parent_id = into
-                await repath(conn, cache, child_id, child.path, into_path + child.path[len(gone_path) :])
-        await conn.execute(update(units).where(units.c.unit_id == gone).values(status="merged", merged_into=into))
-        cache[gone].status, cache[gone].merged_into, cache[gone].parent_id = "merged", into, None
 
-    # -- membership of the level -----------------------------------------------------------------
+    async def units_left(self, conn: AsyncConnection, ctx: Context, unit_ids: set[str]) -> None:
+        units = _units(ctx)
+        for root in unit_ids:
+            unit = units.get(root)
+            if unit is not None and unit.status == "active" and unit.parent_id not in unit_ids:
+                await add_to(conn, units.ancestors(root), await totals_of(conn, root), -1.0)
+        for table in (values, targets, pledged, reports, recognised):
+            await conn.execute(delete(table).where(table.c.unit_id.in_(unit_ids)))
 
-    def _present(self, unit_id: str) -> bool:
-        return self._adoption is None or unit_id in self._adoption.adopted
-
-    async def _adopt(self, ctx: Any, paths: list[str], unit_id: str) -> None:
-        if isinstance(ctx, _NoContext):
-            raise NeedsBackfill(unit_id)
-        outer = self._adoption
-        adoption = outer or _Adoption()
-        adoption.replaying.add(unit_id)
-        self._adoption = adoption
-        try:
-            await ctx.backfill(*paths)
-        finally:
-            adoption.replaying.discard(unit_id)
-            self._adoption = outer
-
-    async def _reparent(self, conn: AsyncConnection, unit_id: str, parent_id: str, path: str) -> None:
-        cache = await self._unit_cache(conn)
-        await detach(conn, cache, unit_id)
-        cache[unit_id].parent_id = parent_id
-        await conn.execute(update(units).where(units.c.unit_id == unit_id).values(parent_id=parent_id))
-        await repath(conn, cache, unit_id, cache[unit_id].path, path)
-        await attach(conn, cache, unit_id)
-
-    async def _drop(self, conn: AsyncConnection, unit_id: str) -> None:
-        cache = await self._unit_cache(conn)
-        await detach(conn, cache, unit_id)
-        doomed = subtree_of(cache, unit_id)
-        doomed |= {uid for uid, u in cache.items() if u.merged_into in doomed}
-        for table in (values, targets, pledged, reports, recognised, units):
-            await conn.execute(delete(table).where(table.c.unit_id.in_(doomed)))
-        for uid in doomed:
-            cache.pop(uid, None)
-        if self._adoption is not None:
-            self._adoption.adopted -= doomed
-
-    # -- caches ----------------------------------------------------------------------------------
-
-    async def _unit_cache(self, conn: AsyncConnection) -> dict[str, LevelUnit]:
-        if self._units is None:
-            rows = await conn.execute(
-                select(units.c.unit_id, units.c.parent_id, units.c.path, units.c.status, units.c.merged_into)
-            )
-            self._units = {r.unit_id: LevelUnit(r.parent_id, r.path, r.status, r.merged_into) for r in rows}
-        return self._units
+    # -- caches ------------------------------------------------------------------------------------
 
     async def _campaign_cache(self, conn: AsyncConnection) -> dict[str, _Campaign]:
         if self._campaigns is None:
@@ -414,9 +237,7 @@ class PledgesLevelProjection:
         return self._campaigns
 
 
-@dataclass
-class _NoContext:
-    """What ``apply_batch`` passes down instead of an ApplyContext: no back-fill, folded writes."""
+def _units(ctx: Context) -> LevelUnits:
+    assert ctx.units is not None, "the pledges level follows the directory: the runner owns its units"
+    return ctx.units
 
-    scope: str
-    pending: Pending

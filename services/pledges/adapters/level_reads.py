@@ -1,17 +1,19 @@
 """Reads of a level's progress: the campaigns that reach it (overdue ones flagged) and the progress
 table of a unit's children or whole subtree, laggards first, units with no report by the last passed
-deadline flagged. Served by the level projector beside /health."""
+deadline flagged. Served by the level host at ``/levels/{level}/pledges/…``."""
 
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.pledges.adapters.level_tables import campaigns, pledged, reports, targets, units, values
+from services.pledges.adapters.level_tables import campaigns, pledged, reports, targets, values
 from services.pledges.domain.rules import achievement
-from shared.db import Database
+from shared.errors import NotFound
+from shared.level_host import Level
+from shared.membership import level_units as units
 from shared.subjects import ancestors, in_subtree
 
 
@@ -23,10 +25,10 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive datetimes
 
 
-async def read_campaigns(conn: AsyncConnection, scope: str, now: datetime) -> list[dict[str, Any]]:
-    """Every campaign the level knows: launched above it (reaching it), by it, or by a unit below it."""
+async def read_campaigns(conn: AsyncConnection, path: str, now: datetime) -> list[dict[str, Any]]:
+    """Every campaign that reaches ``path`` or was launched below it: launched above it, by it, or under it."""
     rows = [dict(r._mapping) for r in await conn.execute(select(campaigns))]
-    seen = [r for r in rows if r["launcher_path"] in ancestors(scope) or in_subtree(r["launcher_path"], scope)]
+    seen = [r for r in rows if r["launcher_path"] in ancestors(path) or in_subtree(r["launcher_path"], path)]
     for row in seen:
         row["overdue"] = row["status"] == "open" and now.date() > row["ends_on"]
     return sorted(seen, key=lambda r: (not r["overdue"], r["launcher_path"], r["starts_on"]))
@@ -141,30 +143,34 @@ def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
-def level_router(db: Database, scope: str) -> APIRouter:
-    router = APIRouter(prefix="/pledges")
+router = APIRouter(prefix="/pledges", tags=["pledges level"])
 
-    @router.get("/campaigns")
-    async def list_campaigns(now: datetime | None = None) -> dict[str, Any]:
-        async with db.reader.connect() as conn:
-            return {"scope": scope, "campaigns": await read_campaigns(conn, scope, _aware(now or datetime.now(UTC)))}
 
-    @router.get("/campaigns/{campaign_id}/progress")
-    async def progress(
-        campaign_id: Annotated[str, Path(max_length=64)],
-        unit: Annotated[str | None, Query(max_length=400)] = None,
-        depth: Literal["children", "subtree"] = "children",
-        now: datetime | None = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
-    ) -> dict[str, Any]:
-        path = unit or scope
-        if not in_subtree(path, scope):
-            raise HTTPException(404, f"unit {path} is not in the level {scope}")
-        async with db.reader.connect() as conn:
-            found = await read_progress(conn, campaign_id, path, depth, _aware(now or datetime.now(UTC)), limit, offset)
-        if found is None:
-            raise HTTPException(404, f"campaign {campaign_id} or unit {path} is not in the level {scope}")
-        return found
+@router.get("/campaigns")
+async def list_campaigns(
+    read: Level, unit: Annotated[str | None, Query(max_length=400)] = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """The campaigns reaching ``unit`` (default: the level, or the caller's unit below it)."""
+    path = read.unit(unit)
+    async with read.db.reader.connect() as conn:
+        found = await read_campaigns(conn, path, _aware(now or datetime.now(UTC)))
+    return {"level": read.level, "unit": path, "campaigns": found}
 
-    return router
+
+@router.get("/campaigns/{campaign_id}/progress")
+async def progress(
+    read: Level,
+    campaign_id: Annotated[str, Path(max_length=64)],
+    unit: Annotated[str | None, Query(max_length=400)] = None,
+    depth: Literal["children", "subtree"] = "children",
+    now: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:
+    """The progress of ``unit`` and its children (or whole subtree), laggards first."""
+    path = read.unit(unit)
+    async with read.db.reader.connect() as conn:
+        found = await read_progress(conn, campaign_id, path, depth, _aware(now or datetime.now(UTC)), limit, offset)
+    if found is None:
+        raise NotFound(f"campaign {campaign_id} or unit {path} is not in the level {read.level}")
+    return found

@@ -1,5 +1,6 @@
-"""Tables of a level's progress read model (one database per level projector) and the writes the
-projection makes on them: folded upserts, and moving a unit's totals between ancestors."""
+"""Tables of a level's progress read model (one database per level; the level's units are the runner's
+``level_units``) and the writes the projection makes on them: folded upserts, and moving a unit's totals
+between ancestors."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,11 +16,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    func,
     insert,
-    literal,
     select,
-    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -27,17 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 metadata = MetaData()
 
-units = Table(
-    "pledges_level_units",
-    metadata,
-    Column("unit_id", String(36), primary_key=True),
-    Column("parent_id", String(36), nullable=True, index=True),
-    Column("path", String(400), nullable=False, index=True),
-    Column("kind", String(40), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("status", String(10), nullable=False),
-    Column("merged_into", String(36), nullable=True),
-)
 campaigns = Table(
     "pledges_level_campaigns",
     metadata,
@@ -113,45 +100,14 @@ async def add_values(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
 
 
 @dataclass
-class LevelUnit:
-    parent_id: str | None
-    path: str
-    status: str
-    merged_into: str | None
-
-
-@dataclass
 class Pending:
-    """Writes folded until the end of a run of messages: value deltas, new units, targets."""
+    """Writes folded until the end of a run of messages: value deltas and initiatives counted recognised."""
 
     values: dict[tuple[str, str, str], list[float]] = field(default_factory=dict)  # → [own, total]
-    units: list[dict[str, Any]] = field(default_factory=list)
-    targets: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (campaign, unit, code)
     recognised: dict[str, str] = field(default_factory=dict)  # initiative id → unit id
 
 
-def ancestors_of(cache: dict[str, LevelUnit], unit_id: str) -> list[str]:
-    found, unit = [], cache.get(unit_id)
-    while unit is not None and unit.parent_id is not None and unit.parent_id in cache:
-        found.append(unit.parent_id)
-        unit = cache[unit.parent_id]
-    return found
-
-
-def subtree_of(cache: dict[str, LevelUnit], unit_id: str) -> set[str]:
-    found, frontier = {unit_id}, [unit_id]
-    while frontier:
-        frontier = [
-            uid for uid, u in cache.items() if u.parent_id in frontier and u.status == "active" and uid not in found
-        ]
-        found.update(frontier)
-    return found
-
-
 async def flush(conn: AsyncConnection, pending: Pending) -> None:
-    if pending.units:
-        await conn.execute(insert(units), pending.units)
-    await write_targets(conn, pending.targets)
     if pending.recognised:
         rows = [{"initiative_id": i, "unit_id": u} for i, u in pending.recognised.items()]
         await conn.execute(insert(recognised), rows)
@@ -159,21 +115,8 @@ async def flush(conn: AsyncConnection, pending: Pending) -> None:
         {"campaign_id": cid, "unit_id": uid, "indicator": code, "own": own, "total": total}
         for (cid, uid, code), (own, total) in pending.values.items()
     ]
-    pending.units, pending.targets, pending.values, pending.recognised = [], {}, {}, {}
+    pending.values, pending.recognised = {}, {}
     await add_values(conn, rows)
-
-
-async def write_targets(conn: AsyncConnection, found: dict[tuple[str, str, str], float]) -> None:
-    if not found:
-        return
-    stmt = upsert(conn, targets)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[targets.c.campaign_id, targets.c.unit_id, targets.c.indicator],
-        set_={"target": stmt.excluded.target},
-    )
-    await conn.execute(
-        stmt, [{"campaign_id": c, "unit_id": u, "indicator": k, "target": v} for (c, u, k), v in found.items()]
-    )
 
 
 async def totals_of(conn: AsyncConnection, unit_id: str) -> dict[tuple[str, str], float]:
@@ -183,34 +126,13 @@ async def totals_of(conn: AsyncConnection, unit_id: str) -> dict[tuple[str, str]
     return {(cid, code): total for cid, code, total in rows}
 
 
-async def spread(
-    conn: AsyncConnection, cache: dict[str, LevelUnit], unit_id: str, totals: dict[tuple[str, str], float], sign: float
+async def add_to(
+    conn: AsyncConnection, unit_ids: list[str], totals: dict[tuple[str, str], float], sign: float
 ) -> None:
-    """Add (or take away) a unit's totals to every ancestor the level holds."""
+    """Add (or, with ``sign`` -1, take away) a unit's totals to each of ``unit_ids`` (its ancestors)."""
     rows = [
-        {"campaign_id": cid, "unit_id": ancestor, "indicator": code, "own": 0.0, "total": sign * total}
-        for ancestor in ancestors_of(cache, unit_id)
+        {"campaign_id": cid, "unit_id": uid, "indicator": code, "own": 0.0, "total": sign * total}
+        for uid in unit_ids
         for (cid, code), total in totals.items()
     ]
     await add_values(conn, rows)
-
-
-async def detach(conn: AsyncConnection, cache: dict[str, LevelUnit], unit_id: str) -> None:
-    await spread(conn, cache, unit_id, await totals_of(conn, unit_id), -1.0)
-
-
-async def attach(conn: AsyncConnection, cache: dict[str, LevelUnit], unit_id: str) -> None:
-    await spread(conn, cache, unit_id, await totals_of(conn, unit_id), 1.0)
-
-
-async def repath(conn: AsyncConnection, cache: dict[str, LevelUnit], unit_id: str, old: str, new: str) -> None:
-    if old == new:
-        return
-    ids = subtree_of(cache, unit_id)
-    await conn.execute(
-        update(units)
-        .where(units.c.unit_id.in_(ids))
-        .values(path=literal(new).concat(func.substr(units.c.path, len(old) + 1)))
-    )
-    for uid in ids:
-        cache[uid].path = new + cache[uid].path[len(old) :]

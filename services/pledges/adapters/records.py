@@ -1,10 +1,10 @@
-"""The service's inline records of its own aggregates: campaigns, targets, pledges, registrations,
-reports and reminders issued. Updated in the append's transaction; they back the lists (paginated,
-filtered to the caller's subtree by joining the unit copy for current paths) and the reminder scheduler.
+"""The pledges service's records of its own aggregates: campaigns, targets, pledges, registrations and
+reports. Updated in the append's transaction (``shared.records``); they back the lists (paginated,
+filtered to the caller's subtree by joining the service's copy of the directory for current paths) and
+the reminder scheduler.
 """
 
-from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -25,9 +25,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.pledges.adapters.units import units
-from shared.db import Database
-from shared.events import EventEnvelope
+from contracts.pledges import (
+    CampaignClosed,
+    CampaignLaunched,
+    PledgeAmended,
+    PledgeSigned,
+    ProgressReported,
+    RegistrationSubmitted,
+    TargetAssigned,
+)
+from shared.directory_copy import units
+from shared.projection import Context, on
+from shared.records import Records
+from shared.subjects import ancestors
 
 metadata = MetaData()
 
@@ -87,86 +97,84 @@ reports = Table(
 )
 
 
-class Records:
-    """The inline projection (``apply``) and the reads of the service's own lists."""
+class PledgesRecords(Records):
+    """The records (updated inline) and the reads of the service's own lists."""
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    metadata = metadata
 
-    async def create_tables(self) -> None:
-        async with self.db.writer.begin() as conn:
-            await conn.run_sync(metadata.create_all)
-
-    async def apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
-        for env in envelopes:
-            handler = getattr(self, f"_on_{env.event_type}", None)
-            if handler is not None:
-                await handler(conn, env.data, env.version)
-
-    async def _on_CampaignLaunched(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
+    @on(CampaignLaunched)
+    async def launched(self, conn: AsyncConnection, event: CampaignLaunched, ctx: Context) -> None:
         await conn.execute(
             insert(campaigns).values(
-                campaign_id=d["campaign_id"],
-                launcher_unit_id=d["launcher_unit_id"],
-                launcher_path=d["launcher_path"],
-                title=d["title"],
-                plan_number=d["plan_number"],
-                starts_on=date.fromisoformat(d["starts_on"]),
-                ends_on=date.fromisoformat(d["ends_on"]),
+                campaign_id=event.campaign_id,
+                launcher_unit_id=event.launcher_unit_id,
+                launcher_path=event.launcher_path,
+                title=event.title,
+                plan_number=event.plan_number,
+                starts_on=event.starts_on,
+                ends_on=event.ends_on,
                 status="open",
-                launch=d,
-                version=version,
+                launch=event.model_dump(mode="json"),
+                version=ctx.message.envelope.version,
             )
         )
 
-    async def _on_TargetAssigned(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
-        key = (targets.c.campaign_id == d["campaign_id"], targets.c.unit_id == d["unit_id"])
+    @on(TargetAssigned)
+    async def target(self, conn: AsyncConnection, event: TargetAssigned, ctx: Context) -> None:
+        key = (targets.c.campaign_id == event.campaign_id, targets.c.unit_id == event.unit_id)
         await conn.execute(delete(targets).where(*key))
         await conn.execute(
-            insert(targets).values({k: d[k] for k in ("campaign_id", "unit_id", "by_unit_id", "targets")})
+            insert(targets).values(event.model_dump(include={"campaign_id", "unit_id", "by_unit_id", "targets"}))
         )
-        await self._version(conn, d["campaign_id"], version)
+        await self._version(conn, event.campaign_id, ctx.message.envelope.version)
 
-    async def _on_CampaignClosed(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
+    @on(CampaignClosed)
+    async def closed(self, conn: AsyncConnection, event: CampaignClosed, ctx: Context) -> None:
         await conn.execute(
             update(campaigns)
-            .where(campaigns.c.campaign_id == d["campaign_id"])
-            .values(status="closed", review=d, version=version)
+            .where(campaigns.c.campaign_id == event.campaign_id)
+            .values(status="closed", review=event.model_dump(mode="json"), version=ctx.message.envelope.version)
         )
 
-    async def _on_PledgeSigned(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
+    @on(PledgeSigned)
+    async def signed(self, conn: AsyncConnection, event: PledgeSigned, ctx: Context) -> None:
+        d = event.model_dump(mode="json")
         await conn.execute(
             insert(pledges).values(
-                pledge_id=d["pledge_id"],
-                campaign_id=d["campaign_id"],
-                unit_id=d["unit_id"],
-                signed_on=date.fromisoformat(d["signed_on"]),
+                pledge_id=event.pledge_id,
+                campaign_id=event.campaign_id,
+                unit_id=event.unit_id,
+                signed_on=event.signed_on,
                 amendment=1,
                 commitments=d["commitments"],
                 signatories=d["signatories"],
-                version=version,
+                version=ctx.message.envelope.version,
             )
         )
 
-    async def _on_PledgeAmended(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
+    @on(PledgeAmended)
+    async def amended(self, conn: AsyncConnection, event: PledgeAmended, ctx: Context) -> None:
+        commitments = event.model_dump(mode="json")["commitments"]
         await conn.execute(
             update(pledges)
-            .where(pledges.c.pledge_id == d["pledge_id"])
-            .values(amendment=d["amendment"], commitments=d["commitments"], version=version)
+            .where(pledges.c.pledge_id == event.pledge_id)
+            .values(amendment=event.amendment, commitments=commitments, version=ctx.message.envelope.version)
         )
 
-    async def _on_RegistrationSubmitted(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
-        keys = ("registration_id", "member_id", "unit_id", "year", "target_titles", "topics")
-        await conn.execute(insert(registrations).values({k: d[k] for k in keys}))
+    @on(RegistrationSubmitted)
+    async def registered(self, conn: AsyncConnection, event: RegistrationSubmitted, ctx: Context) -> None:
+        keys = {"registration_id", "member_id", "unit_id", "year", "target_titles", "topics"}
+        await conn.execute(insert(registrations).values(event.model_dump(mode="json", include=keys)))
 
-    async def _on_ProgressReported(self, conn: AsyncConnection, d: dict[str, Any], version: int) -> None:
+    @on(ProgressReported)
+    async def reported(self, conn: AsyncConnection, event: ProgressReported, ctx: Context) -> None:
         await conn.execute(
             insert(reports).values(
-                campaign_id=d["campaign_id"],
-                unit_id=d["unit_id"],
-                indicator=d["indicator"],
-                value=d["value"],
-                reported_at=datetime.fromisoformat(d["reported_at"]),
+                campaign_id=event.campaign_id,
+                unit_id=event.unit_id,
+                indicator=event.indicator,
+                value=event.value,
+                reported_at=event.reported_at,
             )
         )
 
@@ -184,11 +192,14 @@ class Records:
         rows = await self._rows(select(campaigns).where(campaigns.c.campaign_id == campaign_id))
         return rows[0] if rows else None
 
-    async def campaigns_for(self, path: str, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
-        """Campaigns launched by the unit, by any unit below it, or by any unit above it (they reach it)."""
-        from shared.subjects import ancestors
-
-        seen = (campaigns.c.launcher_path.in_([*ancestors(path), path])) | campaigns.c.launcher_path.like(path + ".%")
+    async def campaigns_for(self, path: str | None, limit: int, offset: int) -> tuple[int, list[dict[str, Any]]]:
+        """Campaigns launched by the unit, by any unit below it, or by any unit above it (they reach it);
+        every campaign for ``None`` (the platform admin)."""
+        seen = (
+            (campaigns.c.launcher_path.in_([*ancestors(path), path])) | campaigns.c.launcher_path.like(path + ".%")
+            if path is not None
+            else campaigns.c.campaign_id.is_not(None)
+        )
         async with self.db.reader.connect() as conn:
             total = await conn.scalar(select(func.count()).select_from(campaigns).where(seen)) or 0
             rows = await conn.execute(

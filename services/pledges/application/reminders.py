@@ -13,18 +13,18 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from services.pledges.adapters.records import Records
-from services.pledges.application.support import Clock
-from services.pledges.domain.events import ReminderIssued, ReminderKind
-from shared.auth import Caller
+from contracts.pledges import ReminderIssued, ReminderKind
+from services.pledges.adapters.records import PledgesRecords
+from services.pledges.application.deps import Clock
 from shared.commands import CommandContext
 from shared.errors import ConcurrencyError
 from shared.eventstore import EventStore, StreamAppend
 from shared.eventstore.schema import events as stored_events
+from shared.identity import Caller
 
 log = logging.getLogger(__name__)
 
-_SCHEDULER = Caller(subject="pledges-scheduler", unit_path="", roles=frozenset({"admin"}))
+_SCHEDULER = Caller.system("pledges-scheduler")
 
 
 def cutoff(day: date) -> datetime:
@@ -40,7 +40,7 @@ class ReminderScheduler:
     def __init__(
         self,
         store: EventStore,
-        records: Records,
+        records: PledgesRecords,
         clock: Clock,
         *,
         lead: timedelta = timedelta(days=7),

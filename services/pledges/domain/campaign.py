@@ -1,25 +1,26 @@
 """The Campaign aggregate: launched by a unit for its subtree with measurable indicators, targets
 cascaded level by level, closed with a review.
 
-Where units sit comes from the service's copy of the directory tree (``UnitRef``): the handlers pass
+Where units sit comes from the service's copy of the directory (``UnitRef``): the handlers pass
 the launcher, the splitting unit and its children in.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from services.pledges.domain.events import CampaignClosed, CampaignLaunched, Indicator, TargetAssigned
-from services.pledges.domain.rules import CLOSED, OPEN, UnitRef, check_measurable, check_split_covers, check_targets
+from contracts.pledges import CampaignClosed, CampaignLaunched, Indicator, TargetAssigned
+from services.pledges.domain.rules import CLOSED, OPEN, check_measurable, check_split_covers, check_targets
+from shared.aggregate import Aggregate
 from shared.errors import Conflict, IllegalTransition, InvalidInput
-from shared.events import Event, EventEnvelope
+from shared.events import Event
 from shared.subjects import in_subtree
+from shared.units import UnitRef
 
 
-class Campaign:
+class Campaign(Aggregate):
     def __init__(self, campaign_id: str) -> None:
-        self.campaign_id = campaign_id
-        self.version = 0
+        super().__init__(campaign_id)
         self.launcher_unit_id = ""
         self.launcher_path = ""
         self.title = ""
@@ -29,18 +30,6 @@ class Campaign:
         self.indicators: dict[str, Indicator] = {}
         self.targets: dict[str, dict[str, float]] = {}  # unit_id → indicator code → target
         self.assigned_by: dict[str, str] = {}  # unit_id → the unit that set its target
-
-    @classmethod
-    def from_history(cls, campaign_id: str, envelopes: Iterable[EventEnvelope]) -> "Campaign":
-        campaign = cls(campaign_id)
-        for envelope in envelopes:
-            campaign.apply(envelope.to_event())
-            campaign.version = envelope.version
-        return campaign
-
-    @property
-    def exists(self) -> bool:
-        return self.version > 0
 
     def overdue(self, today: date) -> bool:
         """Past its end and not closed with a review."""
@@ -102,7 +91,7 @@ class Campaign:
             if missing:
                 raise Conflict(f"the split leaves out the indicators {', '.join(missing)}", field="targets")
             check_split_covers(self.indicators, unit.path, own, targets)
-        return _assign(self.campaign_id, self.indicators, unit, children, targets)
+        return _assign(self.id, self.indicators, unit, children, targets)
 
     def close(
         self, closer: UnitRef, today: date, results: str, lessons: str, commended: Sequence[UnitRef]
@@ -121,7 +110,7 @@ class Campaign:
             )
         return [
             CampaignClosed(
-                campaign_id=self.campaign_id,
+                campaign_id=self.id,
                 closed_on=today,
                 results=results,
                 lessons=lessons,
@@ -157,7 +146,7 @@ def _assign(
     children: Sequence[UnitRef],
     targets: Mapping[str, Mapping[str, float]],
 ) -> list[Event]:
-    by_id = {c.unit_id: c for c in children if c.status == "active"}
+    by_id = {c.unit_id: c for c in children if c.active}
     events: list[Event] = []
     for child_id, child_targets in targets.items():
         if child_id not in by_id:

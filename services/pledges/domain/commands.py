@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.pledges.domain.events import Direction, Method, Source, Topic
+from contracts.pledges import Direction, Method, Source, Topic
 from shared.numbers import Day, Quantity, Year
 from shared.text import LongText, Name, Note, ShortText, text
 

@@ -1,41 +1,33 @@
 """The Pledge aggregate (giao ước thi đua): a unit's commitments for a campaign, signed by its officials;
 an amendment is a new version with its reason, and every version stays in the stream."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
+from contracts.pledges import Commitment, PledgeAmended, PledgeSigned, Signatory
 from services.pledges.domain.campaign import Campaign
-from services.pledges.domain.events import Commitment, PledgeAmended, PledgeSigned, Signatory
-from services.pledges.domain.rules import UnitRef, fmt
+from services.pledges.domain.rules import fmt
+from shared.aggregate import Aggregate
 from shared.errors import Conflict, IllegalTransition, InvalidInput
-from shared.events import Event, EventEnvelope
+from shared.events import Event
+from shared.units import UnitRef
 
 
-class Pledge:
+class Pledge(Aggregate):
+    """One per unit and campaign: its id is ``<campaign id>-<unit id>``; ``pledge_id`` (in its events)
+    is the stream's name."""
+
     def __init__(self, pledge_id: str) -> None:
-        self.pledge_id = pledge_id
-        self.version = 0
+        super().__init__(pledge_id)
+        self.pledge_id = f"pledge-{pledge_id}"
         self.campaign_id = ""
         self.unit_id = ""
         self.amendment = 0  # the pledge's own version: 1 when signed, +1 per amendment
         self.commitments: tuple[Commitment, ...] = ()
         self.history: list[dict[str, object]] = []
 
-    @classmethod
-    def from_history(cls, pledge_id: str, envelopes: Iterable[EventEnvelope]) -> "Pledge":
-        pledge = cls(pledge_id)
-        for envelope in envelopes:
-            pledge.apply(envelope.to_event())
-            pledge.version = envelope.version
-        return pledge
-
-    @property
-    def exists(self) -> bool:
-        return self.version > 0
-
-    @staticmethod
     def sign(
-        pledge_id: str,
+        self,
         campaign: Campaign,
         unit: UnitRef,
         signed_on: date,
@@ -52,8 +44,8 @@ class Pledge:
             )
         return [
             PledgeSigned(
-                pledge_id=pledge_id,
-                campaign_id=campaign.campaign_id,
+                pledge_id=self.pledge_id,
+                campaign_id=campaign.id,
                 unit_id=unit.unit_id,
                 signed_on=signed_on,
                 commitments=tuple(commitments),

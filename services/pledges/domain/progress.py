@@ -1,29 +1,23 @@
 """The Progress aggregate: the reported values of one unit in one campaign. Counted indicators are
 never reported: they come from the registry's and the directory's events."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
+from contracts.pledges import ProgressReported
 from services.pledges.domain.campaign import Campaign
-from services.pledges.domain.events import ProgressReported
-from services.pledges.domain.rules import UnitRef
+from shared.aggregate import Aggregate
 from shared.errors import Conflict, InvalidInput
-from shared.events import Event, EventEnvelope
+from shared.events import Event
+from shared.units import UnitRef
 
 
-class Progress:
-    def __init__(self, campaign_id: str, unit_id: str) -> None:
-        self.campaign_id, self.unit_id = campaign_id, unit_id
-        self.version = 0
+class Progress(Aggregate):
+    """One per unit and campaign: its id is ``<campaign id>-<unit id>``."""
+
+    def __init__(self, progress_id: str) -> None:
+        super().__init__(progress_id)
         self.values: dict[str, float] = {}
-
-    @classmethod
-    def from_history(cls, campaign_id: str, unit_id: str, envelopes: Iterable[EventEnvelope]) -> "Progress":
-        progress = cls(campaign_id, unit_id)
-        for envelope in envelopes:
-            progress.apply(envelope.to_event())
-            progress.version = envelope.version
-        return progress
 
     def report(
         self, campaign: Campaign, unit: UnitRef, indicator: str, value: float, evidence: Sequence[str], now: datetime
@@ -48,7 +42,7 @@ class Progress:
         previous = self.values.get(indicator, 0.0)
         return [
             ProgressReported(
-                campaign_id=campaign.campaign_id,
+                campaign_id=campaign.id,
                 unit_id=unit.unit_id,
                 indicator=indicator,
                 value=value,

@@ -1,29 +1,26 @@
 """The Registration aggregate (đăng ký thi đua): a member's target titles and topics for one year."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from services.pledges.domain.events import RegistrationSubmitted, Topic
+from contracts.pledges import RegistrationSubmitted, Topic
 from services.pledges.domain.rules import check_titles
+from shared.aggregate import Aggregate
 from shared.errors import Conflict, InvalidInput
-from shared.events import Event, EventEnvelope
+from shared.events import Event
 
 
-class Registration:
+class Registration(Aggregate):
+    """One per member and year: its id is ``<year>-<member id>``; ``registration_id`` (in its event) is
+    the stream's name."""
+
     def __init__(self, registration_id: str) -> None:
-        self.registration_id = registration_id
-        self.version = 0
-
-    @classmethod
-    def from_history(cls, registration_id: str, envelopes: Iterable[EventEnvelope]) -> "Registration":
-        registration = cls(registration_id)
-        for envelope in envelopes:
-            registration.version = envelope.version
-        return registration
+        super().__init__(registration_id)
+        self.registration_id = f"registration-{registration_id}"
 
     def submit(
         self, member_id: str, unit_id: str, year: int, titles: Sequence[str], topics: Sequence[Topic], this_year: int
     ) -> list[Event]:
-        if self.version > 0:
+        if self.exists:
             raise Conflict(f"member {member_id} has already registered for {year}", field="year")
         if year < this_year:
             raise InvalidInput(f"registrations for {year} are closed; register for {this_year} or later", field="year")
@@ -38,3 +35,7 @@ class Registration:
                 topics=tuple(topics),
             )
         ]
+
+    def apply(self, event: Event) -> None:
+        if not isinstance(event, RegistrationSubmitted):
+            raise TypeError(f"a registration cannot apply {type(event).__name__}")

@@ -2,11 +2,10 @@
 achievement is computed, who may act, which titles an individual may register for."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from services.pledges.domain.events import Indicator
+from contracts.pledges import Indicator
 from shared.errors import Conflict, InvalidInput
 
 # Who launches, splits targets and closes a campaign; who signs a pledge and reports progress.
@@ -23,18 +22,6 @@ TITLES: dict[str, str] = {
 
 OPEN = "open"
 CLOSED = "closed"
-
-
-@dataclass(frozen=True)
-class UnitRef:
-    """A unit as the service's copy of the directory tree sees it now."""
-
-    unit_id: str
-    path: str
-    parent_id: str | None
-    kind: str
-    name: str = ""
-    status: str = "active"
 
 
 def check_measurable(raw: Sequence[Mapping[str, Any]]) -> tuple[Indicator, ...]:

@@ -5,10 +5,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from services.pledges.adapters.records import Records
-from services.pledges.adapters.units import UnitsCopy
 from services.pledges.application import campaigns, pledges, queries
-from services.pledges.application.support import Clock
+from services.pledges.application.deps import Deps
 from services.pledges.domain.commands import (
     AmendPledge,
     CloseCampaign,
@@ -19,26 +17,16 @@ from services.pledges.domain.commands import (
     SplitTargets,
 )
 from shared.auth import CurrentCaller
-from shared.http import Command, Store
+from shared.http import Command
 
 router = APIRouter()
 
 
-async def _units(request: Request) -> UnitsCopy:
-    return request.app.state.units
+async def _deps(request: Request) -> Deps:
+    return request.app.state.deps
 
 
-async def _records(request: Request) -> Records:
-    return request.app.state.records
-
-
-async def _clock(request: Request) -> Clock:
-    return request.app.state.clock
-
-
-Units = Annotated[UnitsCopy, Depends(_units)]
-Recs = Annotated[Records, Depends(_records)]
-Now = Annotated[Clock, Depends(_clock)]
+Pledges = Annotated[Deps, Depends(_deps)]
 Id = Annotated[str, Path(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
@@ -61,90 +49,80 @@ async def health(request: Request) -> Json:
 
 
 @router.post("/campaigns", status_code=201, tags=["campaigns"])
-async def launch_campaign(body: LaunchCampaign, ctx: Command, store: Store, units: Units) -> Json:
-    return await campaigns.launch(store, units, ctx, body)
+async def launch_campaign(body: LaunchCampaign, ctx: Command, deps: Pledges) -> Json:
+    return await campaigns.launch(deps, ctx, body)
 
 
 @router.get("/campaigns", tags=["campaigns"])
-async def list_campaigns(
-    caller: CurrentCaller, records: Recs, clock: Now, limit: Limit = 50, offset: Offset = 0
-) -> Json:
-    return await queries.list_campaigns(records, caller, clock, limit, offset)
+async def list_campaigns(caller: CurrentCaller, deps: Pledges, limit: Limit = 50, offset: Offset = 0) -> Json:
+    return await queries.list_campaigns(deps, caller, limit, offset)
 
 
 @router.get("/campaigns/{campaign_id}", tags=["campaigns"])
-async def get_campaign(campaign_id: Id, caller: CurrentCaller, records: Recs, clock: Now) -> Json:
-    return await queries.get_campaign(records, caller, clock, campaign_id)
+async def get_campaign(campaign_id: Id, caller: CurrentCaller, deps: Pledges) -> Json:
+    return await queries.get_campaign(deps, caller, campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/targets", tags=["campaigns"])
-async def split_targets(campaign_id: Id, body: SplitTargets, ctx: Command, store: Store, units: Units) -> Json:
-    return await campaigns.split(store, units, ctx, campaign_id, body)
+async def split_targets(campaign_id: Id, body: SplitTargets, ctx: Command, deps: Pledges) -> Json:
+    return await campaigns.split(deps, ctx, campaign_id, body)
 
 
 @router.post("/campaigns/{campaign_id}/close", tags=["campaigns"])
-async def close_campaign(
-    campaign_id: Id, body: CloseCampaign, ctx: Command, store: Store, units: Units, clock: Now
-) -> Json:
-    return await campaigns.close(store, units, ctx, clock, campaign_id, body)
+async def close_campaign(campaign_id: Id, body: CloseCampaign, ctx: Command, deps: Pledges) -> Json:
+    return await campaigns.close(deps, ctx, campaign_id, body)
 
 
 @router.post("/campaigns/{campaign_id}/reports", status_code=201, tags=["progress"])
-async def report_progress(
-    campaign_id: Id, body: ReportProgress, ctx: Command, store: Store, units: Units, clock: Now
-) -> Json:
-    return await pledges.report(store, units, ctx, clock, campaign_id, body)
+async def report_progress(campaign_id: Id, body: ReportProgress, ctx: Command, deps: Pledges) -> Json:
+    return await pledges.report(deps, ctx, campaign_id, body)
 
 
 # -- pledges -----------------------------------------------------------------------------------------
 
 
 @router.post("/pledges", status_code=201, tags=["pledges"])
-async def sign_pledge(body: SignPledge, ctx: Command, store: Store, units: Units, clock: Now) -> Json:
-    return await pledges.sign(store, units, ctx, clock, body)
+async def sign_pledge(body: SignPledge, ctx: Command, deps: Pledges) -> Json:
+    return await pledges.sign(deps, ctx, body)
 
 
 @router.get("/campaigns/{campaign_id}/pledges", tags=["pledges"])
 async def list_pledges(
     campaign_id: Id,
     caller: CurrentCaller,
-    records: Recs,
-    units: Units,
+    deps: Pledges,
     under: Annotated[str | None, Query(max_length=400)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Json:
-    return await queries.list_pledges(records, units, caller, campaign_id, under, limit, offset)
+    return await queries.list_pledges(deps, caller, campaign_id, under, limit, offset)
 
 
 @router.get("/campaigns/{campaign_id}/pledges/{unit_id}", tags=["pledges"])
-async def pledge_history(campaign_id: Id, unit_id: Id, caller: CurrentCaller, store: Store, units: Units) -> Json:
-    return await pledges.history(store, units, caller, campaign_id, unit_id)
+async def pledge_history(campaign_id: Id, unit_id: Id, caller: CurrentCaller, deps: Pledges) -> Json:
+    return await pledges.history(deps, caller, campaign_id, unit_id)
 
 
 @router.post("/campaigns/{campaign_id}/pledges/{unit_id}/amend", tags=["pledges"])
-async def amend_pledge(
-    campaign_id: Id, unit_id: Id, body: AmendPledge, ctx: Command, store: Store, units: Units
-) -> Json:
-    return await pledges.amend(store, units, ctx, campaign_id, unit_id, body)
+async def amend_pledge(campaign_id: Id, unit_id: Id, body: AmendPledge, ctx: Command, deps: Pledges) -> Json:
+    return await pledges.amend(deps, ctx, campaign_id, unit_id, body)
 
 
 # -- registrations -----------------------------------------------------------------------------------
 
 
 @router.post("/registrations", status_code=201, tags=["registrations"])
-async def register(body: Register, ctx: Command, store: Store, units: Units, clock: Now) -> Json:
-    return await pledges.register(store, units, ctx, clock, body)
+async def register(body: Register, ctx: Command, deps: Pledges) -> Json:
+    return await pledges.register(deps, ctx, body)
 
 
 @router.get("/units/{unit_id}/registrations", tags=["registrations"])
 async def list_registrations(
     unit_id: Id,
     caller: CurrentCaller,
-    records: Recs,
-    units: Units,
+    deps: Pledges,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Json:
-    return await queries.list_registrations(records, units, caller, unit_id, year, limit, offset)
+    return await queries.list_registrations(deps, caller, unit_id, year, limit, offset)

@@ -1,11 +1,12 @@
-"""The pledges level projector: ``python -m services.pledges.entrypoints.projector --scope hn.ntl``."""
+"""The pledges level host: ``python -m services.pledges.entrypoints.projector --level hn --level hn.ntl``."""
 
 from services.pledges.adapters.level import PledgesLevelProjection
-from shared.projector import projector_main
+from services.pledges.adapters.level_reads import router
+from shared.level_host import level_host_main
 
 
 def main() -> None:
-    projector_main(PledgesLevelProjection)
+    level_host_main(PledgesLevelProjection, router)
 
 
 if __name__ == "__main__":

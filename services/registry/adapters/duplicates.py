@@ -1,6 +1,6 @@
 """An in-memory index of every registration text of the service, for the duplicate search.
 
-It follows the catalogue's ``registry_similarity_texts`` table (append-only, ordered by ``seq``): each
+It follows the records' ``registry_similarity_texts`` table (append-only, ordered by ``seq``): each
 search first loads the rows it has not seen, so several replicas stay current without messaging. Terms
 shared by too many registrations are not looked up (they would only make the search slow); candidates
 sharing the most rare terms are then scored exactly.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.registry.adapters.catalogue import texts
+from services.registry.adapters.records import texts
 from services.registry.domain.similarity import Features, features, similarity
 
 _NEW_TEXTS = select(texts).where(texts.c.seq > bindparam("seen")).order_by(texts.c.seq)

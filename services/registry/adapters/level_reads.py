@@ -1,27 +1,22 @@
 """Reads of a level's views: the initiative book, counts per unit, the escalation inbox, a unit's and an
-author's initiatives, replication orders reaching a unit; served by the level projector (``--port``)."""
+author's initiatives, replication orders reaching a unit; served by the level host at
+``/levels/{level}/registry/…`` to callers who see the unit read (the level, or a unit below it)."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import Integer, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.registry.adapters.export import book_csv, book_xlsx
 from services.registry.adapters.level import WORD_RE
-from services.registry.adapters.level_tables import (
-    SEARCH_FTS,
-    authors,
-    book,
-    level_units,
-    replication_reports,
-    replications,
-    terms,
-)
+from services.registry.adapters.level_tables import SEARCH_FTS, authors, book, replication_reports, replications, terms
 from services.registry.domain.rules import IN_BOOK
-from shared.db import Database
+from shared.errors import NotFound
+from shared.level_host import Level, LevelRead
+from shared.membership import level_units
 from shared.subjects import in_subtree
 from shared.text import fold
 
@@ -138,10 +133,10 @@ def _benefit(condition: Any) -> Any:
     return case((condition, t.c.benefit_vnd), else_=0)
 
 
-async def read_inbox(conn: AsyncConnection, scope: str, now: datetime | None = None) -> list[dict[str, Any]]:
+async def read_inbox(conn: AsyncConnection, level: str, now: datetime | None = None) -> list[dict[str, Any]]:
     """Escalation requests waiting at the level's own unit, oldest first, with their age."""
     now = now or datetime.now(UTC)
-    rows = await conn.execute(select(t).where(t.c.pending_at_path == scope).order_by(t.c.pending_since))
+    rows = await conn.execute(select(t).where(t.c.pending_at_path == level).order_by(t.c.pending_since))
     items = []
     for row in rows:
         since = row.pending_since if row.pending_since.tzinfo else row.pending_since.replace(tzinfo=UTC)
@@ -183,69 +178,92 @@ async def read_replication_reach(conn: AsyncConnection, initiative_id: str) -> l
     return sorted(path for (path,) in rows)
 
 
-def level_router(db: Database, scope: str) -> APIRouter:
-    router = APIRouter(prefix="/registry", tags=["registry level"])
+router = APIRouter(prefix="/registry", tags=["registry level"])
 
-    async def _book(**filters: Any) -> dict[str, Any]:
-        async with db.reader.connect() as conn:
-            return {"scope": scope, **await read_book(conn, **filters)}
 
-    @router.get("/book")
-    async def get_book(
-        unit: Path400 = None, year: int | None = None, pillar: Annotated[str | None, Query(max_length=20)] = None,
-        status: Annotated[str | None, Query(max_length=20)] = None,
-        scope_: Annotated[str | None, Query(alias="scope", max_length=20)] = None,
-        q: Annotated[str | None, Query(max_length=200)] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
-    ) -> dict[str, Any]:  # fmt: skip
-        return await _book(
-            unit=unit, year=year, pillar=pillar, status=status, scope=scope_, q=q, limit=limit, offset=offset
-        )
+async def _book(read: LevelRead, unit: str | None, **filters: Any) -> dict[str, Any]:
+    """The book of ``unit`` (default: what the caller sees of the level)."""
+    path = read.unit(unit)
+    async with read.db.reader.connect() as conn:
+        page = await read_book(conn, unit=None if path == read.level else path, **filters)
+    return {"level": read.level, **page}
 
-    @router.get("/book.csv")
-    async def get_book_csv(unit: Path400 = None, year: int | None = None) -> Response:
-        page = await _book(unit=unit, year=year, limit=100_000)
-        return Response(
-            book_csv(page["items"]),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="so-vang-sang-kien-{scope}.csv"'},
-        )
 
-    @router.get("/book.xlsx")
-    async def get_book_xlsx(unit: Path400 = None, year: int | None = None) -> Response:
-        page = await _book(unit=unit, year=year, limit=100_000)
-        return Response(
-            book_xlsx(page["items"], scope),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="so-vang-sang-kien-{scope}.xlsx"'},
-        )
+@router.get("/book")
+async def get_book(
+    read: Level, unit: Path400 = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    pillar: Annotated[str | None, Query(max_length=20)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    scope: Annotated[str | None, Query(max_length=20)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict[str, Any]:  # fmt: skip
+    """The initiative book (recognised initiatives; or those of one status), newest first, searchable."""
+    return await _book(
+        read, unit, year=year, pillar=pillar, status=status, scope=scope, q=q, limit=limit, offset=offset
+    )
 
-    @router.get("/counts")
-    async def get_counts(under: Path400 = None) -> dict[str, Any]:
-        async with db.reader.connect() as conn:
-            return {"scope": scope, "units": await read_counts(conn, under)}
 
-    @router.get("/inbox")
-    async def get_inbox() -> dict[str, Any]:
-        async with db.reader.connect() as conn:
-            return {"scope": scope, "items": await read_inbox(conn, scope)}
+@router.get("/book.csv")
+async def get_book_csv(
+    read: Level, unit: Path400 = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
+) -> Response:
+    page = await _book(read, unit, year=year, limit=100_000)
+    return Response(
+        book_csv(page["items"]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="so-vang-sang-kien-{read.level}.csv"'},
+    )
 
-    @router.get("/initiatives/{initiative_id}")
-    async def get_initiative(initiative_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
-        async with db.reader.connect() as conn:
-            found = await read_initiative(conn, initiative_id)
-        if found is None:
-            raise HTTPException(404, f"initiative {initiative_id} is not in the level {scope}")
-        return found
 
-    @router.get("/authors/{member_id}")
-    async def get_author(member_id: str) -> dict[str, Any]:
-        async with db.reader.connect() as conn:
-            return {"scope": scope, "items": await read_by_author(conn, member_id)}
+@router.get("/book.xlsx")
+async def get_book_xlsx(
+    read: Level, unit: Path400 = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
+) -> Response:
+    page = await _book(read, unit, year=year, limit=100_000)
+    return Response(
+        book_xlsx(page["items"], read.level),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="so-vang-sang-kien-{read.level}.xlsx"'},
+    )
 
-    @router.get("/replications")
-    async def get_replications(unit: Annotated[str, Query(max_length=400)]) -> dict[str, Any]:
-        async with db.reader.connect() as conn:
-            return {"scope": scope, "unit": unit, "items": await read_replications(conn, unit)}
 
-    return router
+@router.get("/counts")
+async def get_counts(read: Level, under: Path400 = None) -> dict[str, Any]:
+    path = read.unit(under, "under")
+    async with read.db.reader.connect() as conn:
+        return {"level": read.level, "units": await read_counts(conn, None if path == read.level else path)}
+
+
+@router.get("/inbox")
+async def get_inbox(read: Level) -> dict[str, Any]:
+    """Escalation requests waiting at the level's own unit (for its officials and the levels above)."""
+    read.require_level()
+    async with read.db.reader.connect() as conn:
+        return {"level": read.level, "items": await read_inbox(conn, read.level)}
+
+
+@router.get("/initiatives/{initiative_id}")
+async def get_initiative(read: Level, initiative_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+    async with read.db.reader.connect() as conn:
+        found = await read_initiative(conn, initiative_id)
+    if found is None or not read.caller.sees(found["unit_path"]):
+        raise NotFound(f"initiative {initiative_id} is not in the level {read.level} within your unit's subtree")
+    return found
+
+
+@router.get("/authors/{member_id}")
+async def get_author(read: Level, member_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+    """An author's initiatives, as far as the caller sees (an author sees their own anywhere in the level)."""
+    async with read.db.reader.connect() as conn:
+        items = await read_by_author(conn, member_id)
+    if member_id != read.caller.subject:
+        items = [item for item in items if read.caller.sees(item["unit_path"])]
+    return {"level": read.level, "items": items}
+
+
+@router.get("/replications")
+async def get_replications(read: Level, unit: Annotated[str, Query(max_length=400)]) -> dict[str, Any]:
+    path = read.unit(unit)
+    async with read.db.reader.connect() as conn:
+        return {"level": read.level, "unit": path, "items": await read_replications(conn, path)}

@@ -1,4 +1,5 @@
-"""Tables of the registry's level projection (one database per level scope)."""
+"""Tables of the registry's level projection (one database per level; the level's units are the
+runner's ``level_units``)."""
 
 from sqlalchemy import (
     DDL,
@@ -16,11 +17,7 @@ from sqlalchemy import (
     event,
 )
 
-from shared.unit_tree import unit_table
-
 metadata = MetaData()
-
-level_units = unit_table("registry_level_units", metadata)
 
 book = Table(
     "registry_level_initiatives",

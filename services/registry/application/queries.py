@@ -4,18 +4,18 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from services.registry.adapters.catalogue import ideas, initiatives
-from services.registry.adapters.units import units
-from services.registry.application.support import Registry, chain_of, load_initiative, require_subtree
-from shared.auth import Caller
+from services.registry.adapters.records import ideas, initiatives
+from services.registry.application.deps import Deps
+from shared.directory_copy import units
+from shared.identity import Caller
 
 
-async def get_initiative(reg: Registry, caller: Caller, initiative_id: str) -> dict[str, Any]:
-    initiative = await load_initiative(reg, initiative_id)
-    home, _ = await chain_of(reg, initiative.unit_id)
-    require_subtree(caller, home.path)
-    history = await reg.store.load(f"initiative-{initiative_id}")
-    async with reg.db.reader.connect() as conn:
+async def get_initiative(deps: Deps, caller: Caller, initiative_id: str) -> dict[str, Any]:
+    initiative = await deps.initiatives.get(initiative_id)
+    home, _ = await deps.chain(initiative.unit_id)
+    caller.require_subtree(home.path)
+    history = await deps.store.load(deps.initiatives.stream(initiative_id))
+    async with deps.db.reader.connect() as conn:
         row = (await conn.execute(select(initiatives).where(initiatives.c.initiative_id == initiative_id))).first()
     return {
         "initiative_id": initiative.id,
@@ -36,15 +36,15 @@ async def get_initiative(reg: Registry, caller: Caller, initiative_id: str) -> d
 
 
 async def list_initiatives(
-    reg: Registry, caller: Caller, under: str | None, status: str | None, limit: int, offset: int
+    deps: Deps, caller: Caller, under: str | None, status: str | None, limit: int, offset: int
 ) -> dict[str, Any]:
     under = under or caller.unit_path
-    require_subtree(caller, under, "under")
+    caller.require_subtree(under, "under")
     joined = initiatives.join(units, units.c.unit_id == initiatives.c.unit_id)
     where = [(units.c.path == under) | units.c.path.like(under + ".%")]
     if status:
         where.append(initiatives.c.status == status)
-    async with reg.db.reader.connect() as conn:
+    async with deps.db.reader.connect() as conn:
         total = await conn.scalar(select(func.count()).select_from(joined).where(*where))
         rows = await conn.execute(
             select(initiatives, units.c.path.label("unit_path"))
@@ -58,12 +58,12 @@ async def list_initiatives(
     return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 
-async def list_ideas(reg: Registry, caller: Caller, under: str | None, limit: int, offset: int) -> dict[str, Any]:
+async def list_ideas(deps: Deps, caller: Caller, under: str | None, limit: int, offset: int) -> dict[str, Any]:
     under = under or caller.unit_path
-    require_subtree(caller, under, "under")
+    caller.require_subtree(under, "under")
     joined = ideas.join(units, units.c.unit_id == ideas.c.unit_id)
     where = [(units.c.path == under) | units.c.path.like(under + ".%")]
-    async with reg.db.reader.connect() as conn:
+    async with deps.db.reader.connect() as conn:
         total = await conn.scalar(select(func.count()).select_from(joined).where(*where))
         rows = await conn.execute(
             select(ideas, units.c.path.label("unit_path"))

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from services.registry.domain.events import Pillar
+from contracts.registry import Pillar
 from shared.numbers import Day, Score, Share, Vnd
 from shared.text import LongText, Name, Note, ShortText, UnitPath, text
 

@@ -1,7 +1,6 @@
 """The Idea aggregate: a member's free text that an incubator mentor claims, comments and converts."""
 
-from services.registry.domain.aggregate import Aggregate
-from services.registry.domain.events import (
+from contracts.registry import (
     Author,
     IdeaClaimed,
     IdeaCommented,
@@ -9,9 +8,12 @@ from services.registry.domain.events import (
     IdeaSubmitted,
     InitiativeDrafted,
 )
-from services.registry.domain.rules import MENTOR_ROLES, Actor, UnitInfo
+from services.registry.domain.rules import MENTOR_ROLES
+from shared.aggregate import Aggregate
 from shared.errors import Forbidden, IllegalTransition
 from shared.events import Event
+from shared.identity import Caller
+from shared.units import UnitRef
 
 SUBMITTED, CLAIMED, CONVERTED = "submitted", "claimed", "converted"
 
@@ -26,20 +28,20 @@ class Idea(Aggregate):
         self.comments: list[tuple[str, str]] = []
 
     @staticmethod
-    def submit(idea_id: str, unit: UnitInfo, text: str, actor: Actor) -> list[Event]:
+    def submit(idea_id: str, unit: UnitRef, text: str, actor: Caller) -> list[Event]:
         return [IdeaSubmitted(idea_id=idea_id, unit_id=unit.unit_id, text=text, submitted_by=actor.subject)]
 
-    def claim(self, actor: Actor) -> list[Event]:
+    def claim(self, actor: Caller) -> list[Event]:
         _require_mentor(actor)
         if self.status != SUBMITTED:
             raise IllegalTransition(f"the idea is {self.status} (mentor {self.mentor}); it cannot be claimed again")
         return [IdeaClaimed(idea_id=self.id, unit_id=self.unit_id, mentor=actor.subject)]
 
-    def comment(self, actor: Actor, comment: str) -> list[Event]:
+    def comment(self, actor: Caller, comment: str) -> list[Event]:
         self._require_claimed_by(actor, "comment on")
         return [IdeaCommented(idea_id=self.id, unit_id=self.unit_id, by=actor.subject, comment=comment)]
 
-    def convert(self, actor: Actor, initiative_id: str, title: str, authors: tuple[Author, ...]) -> list[Event]:
+    def convert(self, actor: Caller, initiative_id: str, title: str, authors: tuple[Author, ...]) -> list[Event]:
         """The idea becomes an initiative draft: two events, one for each stream."""
         self._require_claimed_by(actor, "convert")
         return [
@@ -54,7 +56,7 @@ class Idea(Aggregate):
             ),
         ]
 
-    def _require_claimed_by(self, actor: Actor, what: str) -> None:
+    def _require_claimed_by(self, actor: Caller, what: str) -> None:
         _require_mentor(actor)
         if self.status == SUBMITTED:
             raise IllegalTransition(f"the idea is not claimed yet; allowed next: claim it, then {what} it")
@@ -77,6 +79,6 @@ class Idea(Aggregate):
                 raise TypeError(f"an idea cannot apply {type(event).__name__}")
 
 
-def _require_mentor(actor: Actor) -> None:
+def _require_mentor(actor: Caller) -> None:
     if not actor.has(*MENTOR_ROLES):
         raise Forbidden("only an incubator mentor (incubator_mentor) works on ideas")

@@ -2,13 +2,13 @@
 escalation one level at a time, and replication.
 
 Where the initiative's unit sits (its ancestors, the reviewing unit) comes from the registry's copy of
-the directory tree as ``UnitInfo``: the chain is ``[*ancestors, home]``, outermost first.
+the directory as ``UnitRef``: the chain is ``[*ancestors, home]``, outermost first. The actor is the
+``Caller``: the person, their unit and roles as the directory records them now.
 """
 
 from datetime import date
 
-from services.registry.domain.aggregate import Aggregate
-from services.registry.domain.events import (
+from contracts.registry import (
     Author,
     EscalationForwarded,
     EscalationRequested,
@@ -33,21 +33,21 @@ from services.registry.domain.rules import (
     COUNCIL_ROLES,
     DRAFT,
     IN_BOOK,
-    RECOGNISED,
     REGISTERED,
-    REJECTED,
     RETURNED,
     SCOPE_RANK,
     UNDER_REVIEW,
-    Actor,
-    UnitInfo,
     allowed_next,
     require_decider,
     scope_of,
+    status_after,
 )
+from shared.aggregate import Aggregate
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
 from shared.events import Event
+from shared.identity import Caller
 from shared.subjects import in_subtree
+from shared.units import UnitRef
 
 REVIEWABLE = (REGISTERED, UNDER_REVIEW)
 
@@ -73,9 +73,9 @@ class Initiative(Aggregate):
     @staticmethod
     def register(
         initiative_id: str,
-        home: UnitInfo,
+        home: UnitRef,
         registration: Registration,
-        actor: Actor,
+        actor: Caller,
         duplicates: tuple[PossibleDuplicate, ...] = (),
     ) -> list[Event]:
         return [
@@ -90,15 +90,16 @@ class Initiative(Aggregate):
         ]
 
     def complete(
-        self, registration: Registration, actor: Actor, duplicates: tuple[PossibleDuplicate, ...] = ()
+        self, registration: Registration, actor: Caller, duplicates: tuple[PossibleDuplicate, ...] = ()
     ) -> list[Event]:
         """Register a draft made from an idea."""
         if self.status != DRAFT:
             raise IllegalTransition(f"the initiative is not a draft: {allowed_next(self.status)}")
-        return Initiative.register(self.id, UnitInfo(self.unit_id, "", ""), registration, actor, duplicates)
+        home = UnitRef(unit_id=self.unit_id, path="", kind="")
+        return Initiative.register(self.id, home, registration, actor, duplicates)
 
     def revise(
-        self, registration: Registration, actor: Actor, duplicates: tuple[PossibleDuplicate, ...] = ()
+        self, registration: Registration, actor: Caller, duplicates: tuple[PossibleDuplicate, ...] = ()
     ) -> list[Event]:
         if self.status != RETURNED:
             raise IllegalTransition(f"only a returned initiative is revised: {allowed_next(self.status)}")
@@ -115,10 +116,10 @@ class Initiative(Aggregate):
     # -- review at the unit ----------------------------------------------------------------------
 
     def score(
-        self, actor: Actor, reviewer: UnitInfo, scorer_name: str, scores: dict[str, int], comment: str
+        self, actor: Caller, reviewer: UnitRef, scorer_name: str, scores: dict[str, int], comment: str
     ) -> list[Event]:
         self._require_status(REVIEWABLE, "be scored")
-        at_unit = actor.is_at(reviewer) or "admin" in actor.roles
+        at_unit = actor.is_at(reviewer) or actor.is_admin
         if not at_unit or not actor.has(*COUNCIL_ROLES):
             raise Forbidden(f"only named officials of {reviewer.path} sit on its review council")
         if actor.subject in self.scores:
@@ -134,7 +135,7 @@ class Initiative(Aggregate):
             )
         ]
 
-    def recognise(self, actor: Actor, chain: list[UnitInfo], reviewer: UnitInfo, number: str, on: date) -> list[Event]:
+    def recognise(self, actor: Caller, chain: list[UnitRef], reviewer: UnitRef, number: str, on: date) -> list[Event]:
         """At the reviewing unit after council review, or at the level an escalation waits at."""
         if self.pending_at is not None:
             level = _level(chain, self.pending_at)
@@ -159,7 +160,7 @@ class Initiative(Aggregate):
             )
         ]
 
-    def reject(self, actor: Actor, reviewer: UnitInfo, reasons: str) -> list[Event]:
+    def reject(self, actor: Caller, reviewer: UnitRef, reasons: str) -> list[Event]:
         self._require_status(REVIEWABLE, "be rejected")
         require_decider(actor, reviewer, "reject initiatives")
         return [
@@ -172,7 +173,7 @@ class Initiative(Aggregate):
             )
         ]
 
-    def return_for_revision(self, actor: Actor, reviewer: UnitInfo, requests: str) -> list[Event]:
+    def return_for_revision(self, actor: Caller, reviewer: UnitRef, requests: str) -> list[Event]:
         self._require_status(REVIEWABLE, "be returned")
         require_decider(actor, reviewer, "return initiatives")
         return [
@@ -187,7 +188,7 @@ class Initiative(Aggregate):
 
     # -- application and acceptance --------------------------------------------------------------
 
-    def report_application(self, actor: Actor, where: str, since: date, evidence: str, benefit: int) -> list[Event]:
+    def report_application(self, actor: Caller, where: str, since: date, evidence: str, benefit: int) -> list[Event]:
         self._require_status(IN_BOOK, "be applied")
         return [
             InitiativeApplied(
@@ -201,7 +202,7 @@ class Initiative(Aggregate):
             )
         ]
 
-    def accept(self, actor: Actor, reviewer: UnitInfo, benefit: int, note: str) -> list[Event]:
+    def accept(self, actor: Caller, reviewer: UnitRef, benefit: int, note: str) -> list[Event]:
         if self.status != APPLIED:
             raise IllegalTransition(f"acceptance needs a reported application: {allowed_next(self.status)}")
         require_decider(actor, reviewer, "accept initiatives")
@@ -218,7 +219,7 @@ class Initiative(Aggregate):
 
     # -- escalation upward, one level at a time -----------------------------------------------------
 
-    def request_escalation(self, actor: Actor, chain: list[UnitInfo], summary: str) -> list[Event]:
+    def request_escalation(self, actor: Caller, chain: list[UnitRef], summary: str) -> list[Event]:
         if self.status not in (APPLIED, ACCEPTED):
             raise IllegalTransition(
                 f"only a recognised and applied initiative is proposed upward: {allowed_next(self.status)}"
@@ -242,7 +243,7 @@ class Initiative(Aggregate):
             )
         ]
 
-    def forward(self, actor: Actor, chain: list[UnitInfo], note: str) -> list[Event]:
+    def forward(self, actor: Caller, chain: list[UnitRef], note: str) -> list[Event]:
         level = self._pending_level(chain)
         require_decider(actor, level, "forward this request")
         parent = _parent(chain, level)
@@ -259,7 +260,7 @@ class Initiative(Aggregate):
             )
         ]
 
-    def return_escalation(self, actor: Actor, chain: list[UnitInfo], reasons: str) -> list[Event]:
+    def return_escalation(self, actor: Caller, chain: list[UnitRef], reasons: str) -> list[Event]:
         level = self._pending_level(chain)
         require_decider(actor, level, "return this request")
         return [
@@ -276,13 +277,12 @@ class Initiative(Aggregate):
     # -- replication -----------------------------------------------------------------------------
 
     def order_replication(
-        self, actor: Actor, chain: list[UnitInfo], home: UnitInfo, targets: list[str], note: str
+        self, actor: Caller, chain: list[UnitRef], home: UnitRef, targets: list[str], note: str
     ) -> list[Event]:
         self._require_status(IN_BOOK, "be replicated")
-        level = actor.unit
-        if level is None:
-            raise Forbidden("your unit is not in the registry's copy of the tree yet")
-        assert self.scope is not None and self.registration is not None
+        assert self.scope is not None and self.registration is not None and self.top_level_id is not None
+        # The caller's own level; the platform admin (in no unit) orders at the level that recognised it.
+        level = actor.unit if actor.unit is not None else _level(chain, self.top_level_id)
         if level.unit_id not in {unit.unit_id for unit in chain}:
             raise Forbidden(f"only {home.path} and the levels above it order its replication")
         if SCOPE_RANK[self.scope] < SCOPE_RANK[scope_of(level)]:
@@ -311,7 +311,7 @@ class Initiative(Aggregate):
             )
         ]
 
-    def report_replication(self, actor: Actor, unit: UnitInfo, evidence: str) -> list[Event]:
+    def report_replication(self, actor: Caller, unit: UnitRef, evidence: str) -> list[Event]:
         if not any(_reaches(order, unit.path) for order in self.replications):
             raise IllegalTransition(f"no replication order of this initiative reaches {unit.path}")
         if unit.unit_id in self.replicated_in:
@@ -333,7 +333,7 @@ class Initiative(Aggregate):
         if self.status not in allowed:
             raise IllegalTransition(f"a {self.status} initiative cannot {what}: {allowed_next(self.status)}")
 
-    def _pending_level(self, chain: list[UnitInfo]) -> UnitInfo:
+    def _pending_level(self, chain: list[UnitRef]) -> UnitRef:
         if self.pending_at is None:
             raise IllegalTransition("no escalation request is waiting; allowed next: propose it upward first")
         return _level(chain, self.pending_at)
@@ -341,31 +341,23 @@ class Initiative(Aggregate):
     # -- state -----------------------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
+        self.status = status_after(self.status, event)
         match event:
             case InitiativeDrafted():
                 self.unit_id, self.title, self.authors = event.unit_id, event.title, event.authors
             case InitiativeRegistered() | InitiativeRevised():
                 reg = event.registration
-                self.unit_id, self.status, self.registration = event.unit_id, REGISTERED, reg
+                self.unit_id, self.registration = event.unit_id, reg
                 self.title, self.authors, self.benefit_vnd = reg.title, reg.authors, reg.estimated_benefit_vnd
                 self.scores = {}
             case InitiativeScored():
-                self.status = UNDER_REVIEW
                 self.scores[event.scorer] = event
             case InitiativeRecognised():
-                if self.status in (REGISTERED, UNDER_REVIEW):
-                    self.status = RECOGNISED
                 self.scope, self.top_level_id, self.pending_at = event.scope, event.by_unit_id, None
-            case InitiativeRejected():
-                self.status = REJECTED
-            case InitiativeReturned():
-                self.status = RETURNED
-            case InitiativeApplied():
-                if self.status == RECOGNISED:
-                    self.status = APPLIED
+            case InitiativeRejected() | InitiativeReturned():
+                pass
+            case InitiativeApplied() | InitiativeAccepted():
                 self.benefit_vnd = event.actual_benefit_vnd
-            case InitiativeAccepted():
-                self.status, self.benefit_vnd = ACCEPTED, event.actual_benefit_vnd
             case EscalationRequested() | EscalationForwarded():
                 self.pending_at = event.to_unit_id
             case EscalationReturned():
@@ -378,14 +370,14 @@ class Initiative(Aggregate):
                 raise TypeError(f"an initiative cannot apply {type(event).__name__}")
 
 
-def _level(chain: list[UnitInfo], unit_id: str) -> UnitInfo:
+def _level(chain: list[UnitRef], unit_id: str) -> UnitRef:
     for unit in chain:
         if unit.unit_id == unit_id:
             return unit
     raise Conflict("the deciding level is no longer above this initiative's unit (the tree changed)")
 
 
-def _parent(chain: list[UnitInfo], level: UnitInfo) -> UnitInfo:
+def _parent(chain: list[UnitRef], level: UnitRef) -> UnitRef:
     index = chain.index(level)
     if index == 0:
         raise IllegalTransition(

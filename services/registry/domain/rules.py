@@ -1,11 +1,22 @@
-"""Who decides what, at which level, and what each initiative status allows next."""
+"""Who decides what, at which level, what each initiative status allows next, and the status an event
+leaves an initiative in (``status_after``: the aggregate, the records and every level use this one)."""
 
-from dataclasses import dataclass
-
+from contracts.directory import CITY, GRASSROOTS, SUB_UNIT, UPPER
+from contracts.registry import (
+    InitiativeAccepted,
+    InitiativeApplied,
+    InitiativeDrafted,
+    InitiativeRecognised,
+    InitiativeRegistered,
+    InitiativeRejected,
+    InitiativeReturned,
+    InitiativeRevised,
+    InitiativeScored,
+)
 from shared.errors import Forbidden
-
-# Units as the registry's copy of the directory tree sees them now (kinds are the directory's).
-GRASSROOTS, UPPER, CITY, SUB_UNIT = "grassroots_union", "upper_level_union", "city_federation", "sub_unit"
+from shared.events import Event
+from shared.identity import Caller
+from shared.units import UnitRef
 
 # The recognised scope a level gives (seed 003 §IV.2: each level recognises at its own scope).
 SCOPE_OF_KIND: dict[str, str] = {GRASSROOTS: "grassroots", UPPER: "upper_level", CITY: "city"}
@@ -49,48 +60,44 @@ def allowed_next(status: str) -> str:
     return f"it is {status}; allowed next: {NEXT_STEPS.get(status, 'nothing')}"
 
 
-@dataclass(frozen=True)
-class UnitInfo:
-    """A unit from the registry's copy of the directory tree."""
-
-    unit_id: str
-    path: str
-    kind: str
-    name: str = ""
-    parent_id: str | None = None
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: the caller's identity, unit (resolved from the tree) and roles."""
-
-    subject: str
-    unit: UnitInfo | None
-    roles: frozenset[str]
-
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles & set(roles)) or "admin" in self.roles
-
-    def is_at(self, unit: UnitInfo) -> bool:
-        return self.unit is not None and self.unit.unit_id == unit.unit_id
+def status_after(status: str, event: Event) -> str:
+    """The initiative's status once ``event`` happened to it in ``status``."""
+    match event:
+        case InitiativeDrafted():
+            return DRAFT
+        case InitiativeRegistered() | InitiativeRevised():
+            return REGISTERED
+        case InitiativeScored():
+            return UNDER_REVIEW
+        case InitiativeRecognised():  # recognised again at a higher scope: the status stays
+            return RECOGNISED if status in (REGISTERED, UNDER_REVIEW) else status
+        case InitiativeRejected():
+            return REJECTED
+        case InitiativeReturned():
+            return RETURNED
+        case InitiativeApplied():  # applied again: the status stays
+            return APPLIED if status == RECOGNISED else status
+        case InitiativeAccepted():
+            return ACCEPTED
+    return status
 
 
-def reviewing_unit(home: UnitInfo, lineage: list[UnitInfo]) -> UnitInfo:
+def reviewing_unit(home: UnitRef, lineage: list[UnitRef]) -> UnitRef:
     """A sub-unit's initiatives are reviewed by its grassroots union; others by their own unit."""
     if home.kind == SUB_UNIT and lineage:
         return lineage[-1]
     return home
 
 
-def require_decider(actor: Actor, level: UnitInfo, what: str) -> None:
+def require_decider(actor: Caller, level: UnitRef, what: str) -> None:
     """Only officials of that level with its deciding role may decide there."""
     roles = DECIDING_ROLES.get(level.kind, ("chair",))
-    if not actor.is_at(level) and "admin" not in actor.roles:
-        where = actor.unit.path if actor.unit else "an unknown unit"
+    if not actor.is_at(level) and not actor.is_admin:
+        where = actor.unit_path or "no unit"
         raise Forbidden(f"only officials of {level.path} may {what}; you act for {where}")
     if not actor.has(*roles):
         raise Forbidden(f"to {what} at {level.path} you need one of the roles: {', '.join(roles)}")
 
 
-def scope_of(level: UnitInfo) -> str:
+def scope_of(level: UnitRef) -> str:
     return SCOPE_OF_KIND.get(level.kind, "grassroots")

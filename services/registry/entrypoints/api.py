@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from services.registry.application import escalation, ideas, initiatives, queries
-from services.registry.application.support import Registry
+from services.registry.application.deps import Deps
 from services.registry.domain.commands import (
     AcceptInitiative,
     CommentIdea,
@@ -30,11 +30,11 @@ from shared.http import Command
 router = APIRouter()
 
 
-async def _registry(request: Request) -> Registry:
-    return request.app.state.registry
+async def _deps(request: Request) -> Deps:
+    return request.app.state.deps
 
 
-Reg = Annotated[Registry, Depends(_registry)]
+Registry = Annotated[Deps, Depends(_deps)]
 Id = Annotated[str, Path(max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
@@ -58,113 +58,113 @@ async def health(request: Request) -> Json:
 
 
 @router.post("/ideas", status_code=201, tags=["ideas"])
-async def submit_idea(body: SubmitIdea, ctx: Command, reg: Reg) -> Json:
-    return await ideas.submit_idea(reg, ctx, body)
+async def submit_idea(body: SubmitIdea, ctx: Command, deps: Registry) -> Json:
+    return await ideas.submit_idea(deps, ctx, body)
 
 
 @router.get("/ideas", tags=["ideas"])
 async def list_ideas(
-    caller: CurrentCaller, reg: Reg, under: Under = None, limit: Limit = 50, offset: Offset = 0
+    caller: CurrentCaller, deps: Registry, under: Under = None, limit: Limit = 50, offset: Offset = 0
 ) -> Json:
-    return await queries.list_ideas(reg, caller, under, limit, offset)
+    return await queries.list_ideas(deps, caller, under, limit, offset)
 
 
 @router.post("/ideas/{idea_id}/claim", tags=["ideas"])
-async def claim_idea(idea_id: Id, ctx: Command, reg: Reg) -> Json:
-    return await ideas.claim_idea(reg, ctx, idea_id)
+async def claim_idea(idea_id: Id, ctx: Command, deps: Registry) -> Json:
+    return await ideas.claim_idea(deps, ctx, idea_id)
 
 
 @router.post("/ideas/{idea_id}/comments", tags=["ideas"])
-async def comment_idea(idea_id: Id, body: CommentIdea, ctx: Command, reg: Reg) -> Json:
-    return await ideas.comment_idea(reg, ctx, idea_id, body)
+async def comment_idea(idea_id: Id, body: CommentIdea, ctx: Command, deps: Registry) -> Json:
+    return await ideas.comment_idea(deps, ctx, idea_id, body)
 
 
 @router.post("/ideas/{idea_id}/convert", status_code=201, tags=["ideas"])
-async def convert_idea(idea_id: Id, body: ConvertIdea, ctx: Command, reg: Reg) -> Json:
-    return await ideas.convert_idea(reg, ctx, idea_id, body)
+async def convert_idea(idea_id: Id, body: ConvertIdea, ctx: Command, deps: Registry) -> Json:
+    return await ideas.convert_idea(deps, ctx, idea_id, body)
 
 
 # -- initiatives -------------------------------------------------------------------------------------
 
 
 @router.post("/initiatives", status_code=201, tags=["initiatives"])
-async def register_initiative(body: RegisterInitiative, ctx: Command, reg: Reg) -> Json:
-    return await initiatives.register_initiative(reg, ctx, body)
+async def register_initiative(body: RegisterInitiative, ctx: Command, deps: Registry) -> Json:
+    return await initiatives.register_initiative(deps, ctx, body)
 
 
 @router.get("/initiatives", tags=["initiatives"])
 async def list_initiatives(
     caller: CurrentCaller,
-    reg: Reg,
+    deps: Registry,
     under: Under = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Json:
-    return await queries.list_initiatives(reg, caller, under, status, limit, offset)
+    return await queries.list_initiatives(deps, caller, under, status, limit, offset)
 
 
 @router.get("/initiatives/{initiative_id}", tags=["initiatives"])
-async def get_initiative(initiative_id: Id, caller: CurrentCaller, reg: Reg) -> Json:
-    return await queries.get_initiative(reg, caller, initiative_id)
+async def get_initiative(initiative_id: Id, caller: CurrentCaller, deps: Registry) -> Json:
+    return await queries.get_initiative(deps, caller, initiative_id)
 
 
 @router.post("/initiatives/{initiative_id}/revise", tags=["initiatives"])
-async def revise(initiative_id: Id, body: RegistrationIn, ctx: Command, reg: Reg) -> Json:
-    return await initiatives.revise_initiative(reg, ctx, initiative_id, body)
+async def revise(initiative_id: Id, body: RegistrationIn, ctx: Command, deps: Registry) -> Json:
+    return await initiatives.revise_initiative(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/scores", tags=["review"])
-async def score(initiative_id: Id, body: ScoreInitiative, ctx: Command, reg: Reg) -> Json:
-    return await initiatives.score_initiative(reg, ctx, initiative_id, body)
+async def score(initiative_id: Id, body: ScoreInitiative, ctx: Command, deps: Registry) -> Json:
+    return await initiatives.score_initiative(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/recognise", tags=["review"])
-async def recognise(initiative_id: Id, body: RecogniseInitiative, ctx: Command, reg: Reg) -> Json:
+async def recognise(initiative_id: Id, body: RecogniseInitiative, ctx: Command, deps: Registry) -> Json:
     """At the reviewing unit after the council, or at the level an escalation request waits at."""
-    return await initiatives.recognise_initiative(reg, ctx, initiative_id, body)
+    return await initiatives.recognise_initiative(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/reject", tags=["review"])
-async def reject(initiative_id: Id, body: RejectInitiative, ctx: Command, reg: Reg) -> Json:
-    return await initiatives.reject_initiative(reg, ctx, initiative_id, body)
+async def reject(initiative_id: Id, body: RejectInitiative, ctx: Command, deps: Registry) -> Json:
+    return await initiatives.reject_initiative(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/return", tags=["review"])
-async def return_(initiative_id: Id, body: ReturnInitiative, ctx: Command, reg: Reg) -> Json:
-    return await initiatives.return_initiative(reg, ctx, initiative_id, body)
+async def return_(initiative_id: Id, body: ReturnInitiative, ctx: Command, deps: Registry) -> Json:
+    return await initiatives.return_initiative(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/applications", tags=["application"])
-async def report_application(initiative_id: Id, body: ReportApplication, ctx: Command, reg: Reg) -> Json:
-    return await initiatives.report_application(reg, ctx, initiative_id, body)
+async def report_application(initiative_id: Id, body: ReportApplication, ctx: Command, deps: Registry) -> Json:
+    return await initiatives.report_application(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/accept", tags=["application"])
-async def accept(initiative_id: Id, body: AcceptInitiative, ctx: Command, reg: Reg) -> Json:
-    return await initiatives.accept_initiative(reg, ctx, initiative_id, body)
+async def accept(initiative_id: Id, body: AcceptInitiative, ctx: Command, deps: Registry) -> Json:
+    return await initiatives.accept_initiative(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/escalation", tags=["escalation"])
-async def request_escalation(initiative_id: Id, body: RequestEscalation, ctx: Command, reg: Reg) -> Json:
-    return await escalation.request_escalation(reg, ctx, initiative_id, body)
+async def request_escalation(initiative_id: Id, body: RequestEscalation, ctx: Command, deps: Registry) -> Json:
+    return await escalation.request_escalation(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/escalation/forward", tags=["escalation"])
-async def forward_escalation(initiative_id: Id, body: ForwardEscalation, ctx: Command, reg: Reg) -> Json:
-    return await escalation.forward_escalation(reg, ctx, initiative_id, body)
+async def forward_escalation(initiative_id: Id, body: ForwardEscalation, ctx: Command, deps: Registry) -> Json:
+    return await escalation.forward_escalation(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/escalation/return", tags=["escalation"])
-async def return_escalation(initiative_id: Id, body: ReturnEscalation, ctx: Command, reg: Reg) -> Json:
-    return await escalation.return_escalation(reg, ctx, initiative_id, body)
+async def return_escalation(initiative_id: Id, body: ReturnEscalation, ctx: Command, deps: Registry) -> Json:
+    return await escalation.return_escalation(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/replication", tags=["replication"])
-async def order_replication(initiative_id: Id, body: OrderReplication, ctx: Command, reg: Reg) -> Json:
-    return await escalation.order_replication(reg, ctx, initiative_id, body)
+async def order_replication(initiative_id: Id, body: OrderReplication, ctx: Command, deps: Registry) -> Json:
+    return await escalation.order_replication(deps, ctx, initiative_id, body)
 
 
 @router.post("/initiatives/{initiative_id}/replication/reports", tags=["replication"])
-async def report_replication(initiative_id: Id, body: ReportReplication, ctx: Command, reg: Reg) -> Json:
-    return await escalation.report_replication(reg, ctx, initiative_id, body)
+async def report_replication(initiative_id: Id, body: ReportReplication, ctx: Command, deps: Registry) -> Json:
+    return await escalation.report_replication(deps, ctx, initiative_id, body)

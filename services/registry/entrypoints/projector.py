@@ -1,11 +1,12 @@
-"""The registry level projector: ``python -m services.registry.entrypoints.projector --scope hn.ntl``."""
+"""The registry's level host: ``python -m services.registry.entrypoints.projector --level hn --level hn.ntl``."""
 
 from services.registry.adapters.level import RegistryLevelProjection
-from shared.projector import projector_main
+from services.registry.adapters.level_reads import router
+from shared.level_host import level_host_main
 
 
 def main() -> None:
-    projector_main(RegistryLevelProjection)
+    level_host_main(RegistryLevelProjection, router)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,107 @@
+"""What a projection is: a read model that says, per event type, how its own tables change.
+
+    class RegistryLevelProjection(Projection):
+        name = "registry_level"
+        services = ("registry", "directory")
+        metadata = metadata
+
+        @on(InitiativeScored)
+        async def scored(self, conn: AsyncConnection, event: InitiativeScored, ctx: Context) -> None: ...
+
+        async def units_left(self, conn: AsyncConnection, ctx: Context, unit_ids: set[str]) -> None: ...
+
+The runner (``shared.runner``) decodes each message into its typed event (``contracts.<producer>``)
+and calls the method registered for its type; events with no method cost nothing (not even decoding).
+For a level that follows the directory, the runner owns which units belong to the level: it hands a
+projection only the events of units the level holds, back-fills a unit's history when it joins, and
+calls ``units_left`` once when units leave. ``ctx.units`` is that membership (paths, parents, statuses).
+
+A projection may buffer writes across a batch (counters folded into one statement) and write them in
+``flush``; the runner flushes before every change of the level's units and at the end of each batch,
+and calls ``reset`` when a transaction rolled back (anything cached in memory may be wrong).
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.events import Event, EventEnvelope
+
+if TYPE_CHECKING:
+    from shared.membership import LevelUnits
+
+F = TypeVar("F", bound=Callable[..., Awaitable[None]])
+
+
+@dataclass(frozen=True)
+class Message:
+    """One event as delivered: its subject, stream sequence, the unit path the subject carries, the envelope."""
+
+    subject: str
+    sequence: int  # JetStream stream sequence
+    path: str
+    envelope: EventEnvelope
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a handler knows besides the event: the level, the message, and the level's units."""
+
+    level: str  # the unit path this projection serves ("*": a service-wide copy)
+    message: Message
+    units: "LevelUnits | None" = None  # None unless the projection follows the directory at a level
+
+    @property
+    def occurred_at(self) -> datetime:
+        return self.message.envelope.occurred_at
+
+    @property
+    def actor(self) -> str:
+        return self.message.envelope.metadata.actor
+
+
+def on(*event_types: type[Event]) -> Callable[[F], F]:
+    """Register the decorated method as the handler of these event types."""
+
+    def mark(method: F) -> F:
+        method.__thidua_handles__ = (*getattr(method, "__thidua_handles__", ()), *event_types)  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+class Projection:
+    name: ClassVar[str]
+    services: ClassVar[tuple[str, ...]]  # whose events it consumes (the first filters the subjects)
+    metadata: ClassVar[MetaData]
+    handlers: ClassVar[dict[str, Callable[..., Awaitable[None]]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table: dict[str, Callable[..., Awaitable[None]]] = {}
+        for klass in reversed(cls.__mro__):
+            for attribute in vars(klass).values():
+                for event_type in getattr(attribute, "__thidua_handles__", ()):
+                    table[event_type.event_type] = attribute
+        cls.handlers = table
+
+    def handles(self, event_type: str) -> bool:
+        return event_type in self.handlers
+
+    async def handle(self, conn: AsyncConnection, event: Event, ctx: Context) -> None:
+        handler = self.handlers.get(event.event_type)
+        if handler is not None:
+            await handler(self, conn, event, ctx)
+
+    async def units_left(self, conn: AsyncConnection, ctx: Context, unit_ids: set[str]) -> None:
+        """These units (a subtree, with the units merged into it) left the level: forget them."""
+
+    async def flush(self, conn: AsyncConnection, level: str) -> None:
+        """Write what the handlers buffered (called before the level's units change and per batch)."""
+
+    def reset(self) -> None:
+        """Forget buffered writes and caches: the transaction they belonged to rolled back."""

@@ -1,0 +1,94 @@
+"""Every statement a command runs in each service — handler reads, the store, the inline read models —
+uses an index (issue 8 defect 10). The commands run over HTTP against real SQLite; each statement they
+ran is explained and a full scan of a growing table fails, naming the statement."""
+
+from pathlib import Path
+
+import pytest
+
+from tests.hardening.plans import capture, sqlite_full_scans
+from tests.hardening.services import SERVICES, Running, running
+from tests.hardening.test_numbers import launch_body
+from tests.people import bearer
+from tests.registry.api_helpers import APPLICATION, DECISION, REGISTRATION, SCORE
+
+
+async def ok(service: Running, url: str, body: dict, unit: str, *roles: str, sub: str | None = None) -> dict:
+    headers = service.headers(unit, *roles)
+    if sub in service.ids.values():  # the token names exactly this member (a member registering themself)
+        headers = {**headers, **bearer(service.settings, unit, *roles, subject=sub)}
+    elif sub:  # a person of their own: the mentor who claimed an idea acts on it
+        headers = {**headers, **bearer(service.settings, unit, *roles, who=sub)}
+    response = await service.client.post(url, json=body, headers=headers)
+    assert response.status_code in (200, 201), (url, response.text)
+    return response.json()
+
+
+async def directory_commands(service: Running) -> None:
+    ids = service.ids
+    unit = await ok(service, "/units", {"code": "ceo", "name": "Công đoàn CEO", "kind": "grassroots_union",
+                                        "parent_id": ids["hn.ntl"]}, "hn")  # fmt: skip
+    uid = unit["unit_id"]
+    await ok(service, f"/units/{uid}/rename", {"name": "Công đoàn Tập đoàn CEO"}, "hn")
+    member = await ok(service, f"/units/{uid}/members", {"full_name": "Phạm Thu Hà", "birth_year": 1990}, "hn")
+    await ok(service, f"/members/{member['member_id']}/roles", {"role": "chair"}, "hn")
+    dd = await ok(service, "/units", {"code": "dd", "name": "Đống Đa", "kind": "upper_level_union",
+                                      "parent_id": ids["hn"]}, "hn")  # fmt: skip
+    await ok(service, f"/units/{uid}/move", {"parent_id": dd["unit_id"]}, "hn")
+    await ok(service, f"/units/{ids['hn.ntl.fecon']}/merge", {"into_unit_id": uid}, "hn")
+
+
+async def registry_commands(service: Running) -> None:
+    fecon, bch, btv = "hn.ntl.fecon", "executive_committee", "standing_committee"
+    idea = await ok(service, "/ideas", {"text": "Số hoá sổ theo dõi đoàn viên"}, fecon, "member")
+    await ok(service, f"/ideas/{idea['idea_id']}/claim", {}, fecon, "incubator_mentor", sub="mentor")
+    await ok(service, f"/ideas/{idea['idea_id']}/comments", {"comment": "Cần lượng hoá"}, fecon, "incubator_mentor",
+             sub="mentor")  # fmt: skip
+    initiative = (await ok(service, "/initiatives", REGISTRATION, fecon, "member"))["initiative_id"]
+    url = f"/initiatives/{initiative}"
+    await ok(service, f"{url}/scores", SCORE, fecon, bch)
+    await ok(service, f"{url}/recognise", DECISION, fecon, bch)
+    await ok(service, f"{url}/applications", APPLICATION, fecon, "member")
+    await ok(service, f"{url}/escalation", {"summary": "Đề nghị công nhận cấp quận"}, fecon, bch)
+    await ok(service, f"{url}/escalation/forward", {"note": "Chuyển Thành phố"}, "hn.ntl", btv)
+    await ok(service, f"{url}/recognise", DECISION, "hn", btv)
+    await ok(service, f"{url}/replication", {"target_paths": ["hn.ntl.fecon.thi-cong"]}, fecon, bch)
+    await ok(service, f"{url}/replication/reports", {"evidence": "Đã áp dụng"}, "hn.ntl.fecon.thi-cong", "chair")
+
+
+async def pledges_commands(service: Running) -> None:
+    ids = service.ids
+    body = launch_body(ids) | {"starts_on": "2026-01-01", "ends_on": "2026-12-31"}
+    cid = (await ok(service, "/campaigns", body, "hn"))["campaign_id"]
+    split = {"unit_id": ids["hn.ntl"], "targets": {ids["hn.ntl.fecon"]: {"registered": 6, "activities": 1},
+                                                   ids["hn.ntl.ceo"]: {"registered": 4, "activities": 1}}}  # fmt: skip
+    await ok(service, f"/campaigns/{cid}/targets", split, "hn.ntl")
+    pledge = {"campaign_id": cid, "unit_id": ids["hn.ntl"], "signatories": [ids["official:hn.ntl"]],
+              "commitments": [{"indicator": "registered", "target": 12, "deadline": "2026-12-30"}]}  # fmt: skip
+    await ok(service, "/pledges", pledge, "hn.ntl")
+    amend = {"reason": "Bổ sung", "commitments": [{"indicator": "registered", "target": 14, "deadline": "2026-12-30"}]}
+    await ok(service, f"/campaigns/{cid}/pledges/{ids['hn.ntl']}/amend", amend, "hn.ntl")
+    report = {"unit_id": ids["hn.ntl"], "indicator": "activities", "value": 2, "evidence": ["Biên bản số 12/BB"]}
+    await ok(service, f"/campaigns/{cid}/reports", report, "hn.ntl", "emulation_officer")
+    member = ids["member:hn.ntl.fecon"]
+    registration = {"member_id": member, "year": 2026, "target_titles": ["lao_dong_tien_tien"]}
+    await ok(service, "/registrations", registration, "hn.ntl.fecon", "member", sub=member)
+    await ok(service, f"/campaigns/{cid}/close", {"results": "Đạt"}, "hn")
+
+
+COMMANDS = {"directory": directory_commands, "registry": registry_commands, "pledges": pledges_commands}
+
+
+# The directory's move and merge rewrite a subtree with ``path LIKE ?`` and ``parent_id = ?``, which no
+# index serves (services/directory/adapters/tree.py, being reworked by the kit): strict, so it flips
+# to a failure the moment those statements are fixed and this mark must go.
+KNOWN_SCANS = pytest.mark.xfail(strict=True, reason="directory subtree rewrites scan directory_units")
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN_SCANS) if n == "directory" else n for n in SERVICES])
+async def test_every_statement_of_a_command_uses_an_index(name: str, tmp_path: Path) -> None:
+    async with running(name, tmp_path) as service:
+        with capture(service.app.state.db) as captured:
+            await COMMANDS[name](service)
+        assert len(captured.statements) > 5
+        assert await sqlite_full_scans(service.app.state.db.writer, captured) == []

@@ -1,0 +1,108 @@
+"""The shared copy of the directory follows registrations, renames, moves and merges, and says who is
+calling: a person's unit and the roles they hold there now."""
+
+from pathlib import Path
+
+from contracts.directory import (
+    MemberEnrolled,
+    RoleAssigned,
+    RoleRevoked,
+    UnitAbsorbed,
+    UnitMerged,
+    UnitMovedIn,
+    UnitRegistered,
+    UnitRenamed,
+)
+from shared.db import open_database
+from shared.directory_copy import DirectoryCopy
+from tests.copies import feed
+
+
+async def test_moves_and_merges_re_path_the_copied_subtree(tmp_path: Path) -> None:
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/copy.db")
+    copy = DirectoryCopy(db)
+    await copy.create_tables()
+
+    def registered(unit_id: str, path: str, parent: str | None, kind: str = "grassroots_union") -> tuple:
+        code = path.rsplit(".", 1)[-1]
+        event = UnitRegistered(
+            unit_id=unit_id, code=code, name=f"Công đoàn {unit_id}", kind=kind, parent_id=parent, path=path
+        )  # type: ignore[arg-type]
+        return event, path
+
+    await feed(
+        copy,
+        [
+            registered("hn", "hn", None, "city_federation"),
+            registered("ntl", "hn.ntl", "hn", "upper_level_union"),
+            registered("dd", "hn.dd", "hn", "upper_level_union"),
+            registered("fecon", "hn.ntl.fecon", "ntl"),
+            registered("kt", "hn.ntl.fecon.kt", "fecon", "sub_unit"),
+            registered("ceo", "hn.ntl.ceo", "ntl"),
+            registered("vp", "hn.ntl.ceo.vp", "ceo", "sub_unit"),
+            (UnitRenamed(unit_id="fecon", name="Công đoàn Fecon", previous_name="x"), "hn.ntl.fecon"),
+            (
+                UnitMovedIn(unit_id="fecon", from_path="hn.ntl.fecon", to_path="hn.dd.fecon", old_parent_id="ntl",
+                            new_parent_id="dd"),
+                "hn.dd.fecon",
+            ),
+            (UnitMerged(unit_id="ceo", into_unit_id="fecon", from_path="hn.ntl.ceo", into_path="x"), "hn.ntl.ceo"),
+            (UnitAbsorbed(unit_id="fecon", absorbed_unit_id="ceo", absorbed_path="hn.ntl.ceo"), "hn.dd.fecon"),
+        ],
+    )  # fmt: skip
+    fecon, kt, ceo, vp = [await copy.unit(uid) for uid in ("fecon", "kt", "ceo", "vp")]
+    assert fecon is not None and kt is not None and ceo is not None and vp is not None
+    assert fecon.path == "hn.dd.fecon" and fecon.parent_id == "dd"
+    assert fecon.name == "Công đoàn Fecon"
+    assert kt.path == "hn.dd.fecon.kt"  # the subtree moved with its unit
+    assert ceo.status == "merged" and ceo.merged_into == "fecon"
+    assert vp.path == "hn.dd.fecon.vp" and vp.parent_id == "fecon"  # the absorbed unit's child
+    assert [u.path for u in await copy.chain(kt)] == ["hn", "hn.dd", "hn.dd.fecon", "hn.dd.fecon.kt"]
+    await db.dispose()
+
+
+async def test_the_caller_is_who_the_directory_says_now(tmp_path: Path) -> None:
+    """A revoked role stops at once; a moved unit keeps its people; a merge takes them to the absorbing unit."""
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/copy.db")
+    copy = DirectoryCopy(db)
+    await copy.create_tables()
+    kinds = {"hn": "city_federation", "hn.ntl": "upper_level_union", "hn.dd": "upper_level_union"}
+    units = [
+        UnitRegistered(
+            unit_id=path.rsplit(".", 1)[-1], code=path.rsplit(".", 1)[-1], name=path, path=path,
+            kind=kinds.get(path, "grassroots_union"),  # type: ignore[arg-type]
+            parent_id=path.rsplit(".", 2)[-2] if "." in path else None,
+        )
+        for path in ("hn", "hn.ntl", "hn.dd", "hn.ntl.fecon", "hn.ntl.ceo")
+    ]  # fmt: skip
+    await feed(copy, [(u, u.path) for u in units])
+    assert await copy.caller("m-lan") is None  # not a member (yet)
+    await feed(
+        copy,
+        [
+            (MemberEnrolled(member_id="m-lan", unit_id="fecon", full_name="Nguyễn Thị Lan"), "hn.ntl.fecon"),
+            (RoleAssigned(member_id="m-lan", unit_id="fecon", role="chair"), "hn.ntl.fecon"),
+            (RoleAssigned(member_id="m-lan", unit_id="fecon", role="emulation_officer"), "hn.ntl.fecon"),
+        ],
+    )
+    lan = await copy.caller("m-lan")
+    assert lan is not None and lan.unit_path == "hn.ntl.fecon" and lan.roles == {"member", "chair", "emulation_officer"}
+    await feed(copy, [(RoleRevoked(member_id="m-lan", unit_id="fecon", role="chair"), "hn.ntl.fecon")])
+    lan = await copy.caller("m-lan")
+    assert lan is not None and lan.roles == {"member", "emulation_officer"}  # at once
+    moved = UnitMovedIn(
+        unit_id="fecon", from_path="hn.ntl.fecon", to_path="hn.dd.fecon", old_parent_id="ntl", new_parent_id="dd"
+    )
+    await feed(copy, [(moved, "hn.dd.fecon")])
+    lan = await copy.caller("m-lan")
+    assert lan is not None and lan.unit_path == "hn.dd.fecon" and lan.sees("hn.dd.fecon")  # the same person
+    await feed(
+        copy,
+        [
+            (UnitMerged(unit_id="fecon", into_unit_id="ceo", from_path="hn.dd.fecon", into_path="x"), "hn.dd.fecon"),
+            (UnitAbsorbed(unit_id="ceo", absorbed_unit_id="fecon", absorbed_path="hn.dd.fecon"), "hn.ntl.ceo"),
+        ],
+    )  # fmt: skip
+    lan = await copy.caller("m-lan")
+    assert lan is not None and lan.unit_path == "hn.ntl.ceo" and lan.roles == {"member"}  # roles of a merged unit lapse
+    await db.dispose()
