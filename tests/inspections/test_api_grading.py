@@ -30,8 +30,14 @@ async def test_self_grading_and_confirmation(client: httpx.AsyncClient, world: W
     graded = await post(client, "/grades", body(world, scores=FULL | {"welfare": 0.0}), FECON, 201)
     assert (graded["points"], graded["grade"], graded["rule_set"]) == (90, "excellent", "1294-2019.1")
     url = f"/grades/{world.ids['hn.ntl.fecon']}/2025"
-    problem(await client.post(f"{url}/confirm", json={}, headers={**bearer(None, "hn.dd", "chair"), **key()}), 403, "forbidden")
-    problem(await client.post(f"{url}/confirm", json={}, headers={**bearer(None, "hn", "chair"), **key()}), 403, "forbidden")
+    problem(
+        await client.post(f"{url}/confirm", json={}, headers={**bearer(None, "hn.dd", "chair"), **key()}),
+        403,
+        "forbidden",
+    )
+    problem(
+        await client.post(f"{url}/confirm", json={}, headers={**bearer(None, "hn", "chair"), **key()}), 403, "forbidden"
+    )
     unexplained = await client.post(f"{url}/confirm", json={"grade": "good"}, headers={**NTL, **key()})
     problem(unexplained, 422, "grading.reason_required", "reason")
     confirmed = await post(client, f"{url}/confirm", {"grade": "good", "reason": "Chưa đối thoại định kỳ"}, NTL)
@@ -48,28 +54,49 @@ async def test_self_grading_and_confirmation(client: httpx.AsyncClient, world: W
 async def test_grading_refusals(client: httpx.AsyncClient, world: World, clock: Clock) -> None:
     problem(await client.post("/grades", json=body(world), headers={**NTL, **key()}), 403, "forbidden", "unit_id")
     missing = {k: v for k, v in FULL.items() if k != "finance"}
-    problem(await client.post("/grades", json=body(world, scores=missing), headers={**FECON, **key()}), 422,
-            "grading.unscored", "scores.finance")  # fmt: skip
+    problem(
+        await client.post("/grades", json=body(world, scores=missing), headers={**FECON, **key()}),
+        422,
+        "grading.unscored",
+        "scores.finance",
+    )
     over = FULL | {"reporting": 6.0}
-    problem(await client.post("/grades", json=body(world, scores=over), headers={**FECON, **key()}), 422,
-            "grading.points_out_of_range", "scores.reporting")  # fmt: skip
+    problem(
+        await client.post("/grades", json=body(world, scores=over), headers={**FECON, **key()}),
+        422,
+        "grading.points_out_of_range",
+        "scores.reporting",
+    )
     wrong_set = body(world, union_type="public_sector")
     problem(await client.post("/grades", json=wrong_set, headers={**FECON, **key()}), 422, "grading.unknown_indicator")
-    not_finite = await client.post("/grades", content=b'{"unit_id": "x", "year": 2025, "union_type": "enterprise", '
-                                   b'"scores": {"finance": NaN}}', headers={**FECON, **key(), "Content-Type": "application/json"})  # fmt: skip
+    not_finite = await client.post(
+        "/grades",
+        content=b'{"unit_id": "x", "year": 2025, "union_type": "enterprise", "scores": {"finance": NaN}}',
+        headers={**FECON, **key(), "Content-Type": "application/json"},
+    )
     assert not_finite.status_code == 422
     upper = body(world, "hn.ntl")
     problem(await client.post("/grades", json=upper, headers={**NTL, **key()}), 409, "grading.not_grassroots")
     clock.set(date(2025, 11, 20))
-    problem(await client.post("/grades", json=body(world), headers={**FECON, **key()}), 422, "grading.too_early", "year")
+    problem(
+        await client.post("/grades", json=body(world), headers={**FECON, **key()}), 422, "grading.too_early", "year"
+    )
 
 
 async def test_a_union_too_young_is_not_graded_and_is_told_why(client: httpx.AsyncClient, world: World) -> None:
     await world.unit("hn.ntl.moi", "grassroots_union", "hn.ntl", datetime(2025, 4, 1, tzinfo=UTC))
-    refused = await client.post("/grades", json=body(world, "hn.ntl.moi"), headers={**bearer(None, "hn.ntl.moi", "chair"), **key()})
+    refused = await client.post(
+        "/grades", json=body(world, "hn.ntl.moi"), headers={**bearer(None, "hn.ntl.moi", "chair"), **key()}
+    )
     found = problem(refused, 409, "grading.not_eligible", "year")
-    assert found["params"] | {} == {"unit": "hn.ntl.moi", "since": "2025-04-01", "months": 8, "required": 12,
-                                    "reason": "new", "rule_set": "1294-2019.1"}  # fmt: skip
+    assert found["params"] | {} == {
+        "unit": "hn.ntl.moi",
+        "since": "2025-04-01",
+        "months": 8,
+        "required": 12,
+        "reason": "new",
+        "rule_set": "1294-2019.1",
+    }
 
 
 async def test_six_months_after_a_merger_suffice(client: httpx.AsyncClient, world: World, clock: Clock) -> None:

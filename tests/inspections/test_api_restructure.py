@@ -25,8 +25,12 @@ async def test_a_unit_that_moves_during_a_round_still_answers_and_its_new_level_
     await world.move("hn.ntl.fecon", "hn.dd")
     view = (await client.get(f"/checklists/{cid}", headers=bearer(None, "hn.dd.fecon", "executive_committee"))).json()
     assert view["path"] == "hn.dd.fecon"
-    submitted = await post(client, f"/checklists/{cid}/submit", {"answers": full_answers(world, view)},
-                           bearer(None, "hn.dd.fecon", "executive_committee"))  # fmt: skip
+    submitted = await post(
+        client,
+        f"/checklists/{cid}/submit",
+        {"answers": full_answers(world, view)},
+        bearer(None, "hn.dd.fecon", "executive_committee"),
+    )
     assert submitted["contradictions"]
     assert (await client.get(f"/checklists/{cid}", headers=DD)).json()["status"] == "submitted"
     assert (await client.get(f"/checklists/{cid}", headers=NTL_CHAIR)).status_code == 404
@@ -49,14 +53,31 @@ async def test_an_inspection_open_when_its_unit_moves_away(client: httpx.AsyncCl
     member = await world.person("hn.ntl", ("inspection_committee",))
     iid = await decided(client, world, [member])
     fecon = world.ids["hn.ntl.fecon"]
-    finding = await post(client, f"/inspections/{iid}/units/{fecon}/findings",
-                         {"severity": "minor", "description": "Sổ sáng kiến chưa cập nhật"}, UBKT, 201)  # fmt: skip
-    action = await post(client, f"/inspections/{iid}/units/{fecon}/actions",
-                        {"finding_id": finding["finding_id"], "description": "Cập nhật sổ", "owner": "Chủ tịch",
-                         "due_on": "2025-09-30"}, UBKT, 201)  # fmt: skip
+    finding = await post(
+        client,
+        f"/inspections/{iid}/units/{fecon}/findings",
+        {"severity": "minor", "description": "Sổ sáng kiến chưa cập nhật"},
+        UBKT,
+        201,
+    )
+    action = await post(
+        client,
+        f"/inspections/{iid}/units/{fecon}/actions",
+        {
+            "finding_id": finding["finding_id"],
+            "description": "Cập nhật sổ",
+            "owner": "Chủ tịch",
+            "due_on": "2025-09-30",
+        },
+        UBKT,
+        201,
+    )
     await world.move("hn.ntl.fecon", "hn.dd")
-    left = await client.post(f"/inspections/{iid}/units/{fecon}/findings",
-                             json={"severity": "minor", "description": "Thêm"}, headers={**UBKT, **key()})  # fmt: skip
+    left = await client.post(
+        f"/inspections/{iid}/units/{fecon}/findings",
+        json={"severity": "minor", "description": "Thêm"},
+        headers={**UBKT, **key()},
+    )
     assert problem(left, 409, "inspection.unit_left")["params"]["unit"] == "hn.dd.fecon"
     base = f"/inspections/{iid}/units/{fecon}/actions/{action['action_id']}"
     fixer = bearer(None, "hn.dd.fecon", "chair")
@@ -73,14 +94,32 @@ async def test_the_fixes_of_a_merged_unit_are_reported_by_the_unit_it_merged_int
     member = await world.person("hn.ntl", ("inspection_committee",))
     ceo = world.ids["hn.ntl.ceo"]
     iid = await decided(client, world, [member], units=[ceo])
-    finding = await post(client, f"/inspections/{iid}/units/{ceo}/findings",
-                         {"severity": "serious", "description": "Chi sai mục đích"}, UBKT, 201)  # fmt: skip
-    action = await post(client, f"/inspections/{iid}/units/{ceo}/actions",
-                        {"finding_id": finding["finding_id"], "description": "Thu hồi khoản chi", "owner": "Chủ tịch",
-                         "due_on": "2025-09-30"}, UBKT, 201)  # fmt: skip
+    finding = await post(
+        client,
+        f"/inspections/{iid}/units/{ceo}/findings",
+        {"severity": "serious", "description": "Chi sai mục đích"},
+        UBKT,
+        201,
+    )
+    action = await post(
+        client,
+        f"/inspections/{iid}/units/{ceo}/actions",
+        {
+            "finding_id": finding["finding_id"],
+            "description": "Thu hồi khoản chi",
+            "owner": "Chủ tịch",
+            "due_on": "2025-09-30",
+        },
+        UBKT,
+        201,
+    )
     await world.merge("hn.ntl.ceo", "hn.ntl.fecon")
     base = f"/inspections/{iid}/units/{ceo}/actions/{action['action_id']}"
-    fixed = await post(client, f"{base}/fix", {"description": "Đã thu hồi", "evidence": {"text": "Phiếu thu"}},
-                       bearer(None, "hn.ntl.fecon", "chair"))  # fmt: skip
+    fixed = await post(
+        client,
+        f"{base}/fix",
+        {"description": "Đã thu hồi", "evidence": {"text": "Phiếu thu"}},
+        bearer(None, "hn.ntl.fecon", "chair"),
+    )
     assert fixed["unit_id"] == ceo
     assert (await post(client, f"{base}/verify", {}, UBKT))["by_path"] == "hn.ntl"

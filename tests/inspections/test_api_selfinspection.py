@@ -24,7 +24,9 @@ def key(n: int = 0) -> dict[str, str]:
     return {"Idempotency-Key": f"k-{n}-{id(object())}"}
 
 
-async def post(client: httpx.AsyncClient, url: str, body: dict[str, Any], who: dict[str, str], status: int = 200) -> Any:
+async def post(
+    client: httpx.AsyncClient, url: str, body: dict[str, Any], who: dict[str, str], status: int = 200
+) -> Any:
     response = await client.post(url, json=body, headers={**who, **key()})
     assert response.status_code == status, response.text
     return response.json()
@@ -39,10 +41,17 @@ def problem(response: httpx.Response, status: int, code: str, field: str | None 
     return body
 
 
-async def open_round(client: httpx.AsyncClient, world: World, **overrides: Any) -> dict[str, Any]:
-    body = {"level_unit_id": world.ids["hn.ntl"], "year": 2025, "period": "half_year",
-            "title": "Tự kiểm tra 6 tháng đầu năm 2025", "due_on": "2025-06-30"} | overrides  # fmt: skip
-    return await post(client, "/rounds", body, NTL_CHAIR, 201)
+async def open_round(
+    client: httpx.AsyncClient, world: World, who: dict[str, str] = NTL_CHAIR, **overrides: Any
+) -> dict[str, Any]:
+    body = {
+        "level_unit_id": world.ids["hn.ntl"],
+        "year": 2025,
+        "period": "half_year",
+        "title": "Tự kiểm tra 6 tháng đầu năm 2025",
+        "due_on": "2025-06-30",
+    } | overrides
+    return await post(client, "/rounds", body, who, 201)
 
 
 @pytest.fixture
@@ -74,15 +83,22 @@ async def test_a_round_issues_checklists_prefilled_from_the_facts(client: httpx.
 
 
 async def test_round_refusals(client: httpx.AsyncClient, facts: World) -> None:
-    body = {"level_unit_id": facts.ids["hn.ntl"], "year": 2025, "period": "half_year", "title": "T", "due_on": "2025-06-30"}
+    body = {
+        "level_unit_id": facts.ids["hn.ntl"],
+        "year": 2025,
+        "period": "half_year",
+        "title": "T",
+        "due_on": "2025-06-30",
+    }
     past = await client.post("/rounds", json=body | {"due_on": "2025-06-01"}, headers={**NTL_CHAIR, **key()})
     problem(past, 422, "round.due_in_past", "due_on")
     blank = await client.post("/rounds", json=body | {"title": " \u200b "}, headers={**NTL_CHAIR, **key()})
     problem(blank, 422, "text_blank", "title")
     stranger = await client.post("/rounds", json=body, headers={**FECON, **key()})
     problem(stranger, 403, "forbidden", "level_unit_id")
-    unknown = await client.post("/rounds", json=body | {"level_unit_id": "00000000-0000-4000-8000-000000000000"},
-                                headers={**NTL_CHAIR, **key()})  # fmt: skip
+    unknown = await client.post(
+        "/rounds", json=body | {"level_unit_id": "00000000-0000-4000-8000-000000000000"}, headers={**NTL_CHAIR, **key()}
+    )
     problem(unknown, 404, "unit.not_found", "level_unit_id")
     await open_round(client, facts)
     again = await client.post("/rounds", json=body, headers={**NTL_CHAIR, **key()})
@@ -94,14 +110,18 @@ async def test_round_refusals(client: httpx.AsyncClient, facts: World) -> None:
 async def test_answers_are_flagged_by_the_facts_before_submission(client: httpx.AsyncClient, facts: World) -> None:
     await open_round(client, facts)
     cid = checklist_of(facts, "hn.ntl.fecon")
-    flagged = await post(client, f"/checklists/{cid}/answers", {"item": REGISTERED, "answer": "done", "evidence": PROOF}, FECON)
+    flagged = await post(
+        client, f"/checklists/{cid}/answers", {"item": REGISTERED, "answer": "done", "evidence": PROOF}, FECON
+    )
     assert flagged["contradiction"]["code"] == "done_below_target"
     assert (flagged["contradiction"]["measured"], flagged["contradiction"]["target"]) == (4, 10)
     mine = (await client.get(f"/checklists/{cid}", headers=FECON)).json()
     shown = next(i for i in mine["items"] if i["key"] == REGISTERED)
     assert shown["answer"]["answer"] == "done" and shown["contradiction"]["code"] == "done_below_target"
     above = (await client.get(f"/checklists/{cid}", headers=NTL_CHAIR)).json()
-    assert not above["drafts_visible"] and all(i["answer"] is None and i["contradiction"] is None for i in above["items"])
+    assert not above["drafts_visible"] and all(
+        i["answer"] is None and i["contradiction"] is None for i in above["items"]
+    )
     elsewhere = await client.get(f"/checklists/{cid}", headers=bearer(None, "hn.dd", "chair"))
     assert elsewhere.status_code == 404
 
@@ -116,11 +136,19 @@ async def test_answer_refusals(client: httpx.AsyncClient, facts: World) -> None:
     unknown = good | {"item": "initiative:nope"}
     problem(await client.post(url, json=unknown, headers={**FECON, **key()}), 422, "checklist.unknown_item", "item")
     bare = good | {"evidence": {}}
-    problem(await client.post(url, json=bare, headers={**FECON, **key()}), 422, "checklist.evidence_required",
-            "answer.evidence")  # fmt: skip
+    problem(
+        await client.post(url, json=bare, headers={**FECON, **key()}),
+        422,
+        "checklist.evidence_required",
+        "answer.evidence",
+    )
     ghost = good | {"evidence": {"files": [{"sha256": "a" * 64}]}}
-    problem(await client.post(url, json=ghost, headers={**FECON, **key()}), 422, "evidence.unknown_file",
-            "evidence.files.0.sha256")  # fmt: skip
+    problem(
+        await client.post(url, json=ghost, headers={**FECON, **key()}),
+        422,
+        "evidence.unknown_file",
+        "evidence.files.0.sha256",
+    )
     wrong = good | {"answer": "maybe"}
     assert (await client.post(url, json=wrong, headers={**FECON, **key()})).status_code == 422
     missing = await client.post("/checklists/nope-2025-half_year/answers", json=good, headers={**FECON, **key()})
@@ -129,8 +157,12 @@ async def test_answer_refusals(client: httpx.AsyncClient, facts: World) -> None:
 
 async def test_an_uploaded_file_backs_an_answer_with_its_hash(client: httpx.AsyncClient, facts: World) -> None:
     await open_round(client, facts)
-    uploaded = await client.post("/evidence", headers=FECON, data={"unit_id": facts.ids["hn.ntl.fecon"]},
-                                 files={"file": ("bien-ban.pdf", pdf(), "application/pdf")})  # fmt: skip
+    uploaded = await client.post(
+        "/evidence",
+        headers=FECON,
+        data={"unit_id": facts.ids["hn.ntl.fecon"]},
+        files={"file": ("bien-ban.pdf", pdf(), "application/pdf")},
+    )
     assert uploaded.status_code == 201, uploaded.text
     sha = uploaded.json()["sha256"]
     body = {"item": ACTIVITIES, "answer": "done", "evidence": {"files": [{"sha256": sha}]}}
@@ -139,22 +171,33 @@ async def test_an_uploaded_file_backs_an_answer_with_its_hash(client: httpx.Asyn
         {"sha256": sha, "name": "bien-ban.pdf", "media_type": "application/pdf", "size_bytes": len(pdf())}
     ]
     assert answered["contradiction"] is None
-    lying = await client.post("/evidence", headers=FECON, data={"unit_id": facts.ids["hn.ntl.fecon"]},
-                              files={"file": ("anh.png", pdf(), "image/png")})  # fmt: skip
+    lying = await client.post(
+        "/evidence",
+        headers=FECON,
+        data={"unit_id": facts.ids["hn.ntl.fecon"]},
+        files={"file": ("anh.png", pdf(), "image/png")},
+    )
     problem(lying, 422, "evidence.type_mismatch", "file")
 
 
 def full_answers(world: World, view: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"item": i["key"], "answer": "done" if i["key"] == REGISTERED else "not_done",
-             **({"evidence": PROOF} if i["key"] == REGISTERED else {})} for i in view["items"]]  # fmt: skip
+    return [
+        {
+            "item": i["key"],
+            "answer": "done" if i["key"] == REGISTERED else "not_done",
+            **({"evidence": PROOF} if i["key"] == REGISTERED else {}),
+        }
+        for i in view["items"]
+    ]
 
 
 async def test_submission_then_amendment(client: httpx.AsyncClient, facts: World, clock: Clock) -> None:
     await open_round(client, facts)
     cid = checklist_of(facts, "hn.ntl.fecon")
     view = (await client.get(f"/checklists/{cid}", headers=FECON)).json()
-    partial = await client.post(f"/checklists/{cid}/submit", json={"answers": full_answers(facts, view)[:2]},
-                                headers={**FECON, **key()})  # fmt: skip
+    partial = await client.post(
+        f"/checklists/{cid}/submit", json={"answers": full_answers(facts, view)[:2]}, headers={**FECON, **key()}
+    )
     assert problem(partial, 422, "checklist.unanswered", "answers")["params"]["missing"]
     clock.set(date(2025, 7, 3))
     body = {"answers": full_answers(facts, view), "findings": ["Chưa đối thoại định kỳ"]}
@@ -165,12 +208,18 @@ async def test_submission_then_amendment(client: httpx.AsyncClient, facts: World
     assert next(i for i in above["items"] if i["key"] == REGISTERED)["answer"]["answer"] == "done"
     twice = await client.post(f"/checklists/{cid}/submit", json=body, headers={**FECON, **key()})
     assert problem(twice, 409, "checklist.submitted")["allowed_next"] == ["amend"]
-    late_answer = await client.post(f"/checklists/{cid}/answers", json={"item": REGISTERED, "answer": "not_done"},
-                                    headers={**FECON, **key()})  # fmt: skip
+    late_answer = await client.post(
+        f"/checklists/{cid}/answers", json={"item": REGISTERED, "answer": "not_done"}, headers={**FECON, **key()}
+    )
     assert problem(late_answer, 409, "checklist.submitted")["allowed_next"] == ["amend"]
-    no_reason = await client.post(f"/checklists/{cid}/amend", json={"reason": "  ", "answers": []}, headers={**FECON, **key()})
+    no_reason = await client.post(
+        f"/checklists/{cid}/amend", json={"reason": "  ", "answers": []}, headers={**FECON, **key()}
+    )
     problem(no_reason, 422, "text_blank", "reason")
-    fixed = {"reason": "Số liệu sáng kiến chưa đủ", "answers": [{"item": REGISTERED, "answer": "partly", "evidence": PROOF}]}
+    fixed = {
+        "reason": "Số liệu sáng kiến chưa đủ",
+        "answers": [{"item": REGISTERED, "answer": "partly", "evidence": PROOF}],
+    }
     amended = await post(client, f"/checklists/{cid}/amend", fixed, FECON)
     assert amended["amendment"] == 1 and amended["contradictions"] == []
 
@@ -205,8 +254,11 @@ async def test_overdue_is_recorded_once_and_a_round_closes_after_its_due_date(
     assert round_view["checklists"]["overdue"] == 2
     closed = await post(client, f"/rounds/{rid}/close", {"summary": "Hai đơn vị chưa nộp"}, NTL_CHAIR)
     assert (closed["submitted"], closed["overdue"]) == (0, 2)
-    after = await client.post(f"/checklists/{checklist_of(facts, 'hn.ntl.ceo')}/answers",
-                              json={"item": REGISTERED, "answer": "not_done"}, headers={**CEO, **key()})  # fmt: skip
+    after = await client.post(
+        f"/checklists/{checklist_of(facts, 'hn.ntl.ceo')}/answers",
+        json={"item": REGISTERED, "answer": "not_done"},
+        headers={**CEO, **key()},
+    )
     problem(after, 409, "round.closed")
 
 
@@ -218,6 +270,10 @@ async def test_the_scheduler_records_overdue_units_with_an_injected_clock(
     clock.set(date(2025, 7, 1))
     assert await overdue.tick(facts.deps) == 2
     assert await overdue.tick(facts.deps) == 0
-    early_close = await client.post(f"/rounds/{(await open_round(client, facts, level_unit_id=facts.ids['hn'], due_on='2025-07-20'))['round_id']}/close",
-                                    json={"summary": "x"}, headers={**bearer(None, "hn", "chair"), **key()})  # fmt: skip
+    city = await open_round(
+        client, facts, who=bearer(None, "hn", "chair"), level_unit_id=facts.ids["hn"], due_on="2025-07-20"
+    )
+    early_close = await client.post(
+        f"/rounds/{city['round_id']}/close", json={"summary": "x"}, headers={**bearer(None, "hn", "chair"), **key()}
+    )
     problem(early_close, 409, "round.not_due")

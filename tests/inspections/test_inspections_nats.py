@@ -46,12 +46,21 @@ from tests.natsserver import NatsServer
 from tests.platform.helpers import wait_for
 
 LEVELS = ("hn", "hn.ntl", "hn.dd")
-UNITS = [("hn", "city_federation", None), ("hn.ntl", "upper_level_union", "hn"), ("hn.dd", "upper_level_union", "hn"),
-         ("hn.ntl.fecon", "grassroots_union", "hn.ntl"), ("hn.ntl.ceo", "grassroots_union", "hn.ntl"),
-         ("hn.dd.handico", "grassroots_union", "hn.dd")]  # fmt: skip
-PEOPLE = {"ntl-chair": ("hn.ntl", "chair"), "ntl-ubkt": ("hn.ntl", "inspection_committee"),
-          "fecon-bch": ("hn.ntl.fecon", "executive_committee"), "dd-chair": ("hn.dd", "chair"),
-          "hn-chair": ("hn", "chair")}  # fmt: skip
+UNITS = [
+    ("hn", "city_federation", None),
+    ("hn.ntl", "upper_level_union", "hn"),
+    ("hn.dd", "upper_level_union", "hn"),
+    ("hn.ntl.fecon", "grassroots_union", "hn.ntl"),
+    ("hn.ntl.ceo", "grassroots_union", "hn.ntl"),
+    ("hn.dd.handico", "grassroots_union", "hn.dd"),
+]
+PEOPLE = {
+    "ntl-chair": ("hn.ntl", "chair"),
+    "ntl-ubkt": ("hn.ntl", "inspection_committee"),
+    "fecon-bch": ("hn.ntl.fecon", "executive_committee"),
+    "dd-chair": ("hn.dd", "chair"),
+    "hn-chair": ("hn", "chair"),
+}
 TODAY = "2025-07-05"
 
 
@@ -120,29 +129,84 @@ async def test_from_the_facts_to_the_radar_over_nats(
     ids = {path: f"u-{path.replace('.', '-')}" for path, _, _ in UNITS}
     founded = at("2015-01-05")
     await publishers["directory"].publish(
-        *[(UnitRegistered(unit_id=ids[p], code=p.rsplit(".", 1)[-1], name=p, kind=k, parent_id=ids.get(parent or ""),
-                          path=p), p, founded) for p, k, parent in UNITS],  # fmt: skip
+        *[
+            (
+                UnitRegistered(
+                    unit_id=ids[p], code=p.rsplit(".", 1)[-1], name=p, kind=k, parent_id=ids.get(parent or ""), path=p
+                ),
+                p,
+                founded,
+            )
+            for p, k, parent in UNITS
+        ],
         *[(MemberEnrolled(member_id=m, unit_id=ids[p], full_name=m), p, founded) for m, (p, _) in PEOPLE.items()],
         *[(RoleAssigned(member_id=m, unit_id=ids[p], role=r), p, founded) for m, (p, r) in PEOPLE.items()],
     )
     fecon = ids["hn.ntl.fecon"]
     await publishers["pledges"].publish(
-        (CampaignLaunched(campaign_id=CAMPAIGN, launcher_unit_id=ids["hn"], launcher_path="hn", title="Đổi mới",
-                          plan_number="18/KH-LĐLĐ", pillars=(), starts_on=date(2025, 1, 1), ends_on=date(2025, 12, 31),
-                          report_deadlines=(date(2025, 6, 30),), indicators=INDICATORS), "hn", at("2025-01-02")),
-        (TargetAssigned(campaign_id=CAMPAIGN, unit_id=fecon, by_unit_id=ids["hn.ntl"], targets={"registered": 10}),
-         "hn.ntl.fecon", at("2025-01-10")),
-        (PledgeSigned(pledge_id="p-fecon", campaign_id=CAMPAIGN, unit_id=fecon, signed_on=date(2025, 1, 15),
-                      commitments=(Commitment(indicator="registered", target=10, deadline=date(2025, 11, 30)),),
-                      signatories=()), "hn.ntl.fecon", at("2025-01-15")),
-    )  # fmt: skip
+        (
+            CampaignLaunched(
+                campaign_id=CAMPAIGN,
+                launcher_unit_id=ids["hn"],
+                launcher_path="hn",
+                title="Đổi mới",
+                plan_number="18/KH-LĐLĐ",
+                pillars=(),
+                starts_on=date(2025, 1, 1),
+                ends_on=date(2025, 12, 31),
+                report_deadlines=(date(2025, 6, 30),),
+                indicators=INDICATORS,
+            ),
+            "hn",
+            at("2025-01-02"),
+        ),
+        (
+            TargetAssigned(campaign_id=CAMPAIGN, unit_id=fecon, by_unit_id=ids["hn.ntl"], targets={"registered": 10}),
+            "hn.ntl.fecon",
+            at("2025-01-10"),
+        ),
+        (
+            PledgeSigned(
+                pledge_id="p-fecon",
+                campaign_id=CAMPAIGN,
+                unit_id=fecon,
+                signed_on=date(2025, 1, 15),
+                commitments=(Commitment(indicator="registered", target=10, deadline=date(2025, 11, 30)),),
+                signatories=(),
+            ),
+            "hn.ntl.fecon",
+            at("2025-01-15"),
+        ),
+    )
     await publishers["registry"].publish(
-        *[(InitiativeRegistered(initiative_id=f"i-{n}", unit_id=fecon, campaign_id=CAMPAIGN,
-                                registration=registration(f"Sáng kiến {n}"), registered_by="m"),
-           "hn.ntl.fecon", at(f"2025-03-1{n}")) for n in range(3)],
-        (InitiativeApplied(initiative_id="i-0", unit_id=fecon, where="Khối thi công", since=date(2025, 4, 1),
-                           evidence="Biên bản", actual_benefit_vnd=1, reported_by="m"), "hn.ntl.fecon", at("2025-04-01")),
-    )  # fmt: skip
+        *[
+            (
+                InitiativeRegistered(
+                    initiative_id=f"i-{n}",
+                    unit_id=fecon,
+                    campaign_id=CAMPAIGN,
+                    registration=registration(f"Sáng kiến {n}"),
+                    registered_by="m",
+                ),
+                "hn.ntl.fecon",
+                at(f"2025-03-1{n}"),
+            )
+            for n in range(3)
+        ],
+        (
+            InitiativeApplied(
+                initiative_id="i-0",
+                unit_id=fecon,
+                where="Khối thi công",
+                since=date(2025, 4, 1),
+                evidence="Biên bản",
+                actual_benefit_vnd=1,
+                reported_by="m",
+            ),
+            "hn.ntl.fecon",
+            at("2025-04-01"),
+        ),
+    )
 
     deps = app.state.deps
 
@@ -155,7 +219,10 @@ async def test_from_the_facts_to_the_radar_over_nats(
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://inspections")
 
     def who(member: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(e2e_settings, member)}", "Idempotency-Key": f"{member}-{id(object())}"}
+        return {
+            "Authorization": f"Bearer {issue_token(e2e_settings, member)}",
+            "Idempotency-Key": f"{member}-{id(object())}",
+        }
 
     async def ok(response: Any, status: int = 200) -> dict[str, Any]:
         found = await response
@@ -163,17 +230,36 @@ async def test_from_the_facts_to_the_radar_over_nats(
         return found.json()
 
     # -- a round pre-filled from the facts; the lagging commitment marked done is flagged ----------------
-    opened = await ok(client.post("/rounds", json={"level_unit_id": ids["hn.ntl"], "year": 2025, "period": "half_year",
-                                                   "title": "Tự kiểm tra 6 tháng", "due_on": "2025-06-30"},
-                                  headers=who("ntl-chair")), 201)  # fmt: skip
+    opened = await ok(
+        client.post(
+            "/rounds",
+            json={
+                "level_unit_id": ids["hn.ntl"],
+                "year": 2025,
+                "period": "half_year",
+                "title": "Tự kiểm tra 6 tháng",
+                "due_on": "2025-06-30",
+            },
+            headers=who("ntl-chair"),
+        ),
+        201,
+    )
     cid = f"{fecon}-2025-half_year"
     checklist = await ok(client.get(f"/checklists/{cid}", headers=who("fecon-bch")))
     commitment = next(i for i in checklist["items"] if i["kind"] == "commitment")
     assert (commitment["issued"]["measured"], commitment["issued"]["target"]) == (3, 10)
-    assert {i["issued"]["initiative_id"] for i in checklist["items"] if i["kind"] == "initiative"} == {"i-0", "i-1", "i-2"}
-    flagged = await ok(client.post(f"/checklists/{cid}/answers", json={"item": commitment["key"], "answer": "done",
-                                                                       "evidence": {"text": "Báo cáo"}},
-                                   headers=who("fecon-bch")))  # fmt: skip
+    assert {i["issued"]["initiative_id"] for i in checklist["items"] if i["kind"] == "initiative"} == {
+        "i-0",
+        "i-1",
+        "i-2",
+    }
+    flagged = await ok(
+        client.post(
+            f"/checklists/{cid}/answers",
+            json={"item": commitment["key"], "answer": "done", "evidence": {"text": "Báo cáo"}},
+            headers=who("fecon-bch"),
+        )
+    )
     assert flagged["contradiction"]["code"] == "done_below_target"
 
     # -- the deadline passes: overdue, once, seen by its district and the city, not by Đống Đa ----------
@@ -188,13 +274,15 @@ async def test_from_the_facts_to_the_radar_over_nats(
     for runner in runners.values():
         await runner.catch_up(idle_timeout=0.2)
     host = Host("inspections_level", levels=runners)
-    levels = httpx.AsyncClient(transport=httpx.ASGITransport(host_app(e2e_settings, host, app.state.directory,
-                                                                      level_reads, asyncio.Event())),
-                               base_url="http://levels")  # fmt: skip
+    levels = httpx.AsyncClient(
+        transport=httpx.ASGITransport(host_app(e2e_settings, host, app.state.directory, level_reads, asyncio.Event())),
+        base_url="http://levels",
+    )
 
     async def read(level: str, view: str, member: str, **params: Any) -> dict[str, Any]:
-        return await ok(levels.get(f"/levels/{level}/inspections/{view}", params={"today": TODAY, **params},
-                                   headers=who(member)))  # fmt: skip
+        return await ok(
+            levels.get(f"/levels/{level}/inspections/{view}", params={"today": TODAY, **params}, headers=who(member))
+        )
 
     late = await read("hn.ntl", "overdue", "ntl-chair")
     assert {u["path"]: u["days_late"] for u in late["units"]} == {"hn.ntl.ceo": 5, "hn.ntl.fecon": 5}
@@ -205,37 +293,96 @@ async def test_from_the_facts_to_the_radar_over_nats(
 
     # -- proposed by the risk-based sample for that reason; inspected; finding, action, fix, verified ---
     async def own_events_copied() -> bool:
-        proposal = await ok(client.get("/proposals", params={"by_unit_id": ids["hn.ntl"], "method": "risk", "size": 1},
-                                       headers=who("ntl-ubkt")))  # fmt: skip
+        proposal = await ok(
+            client.get(
+                "/proposals", params={"by_unit_id": ids["hn.ntl"], "method": "risk", "size": 1}, headers=who("ntl-ubkt")
+            )
+        )
         return bool(proposal["units"])
 
     await wait_for(own_events_copied, what="the service's copy of its own overdue events")
-    proposal = await ok(client.get("/proposals", params={"by_unit_id": ids["hn.ntl"], "method": "risk", "size": 2},
-                                   headers=who("ntl-ubkt")))  # fmt: skip
+    proposal = await ok(
+        client.get(
+            "/proposals", params={"by_unit_id": ids["hn.ntl"], "method": "risk", "size": 2}, headers=who("ntl-ubkt")
+        )
+    )
     proposed = {u["path"]: u["reasons"] for u in proposal["units"]}
     assert proposed["hn.ntl.fecon"] == ["Tự kiểm tra chậm hoặc không nộp: 1"]
-    scheduled = await ok(client.post("/inspections", json={
-        "by_unit_id": ids["hn.ntl"], "purpose": "Kiểm tra thực hiện giao ước", "content": "pledge_fulfilment",
-        "period_from": "2025-01-01", "period_to": "2025-06-30", "team": ["ntl-ubkt"], "units": [fecon],
-        "selection": {"method": "risk", "size": 2}}, headers=who("ntl-ubkt")), 201)  # fmt: skip
+    scheduled = await ok(
+        client.post(
+            "/inspections",
+            json={
+                "by_unit_id": ids["hn.ntl"],
+                "purpose": "Kiểm tra thực hiện giao ước",
+                "content": "pledge_fulfilment",
+                "period_from": "2025-01-01",
+                "period_to": "2025-06-30",
+                "team": ["ntl-ubkt"],
+                "units": [fecon],
+                "selection": {"method": "risk", "size": 2},
+            },
+            headers=who("ntl-ubkt"),
+        ),
+        201,
+    )
     assert scheduled["units"][0]["reasons"] == ["Tự kiểm tra chậm hoặc không nộp: 1"]
     iid = scheduled["inspection_id"]
-    await ok(client.post(f"/inspections/{iid}/notice", json={"number": "05/TB", "issued_on": "2025-07-03",
-                                                             "starts_on": "2025-07-04"}, headers=who("ntl-ubkt")))  # fmt: skip
-    await ok(client.post(f"/inspections/{iid}/decision", json={"number": "07/QĐ", "decided_on": "2025-07-03"},
-                         headers=who("ntl-ubkt")))  # fmt: skip
-    finding = await ok(client.post(f"/inspections/{iid}/units/{fecon}/findings", json={
-        "severity": "moderate", "description": "Không nộp tự kiểm tra đúng hạn",
-        "recommendation": "Nộp báo cáo tự kiểm tra"}, headers=who("ntl-ubkt")), 201)  # fmt: skip
-    action = await ok(client.post(f"/inspections/{iid}/units/{fecon}/actions", json={
-        "finding_id": finding["finding_id"], "description": "Nộp báo cáo tự kiểm tra", "owner": "Chủ tịch CĐCS",
-        "due_on": "2025-07-31"}, headers=who("ntl-ubkt")), 201)  # fmt: skip
-    uploaded = await ok(client.post("/evidence", data={"unit_id": fecon}, files={"file": ("bao-cao.pdf", pdf(), "application/pdf")},
-                                    headers={"Authorization": who("fecon-bch")["Authorization"]}), 201)  # fmt: skip
+    await ok(
+        client.post(
+            f"/inspections/{iid}/notice",
+            json={"number": "05/TB", "issued_on": "2025-07-03", "starts_on": "2025-07-04"},
+            headers=who("ntl-ubkt"),
+        )
+    )
+    await ok(
+        client.post(
+            f"/inspections/{iid}/decision",
+            json={"number": "07/QĐ", "decided_on": "2025-07-03"},
+            headers=who("ntl-ubkt"),
+        )
+    )
+    finding = await ok(
+        client.post(
+            f"/inspections/{iid}/units/{fecon}/findings",
+            json={
+                "severity": "moderate",
+                "description": "Không nộp tự kiểm tra đúng hạn",
+                "recommendation": "Nộp báo cáo tự kiểm tra",
+            },
+            headers=who("ntl-ubkt"),
+        ),
+        201,
+    )
+    action = await ok(
+        client.post(
+            f"/inspections/{iid}/units/{fecon}/actions",
+            json={
+                "finding_id": finding["finding_id"],
+                "description": "Nộp báo cáo tự kiểm tra",
+                "owner": "Chủ tịch CĐCS",
+                "due_on": "2025-07-31",
+            },
+            headers=who("ntl-ubkt"),
+        ),
+        201,
+    )
+    uploaded = await ok(
+        client.post(
+            "/evidence",
+            data={"unit_id": fecon},
+            files={"file": ("bao-cao.pdf", pdf(), "application/pdf")},
+            headers={"Authorization": who("fecon-bch")["Authorization"]},
+        ),
+        201,
+    )
     base = f"/inspections/{iid}/units/{fecon}/actions/{action['action_id']}"
-    fixed = await ok(client.post(f"{base}/fix", json={"description": "Đã nộp báo cáo",
-                                                      "evidence": {"files": [{"sha256": uploaded["sha256"]}]}},
-                                 headers=who("fecon-bch")))  # fmt: skip
+    fixed = await ok(
+        client.post(
+            f"{base}/fix",
+            json={"description": "Đã nộp báo cáo", "evidence": {"files": [{"sha256": uploaded["sha256"]}]}},
+            headers=who("fecon-bch"),
+        )
+    )
     assert fixed["evidence"]["files"][0]["sha256"] == uploaded["sha256"]
     await ok(client.post(f"{base}/verify", json={"note": "Đạt"}, headers=who("ntl-ubkt")))
 

@@ -92,10 +92,14 @@ async def read_facts(
     for row in rows:
         registered[row.owner_id].append(
             InitiativeItem(
-                key=initiative_key(row.initiative_id), initiative_id=row.initiative_id, title=row.title,
-                status=row.status, registered_on=row.registered_on, applied_on=row.applied_on,
+                key=initiative_key(row.initiative_id),
+                initiative_id=row.initiative_id,
+                title=row.title,
+                status=row.status,
+                registered_on=row.registered_on,
+                applied_on=row.applied_on,
             )
-        )  # fmt: skip
+        )
 
     found: dict[str, Facts] = {}
     for unit_id in wanted:
@@ -107,13 +111,19 @@ async def read_facts(
                 continue
             items.append(
                 CommitmentItem(
-                    key=commitment_key(row.campaign_id, row.indicator), campaign_id=row.campaign_id,
-                    campaign_title=campaign.title, indicator=row.indicator, indicator_name=spec["name"],
-                    unit_of_measure=spec["unit_of_measure"], direction=spec["direction"], method=spec["method"],
-                    target=row.target, deadline=row.deadline,
+                    key=commitment_key(row.campaign_id, row.indicator),
+                    campaign_id=row.campaign_id,
+                    campaign_title=campaign.title,
+                    indicator=row.indicator,
+                    indicator_name=spec["name"],
+                    unit_of_measure=spec["unit_of_measure"],
+                    direction=spec["direction"],
+                    method=spec["method"],
+                    target=row.target,
+                    deadline=row.deadline,
                     measured=measured.get((unit_id, row.campaign_id, row.indicator), 0.0),
                 )
-            )  # fmt: skip
+            )
         found[unit_id] = Facts(tuple(items), tuple(registered.get(unit_id, ())))
     return found
 

@@ -178,11 +178,15 @@ class InspectionsProjection(Projection):
     @on(CampaignLaunched)
     async def campaign_launched(self, conn: AsyncConnection, event: CampaignLaunched, ctx: Context) -> None:
         stmt = upsert(conn, campaigns).values(
-            campaign_id=event.campaign_id, launcher_path=event.launcher_path, title=event.title,
-            starts_on=event.starts_on, ends_on=event.ends_on,
+            campaign_id=event.campaign_id,
+            launcher_path=event.launcher_path,
+            title=event.title,
+            starts_on=event.starts_on,
+            ends_on=event.ends_on,
             indicators=[i.model_dump(mode="json") for i in event.indicators],
-            report_deadlines=[d.isoformat() for d in event.report_deadlines], status="open",
-        )  # fmt: skip
+            report_deadlines=[d.isoformat() for d in event.report_deadlines],
+            status="open",
+        )
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=[campaigns.c.campaign_id]))
         self._campaigns = None
 
@@ -196,8 +200,10 @@ class InspectionsProjection(Projection):
     async def target_assigned(self, conn: AsyncConnection, event: TargetAssigned, ctx: Context) -> None:
         key = (targets.c.campaign_id == event.campaign_id, targets.c.unit_id == event.unit_id)
         await conn.execute(delete(targets).where(*key))
-        rows = [{"campaign_id": event.campaign_id, "unit_id": event.unit_id, "indicator": code, "target": value}
-                for code, value in event.targets.items()]  # fmt: skip
+        rows = [
+            {"campaign_id": event.campaign_id, "unit_id": event.unit_id, "indicator": code, "target": value}
+            for code, value in event.targets.items()
+        ]
         if rows:
             await conn.execute(insert(targets), rows)
         await self._judge_reported(conn, event.campaign_id, event.unit_id)
@@ -206,8 +212,16 @@ class InspectionsProjection(Projection):
     async def pledged(self, conn: AsyncConnection, event: PledgeSigned | PledgeAmended, ctx: Context) -> None:
         key = (commitments.c.campaign_id == event.campaign_id, commitments.c.unit_id == event.unit_id)
         await conn.execute(delete(commitments).where(*key))
-        rows = {c.indicator: {"campaign_id": event.campaign_id, "unit_id": event.unit_id, "indicator": c.indicator,
-                              "target": c.target, "deadline": c.deadline} for c in event.commitments}  # fmt: skip
+        rows = {
+            c.indicator: {
+                "campaign_id": event.campaign_id,
+                "unit_id": event.unit_id,
+                "indicator": c.indicator,
+                "target": c.target,
+                "deadline": c.deadline,
+            }
+            for c in event.commitments
+        }
         if rows:
             await conn.execute(insert(commitments), list(rows.values()))
         await self._judge_reported(conn, event.campaign_id, event.unit_id)
@@ -215,17 +229,24 @@ class InspectionsProjection(Projection):
     @on(ProgressReported)
     async def progress_reported(self, conn: AsyncConnection, event: ProgressReported, ctx: Context) -> None:
         rules = rules_on(event.reported_at.date()).radar
-        key = (reported.c.campaign_id == event.campaign_id, reported.c.unit_id == event.unit_id,
-               reported.c.indicator == event.indicator)  # fmt: skip
+        key = (
+            reported.c.campaign_id == event.campaign_id,
+            reported.c.unit_id == event.unit_id,
+            reported.c.indicator == event.indicator,
+        )
         before = await conn.scalar(select(reported.c.verifiable).where(*key))
         await conn.execute(delete(reported).where(*key))
         await conn.execute(
             insert(reported).values(
-                campaign_id=event.campaign_id, unit_id=event.unit_id, indicator=event.indicator, value=event.value,
+                campaign_id=event.campaign_id,
+                unit_id=event.unit_id,
+                indicator=event.indicator,
+                value=event.value,
                 verifiable=bool(before) or radar.verifiable(event.evidence, rules),
-                reported_on=event.reported_at.date(), evidence=list(event.evidence),
+                reported_on=event.reported_at.date(),
+                evidence=list(event.evidence),
             )
-        )  # fmt: skip
+        )
         await self._judge_reported(conn, event.campaign_id, event.unit_id)
 
     @on(ReminderIssued)
@@ -234,11 +255,19 @@ class InspectionsProjection(Projection):
             return
         campaign = (await self._campaign_cache(conn)).get(event.campaign_id, {})
         await self._signal(
-            conn, event.unit_id, "report_late", f"{event.campaign_id}:{event.deadline.isoformat()}",
-            event.deadline + timedelta(days=1), rules_on(event.deadline).version,
-            {"campaign_id": event.campaign_id, "campaign": campaign.get("title", ""), "deadline": event.deadline,
-             "reminded_at": event.issued_at},
-        )  # fmt: skip
+            conn,
+            event.unit_id,
+            "report_late",
+            f"{event.campaign_id}:{event.deadline.isoformat()}",
+            event.deadline + timedelta(days=1),
+            rules_on(event.deadline).version,
+            {
+                "campaign_id": event.campaign_id,
+                "campaign": campaign.get("title", ""),
+                "deadline": event.deadline,
+                "reminded_at": event.issued_at,
+            },
+        )
 
     # -- registry ----------------------------------------------------------------------------------------
 
@@ -246,9 +275,15 @@ class InspectionsProjection(Projection):
     async def initiative_registered(self, conn: AsyncConnection, event: InitiativeRegistered, ctx: Context) -> None:
         day = ctx.occurred_at.date()
         stmt = upsert(conn, initiatives).values(
-            initiative_id=event.initiative_id, unit_id=event.unit_id, title=event.registration.title,
-            campaign_id=event.campaign_id, status="registered", registered_on=day, applied_on=None, recognised=False,
-        )  # fmt: skip
+            initiative_id=event.initiative_id,
+            unit_id=event.unit_id,
+            title=event.registration.title,
+            campaign_id=event.campaign_id,
+            status="registered",
+            registered_on=day,
+            applied_on=None,
+            recognised=False,
+        )
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=[initiatives.c.initiative_id]))
         self._count(event.unit_id, COUNTED[event.event_type], ctx, event.campaign_id or "")
         await self._duplicates(
@@ -265,8 +300,14 @@ class InspectionsProjection(Projection):
             .where(initiatives.c.initiative_id == event.initiative_id)
             .values(title=event.registration.title)
         )
-        await self._duplicates(conn, event.unit_id, event.initiative_id, event.registration.title,
-                               event.possible_duplicates, ctx.occurred_at.date())  # fmt: skip
+        await self._duplicates(
+            conn,
+            event.unit_id,
+            event.initiative_id,
+            event.registration.title,
+            event.possible_duplicates,
+            ctx.occurred_at.date(),
+        )
 
     @on(InitiativeReturned, InitiativeRejected)
     async def initiative_decided(self, conn: AsyncConnection, event: Event, ctx: Context) -> None:
@@ -301,11 +342,18 @@ class InspectionsProjection(Projection):
     async def round_opened(self, conn: AsyncConnection, event: SelfInspectionRoundOpened, ctx: Context) -> None:
         await conn.execute(
             insert(rounds).values(
-                round_id=event.round_id, level_unit_id=event.level_unit_id, level_path=event.level_path,
-                year=event.year, period=event.period, title=event.title, opened_on=event.opened_on,
-                due_on=event.due_on, unit_count=event.unit_count, status="open",
+                round_id=event.round_id,
+                level_unit_id=event.level_unit_id,
+                level_path=event.level_path,
+                year=event.year,
+                period=event.period,
+                title=event.title,
+                opened_on=event.opened_on,
+                due_on=event.due_on,
+                unit_count=event.unit_count,
+                status="open",
             )
-        )  # fmt: skip
+        )
 
     @on(SelfInspectionRoundClosed)
     async def round_closed(self, conn: AsyncConnection, event: SelfInspectionRoundClosed, ctx: Context) -> None:
@@ -315,10 +363,16 @@ class InspectionsProjection(Projection):
     async def checklist_issued(self, conn: AsyncConnection, event: ChecklistIssued, ctx: Context) -> None:
         await conn.execute(
             insert(checklists).values(
-                unit_id=event.unit_id, year=event.year, period=event.period, round_id=event.round_id,
-                due_on=event.due_on, status="issued", contradictions=0, amendments=0,
+                unit_id=event.unit_id,
+                year=event.year,
+                period=event.period,
+                round_id=event.round_id,
+                due_on=event.due_on,
+                status="issued",
+                contradictions=0,
+                amendments=0,
             )
-        )  # fmt: skip
+        )
 
     @on(SelfInspectionSubmitted, SelfInspectionAmended)
     async def self_inspection_submitted(
@@ -339,17 +393,37 @@ class InspectionsProjection(Projection):
         await conn.execute(update(checklists).where(*where).values(contradictions=len(event.contradictions), **values))
         version = rules_on(day).version
         await conn.execute(
-            delete(signals).where(signals.c.unit_id == event.unit_id, signals.c.kind == "contradicted",
-                                  signals.c.subject.like(f"{event.round_id}:%"))
-        )  # fmt: skip
+            delete(signals).where(
+                signals.c.unit_id == event.unit_id,
+                signals.c.kind == "contradicted",
+                signals.c.subject.like(f"{event.round_id}:%"),
+            )
+        )
         for found in event.contradictions:
-            await self._signal(conn, event.unit_id, "contradicted", f"{event.round_id}:{found.item}", day, version,
-                               {"round_id": event.round_id, **found.model_dump(mode="json")})  # fmt: skip
+            await self._signal(
+                conn,
+                event.unit_id,
+                "contradicted",
+                f"{event.round_id}:{found.item}",
+                day,
+                version,
+                {"round_id": event.round_id, **found.model_dump(mode="json")},
+            )
         if isinstance(event, SelfInspectionSubmitted) and event.days_late > 0 and row is not None:
-            await self._signal(conn, event.unit_id, "self_inspection_late", event.round_id,
-                               row.due_on + timedelta(days=1), version,
-                               {"round_id": event.round_id, "due_on": row.due_on, "submitted_at": event.submitted_at,
-                                "days_late": event.days_late})  # fmt: skip
+            await self._signal(
+                conn,
+                event.unit_id,
+                "self_inspection_late",
+                event.round_id,
+                row.due_on + timedelta(days=1),
+                version,
+                {
+                    "round_id": event.round_id,
+                    "due_on": row.due_on,
+                    "submitted_at": event.submitted_at,
+                    "days_late": event.days_late,
+                },
+            )
 
     @on(SelfInspectionOverdue)
     async def self_inspection_overdue(self, conn: AsyncConnection, event: SelfInspectionOverdue, ctx: Context) -> None:
@@ -358,10 +432,21 @@ class InspectionsProjection(Projection):
             .where(checklists.c.unit_id == event.unit_id, checklists.c.round_id == event.round_id)
             .values(overdue_detected=event.detected_at.date())
         )
-        await self._signal(conn, event.unit_id, "self_inspection_late", event.round_id,
-                           event.due_on + timedelta(days=1), rules_on(event.due_on).version,
-                           {"round_id": event.round_id, "due_on": event.due_on, "detected_at": event.detected_at,
-                            "days_late": event.days_late, "submitted_at": None})  # fmt: skip
+        await self._signal(
+            conn,
+            event.unit_id,
+            "self_inspection_late",
+            event.round_id,
+            event.due_on + timedelta(days=1),
+            rules_on(event.due_on).version,
+            {
+                "round_id": event.round_id,
+                "due_on": event.due_on,
+                "detected_at": event.detected_at,
+                "days_late": event.days_late,
+                "submitted_at": None,
+            },
+        )
 
     @on(ChecklistWithdrawn)
     async def checklist_withdrawn(self, conn: AsyncConnection, event: ChecklistWithdrawn, ctx: Context) -> None:
@@ -371,9 +456,12 @@ class InspectionsProjection(Projection):
             .values(status="withdrawn")
         )
         await conn.execute(
-            delete(signals).where(signals.c.unit_id == event.unit_id, signals.c.kind == "self_inspection_late",
-                                  signals.c.subject == event.round_id)
-        )  # fmt: skip
+            delete(signals).where(
+                signals.c.unit_id == event.unit_id,
+                signals.c.kind == "self_inspection_late",
+                signals.c.subject == event.round_id,
+            )
+        )
 
     # -- upper-level inspections -------------------------------------------------------------------------
 
@@ -381,11 +469,17 @@ class InspectionsProjection(Projection):
     async def inspection_scheduled(self, conn: AsyncConnection, event: InspectionScheduled, ctx: Context) -> None:
         await conn.execute(
             insert(inspections).values(
-                inspection_id=event.inspection_id, by_unit_id=event.by_unit_id, by_path=event.by_path,
-                content=event.content, purpose=event.purpose, status="scheduled", period_from=event.period_from,
-                period_to=event.period_to, selection=event.selection.model_dump(mode="json"),
+                inspection_id=event.inspection_id,
+                by_unit_id=event.by_unit_id,
+                by_path=event.by_path,
+                content=event.content,
+                purpose=event.purpose,
+                status="scheduled",
+                period_from=event.period_from,
+                period_to=event.period_to,
+                selection=event.selection.model_dump(mode="json"),
             )
-        )  # fmt: skip
+        )
         await conn.execute(
             insert(inspected),
             [
@@ -412,21 +506,32 @@ class InspectionsProjection(Projection):
     async def finding_recorded(self, conn: AsyncConnection, event: FindingRecorded, ctx: Context) -> None:
         await conn.execute(
             insert(findings).values(
-                finding_id=event.finding_id, inspection_id=event.inspection_id, unit_id=event.unit_id,
-                severity=event.severity, description=event.description, recommendation=event.recommendation,
+                finding_id=event.finding_id,
+                inspection_id=event.inspection_id,
+                unit_id=event.unit_id,
+                severity=event.severity,
+                description=event.description,
+                recommendation=event.recommendation,
                 recorded_on=ctx.occurred_at.date(),
             )
-        )  # fmt: skip
+        )
 
     @on(CorrectiveActionAssigned)
     async def action_assigned(self, conn: AsyncConnection, event: CorrectiveActionAssigned, ctx: Context) -> None:
         await conn.execute(
             insert(actions).values(
-                action_id=event.action_id, inspection_id=event.inspection_id, unit_id=event.unit_id,
-                finding_id=event.finding_id, description=event.description, owner=event.owner, due_on=event.due_on,
-                status="open", assigned_on=ctx.occurred_at.date(), reopened=0,
+                action_id=event.action_id,
+                inspection_id=event.inspection_id,
+                unit_id=event.unit_id,
+                finding_id=event.finding_id,
+                description=event.description,
+                owner=event.owner,
+                due_on=event.due_on,
+                status="open",
+                assigned_on=ctx.occurred_at.date(),
+                reopened=0,
             )
-        )  # fmt: skip
+        )
 
     @on(CorrectiveActionFixReported, CorrectiveActionVerified, CorrectiveActionReopened)
     async def action_progressed(self, conn: AsyncConnection, event: Event, ctx: Context) -> None:
@@ -436,8 +541,12 @@ class InspectionsProjection(Projection):
             case CorrectiveActionVerified():
                 values = {"status": "verified", "verified_on": event.verified_on}
             case CorrectiveActionReopened():
-                values = {"status": "open", "due_on": event.due_on, "fix_reported_on": None,
-                          "reopened": actions.c.reopened + 1}  # fmt: skip
+                values = {
+                    "status": "open",
+                    "due_on": event.due_on,
+                    "fix_reported_on": None,
+                    "reopened": actions.c.reopened + 1,
+                }
             case _:
                 return
         await conn.execute(update(actions).where(actions.c.action_id == event.action_id).values(**values))  # type: ignore[attr-defined]
@@ -449,10 +558,17 @@ class InspectionsProjection(Projection):
         await conn.execute(delete(grades).where(grades.c.unit_id == event.unit_id, grades.c.year == event.year))
         await conn.execute(
             insert(grades).values(
-                unit_id=event.unit_id, year=event.year, union_type=event.union_type, self_grade=event.grade,
-                self_points=event.points, changed=False, reason="", revision=0, rule_set=event.rule_set,
+                unit_id=event.unit_id,
+                year=event.year,
+                union_type=event.union_type,
+                self_grade=event.grade,
+                self_points=event.points,
+                changed=False,
+                reason="",
+                revision=0,
+                rule_set=event.rule_set,
             )
-        )  # fmt: skip
+        )
 
     @on(GradeConfirmed)
     async def grade_confirmed(self, conn: AsyncConnection, event: GradeConfirmed, ctx: Context) -> None:
@@ -466,7 +582,7 @@ class InspectionsProjection(Projection):
                 reason=event.reason,
                 revision=event.revision,
                 by_path=event.by_path,
-            )  # fmt: skip
+            )
         )
 
     # -- awards (the radar's awards signal) --------------------------------------------------------------
@@ -477,9 +593,13 @@ class InspectionsProjection(Projection):
         if event.nominee.kind != "individual":
             return
         stmt = upsert(conn, awarded).values(
-            award_id=event.award_id, unit_id=event.unit_id, by_unit_id=event.decision.level.unit_id, year=event.year,
-            official=event.nominee.is_official, nominee=event.nominee.name,
-        )  # fmt: skip
+            award_id=event.award_id,
+            unit_id=event.unit_id,
+            by_unit_id=event.decision.level.unit_id,
+            year=event.year,
+            official=event.nominee.is_official,
+            nominee=event.nominee.name,
+        )
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=[awarded.c.award_id]))
 
     @on(AwardRevoked)
@@ -511,20 +631,33 @@ class InspectionsProjection(Projection):
         )
 
     async def _signal(
-        self, conn: AsyncConnection, unit_id: str, kind: str, subject: str, active_from: date, rule_set: str,
+        self,
+        conn: AsyncConnection,
+        unit_id: str,
+        kind: str,
+        subject: str,
+        active_from: date,
+        rule_set: str,
         detail: dict[str, Any],
-    ) -> None:  # fmt: skip
+    ) -> None:
         stmt = upsert(conn, signals).values(
-            unit_id=unit_id, kind=kind, subject=subject, active_from=active_from, rule_set=rule_set,
+            unit_id=unit_id,
+            kind=kind,
+            subject=subject,
+            active_from=active_from,
+            rule_set=rule_set,
             detail=_jsonable(detail),
-        )  # fmt: skip
+        )
         await conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=[signals.c.unit_id, signals.c.kind, signals.c.subject],
-                set_={"active_from": stmt.excluded.active_from, "detail": stmt.excluded.detail,
-                      "rule_set": stmt.excluded.rule_set},
+                set_={
+                    "active_from": stmt.excluded.active_from,
+                    "detail": stmt.excluded.detail,
+                    "rule_set": stmt.excluded.rule_set,
+                },
             )
-        )  # fmt: skip
+        )
 
     async def _drop_signal(self, conn: AsyncConnection, unit_id: str, kind: str, subject: str) -> None:
         await conn.execute(
@@ -537,10 +670,22 @@ class InspectionsProjection(Projection):
         rules = rules_on(day)
         for dup in found:
             if radar.near_duplicate(dup.score, dup.other_unit, rules.radar):
-                await self._signal(conn, unit_id, "near_duplicate", f"{initiative_id}:{dup.initiative_id}", day,
-                                   rules.version,
-                                   {"initiative_id": initiative_id, "title": title, "other_initiative_id": dup.initiative_id,
-                                    "other_unit_id": dup.unit_id, "other_title": dup.title, "score": dup.score})  # fmt: skip
+                await self._signal(
+                    conn,
+                    unit_id,
+                    "near_duplicate",
+                    f"{initiative_id}:{dup.initiative_id}",
+                    day,
+                    rules.version,
+                    {
+                        "initiative_id": initiative_id,
+                        "title": title,
+                        "other_initiative_id": dup.initiative_id,
+                        "other_unit_id": dup.unit_id,
+                        "other_title": dup.title,
+                        "score": dup.score,
+                    },
+                )
 
     async def _judge_reported(self, conn: AsyncConnection, campaign_id: str, unit_id: str) -> None:
         """A reported indicator whose target is met only by values reported without checkable evidence."""
@@ -550,12 +695,22 @@ class InspectionsProjection(Projection):
         rows = await conn.execute(
             select(reported).where(reported.c.campaign_id == campaign_id, reported.c.unit_id == unit_id)
         )
-        wanted = {r.indicator: r.target for r in await conn.execute(
-            select(targets.c.indicator, targets.c.target).where(targets.c.campaign_id == campaign_id,
-                                                                targets.c.unit_id == unit_id))}  # fmt: skip
-        wanted |= {r.indicator: r.target for r in await conn.execute(
-            select(commitments.c.indicator, commitments.c.target).where(commitments.c.campaign_id == campaign_id,
-                                                                        commitments.c.unit_id == unit_id))}  # fmt: skip
+        wanted = {
+            r.indicator: r.target
+            for r in await conn.execute(
+                select(targets.c.indicator, targets.c.target).where(
+                    targets.c.campaign_id == campaign_id, targets.c.unit_id == unit_id
+                )
+            )
+        }
+        wanted |= {
+            r.indicator: r.target
+            for r in await conn.execute(
+                select(commitments.c.indicator, commitments.c.target).where(
+                    commitments.c.campaign_id == campaign_id, commitments.c.unit_id == unit_id
+                )
+            )
+        }
         for row in rows:
             subject = f"{campaign_id}:{row.indicator}"
             target = wanted.get(row.indicator)
@@ -563,20 +718,37 @@ class InspectionsProjection(Projection):
             if target is None or row.verifiable or not radar.met(row.value, target, direction):
                 await self._drop_signal(conn, unit_id, "reported_without_evidence", subject)
                 continue
-            await self._signal(conn, unit_id, "reported_without_evidence", subject, row.reported_on,
-                               rules_on(row.reported_on).version,
-                               {"campaign_id": campaign_id, "campaign": campaign["title"], "indicator": row.indicator,
-                                "value": row.value, "target": target, "reported_on": row.reported_on,
-                                "evidence": row.evidence})  # fmt: skip
+            await self._signal(
+                conn,
+                unit_id,
+                "reported_without_evidence",
+                subject,
+                row.reported_on,
+                rules_on(row.reported_on).version,
+                {
+                    "campaign_id": campaign_id,
+                    "campaign": campaign["title"],
+                    "indicator": row.indicator,
+                    "value": row.value,
+                    "target": target,
+                    "reported_on": row.reported_on,
+                    "evidence": row.evidence,
+                },
+            )
 
     async def _judge_bunching(self, conn: AsyncConnection, unit_id: str, campaign_id: str) -> None:
         """Each deadline of the campaign: did the unit's registrations for it crowd into its last days?"""
         campaign = (await self._campaign_cache(conn)).get(campaign_id)
         if campaign is None:
             return
-        days = [r for (r,) in await conn.execute(
-            select(initiatives.c.registered_on).where(initiatives.c.unit_id == unit_id,
-                                                      initiatives.c.campaign_id == campaign_id))]  # fmt: skip
+        days = [
+            r
+            for (r,) in await conn.execute(
+                select(initiatives.c.registered_on).where(
+                    initiatives.c.unit_id == unit_id, initiatives.c.campaign_id == campaign_id
+                )
+            )
+        ]
         previous = campaign["starts_on"] - timedelta(days=1)
         for deadline in campaign["deadlines"]:
             rules = rules_on(deadline)
@@ -585,11 +757,23 @@ class InspectionsProjection(Projection):
             if found is None:
                 await self._drop_signal(conn, unit_id, "bunched_registrations", subject)
             else:
-                await self._signal(conn, unit_id, "bunched_registrations", subject, deadline + timedelta(days=1),
-                                   rules.version,
-                                   {"campaign_id": campaign_id, "campaign": campaign["title"], "deadline": deadline,
-                                    "registrations": found.total, "in_last_days": found.bunched,
-                                    "days": rules.radar.bunching_days, "share": found.share})  # fmt: skip
+                await self._signal(
+                    conn,
+                    unit_id,
+                    "bunched_registrations",
+                    subject,
+                    deadline + timedelta(days=1),
+                    rules.version,
+                    {
+                        "campaign_id": campaign_id,
+                        "campaign": campaign["title"],
+                        "deadline": deadline,
+                        "registrations": found.total,
+                        "in_last_days": found.bunched,
+                        "days": rules.radar.bunching_days,
+                        "share": found.share,
+                    },
+                )
             previous = deadline
 
     async def _campaign_cache(self, conn: AsyncConnection) -> dict[str, dict[str, Any]]:
@@ -598,9 +782,11 @@ class InspectionsProjection(Projection):
             for row in await conn.execute(select(campaigns)):
                 deadlines = sorted({date.fromisoformat(d) for d in row.report_deadlines} | {row.ends_on})
                 found[row.campaign_id] = {
-                    "title": row.title, "starts_on": row.starts_on, "deadlines": deadlines,
+                    "title": row.title,
+                    "starts_on": row.starts_on,
+                    "deadlines": deadlines,
                     "directions": {i["code"]: i["direction"] for i in row.indicators},
-                }  # fmt: skip
+                }
             self._campaigns = found
         return self._campaigns
 

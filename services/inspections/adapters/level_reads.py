@@ -34,9 +34,15 @@ async def radar_view(
     rules = rules_on(day)
     async with read.db.reader.connect() as conn:
         rows = await views.radar_rows(conn, level_units, path, day, rules)
-    return {"level": read.level, "under": path, "today": day.isoformat(), "rule_set": rules.version,
-            "total": len(rows), "signals": views.radar_summary(rows),
-            "units": [views.risk_view(r) for r in rows[offset : offset + limit]]}  # fmt: skip
+    return {
+        "level": read.level,
+        "under": path,
+        "today": day.isoformat(),
+        "rule_set": rules.version,
+        "total": len(rows),
+        "signals": views.radar_summary(rows),
+        "units": [views.risk_view(r) for r in rows[offset : offset + limit]],
+    }
 
 
 @router.get("/radar/units/{unit_id}")
@@ -67,10 +73,16 @@ async def radar_proposals(
         rows = await views.radar_rows(conn, level_units, path, day, rules)
     candidates = [radar.Candidate(r.unit_id, r.path, r.risk) for r in rows if r.kind == "grassroots_union"]
     chosen = radar.risk_sample(candidates, size, rules.radar)
-    return {"level": read.level, "today": day.isoformat(), "rule_set": rules.version,
-            "min_score": rules.radar.risk_min_score,
-            "units": [{"unit_id": c.unit_id, "path": c.path, "score": c.risk.score, "reasons": list(c.risk.reasons)}
-                      for c in chosen]}  # fmt: skip
+    return {
+        "level": read.level,
+        "today": day.isoformat(),
+        "rule_set": rules.version,
+        "min_score": rules.radar.risk_min_score,
+        "units": [
+            {"unit_id": c.unit_id, "path": c.path, "score": c.risk.score, "reasons": list(c.risk.reasons)}
+            for c in chosen
+        ],
+    }
 
 
 @router.get("/overdue")
@@ -109,9 +121,13 @@ async def rounds(read: Level, today: Today = None) -> dict[str, Any]:
 
 @router.get("/rounds/{round_id}/checklists")
 async def round_checklists(
-    read: Level, round_id: Annotated[str, Path(max_length=64)], under: Under = None, today: Today = None,
-    limit: Limit = 100, offset: Offset = 0,
-) -> dict[str, Any]:  # fmt: skip
+    read: Level,
+    round_id: Annotated[str, Path(max_length=64)],
+    under: Under = None,
+    today: Today = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
     path, day = read.unit(under, "under"), _day(today)
     async with read.db.reader.connect() as conn:
         total, rows = await views.round_checklists(conn, level_units, path, round_id, day, limit, offset)

@@ -41,10 +41,15 @@ class InspectionsRecords(Records):
     async def issued(self, conn: AsyncConnection, event: ChecklistIssued, ctx: Context) -> None:
         await conn.execute(
             checklist_records.insert().values(
-                unit_id=event.unit_id, year=event.year, period=event.period, round_id=event.round_id,
-                due_on=event.due_on, status="issued", overdue=0,
+                unit_id=event.unit_id,
+                year=event.year,
+                period=event.period,
+                round_id=event.round_id,
+                due_on=event.due_on,
+                status="issued",
+                overdue=0,
             )
-        )  # fmt: skip
+        )
 
     @on(SelfInspectionSubmitted)
     async def submitted(self, conn: AsyncConnection, event: SelfInspectionSubmitted, ctx: Context) -> None:

@@ -232,6 +232,17 @@ awarded = Table(
 )
 
 UNIT_TABLES = (
-    unit_dates, targets, commitments, counts, reported, initiatives, checklists, inspected, findings, actions,
-    grades, signals, awarded,
-)  # fmt: skip
+    unit_dates,
+    targets,
+    commitments,
+    counts,
+    reported,
+    initiatives,
+    checklists,
+    inspected,
+    findings,
+    actions,
+    grades,
+    signals,
+    awarded,
+)

@@ -130,9 +130,14 @@ def radar_summary(rows: list[UnitRisk]) -> dict[str, Any]:
 
 def risk_view(row: UnitRisk) -> dict[str, Any]:
     return {
-        "unit_id": row.unit_id, "path": row.path, "name": row.name, "kind": row.kind, "score": row.risk.score,
-        "signals": dict(row.risk.counts), "reasons": list(row.risk.reasons),
-    }  # fmt: skip
+        "unit_id": row.unit_id,
+        "path": row.path,
+        "name": row.name,
+        "kind": row.kind,
+        "score": row.risk.score,
+        "signals": dict(row.risk.counts),
+        "reasons": list(row.risk.reasons),
+    }
 
 
 async def accountable_ids(conn: AsyncConnection, units: Table, unit_id: str) -> list[str]:
@@ -155,9 +160,17 @@ async def drill_down(conn: AsyncConnection, units: Table, unit_id: str, today: d
         .order_by(signals.c.active_from)
     )
     for row in rows:
-        found.append({"signal": row.kind, "label": SIGNALS.get(row.kind, row.kind), "unit_path": names.get(row.unit_id),
-                      "since": row.active_from.isoformat(), "subject": row.subject, "rule_set": row.rule_set,
-                      "evidence": row.detail})  # fmt: skip
+        found.append(
+            {
+                "signal": row.kind,
+                "label": SIGNALS.get(row.kind, row.kind),
+                "unit_path": names.get(row.unit_id),
+                "since": row.active_from.isoformat(),
+                "subject": row.subject,
+                "rule_set": row.rule_set,
+                "evidence": row.detail,
+            }
+        )
     cutoff = radar.stale_cutoff(today, rules.radar)
     stale = await conn.execute(
         select(initiatives)
@@ -166,39 +179,80 @@ async def drill_down(conn: AsyncConnection, units: Table, unit_id: str, today: d
             initiatives.c.applied_on.is_(None),
             initiatives.c.registered_on <= cutoff,
             initiatives.c.status != "rejected",
-        )  # fmt: skip
+        )
         .order_by(initiatives.c.registered_on)
     )
     for row in stale:
-        found.append({"signal": "never_applied", "label": SIGNALS["never_applied"], "unit_path": names.get(row.unit_id),
-                      "since": radar.stale_cutoff(today, rules.radar).isoformat(), "subject": row.initiative_id,
-                      "rule_set": rules.version,
-                      "evidence": {"initiative_id": row.initiative_id, "title": row.title, "status": row.status,
-                                   "registered_on": row.registered_on.isoformat(),
-                                   "months": rules.radar.never_applied_months}})  # fmt: skip
+        found.append(
+            {
+                "signal": "never_applied",
+                "label": SIGNALS["never_applied"],
+                "unit_path": names.get(row.unit_id),
+                "since": radar.stale_cutoff(today, rules.radar).isoformat(),
+                "subject": row.initiative_id,
+                "rule_set": rules.version,
+                "evidence": {
+                    "initiative_id": row.initiative_id,
+                    "title": row.title,
+                    "status": row.status,
+                    "registered_on": row.registered_on.isoformat(),
+                    "months": rules.radar.never_applied_months,
+                },
+            }
+        )
     late = await conn.execute(
-        select(actions).where(actions.c.unit_id.in_(ids), actions.c.status == "open", actions.c.due_on < today)
+        select(actions)
+        .where(actions.c.unit_id.in_(ids), actions.c.status == "open", actions.c.due_on < today)
         .order_by(actions.c.due_on)
-    )  # fmt: skip
+    )
     for row in late:
-        found.append({"signal": "action_overdue", "label": SIGNALS["action_overdue"], "unit_path": names.get(row.unit_id),
-                      "since": row.due_on.isoformat(), "subject": row.action_id, "rule_set": rules.version,
-                      "evidence": {"inspection_id": row.inspection_id, "action_id": row.action_id,
-                                   "description": row.description, "owner": row.owner, "due_on": row.due_on.isoformat(),
-                                   "days_overdue": (today - row.due_on).days}})  # fmt: skip
+        found.append(
+            {
+                "signal": "action_overdue",
+                "label": SIGNALS["action_overdue"],
+                "unit_path": names.get(row.unit_id),
+                "since": row.due_on.isoformat(),
+                "subject": row.action_id,
+                "rule_set": rules.version,
+                "evidence": {
+                    "inspection_id": row.inspection_id,
+                    "action_id": row.action_id,
+                    "description": row.description,
+                    "owner": row.owner,
+                    "due_on": row.due_on.isoformat(),
+                    "days_overdue": (today - row.due_on).days,
+                },
+            }
+        )
     share = rules.radar.awards_max_official_share
     by_year = await conn.execute(
-        select(awarded.c.year, func.count().label("total"), func.sum(case((awarded.c.official, 1), else_=0)).label("officials"))
+        select(
+            awarded.c.year,
+            func.count().label("total"),
+            func.sum(case((awarded.c.official, 1), else_=0)).label("officials"),
+        )
         .where(awarded.c.by_unit_id.in_(ids))
         .group_by(awarded.c.year)
     )
     for row in by_year:
         if row.officials * 1.0 > row.total * share:
-            found.append({"signal": "awards_to_officials", "label": SIGNALS["awards_to_officials"],
-                          "unit_path": names.get(unit_id), "since": f"{row.year}-01-01", "subject": str(row.year),
-                          "rule_set": rules.version,
-                          "evidence": {"year": row.year, "awards": row.total, "to_officials": row.officials,
-                                       "to_direct_workers": row.total - row.officials, "max_share": share}})  # fmt: skip
+            found.append(
+                {
+                    "signal": "awards_to_officials",
+                    "label": SIGNALS["awards_to_officials"],
+                    "unit_path": names.get(unit_id),
+                    "since": f"{row.year}-01-01",
+                    "subject": str(row.year),
+                    "rule_set": rules.version,
+                    "evidence": {
+                        "year": row.year,
+                        "awards": row.total,
+                        "to_officials": row.officials,
+                        "to_direct_workers": row.total - row.officials,
+                        "max_share": share,
+                    },
+                }
+            )
     return {"unit_id": unit_id, "today": today.isoformat(), "rule_set": rules.version, "signals": found}
 
 
@@ -222,11 +276,21 @@ async def overdue(
         .offset(offset)
     )
     return total, [
-        {"unit_id": r.unit_id, "path": r.path, "name": r.name, "round_id": r.round_id, "round": r.title,
-         "round_level": r.level_path, "year": r.year, "period": r.period, "due_on": r.due_on.isoformat(),
-         "days_late": (today - r.due_on).days, "recorded_overdue_on": _iso(r.overdue_detected)}
+        {
+            "unit_id": r.unit_id,
+            "path": r.path,
+            "name": r.name,
+            "round_id": r.round_id,
+            "round": r.title,
+            "round_level": r.level_path,
+            "year": r.year,
+            "period": r.period,
+            "due_on": r.due_on.isoformat(),
+            "days_late": (today - r.due_on).days,
+            "recorded_overdue_on": _iso(r.overdue_detected),
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 async def open_actions(
@@ -250,14 +314,26 @@ async def open_actions(
         .offset(offset)
     )
     return total, [
-        {"action_id": r.action_id, "inspection_id": r.inspection_id, "unit_id": r.unit_id, "path": r.path,
-         "name": r.name, "finding_id": r.finding_id, "finding": r.finding, "severity": r.severity,
-         "description": r.description, "owner": r.owner, "due_on": r.due_on.isoformat(), "status": r.status,
-         "overdue": r.status == "open" and r.due_on < today,
-         "days_overdue": max(0, (today - r.due_on).days) if r.status == "open" else 0,
-         "fix_reported_on": _iso(r.fix_reported_on), "reopened": r.reopened}
+        {
+            "action_id": r.action_id,
+            "inspection_id": r.inspection_id,
+            "unit_id": r.unit_id,
+            "path": r.path,
+            "name": r.name,
+            "finding_id": r.finding_id,
+            "finding": r.finding,
+            "severity": r.severity,
+            "description": r.description,
+            "owner": r.owner,
+            "due_on": r.due_on.isoformat(),
+            "status": r.status,
+            "overdue": r.status == "open" and r.due_on < today,
+            "days_overdue": max(0, (today - r.due_on).days) if r.status == "open" else 0,
+            "fix_reported_on": _iso(r.fix_reported_on),
+            "reopened": r.reopened,
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 async def round_list(conn: AsyncConnection, units: Table, path: str, today: date) -> list[dict[str, Any]]:
@@ -277,11 +353,21 @@ async def round_list(conn: AsyncConnection, units: Table, path: str, today: date
         counted.setdefault(round_id, {})[name] = n
     rows = await conn.execute(select(rounds).where(seen).order_by(rounds.c.opened_on.desc(), rounds.c.round_id))
     return [
-        {"round_id": r.round_id, "level_path": r.level_path, "year": r.year, "period": r.period, "title": r.title,
-         "opened_on": r.opened_on.isoformat(), "due_on": r.due_on.isoformat(), "status": r.status,
-         "checklists": {k: counted.get(r.round_id, {}).get(k, 0) for k in ("issued", "submitted", "overdue", "withdrawn")}}
+        {
+            "round_id": r.round_id,
+            "level_path": r.level_path,
+            "year": r.year,
+            "period": r.period,
+            "title": r.title,
+            "opened_on": r.opened_on.isoformat(),
+            "due_on": r.due_on.isoformat(),
+            "status": r.status,
+            "checklists": {
+                k: counted.get(r.round_id, {}).get(k, 0) for k in ("issued", "submitted", "overdue", "withdrawn")
+            },
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 async def round_checklists(
@@ -291,16 +377,28 @@ async def round_checklists(
     joined = checklists.join(units, units.c.unit_id == checklists.c.unit_id)
     total = await conn.scalar(select(func.count()).select_from(joined).where(where)) or 0
     rows = await conn.execute(
-        select(checklists, units.c.path, units.c.name).select_from(joined).where(where)
-        .order_by(units.c.path).limit(limit).offset(offset)
-    )  # fmt: skip
+        select(checklists, units.c.path, units.c.name)
+        .select_from(joined)
+        .where(where)
+        .order_by(units.c.path)
+        .limit(limit)
+        .offset(offset)
+    )
     return total, [
-        {"unit_id": r.unit_id, "path": r.path, "name": r.name, "status": r.status,
-         "overdue": r.status == "issued" and r.due_on < today, "due_on": r.due_on.isoformat(),
-         "submitted_at": _iso(r.submitted_at), "days_late": r.days_late, "contradictions": r.contradictions,
-         "amendments": r.amendments}
+        {
+            "unit_id": r.unit_id,
+            "path": r.path,
+            "name": r.name,
+            "status": r.status,
+            "overdue": r.status == "issued" and r.due_on < today,
+            "due_on": r.due_on.isoformat(),
+            "submitted_at": _iso(r.submitted_at),
+            "days_late": r.days_late,
+            "contradictions": r.contradictions,
+            "amendments": r.amendments,
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 async def inspection_list(conn: AsyncConnection, units: Table, path: str) -> list[dict[str, Any]]:
@@ -318,27 +416,52 @@ async def inspection_list(conn: AsyncConnection, units: Table, path: str) -> lis
             .where(inspected.c.inspection_id == r.inspection_id)
         )
         found.append(
-            {"inspection_id": r.inspection_id, "by_path": r.by_path, "content": r.content, "purpose": r.purpose,
-             "status": r.status, "period_from": r.period_from.isoformat(), "period_to": r.period_to.isoformat(),
-             "selection": r.selection, "notice": r.notice, "decision": r.decision, "conclusion": r.conclusion,
-             "units": [{"unit_id": u.unit_id, "path": u.path, "reasons": u.reasons} for u in listed]}
-        )  # fmt: skip
+            {
+                "inspection_id": r.inspection_id,
+                "by_path": r.by_path,
+                "content": r.content,
+                "purpose": r.purpose,
+                "status": r.status,
+                "period_from": r.period_from.isoformat(),
+                "period_to": r.period_to.isoformat(),
+                "selection": r.selection,
+                "notice": r.notice,
+                "decision": r.decision,
+                "conclusion": r.conclusion,
+                "units": [{"unit_id": u.unit_id, "path": u.path, "reasons": u.reasons} for u in listed],
+            }
+        )
     return found
 
 
 async def grade_list(conn: AsyncConnection, units: Table, path: str, year: int | None) -> list[dict[str, Any]]:
     conds = [under(units, path)] + ([grades.c.year == year] if year else [])
     rows = await conn.execute(
-        select(grades, units.c.path, units.c.name).join(units, units.c.unit_id == grades.c.unit_id)
-        .where(*conds).order_by(grades.c.year.desc(), units.c.path)
-    )  # fmt: skip
+        select(grades, units.c.path, units.c.name)
+        .join(units, units.c.unit_id == grades.c.unit_id)
+        .where(*conds)
+        .order_by(grades.c.year.desc(), units.c.path)
+    )
     return [
-        {"unit_id": r.unit_id, "path": r.path, "name": r.name, "year": r.year, "union_type": r.union_type,
-         "self_grade": r.self_grade, "self_points": r.self_points, "grade": r.grade, "points": r.points,
-         "confirmed": r.grade is not None, "changed": r.changed, "reason": r.reason, "revision": r.revision,
-         "rule_set": r.rule_set, "confirmed_by": r.by_path}
+        {
+            "unit_id": r.unit_id,
+            "path": r.path,
+            "name": r.name,
+            "year": r.year,
+            "union_type": r.union_type,
+            "self_grade": r.self_grade,
+            "self_points": r.self_points,
+            "grade": r.grade,
+            "points": r.points,
+            "confirmed": r.grade is not None,
+            "changed": r.changed,
+            "reason": r.reason,
+            "revision": r.revision,
+            "rule_set": r.rule_set,
+            "confirmed_by": r.by_path,
+        }
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def _iso(value: Any) -> str | None:

@@ -18,11 +18,19 @@ async def self_grade(deps: Deps, ctx: CommandContext, cmd: SelfGrade) -> dict[st
     operating_since, restructured_on = await deps.facts.dates(unit.unit_id)
     grading = await deps.gradings.load(grading_id(unit.unit_id, cmd.year))
     events = grading.self_grade_for(
-        unit, cmd.year, cmd.union_type, dict(cmd.scores), rules, deps.today(), ctx.caller.subject,
-        operating_since=operating_since, restructured_on=restructured_on,
-    )  # fmt: skip
-    return await deps.gradings.save(grading, events, ctx, at=unit.path, respond=events[0].model_dump(mode="json"),
-                                    status_code=201)  # fmt: skip
+        unit,
+        cmd.year,
+        cmd.union_type,
+        dict(cmd.scores),
+        rules,
+        deps.today(),
+        ctx.caller.subject,
+        operating_since=operating_since,
+        restructured_on=restructured_on,
+    )
+    return await deps.gradings.save(
+        grading, events, ctx, at=unit.path, respond=events[0].model_dump(mode="json"), status_code=201
+    )
 
 
 async def confirm(deps: Deps, ctx: CommandContext, unit_id: str, year: int, cmd: ConfirmGrade) -> dict[str, Any]:
@@ -33,7 +41,12 @@ async def confirm(deps: Deps, ctx: CommandContext, unit_id: str, year: int, cmd:
     ctx.caller.require_official_of(parent, *CONFIRMERS)
     grading = await deps.gradings.get(grading_id(unit_id, year), field="year")
     events = grading.confirm(
-        parent, unit, rule_set(grading.rule_set, deps.rule_sets), ctx.caller.subject, grade=cmd.grade,
-        scores=dict(cmd.scores) if cmd.scores is not None else None, reason=cmd.reason,
-    )  # fmt: skip
+        parent,
+        unit,
+        rule_set(grading.rule_set, deps.rule_sets),
+        ctx.caller.subject,
+        grade=cmd.grade,
+        scores=dict(cmd.scores) if cmd.scores is not None else None,
+        reason=cmd.reason,
+    )
     return await deps.gradings.save(grading, events, ctx, at=unit.path, respond=events[0].model_dump(mode="json"))

@@ -23,7 +23,7 @@ from services.inspections.domain.commands import (
     ScheduleInspection,
     VerifyAction,
 )
-from services.inspections.domain.inspection import Inspection, Plan, verifier_for
+from services.inspections.domain.inspection import Inspection, verifier_for
 from services.inspections.domain.rules import INSPECTORS, TEAM_ROLES, UNIT_OFFICIALS, below
 from shared.commands import CommandContext
 from shared.directory_copy import units as copy_units
@@ -43,8 +43,9 @@ async def adopt_plan(deps: Deps, ctx: CommandContext, cmd: AdoptPlan) -> dict[st
     ctx.caller.require_official_of(unit, *INSPECTORS, field="unit_id")
     plan = await deps.plans.load(plan_id(unit.unit_id, cmd.year, cmd.programme))
     events = plan.adopt(unit, cmd.year, cmd.programme, cmd.title, _items(cmd.items), deps.today(), ctx.caller.subject)
-    return await deps.plans.save(plan, events, ctx, at=unit.path, respond=events[0].model_dump(mode="json"),
-                                 status_code=201)  # fmt: skip
+    return await deps.plans.save(
+        plan, events, ctx, at=unit.path, respond=events[0].model_dump(mode="json"), status_code=201
+    )
 
 
 async def revise_plan(deps: Deps, ctx: CommandContext, pid: str, cmd: RevisePlan) -> dict[str, Any]:
@@ -86,17 +87,30 @@ async def propose(
             raise InvalidInput("a random sample needs its seed", field="seed", code="sample.seed_required")
         units = await population(deps, level)
         drawn = set(radar.random_sample([u.unit_id for u in units], size, seed))
-        return {"method": "random", "seed": seed, "population": len(units),
-                "population_digest": radar.population_digest(u.unit_id for u in units),
-                "units": [{"unit_id": u.unit_id, "path": u.path, "name": u.name, "reasons": []}
-                          for u in units if u.unit_id in drawn]}  # fmt: skip
+        return {
+            "method": "random",
+            "seed": seed,
+            "population": len(units),
+            "population_digest": radar.population_digest(u.unit_id for u in units),
+            "units": [
+                {"unit_id": u.unit_id, "path": u.path, "name": u.name, "reasons": []}
+                for u in units
+                if u.unit_id in drawn
+            ],
+        }
     rules = deps.rules()
     candidates = await risk_candidates(deps, level)
     chosen = radar.risk_sample(candidates, size, rules.radar)
-    return {"method": "risk", "rule_set": rules.version, "population": len(candidates),
-            "min_score": rules.radar.risk_min_score,
-            "units": [{"unit_id": c.unit_id, "path": c.path, "score": c.risk.score, "reasons": list(c.risk.reasons)}
-                      for c in chosen]}  # fmt: skip
+    return {
+        "method": "risk",
+        "rule_set": rules.version,
+        "population": len(candidates),
+        "min_score": rules.radar.risk_min_score,
+        "units": [
+            {"unit_id": c.unit_id, "path": c.path, "score": c.risk.score, "reasons": list(c.risk.reasons)}
+            for c in chosen
+        ],
+    }
 
 
 async def _team(deps: Deps, by: UnitRef, member_ids: list[str]) -> list[TeamMember]:
@@ -136,10 +150,16 @@ async def _chosen(
         if named and {u.unit_id for u in named} != drawn:
             raise InvalidInput(
                 "the units listed are not the sample this seed draws; omit them or draw again",
-                field="units", code="sample.not_the_draw", params={"seed": spec.seed},
-            )  # fmt: skip
-        selection = Selection(method="random", seed=spec.seed, population=len(units),
-                              population_digest=radar.population_digest(u.unit_id for u in units))  # fmt: skip
+                field="units",
+                code="sample.not_the_draw",
+                params={"seed": spec.seed},
+            )
+        selection = Selection(
+            method="random",
+            seed=spec.seed,
+            population=len(units),
+            population_digest=radar.population_digest(u.unit_id for u in units),
+        )
         return [(u, ()) for u in units if u.unit_id in drawn], selection
     rules = deps.rules()
     candidates = await risk_candidates(deps, by)
@@ -147,9 +167,11 @@ async def _chosen(
     for index, unit in enumerate(named):
         if unit.unit_id not in proposed:
             raise InvalidInput(
-                f"{unit.path} is not among the units the radar proposes", field=f"units.{index}",
-                code="sample.not_proposed", params={"unit": unit.path},
-            )  # fmt: skip
+                f"{unit.path} is not among the units the radar proposes",
+                field=f"units.{index}",
+                code="sample.not_proposed",
+                params={"unit": unit.path},
+            )
     picked = named or [await deps.unit(uid) for uid in proposed]
     selection = Selection(method="risk", population=len(candidates), rule_set=rules.version)
     return [(u, proposed[u.unit_id].risk.reasons) for u in picked], selection
@@ -162,11 +184,21 @@ async def schedule(deps: Deps, ctx: CommandContext, cmd: ScheduleInspection) -> 
     team = await _team(deps, by, list(cmd.team))
     inspection = Inspection(str(uuid.uuid4()))
     events = Inspection.schedule(
-        inspection.id, by, units, team, selection, purpose=cmd.purpose, content=cmd.content,
-        period_from=cmd.period_from, period_to=cmd.period_to, plan_id=cmd.plan_id, actor=ctx.caller.subject,
-    )  # fmt: skip
-    return await deps.inspections.save(inspection, events, ctx, at=by.path, respond=events[0].model_dump(mode="json"),
-                                       status_code=201)  # fmt: skip
+        inspection.id,
+        by,
+        units,
+        team,
+        selection,
+        purpose=cmd.purpose,
+        content=cmd.content,
+        period_from=cmd.period_from,
+        period_to=cmd.period_to,
+        plan_id=cmd.plan_id,
+        actor=ctx.caller.subject,
+    )
+    return await deps.inspections.save(
+        inspection, events, ctx, at=by.path, respond=events[0].model_dump(mode="json"), status_code=201
+    )
 
 
 async def _as_inspector(deps: Deps, ctx: CommandContext, inspection_id: str) -> tuple[Inspection, UnitRef]:
@@ -205,12 +237,19 @@ async def record_finding(
     unit = await deps.unit(unit_id)
     target = await deps.inspected.load(inspected_id(inspection_id, unit_id))
     events = target.record_finding(
-        inspection, by, unit, str(uuid.uuid4()), severity=cmd.severity, description=cmd.description,
-        recommendation=cmd.recommendation, evidence=deps.evidence_of(cmd.evidence, unit_id, "evidence"),
+        inspection,
+        by,
+        unit,
+        str(uuid.uuid4()),
+        severity=cmd.severity,
+        description=cmd.description,
+        recommendation=cmd.recommendation,
+        evidence=deps.evidence_of(cmd.evidence, unit_id, "evidence"),
         actor=ctx.caller.subject,
-    )  # fmt: skip
-    return await deps.inspected.save(target, events, ctx, at=unit.path, respond=events[0].model_dump(mode="json"),
-                                     status_code=201)  # fmt: skip
+    )
+    return await deps.inspected.save(
+        target, events, ctx, at=unit.path, respond=events[0].model_dump(mode="json"), status_code=201
+    )
 
 
 async def assign_action(
@@ -220,11 +259,20 @@ async def assign_action(
     unit = await deps.unit(unit_id)
     target = await deps.inspected.get(inspected_id(inspection_id, unit_id), field="unit_id")
     events = target.assign_action(
-        inspection, by, unit, str(uuid.uuid4()), finding_id=cmd.finding_id, description=cmd.description,
-        owner=cmd.owner, due_on=cmd.due_on, today=deps.today(), actor=ctx.caller.subject,
-    )  # fmt: skip
-    return await deps.inspected.save(target, events, ctx, at=unit.path, respond=events[0].model_dump(mode="json"),
-                                     status_code=201)  # fmt: skip
+        inspection,
+        by,
+        unit,
+        str(uuid.uuid4()),
+        finding_id=cmd.finding_id,
+        description=cmd.description,
+        owner=cmd.owner,
+        due_on=cmd.due_on,
+        today=deps.today(),
+        actor=ctx.caller.subject,
+    )
+    return await deps.inspected.save(
+        target, events, ctx, at=unit.path, respond=events[0].model_dump(mode="json"), status_code=201
+    )
 
 
 async def report_fix(
@@ -236,10 +284,12 @@ async def report_fix(
     ctx.caller.require_official_of(responsible, *UNIT_OFFICIALS)
     target = await deps.inspected.get(inspected_id(inspection_id, unit_id), field="unit_id")
     evidence = deps.evidence_of(cmd.evidence, responsible.unit_id, "evidence")
-    events = target.report_fix(inspection, unit_id, action_id, cmd.description, evidence, deps.today(),
-                               ctx.caller.subject)  # fmt: skip
-    return await deps.inspected.save(target, events, ctx, at=responsible.path,
-                                     respond=events[0].model_dump(mode="json"))  # fmt: skip
+    events = target.report_fix(
+        inspection, unit_id, action_id, cmd.description, evidence, deps.today(), ctx.caller.subject
+    )
+    return await deps.inspected.save(
+        target, events, ctx, at=responsible.path, respond=events[0].model_dump(mode="json")
+    )
 
 
 async def _as_verifier(deps: Deps, ctx: CommandContext, inspection_id: str, unit_id: str) -> tuple[Any, ...]:
@@ -264,6 +314,7 @@ async def reopen(
     deps: Deps, ctx: CommandContext, inspection_id: str, unit_id: str, action_id: str, cmd: ReopenAction
 ) -> dict[str, Any]:
     inspection, now, verifier, target = await _as_verifier(deps, ctx, inspection_id, unit_id)
-    events = target.reopen(inspection, unit_id, action_id, verifier.path, cmd.reason, cmd.due_on, deps.today(),
-                           ctx.caller.subject)  # fmt: skip
+    events = target.reopen(
+        inspection, unit_id, action_id, verifier.path, cmd.reason, cmd.due_on, deps.today(), ctx.caller.subject
+    )
     return await deps.inspected.save(target, events, ctx, at=now.path, respond=events[0].model_dump(mode="json"))

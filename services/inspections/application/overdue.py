@@ -33,8 +33,12 @@ async def due_appends(deps: Deps, ctx: CommandContext, round_id: str | None = No
     now = deps.clock()
     appends: list[StreamAppend] = []
     async with deps.directory.db.reader.connect() as conn:  # type: ignore[union-attr]
-        merged = {r.unit_id: r.merged_into for r in await conn.execute(
-            select(copy_units.c.unit_id, copy_units.c.merged_into).where(copy_units.c.status == "merged"))}  # fmt: skip
+        merged = {
+            r.unit_id: r.merged_into
+            for r in await conn.execute(
+                select(copy_units.c.unit_id, copy_units.c.merged_into).where(copy_units.c.status == "merged")
+            )
+        }
     for row in await deps.records.open_of(sorted(merged)):
         if round_id is not None and row["round_id"] != round_id:
             continue

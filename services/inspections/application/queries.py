@@ -38,21 +38,34 @@ async def checklist(deps: Deps, caller: Caller, cid: str) -> dict[str, Any]:
         now = facts.get(key, issued)
         answer = found.answers.get(key) if shown else None
         flag = contradiction(answer, now) if own and answer is not None else submitted.get(key) if shown else None
-        entry: dict[str, Any] = {"key": key, "kind": "commitment" if isinstance(issued, CommitmentItem) else "initiative",
-                                 "issued": issued.model_dump(mode="json"), "now": now.model_dump(mode="json"),
-                                 "answer": answer.model_dump(mode="json") if answer else None,
-                                 "contradiction": flag.model_dump(mode="json") if flag else None}  # fmt: skip
+        entry: dict[str, Any] = {
+            "key": key,
+            "kind": "commitment" if isinstance(issued, CommitmentItem) else "initiative",
+            "issued": issued.model_dump(mode="json"),
+            "now": now.model_dump(mode="json"),
+            "answer": answer.model_dump(mode="json") if answer else None,
+            "contradiction": flag.model_dump(mode="json") if flag else None,
+        }
         items.append(entry)
     today = deps.today()
     return {
-        "checklist_id": cid, "unit_id": unit.unit_id, "path": unit.path, "name": unit.name,
-        "round_id": found.round_id, "year": round_.year, "period": round_.period, "due_on": found.due_on.isoformat(),
-        "status": found.status, "overdue": found.status == "issued" and today > found.due_on,
+        "checklist_id": cid,
+        "unit_id": unit.unit_id,
+        "path": unit.path,
+        "name": unit.name,
+        "round_id": found.round_id,
+        "year": round_.year,
+        "period": round_.period,
+        "due_on": found.due_on.isoformat(),
+        "status": found.status,
+        "overdue": found.status == "issued" and today > found.due_on,
         "days_late": max(0, (today - found.due_on).days) if found.status == "issued" else None,
-        "amendments": found.amendments, "findings": list(found.findings) if shown else [],
+        "amendments": found.amendments,
+        "findings": list(found.findings) if shown else [],
         "contradictions": [c.model_dump(mode="json") for c in found.contradictions] if shown else [],
-        "items": items, "drafts_visible": own,
-    }  # fmt: skip
+        "items": items,
+        "drafts_visible": own,
+    }
 
 
 async def round_view(deps: Deps, caller: Caller, round_id: str) -> dict[str, Any]:
@@ -61,10 +74,16 @@ async def round_view(deps: Deps, caller: Caller, round_id: str) -> dict[str, Any
     if not (caller.sees(level.path) or (caller.unit is not None and level.path in ancestors(caller.unit_path))):
         caller.require_subtree(level.path, hide=True)
     return {
-        "round_id": round_id, "level_unit_id": level.unit_id, "level_path": level.path, "year": found.year,
-        "period": found.period, "due_on": found.due_on.isoformat(), "closed": found.closed,
-        "rule_set": found.rule_set, "checklists": await deps.records.counts(round_id),
-    }  # fmt: skip
+        "round_id": round_id,
+        "level_unit_id": level.unit_id,
+        "level_path": level.path,
+        "year": found.year,
+        "period": found.period,
+        "due_on": found.due_on.isoformat(),
+        "closed": found.closed,
+        "rule_set": found.rule_set,
+        "checklists": await deps.records.counts(round_id),
+    }
 
 
 async def inspection_view(deps: Deps, caller: Caller, inspection_id: str) -> dict[str, Any]:
@@ -89,15 +108,32 @@ async def inspection_view(deps: Deps, caller: Caller, inspection_id: str) -> dic
                     step = {"event": env.event_type, "at": env.occurred_at.isoformat(), **event.model_dump(mode="json")}
                     act = acts[event.action_id]
                     act["history"].append(step)
-                    act["status"] = {"CorrectiveActionFixReported": "fix_reported",
-                                     "CorrectiveActionVerified": "verified"}.get(env.event_type, "open")  # fmt: skip
+                    act["status"] = {
+                        "CorrectiveActionFixReported": "fix_reported",
+                        "CorrectiveActionVerified": "verified",
+                    }.get(env.event_type, "open")
                     if isinstance(event, CorrectiveActionReopened):
                         act["due_on"] = event.due_on.isoformat()
         selected = found.units[unit_id]
-        units.append({"unit_id": unit_id, "path": paths.get(unit_id, selected.path), "selected_as": selected.path,
-                      "reasons": list(selected.reasons), "findings": findings, "actions": list(acts.values())})  # fmt: skip
-    return {"inspection_id": inspection_id, "by_unit_id": by.unit_id, "by_path": by.path, "status": found.status,
-            "content": found.content, "team": [m.model_dump() for m in found.team.values()], "units": units}  # fmt: skip
+        units.append(
+            {
+                "unit_id": unit_id,
+                "path": paths.get(unit_id, selected.path),
+                "selected_as": selected.path,
+                "reasons": list(selected.reasons),
+                "findings": findings,
+                "actions": list(acts.values()),
+            }
+        )
+    return {
+        "inspection_id": inspection_id,
+        "by_unit_id": by.unit_id,
+        "by_path": by.path,
+        "status": found.status,
+        "content": found.content,
+        "team": [m.model_dump() for m in found.team.values()],
+        "units": units,
+    }
 
 
 async def grade_view(deps: Deps, caller: Caller, unit_id: str, year: int) -> dict[str, Any]:
@@ -115,7 +151,12 @@ async def grade_view(deps: Deps, caller: Caller, unit_id: str, year: int) -> dic
     if not history:
         await deps.gradings.get(grading_id(unit_id, year), field="year")  # the 404
     confirmed = next((h for h in reversed(history) if h["event"] == "GradeConfirmed"), None)
-    return {"unit_id": unit_id, "path": unit.path, "year": year,
-            "grade": confirmed["grade"] if confirmed else None,
-            "label": GRADE_LABELS[confirmed["grade"]] if confirmed else None,
-            "confirmed": confirmed is not None, "history": history}  # fmt: skip
+    return {
+        "unit_id": unit_id,
+        "path": unit.path,
+        "year": year,
+        "grade": confirmed["grade"] if confirmed else None,
+        "label": GRADE_LABELS[confirmed["grade"]] if confirmed else None,
+        "confirmed": confirmed is not None,
+        "history": history,
+    }

@@ -46,21 +46,32 @@ async def open_round(deps: Deps, ctx: CommandContext, cmd: OpenRound) -> dict[st
     everyone = await grassroots_under(deps, level)
     units = [u for u in everyone if u.unit_id not in covered]
     facts = await deps.facts.for_units([u.unit_id for u in units], cmd.year, path=level.path)
-    given = [UnitFacts(u, facts[u.unit_id].commitments, facts[u.unit_id].initiatives) if u.unit_id in facts
-             else UnitFacts(u) for u in units]  # fmt: skip
+    given = [
+        UnitFacts(u, facts[u.unit_id].commitments, facts[u.unit_id].initiatives) if u.unit_id in facts else UnitFacts(u)
+        for u in units
+    ]
     round_id = str(uuid.uuid4())
     opening, issued = Round.open(
-        round_id, level, given, year=cmd.year, period=cmd.period, title=cmd.title, due_on=cmd.due_on, today=today,
-        rules=deps.rules(today), actor=ctx.caller.subject,
-    )  # fmt: skip
+        round_id,
+        level,
+        given,
+        year=cmd.year,
+        period=cmd.period,
+        title=cmd.title,
+        due_on=cmd.due_on,
+        today=today,
+        rules=deps.rules(today),
+        actor=ctx.caller.subject,
+    )
     paths = {u.unit_id: u.path for u in units}
     appends = [
         deps.checklists.append(Checklist(checklist_id(e.unit_id, e.year, e.period)), [e], ctx, at=paths[e.unit_id])
         for e in issued
     ]
     response = {**opening.model_dump(mode="json"), "already_covered": len(everyone) - len(units)}
-    return await deps.rounds.save(Round(round_id), [opening], ctx, at=level.path, respond=response, status_code=201,
-                                  also=appends)  # fmt: skip
+    return await deps.rounds.save(
+        Round(round_id), [opening], ctx, at=level.path, respond=response, status_code=201, also=appends
+    )
 
 
 async def _own_checklist(deps: Deps, ctx: CommandContext, cid: str) -> tuple[Checklist, UnitRef, Round]:
