@@ -10,8 +10,6 @@ from typing import Any
 from fastapi import FastAPI
 
 from contracts.directory import (
-    MemberEnrolled,
-    RoleAssigned,
     UnitAbsorbed,
     UnitMerged,
     UnitMovedIn,

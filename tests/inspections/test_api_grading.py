@@ -76,7 +76,8 @@ async def test_grading_refusals(client: httpx.AsyncClient, world: World, clock: 
     )
     assert not_finite.status_code == 422
     upper = body(world, "hn.ntl")
-    problem(await client.post("/grades", json=upper, headers={**NTL, **key()}), 409, "grading.not_grassroots")
+    ntl_chair = {**bearer(None, "hn.ntl", "chair"), **key()}
+    problem(await client.post("/grades", json=upper, headers=ntl_chair), 409, "grading.not_grassroots")
     clock.set(date(2025, 11, 20))
     problem(
         await client.post("/grades", json=body(world), headers={**FECON, **key()}), 422, "grading.too_early", "year"

@@ -11,6 +11,7 @@ level equals the live read models.
 """
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -126,7 +127,7 @@ async def test_from_the_facts_to_the_radar_over_nats(
         db = open_database(f"sqlite+aiosqlite:///{tmp_path}/{name}.db")
         await migrate(db)
         publishers[name] = Publisher(name, db, js)
-    ids = {path: f"u-{path.replace('.', '-')}" for path, _, _ in UNITS}
+    ids = {path: str(uuid.uuid5(uuid.NAMESPACE_URL, path)) for path, _, _ in UNITS}
     founded = at("2015-01-05")
     await publishers["directory"].publish(
         *[
@@ -221,7 +222,7 @@ async def test_from_the_facts_to_the_radar_over_nats(
     def who(member: str) -> dict[str, str]:
         return {
             "Authorization": f"Bearer {issue_token(e2e_settings, member)}",
-            "Idempotency-Key": f"{member}-{id(object())}",
+            "Idempotency-Key": f"{member}-{uuid.uuid4()}",
         }
 
     async def ok(response: Any, status: int = 200) -> dict[str, Any]:

@@ -16,8 +16,17 @@ from sqlalchemy import Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.inspections import CommitmentItem, InitiativeItem
-from services.inspections.adapters.tables import campaigns, commitments, counts, initiatives, reported, unit_dates
+from services.inspections.adapters.tables import (
+    campaigns,
+    commitments,
+    counts,
+    initiatives,
+    merged,
+    reported,
+    unit_dates,
+)
 from services.inspections.adapters.views import owner_of, under
+from services.inspections.domain.rules import SUB_UNIT
 from services.inspections.domain.selfinspection import commitment_key, initiative_key
 from shared.db import Database
 
@@ -46,60 +55,69 @@ class FactsReader:
         return (row.operating_since, row.restructured_on) if row is not None else (None, None)
 
 
+async def owners(conn: AsyncConnection, units: Table, unit_ids: list[str], path: str | None) -> dict[str, str]:
+    """unit id → the grassroots union its facts count for: every unit under ``path``, or the given unions
+    with their sub-units and the units merged into them (each read through an index)."""
+    if path is not None:
+        rows = await conn.execute(select(units.c.unit_id, owner_of(units)).where(under(units, path)))
+        return {uid: owner for uid, owner in rows if owner is not None}
+    found = {uid: uid for uid in unit_ids}
+    for chunk in _chunks(unit_ids):
+        subs = select(units.c.unit_id, units.c.parent_id).where(units.c.parent_id.in_(chunk), units.c.kind == SUB_UNIT)
+        found |= {uid: parent for uid, parent in await conn.execute(subs)}
+        gone = select(merged.c.unit_id, merged.c.into_unit_id).where(merged.c.into_unit_id.in_(chunk))
+        found |= {uid: into for uid, into in await conn.execute(gone)}
+    return found
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+async def _rows(conn: AsyncConnection, query: Any, column: Any, ids: list[str]) -> list[Any]:
+    """``query`` for the rows whose ``column`` is one of ``ids`` (in chunks, each an index search)."""
+    found: list[Any] = []
+    for chunk in _chunks(ids):
+        found += list(await conn.execute(query.where(column.in_(chunk))))
+    return found
+
+
 async def read_facts(
     conn: AsyncConnection, units: Table, unit_ids: list[str], year: int, path: str | None
 ) -> dict[str, Facts]:
-    own = owner_of(units)
-    owner = own.label("owner_id")
-    scope: Any = under(units, path) if path is not None else own.in_(unit_ids)
     wanted = set(unit_ids)
-    by_campaign = {row.campaign_id: row for row in await conn.execute(select(campaigns))}
+    owner = await owners(conn, units, unit_ids, path)
+    everyone = sorted(owner)
 
     pledged: dict[str, list[Any]] = defaultdict(list)
-    rows = await conn.execute(
-        select(commitments)
-        .join(units, units.c.unit_id == commitments.c.unit_id)
-        .where(scope, units.c.kind == "grassroots_union")
-    )
-    for row in rows:
-        campaign = by_campaign.get(row.campaign_id)
-        if campaign is not None and campaign.starts_on.year <= year <= campaign.ends_on.year:
-            pledged[row.unit_id].append(row)
-
-    measured = await _measured(
-        conn,
-        units,
-        scope,
-        owner,
-        {c for rows_ in pledged.values() for c in {r.campaign_id for r in rows_}},
-        by_campaign,
-    )
+    for row in await _rows(conn, select(commitments), commitments.c.unit_id, sorted(wanted)):
+        pledged[row.unit_id].append(row)
+    ids = sorted({r.campaign_id for rows in pledged.values() for r in rows})
+    by_campaign = {row.campaign_id: row for row in await _rows(conn, select(campaigns), campaigns.c.campaign_id, ids)}
+    for unit_id, rows in pledged.items():
+        pledged[unit_id] = [
+            r for r in rows if r.campaign_id in by_campaign
+            and by_campaign[r.campaign_id].starts_on.year <= year <= by_campaign[r.campaign_id].ends_on.year
+        ]  # fmt: skip
+    measured = await _measured(conn, owner, everyone, sorted({r.campaign_id for v in pledged.values() for r in v}),
+                               by_campaign)  # fmt: skip
 
     registered: dict[str, list[InitiativeItem]] = defaultdict(list)
-    rows = await conn.execute(
-        select(initiatives, owner)
-        .join(units, units.c.unit_id == initiatives.c.unit_id)
-        .where(
-            scope,
-            func.coalesce(initiatives.c.registered_on, date(year, 1, 1)) <= date(year, 12, 31),
-            or_(
-                initiatives.c.registered_on >= date(year, 1, 1),
-                and_(initiatives.c.applied_on.is_(None), initiatives.c.status != "rejected"),
-            ),
-        )
-        .order_by(initiatives.c.registered_on, initiatives.c.initiative_id)
+    relevant = and_(
+        func.coalesce(initiatives.c.registered_on, date(year, 1, 1)) <= date(year, 12, 31),
+        or_(
+            initiatives.c.registered_on >= date(year, 1, 1),
+            and_(initiatives.c.applied_on.is_(None), initiatives.c.status != "rejected"),
+        ),
     )
-    for row in rows:
-        registered[row.owner_id].append(
+    rows = await _rows(conn, select(initiatives).where(relevant), initiatives.c.unit_id, everyone)
+    for row in sorted(rows, key=lambda r: (r.registered_on or date.min, r.initiative_id)):
+        registered[owner[row.unit_id]].append(
             InitiativeItem(
-                key=initiative_key(row.initiative_id),
-                initiative_id=row.initiative_id,
-                title=row.title,
-                status=row.status,
-                registered_on=row.registered_on,
-                applied_on=row.applied_on,
+                key=initiative_key(row.initiative_id), initiative_id=row.initiative_id, title=row.title,
+                status=row.status, registered_on=row.registered_on, applied_on=row.applied_on,
             )
-        )
+        )  # fmt: skip
 
     found: dict[str, Facts] = {}
     for unit_id in wanted:
@@ -111,56 +129,46 @@ async def read_facts(
                 continue
             items.append(
                 CommitmentItem(
-                    key=commitment_key(row.campaign_id, row.indicator),
-                    campaign_id=row.campaign_id,
-                    campaign_title=campaign.title,
-                    indicator=row.indicator,
-                    indicator_name=spec["name"],
-                    unit_of_measure=spec["unit_of_measure"],
-                    direction=spec["direction"],
-                    method=spec["method"],
-                    target=row.target,
-                    deadline=row.deadline,
+                    key=commitment_key(row.campaign_id, row.indicator), campaign_id=row.campaign_id,
+                    campaign_title=campaign.title, indicator=row.indicator, indicator_name=spec["name"],
+                    unit_of_measure=spec["unit_of_measure"], direction=spec["direction"], method=spec["method"],
+                    target=row.target, deadline=row.deadline,
                     measured=measured.get((unit_id, row.campaign_id, row.indicator), 0.0),
                 )
-            )
+            )  # fmt: skip
         found[unit_id] = Facts(tuple(items), tuple(registered.get(unit_id, ())))
     return found
 
 
 async def _measured(
-    conn: AsyncConnection, units: Table, scope: Any, owner: Any, campaign_ids: set[str], by_campaign: dict[str, Any]
-) -> dict[tuple[str, str, str], float]:
+    conn: AsyncConnection, owner: dict[str, str], everyone: list[str], campaign_ids: list[str],
+    by_campaign: dict[str, Any],
+) -> dict[tuple[str, str, str], float]:  # fmt: skip
     """(owner, campaign, indicator) → the value measured now: counted events in the campaign's period over
     the owner's subtree, or the values reported for it."""
     found: dict[tuple[str, str, str], float] = defaultdict(float)
-    for campaign_id in sorted(campaign_ids):
+    for campaign_id in campaign_ids:
         campaign = by_campaign[campaign_id]
         by_source: dict[str, list[str]] = defaultdict(list)
         for spec in campaign.indicators:
             if spec["method"] == "counted" and spec.get("source"):
                 by_source[spec["source"]].append(spec["code"])
         if by_source:
-            rows = await conn.execute(
-                select(owner, counts.c.source, func.sum(counts.c.n).label("n"))
-                .join(units, units.c.unit_id == counts.c.unit_id)
+            query = (
+                select(counts.c.unit_id, counts.c.source, func.sum(counts.c.n).label("n"))
                 .where(
-                    scope,
                     counts.c.source.in_(list(by_source)),
                     counts.c.day.between(campaign.starts_on, campaign.ends_on),
                     counts.c.campaign_key.in_(["", campaign_id]),  # a registration naming another campaign is not ours
                 )
-                .group_by(owner, counts.c.source)
+                .group_by(counts.c.unit_id, counts.c.source)
             )
-            for row in rows:
+            for row in await _rows(conn, query, counts.c.unit_id, everyone):
                 for code in by_source[row.source]:
-                    found[(row.owner_id, campaign_id, code)] += float(row.n)
-        rows = await conn.execute(
-            select(owner, reported.c.indicator, func.sum(reported.c.value).label("value"))
-            .join(units, units.c.unit_id == reported.c.unit_id)
-            .where(scope, reported.c.campaign_id == campaign_id)
-            .group_by(owner, reported.c.indicator)
+                    found[(owner[row.unit_id], campaign_id, code)] += float(row.n)
+        query = select(reported.c.unit_id, reported.c.indicator, reported.c.value).where(
+            reported.c.campaign_id == campaign_id
         )
-        for row in rows:
-            found[(row.owner_id, campaign_id, row.indicator)] += float(row.value)
+        for row in await _rows(conn, query, reported.c.unit_id, everyone):
+            found[(owner[row.unit_id], campaign_id, row.indicator)] += float(row.value)
     return found

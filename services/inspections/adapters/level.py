@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.awards import AwardConferred, AwardRevoked
-from contracts.directory import MemberEnrolled, UnitAbsorbed, UnitRegistered
+from contracts.directory import MemberEnrolled, UnitAbsorbed, UnitMerged, UnitRegistered
 from contracts.inspections import (
     ChecklistIssued,
     ChecklistWithdrawn,
@@ -72,6 +72,7 @@ from services.inspections.adapters.tables import (
     initiatives,
     inspected,
     inspections,
+    merged,
     metadata,
     reported,
     rounds,
@@ -167,6 +168,13 @@ class InspectionsProjection(Projection):
             update(unit_dates)
             .where(unit_dates.c.unit_id == event.unit_id)
             .values(restructured_on=ctx.occurred_at.date())
+        )
+
+    @on(UnitMerged)
+    async def unit_merged(self, conn: AsyncConnection, event: UnitMerged, ctx: Context) -> None:
+        stmt = upsert(conn, merged).values(unit_id=event.unit_id, into_unit_id=event.into_unit_id)
+        await conn.execute(
+            stmt.on_conflict_do_update(index_elements=[merged.c.unit_id], set_={"into_unit_id": event.into_unit_id})
         )
 
     @on(MemberEnrolled)

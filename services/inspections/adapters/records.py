@@ -15,6 +15,7 @@ from contracts.inspections import (
     SelfInspectionRoundClosed,
     SelfInspectionSubmitted,
 )
+from shared.directory_copy import units as copy_units
 from shared.projection import Context, on
 from shared.records import Records
 
@@ -30,6 +31,7 @@ checklist_records = Table(
     Column("status", String(10), nullable=False),  # issued, submitted, withdrawn, closed (round closed)
     Column("overdue", Integer, nullable=False),  # recorded overdue already
     Index("rec_checklists_open", "status", "overdue", "due_on"),
+    Index("rec_checklists_period", "year", "period"),
 )
 
 
@@ -99,19 +101,15 @@ class InspectionsRecords(Records):
         async with self.db.reader.connect() as conn:
             return [dict(r._mapping) for r in await conn.execute(select(checklist_records).where(*conds))]
 
-    async def open_of(self, unit_ids: list[str]) -> list[dict[str, Any]]:
-        """Checklists still issued for these units (those of a unit that merged are withdrawn)."""
-        found: list[dict[str, Any]] = []
+    async def open_of_merged(self) -> list[dict[str, Any]]:
+        """Checklists still issued whose unit has merged into another (per the service's directory copy)."""
         async with self.db.reader.connect() as conn:
-            for start in range(0, len(unit_ids), 500):
-                rows = await conn.execute(
-                    select(checklist_records).where(
-                        checklist_records.c.status == "issued",
-                        checklist_records.c.unit_id.in_(unit_ids[start : start + 500]),
-                    )
-                )
-                found += [dict(r._mapping) for r in rows]
-        return found
+            rows = await conn.execute(
+                select(checklist_records, copy_units.c.merged_into)
+                .join(copy_units, copy_units.c.unit_id == checklist_records.c.unit_id)
+                .where(checklist_records.c.status == "issued", copy_units.c.status == "merged")
+            )
+            return [dict(r._mapping) for r in rows]
 
     async def counts(self, round_id: str) -> dict[str, int]:
         async with self.db.reader.connect() as conn:

@@ -21,6 +21,14 @@ unit_dates = Table(
     Column("restructured_on", Date, nullable=True),  # last merger it absorbed a unit in
 )
 
+# Units merged into another (the directory's UnitMerged): whose facts count for whom, found by index.
+merged = Table(
+    "insp_merged",
+    metadata,
+    Column("unit_id", String(36), primary_key=True),
+    Column("into_unit_id", String(36), nullable=False, index=True),
+)
+
 # -- facts from the pledges service ------------------------------------------------------------------
 
 campaigns = Table(
@@ -233,6 +241,7 @@ awarded = Table(
 
 UNIT_TABLES = (
     unit_dates,
+    merged,
     targets,
     commitments,
     counts,

@@ -34,7 +34,9 @@ def under(units: Table, path: str | None) -> Any:
     """The units at ``path`` and below (``None``: every unit the table holds)."""
     if path is None:
         return literal(True)
-    return or_(units.c.path == path, units.c.path.like(path + ".%"))
+    # A range, not LIKE, so the path index serves it: every descendant's path starts with "<path>." and
+    # "/" is the character after ".".
+    return or_(units.c.path == path, and_(units.c.path > path + ".", units.c.path < path + "/"))
 
 
 def owner_of(units: Table) -> Any:

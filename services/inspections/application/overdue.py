@@ -14,12 +14,10 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import select
 
 from services.inspections.application.deps import Deps, checklist_id
 from services.inspections.domain.rules import ROUND_OPENERS
 from shared.commands import CommandContext, commit
-from shared.directory_copy import units as copy_units
 from shared.errors import ConcurrencyError
 from shared.eventstore import StreamAppend
 from shared.identity import Caller
@@ -32,19 +30,14 @@ async def due_appends(deps: Deps, ctx: CommandContext, round_id: str | None = No
     """Every overdue record and withdrawal due now (optionally for one round), as appends."""
     now = deps.clock()
     appends: list[StreamAppend] = []
-    async with deps.directory.db.reader.connect() as conn:  # type: ignore[union-attr]
-        merged = {
-            r.unit_id: r.merged_into
-            for r in await conn.execute(
-                select(copy_units.c.unit_id, copy_units.c.merged_into).where(copy_units.c.status == "merged")
-            )
-        }
-    for row in await deps.records.open_of(sorted(merged)):
+    merged = set()
+    for row in await deps.records.open_of_merged():
+        merged.add(row["unit_id"])
         if round_id is not None and row["round_id"] != round_id:
             continue
         checklist = await deps.checklists.load(checklist_id(row["unit_id"], row["year"], row["period"]))
         into = await deps.current(await deps.unit(row["unit_id"]))
-        events = checklist.withdraw(merged[row["unit_id"]], now)
+        events = checklist.withdraw(row["merged_into"], now)
         if events:
             appends.append(deps.checklists.append(checklist, events, ctx, at=into.path))
     for row in await deps.records.open_past_due(now.date(), round_id):

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from contracts.inspections import AnsweredItem
+from services.inspections.adapters.views import under
 from services.inspections.application.deps import Deps, checklist_id
 from services.inspections.domain.commands import (
     AmendSelfInspection,
@@ -25,10 +26,11 @@ from shared.units import UnitRef
 
 async def grassroots_under(deps: Deps, level: UnitRef) -> list[UnitRef]:
     """Active grassroots unions at the level and below it, from the service's copy of the directory."""
-    under = (copy_units.c.path == level.path) | copy_units.c.path.like(level.path + ".%")
     async with deps.directory.db.reader.connect() as conn:  # type: ignore[union-attr]
         rows = await conn.execute(
-            select(copy_units).where(under, copy_units.c.kind == GRASSROOTS, copy_units.c.status == "active")
+            select(copy_units).where(
+                under(copy_units, level.path), copy_units.c.kind == GRASSROOTS, copy_units.c.status == "active"
+            )
         )
         return sorted((unit_ref(row) for row in rows), key=lambda u: u.path)
 
