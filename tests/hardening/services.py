@@ -174,7 +174,8 @@ class SeededApp:
         message = await receive()
         assert message["type"] == "lifespan.startup"
         async with self.app.router.lifespan_context(self.app):
-            self.ids = await self._seed(self.app)
+            if not self.ids:  # a tool may stop and start the lifespan again: the city is seeded once
+                self.ids = await self._seed(self.app)
             await send({"type": "lifespan.startup.complete"})
             message = await receive()
         await send({"type": "lifespan.shutdown.complete"})
