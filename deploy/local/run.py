@@ -10,7 +10,8 @@ Ctrl-C stops everything. The supervisor itself imports nothing but the standard 
 Environment: THIDUA_DATA_DIR (the data folder, default ./data), THIDUA_NATS_PORT (4322; this machine's
 own NATS holds 4222), THIDUA_NATS_MONITOR_PORT (8322), THIDUA_DIRECTORY_PORT (8101),
 THIDUA_REGISTRY_PORT (8102), THIDUA_PLEDGES_PORT (8103), THIDUA_LEVEL_PORT_BASE (8201: the level hosts
-take 8201, 8202, 8203), THIDUA_TRACE_SAMPLE_RATIO (0.1 of the traces are written, to files of at
+take 8201, 8202, 8203), THIDUA_PORTAL_PORT (8100: the portal, the web UI, printed first),
+THIDUA_TRACE_SAMPLE_RATIO (0.1 of the traces are written, to files of at
 most 10 MB under logs/).
 """
 
@@ -35,6 +36,7 @@ NATS_PORT = int(os.environ.get("THIDUA_NATS_PORT", "4322"))
 NATS_MONITOR_PORT = int(os.environ.get("THIDUA_NATS_MONITOR_PORT", "8322"))
 LEVEL_PORT_BASE = int(os.environ.get("THIDUA_LEVEL_PORT_BASE", "8201"))
 DEMO = [sys.executable, "-m", "demo"]
+PORTAL_PORT = int(os.environ.get("THIDUA_PORTAL_PORT", "8100"))
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ def main() -> None:
         "NATS monitoring": (NATS_MONITOR_PORT, "THIDUA_NATS_MONITOR_PORT"),
     }
     ports |= {f"the {s.name} service": (s.port, s.port_env) for s in SERVICES}
+    ports["the portal"] = (PORTAL_PORT, "THIDUA_PORTAL_PORT")
     ports |= {
         f"the {s.name} level host": (LEVEL_PORT_BASE + i, "THIDUA_LEVEL_PORT_BASE") for i, s in enumerate(SERVICES)
     }
@@ -168,9 +171,19 @@ def main() -> None:
             supervisor.start(f"{service.name}-levels", args, env)
             hosts[service.name] = f"http://127.0.0.1:{port}"
         run_once(supervisor, "demo-ready", [*DEMO, "ready", *hosts.values()], common, 600)
+        portal = f"http://127.0.0.1:{PORTAL_PORT}"
+        portal_env = {
+            **common, "THIDUA_DEMO_SIGN_IN": "true", "THIDUA_PORTAL_URL": portal, "THIDUA_LEVELS": json.dumps(served),
+            "THIDUA_LEVEL_HOSTS": json.dumps({name: f"{url}/levels/{{level}}" for name, url in hosts.items()}),
+            **{f"THIDUA_{s.name.upper()}_URL": s.url for s in SERVICES},
+        }  # fmt: skip
+        args = [sys.executable, "-m", "uvicorn", "--factory", "services.portal.entrypoints.main:create_app"]
+        supervisor.start("portal", [*args, "--host", "127.0.0.1", "--port", str(PORTAL_PORT)], portal_env)
+        wait_until(lambda: answers(f"{portal}/health"), "the portal to answer", supervisor)
 
         print()
         print(f"thidua is ready in {time.monotonic() - started:.0f} s (Ctrl-C stops everything)")
+        print(f"  {'portal:':<16} {portal}   <- open this first (demo users on its sign-in page)")
         for service in SERVICES:
             print(f"  {service.name + ' API:':<16} {service.url}/docs")
         for name, url in hosts.items():

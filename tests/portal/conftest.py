@@ -156,8 +156,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+def member_name(platform: Platform, demo_user: str) -> str:
+    """The full name of the directory member a demo user is: the portal shows who acted by name."""
+    admin = {"Authorization": f"Bearer {issue_token(Settings(local=True), 'admin')}"}
+    found = httpx.get(f"{platform.urls['directory']}/members/{member_id(platform, demo_user)}", headers=admin)
+    return found.json()["full_name"]
+
+
 def member_id(platform: Platform, demo_user: str) -> str:
-    """The directory member a demo user is (tokens name members: the portal shows who acted by that id)."""
+    """The directory member a demo user is (tokens name members)."""
     from demo.users import DEMO_USERS
 
     user = DEMO_USERS[demo_user]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.portal.conftest import Visitor, member_id
+from tests.portal.conftest import Visitor, member_name
 from tests.portal.platform_harness import Platform
 
 Visit = Callable[..., Visitor]
@@ -63,7 +63,7 @@ def test_a_member_submits_an_idea_the_incubator_converts_it_and_it_is_registered
     expect(page.locator(".alert.ok")).to_contain_text("Đã lưu")
     fecon.check("incubator-queue")
     card = page.locator("li.card", has_text=text)
-    expect(card).to_contain_text(member_id(platform, "fecon-mentor"))
+    expect(card).to_contain_text(member_name(platform, "fecon-mentor"))  # the mentor, by name
     card.locator("summary").click()
     card.get_by_label("Tên sáng kiến").fill("Cảm biến nhắc đội mũ bảo hộ tại cổng công trường")
     card.locator("input[name='authors.0.name']").fill("Phạm Thu Anh")
@@ -251,7 +251,7 @@ def test_a_district_launches_a_campaign_and_a_grassroots_union_signs_and_reports
     expect(ceo).to_contain_text("chưa ký")
     ntl.check("roll-up")
     row.locator("td.num a").first.click()
-    expect(ntl.page.locator("table")).to_contain_text(member_id(platform, "fecon-chair"))  # who signed, and when
+    expect(ntl.page.locator("table")).to_contain_text(member_name(platform, "fecon-chair"))  # who signed, and when
     ntl.check("what-the-rate-counts")
 
 

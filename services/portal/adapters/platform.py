@@ -54,6 +54,7 @@ class Topology:
 
     services: dict[str, str]
     levels: dict[str, str | dict[str, str]]
+    served: tuple[str, ...] = ()  # the levels a templated host serves, when the deployment says which
 
     def service(self, name: str) -> str:
         if name not in self.services:
@@ -78,9 +79,9 @@ class Topology:
         A host serving any level by template (``…/levels/{level}``) serves the city and the upper-level
         unions (DESIGN §3: grassroots units run no projection of their own): at most two path tokens.
         """
-        if isinstance(self.levels.get(service), str) and not known:
+        if isinstance(self.levels.get(service), str) and not (known or self.served):
             return ".".join(unit_path.split(".")[:2])
-        served = self.served_levels(service) or known
+        served = self.served_levels(service) or known or list(self.served)
         holding = [level for level in served if in_subtree(unit_path, level)]
         if not holding:
             raise Problem(404, {"detail": f"no level serves {unit_path}", "code": "portal.no_level"})
@@ -99,6 +100,7 @@ class Platform:
     ) -> None:
         self.topology, self.settings = topology, settings
         self._names: dict[str, tuple[float, str]] = {}
+        self._people: dict[str, tuple[float, str]] = {}
         self.http = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     async def close(self) -> None:
@@ -175,6 +177,22 @@ class Platform:
 
         await asyncio.gather(*(one(p) for p in missing[:100]))
         return {p: self._names.get(p, (0, p))[1] for p in wanted}
+
+    async def people(self, member_ids: list[str], token: str | None) -> dict[str, str]:
+        """Full names for the member ids events record as actors (kept five minutes); an id the person may
+        not see, or that is no member (a platform task, the operator), stays as it is."""
+        now, wanted = time.monotonic(), sorted({m for m in member_ids if m})
+        missing = [m for m in wanted if m not in self._people or self._people[m][0] < now]
+
+        async def one(member_id: str) -> None:
+            try:
+                member = await self.query("directory", f"/members/{member_id}", token)
+                self._people[member_id] = (now + 300, member.get("full_name") or member_id)
+            except Problem:
+                self._people[member_id] = (now + 30, member_id)
+
+        await asyncio.gather(*(one(m) for m in missing[:100]))
+        return {m: self._people.get(m, (0, m))[1] for m in wanted}
 
     # -- who is signed in ------------------------------------------------------------------------------
 

@@ -42,7 +42,8 @@ async def _command(
 async def ideas_page(request: Request, session: SignedIn, api: Api) -> Response:
     assert session.person is not None
     queue = await api.query("registry", "/ideas", session.token, under=session.person.unit_path, limit=100)
-    return render(request, "ideas.html", ideas=queue["items"], total=queue["total"], said=None, values={})
+    names = await api.people([i.get("mentor") for i in queue["items"]], session.token)
+    return render(request, "ideas.html", ideas=queue["items"], total=queue["total"], said=None, values={}, names=names)
 
 
 @router.post("/ideas")
@@ -55,7 +56,7 @@ async def submit_idea(request: Request, session: SignedIn, api: Api, form: Form)
         queue = await api.query("registry", "/ideas", session.token, under=session.person.unit_path, limit=100)
         return render(
             request, "ideas.html", status=422, ideas=queue["items"], total=queue["total"], said=refused(problem),
-            values=forms.values(form),
+            values=forms.values(form), names={},
         )  # fmt: skip
     session.flash.append(("ok", _("Your idea was submitted to the incubator.")))
     return redirect("/ideas")
@@ -199,8 +200,9 @@ async def _detail(
         viewed = await api.level("registry", level, f"/registry/initiatives/{initiative_id}", session.token)
     except Problem:
         viewed = {}
+    names = await api.people([h.get("by") for h in initiative.get("history", [])], session.token)
     return render(
-        request, "initiative.html", status=status, i=initiative, viewed=viewed, pillars=PILLARS, said=said,
+        request, "initiative.html", status=status, i=initiative, viewed=viewed, pillars=PILLARS, said=said, names=names,
         values=values or {}, pending_here=viewed.get("pending_at_path") == session.person.unit_path,
         failed=action,
     )  # fmt: skip

@@ -27,7 +27,7 @@ from shared.tokens import issue_token
 def create_app(settings: Settings | None = None) -> FastAPI:
     if not isinstance(settings, PortalSettings):  # the platform's own settings (e.g. the contract exporter)
         settings = PortalSettings(**(settings.model_dump(exclude={"service"}) if settings else {}))
-    topology = Topology(settings.service_urls(), dict(settings.level_hosts))
+    topology = Topology(settings.service_urls(), dict(settings.level_hosts), tuple(settings.levels))
     platform = Platform(topology, settings)
 
     @asynccontextmanager

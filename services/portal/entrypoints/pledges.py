@@ -201,4 +201,5 @@ async def unit_record(request: Request, campaign_id: str, unit_id: str, session:
         if problem.status != 404:
             raise
         history = None
-    return render(request, "campaign_unit.html", c=campaign, unit=unit, history=history)
+    names = await api.people([v.get("actor") for v in (history or {}).get("versions", [])], session.token)
+    return render(request, "campaign_unit.html", c=campaign, unit=unit, history=history, names=names)

@@ -20,6 +20,7 @@ class PortalSettings(Settings):
     inspections_url: str | None = None
     awards_url: str | None = None
     level_hosts: dict[str, Any] = Field(default_factory=dict)
+    levels: list[str] = Field(default_factory=list)  # the levels the templated hosts serve (THIDUA_LEVELS)
 
     # Sign-in: the demo users of a local run, or an OpenID Connect issuer (production).
     demo_sign_in: bool = False
