@@ -232,6 +232,20 @@ class EscalationReturned(Event):
 
 
 @event
+class EscalationReaddressed(Event):
+    """The tree changed under a waiting request (its unit moved, a level merged): the level it waited at
+    is no longer above the initiative's unit. It now waits at the unit of the same rank in the unit's new
+    chain (``to_*``), or, if there is none, it is back with the level that sent it (``to_*`` empty)."""
+
+    initiative_id: str
+    unit_id: str
+    from_unit_id: str
+    to_unit_id: str | None
+    to_path: str | None
+    reason: str
+
+
+@event
 class ReplicationOrdered(Event):
     """A level orders replication in some (``target_paths``) or all (empty) units of its subtree.
 

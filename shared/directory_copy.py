@@ -7,6 +7,7 @@ takes effect as soon as the directory's event arrives. Eventually consistent: a 
 copied yet is reported as such, never guessed. Rebuildable: the tables are created, not migrated.
 """
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -75,6 +76,16 @@ class DirectoryCopy(Projection):
 
     def __init__(self, db: Database | None = None, name: str = "directory_copy") -> None:
         self.db, self.name = db, name  # type: ignore[misc]
+        self.tree_changed = asyncio.Event()  # set once a move or merge is committed (shared.upward waits on it)
+        self._tree_changing = False
+
+    async def committed(self) -> None:
+        if self._tree_changing:
+            self._tree_changing = False
+            self.tree_changed.set()
+
+    def reset(self) -> None:
+        self._tree_changing = False
 
     async def create_tables(self) -> None:
         async with self._db.writer.begin() as conn:
@@ -103,6 +114,7 @@ class DirectoryCopy(Projection):
 
     @on(UnitMovedIn)
     async def moved(self, conn: AsyncConnection, event: UnitMovedIn, ctx: Context) -> None:
+        self._tree_changing = True
         path = await conn.scalar(select(units.c.path).where(units.c.unit_id == event.unit_id))
         if path is not None:
             await _repath(conn, path, event.to_path)
@@ -112,6 +124,7 @@ class DirectoryCopy(Projection):
 
     @on(UnitMerged)
     async def merged(self, conn: AsyncConnection, event: UnitMerged, ctx: Context) -> None:
+        self._tree_changing = True
         await conn.execute(
             update(units).where(units.c.unit_id == event.unit_id).values(status=MERGED, merged_into=event.into_unit_id)
         )

@@ -18,7 +18,8 @@ calls ``units_left`` once when units leave. ``ctx.units`` is that membership (pa
 
 A projection may buffer writes across a batch (counters folded into one statement) and write them in
 ``flush``; the runner flushes before every change of the level's units and at the end of each batch,
-and calls ``reset`` when a transaction rolled back (anything cached in memory may be wrong).
+calls ``reset`` when a transaction rolled back (anything cached in memory may be wrong), and
+``committed`` once a batch is committed.
 """
 
 from collections.abc import Awaitable, Callable
@@ -105,3 +106,6 @@ class Projection:
 
     def reset(self) -> None:
         """Forget buffered writes and caches: the transaction they belonged to rolled back."""
+
+    async def committed(self) -> None:
+        """The batch just applied is committed (a projection may tell others what changed)."""

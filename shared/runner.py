@@ -325,6 +325,7 @@ class ProjectionRunner:
             raise
         self._applied_to = fresh[-1].metadata.sequence.stream
         self.applied += len(fresh)
+        await self.projection.committed()
 
     async def _route(self, conn: AsyncConnection, message: Message) -> None:
         if self.membership is not None:

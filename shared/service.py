@@ -25,6 +25,7 @@ from shared.relay import run_supervised
 from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from shared.telemetry import setup_telemetry
+from shared.upward import UpwardRequests, settle_task
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,16 @@ def service_app(
     on_start: Sequence[StartHook] = (),
     background: Sequence[BackgroundTask] = (),
     directory_copy: bool = True,
+    upward: Callable[[FastAPI], UpwardRequests] | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app whose lifespan migrates the store, runs the start hooks, then the relay and tasks.
 
     ``app.state`` carries ``settings``, ``db``, ``store``, ``inline`` (the inline read models),
     ``directory`` (the service's copy of the directory, kept from JetStream while the relay runs; the
-    directory service sets its own tree instead) and, once connected, ``relay``.
+    directory service sets its own tree instead) and, once connected, ``relay``. ``upward``: the
+    service's requests waiting at a level above their unit, re-addressed when the tree changes under
+    them (``shared.upward``).
     """
     settings.check_deployable()
     setup_telemetry(settings)
@@ -58,6 +62,8 @@ def service_app(
     tasks_to_run = list(background)
     if copy is not None and settings.relay_enabled:  # without NATS (tests) the copy is fed by hand
         tasks_to_run.insert(0, consumer_task(lambda: copy, durable=copy.name))
+        if upward is not None:  # requests waiting upward follow the tree (shared.upward)
+            tasks_to_run.append(settle_task(upward))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -26,23 +26,25 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from services.directory.demo import demo_people
-from services.registry.adapters.units import metadata as units_metadata
-from services.registry.adapters.units import units
-from services.registry.demo import ACTIONS, PLACES, SUBJECTS
 from sqlalchemy import insert, select
 
+from demo.city import demo_people
+from demo.initiatives import ACTIONS, PLACES, SUBJECTS
 from services.registry.adapters.duplicates import DuplicateIndex
 from services.registry.adapters.level import index_search
 from services.registry.adapters.level_reads import read_book
-from services.registry.adapters.level_tables import authors, book, level_units, metadata
+from services.registry.adapters.level_tables import authors, book, metadata
 from services.registry.domain.commands import RegisterInitiative
 from services.registry.domain.rules import IN_BOOK
-from shared.auth import issue_token
 from shared.db import open_database
+from shared.directory_copy import members, units
+from shared.directory_copy import metadata as copy_metadata
 from shared.eventstore.migrate import migrate
+from shared.membership import level_units
+from shared.membership import metadata as membership_metadata
 from shared.settings import Settings
 from shared.text import fold
+from shared.tokens import issue_token
 from tests.natsserver import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,7 +97,7 @@ async def _seed_registry(url: str) -> None:
     db = open_database(url)
     await migrate(db)
     async with db.writer.begin() as conn:
-        await conn.run_sync(units_metadata.create_all)
+        await conn.run_sync(copy_metadata.create_all)
         for path, kind in [
             ("hn", "city_federation"),
             ("hn.ntl", "upper_level_union"),
@@ -108,6 +110,8 @@ async def _seed_registry(url: str) -> None:
                     parent_id=f"u-{parent}" if parent else None, path=path, status="active",
                 )
             )  # fmt: skip
+        # The person the benchmark's token names: a member of Fecon in the registry's copy of the directory.
+        await conn.execute(insert(members).values(member_id="bench", unit_id="u-hn.ntl.fecon", full_name="Bench"))
     await db.dispose()
 
 
@@ -121,7 +125,7 @@ def _serve(target: str, port: int, env: dict[str, str], factory: bool) -> subpro
 
 
 async def _load(port: int, clients: int, per_client: int, settings: Settings) -> float:
-    token = issue_token(settings, "bench", "hn.ntl.fecon", ["member"])
+    token = issue_token(settings, "bench")
     rng = random.Random(7)
     bodies = [body(rng, n) for n in range(clients * per_client)]
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
@@ -144,11 +148,11 @@ async def _load(port: int, clients: int, per_client: int, settings: Settings) ->
 
 
 async def bench_http(work: Path, per_client: int) -> None:
-    settings = Settings()
+    settings = Settings(local=True)
     url = f"sqlite+aiosqlite:///{work}/registry.db"
     await _seed_registry(url)
     env = {"THIDUA_SERVICE": "registry", "THIDUA_DATABASE_URL": url, "THIDUA_RELAY_ENABLED": "false",
-           "THIDUA_LOG_LEVEL": "WARNING"}  # fmt: skip
+           "THIDUA_LOG_LEVEL": "WARNING", "THIDUA_LOCAL": "true"}  # fmt: skip
     results = {}
     for name, target, factory in [
         ("bare", "tests.benchmarks.registry:bare", False),
@@ -215,6 +219,7 @@ async def bench_book(work: Path, count: int) -> None:
     unit_paths = [f"hn.ntl.g{n}" for n in range(30)]
     async with db.writer.begin() as conn:
         await conn.run_sync(metadata.create_all)
+        await conn.run_sync(membership_metadata.create_all)
         await conn.execute(insert(level_units), [
             {"unit_id": p, "code": p.rsplit(".", 1)[1], "name": f"Công đoàn {p}", "kind": "grassroots_union",
              "parent_id": "hn.ntl", "path": p, "status": "active"} for p in unit_paths

@@ -166,11 +166,22 @@ async def test_escalation_to_the_city_and_replication_over_nats(city: City) -> N
     )
     assert stranger.status_code == 409
 
-    # Fecon moves to Đống Đa with its history: Nam Từ Liêm drops its initiative, Đống Đa back-fills it.
+    # Fecon moves to Đống Đa with its history: Nam Từ Liêm drops its initiative, Đống Đa back-fills it;
+    # a request of Fecon's waiting at Nam Từ Liêm follows it to Đống Đa (shared.upward).
+    waiting = await api.applied()
+    await api.ok(f"/initiatives/{waiting}/escalation", {"summary": "Đề nghị công nhận cấp quận"}, fecon, BCH)
     await city.driver.move(fecon, "hn.dd")
     await wait_for(lambda: city.known("hn.dd.fecon"), 20, "the move in the registry's tree copy")
+
+    async def readdressed() -> bool:
+        initiative = await city.registry.state.deps.initiatives.get(waiting)
+        return initiative.pending_at == (await city.registry.state.directory.by_path("hn.dd")).unit_id
+
+    await wait_for(readdressed, 20, "the waiting request to follow Fecon to Đống Đa")
     later = await api.register(unit="hn.dd.fecon", title="Sổ tay điện tử an toàn lao động")
     await catch_up()
+    assert [i["initiative_id"] for i in await _view(dd_db, read_inbox, "hn.dd")] == [waiting]
+    assert await _view(ntl_db, read_inbox, "hn.ntl") == []
     assert await _view(ntl_db, read_initiative, initiative_id) is None
     moved = await _view(dd_db, read_initiative, initiative_id)
     assert moved is not None and moved["unit_path"] == "hn.dd.fecon" and moved["scope"] == "city"

@@ -15,6 +15,7 @@ from services.directory.domain.commands import (
     RenameUnit,
 )
 from services.directory.domain.rules import OfficialRole
+from shared import numbers
 from shared.auth import CurrentCaller
 from shared.http import Command
 
@@ -102,8 +103,8 @@ async def list_members(
     unit_id: Id,
     caller: CurrentCaller,
     deps: Directory,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[numbers.Limit, Query()] = 50,
+    offset: Annotated[numbers.Offset, Query()] = 0,
 ) -> Json:
     return await queries.list_members(deps, caller, unit_id, limit, offset)
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.pledges.adapters.level_tables import campaigns, pledged, reports, targets, values
 from services.pledges.domain.rules import achievement
+from shared import numbers
 from shared.errors import NotFound
 from shared.level_host import Level
 from shared.membership import level_units as units
@@ -164,8 +165,8 @@ async def progress(
     unit: Annotated[str | None, Query(max_length=400)] = None,
     depth: Literal["children", "subtree"] = "children",
     now: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[numbers.Limit, Query()] = 50,
+    offset: Annotated[numbers.Offset, Query()] = 0,
 ) -> dict[str, Any]:
     """The progress of ``unit`` and its children (or whole subtree), laggards first."""
     path = read.unit(unit)

@@ -16,6 +16,7 @@ from services.pledges.domain.commands import (
     SignPledge,
     SplitTargets,
 )
+from shared import numbers
 from shared.auth import CurrentCaller
 from shared.http import Command
 
@@ -28,8 +29,8 @@ async def _deps(request: Request) -> Deps:
 
 Pledges = Annotated[Deps, Depends(_deps)]
 Id = Annotated[str, Path(max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[numbers.Limit, Query()]
+Offset = Annotated[numbers.Offset, Query()]
 Json = dict[str, Any]
 
 
@@ -121,7 +122,7 @@ async def list_registrations(
     unit_id: Id,
     caller: CurrentCaller,
     deps: Pledges,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    year: Annotated[numbers.YearQuery | None, Query()] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Json:

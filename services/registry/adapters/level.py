@@ -18,6 +18,7 @@ from contracts.directory import UnitAbsorbed, UnitMovedIn
 from contracts.registry import (
     Author,
     EscalationForwarded,
+    EscalationReaddressed,
     EscalationRequested,
     EscalationReturned,
     InitiativeAccepted,
@@ -150,6 +151,13 @@ class RegistryLevelProjection(Projection):
     async def returned_upward(self, conn: AsyncConnection, event: EscalationReturned, ctx: Context) -> None:
         await _set(conn, event, pending_at_path=None, pending_since=None)
         await _decided(conn, ctx, event, "returned upward request", by=event.by_path, reasons=event.reasons)
+
+    @on(EscalationReaddressed)
+    async def readdressed(self, conn: AsyncConnection, event: EscalationReaddressed, ctx: Context) -> None:
+        """The tree changed under the request: it leaves the old level's inbox for the new one's."""
+        since = ctx.occurred_at if event.to_path else None
+        await _set(conn, event, pending_at_path=event.to_path, pending_since=since)
+        await _decided(conn, ctx, event, "re-addressed", to=event.to_path, reason=event.reason)
 
     # -- replication -------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from services.registry.adapters.export import book_csv, book_xlsx
 from services.registry.adapters.level import WORD_RE
 from services.registry.adapters.level_tables import SEARCH_FTS, authors, book, replication_reports, replications, terms
 from services.registry.domain.rules import IN_BOOK
+from shared import numbers
 from shared.errors import NotFound
 from shared.level_host import Level, LevelRead
 from shared.membership import level_units
@@ -191,12 +192,12 @@ async def _book(read: LevelRead, unit: str | None, **filters: Any) -> dict[str, 
 
 @router.get("/book")
 async def get_book(
-    read: Level, unit: Path400 = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    read: Level, unit: Path400 = None, year: Annotated[numbers.YearQuery | None, Query()] = None,
     pillar: Annotated[str | None, Query(max_length=20)] = None,
     status: Annotated[str | None, Query(max_length=20)] = None,
     scope: Annotated[str | None, Query(max_length=20)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[numbers.Limit, Query()] = 50, offset: Annotated[numbers.Offset, Query()] = 0,
 ) -> dict[str, Any]:  # fmt: skip
     """The initiative book (recognised initiatives; or those of one status), newest first, searchable."""
     return await _book(
@@ -206,7 +207,7 @@ async def get_book(
 
 @router.get("/book.csv")
 async def get_book_csv(
-    read: Level, unit: Path400 = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
+    read: Level, unit: Path400 = None, year: Annotated[numbers.YearQuery | None, Query()] = None
 ) -> Response:
     page = await _book(read, unit, year=year, limit=100_000)
     return Response(
@@ -218,7 +219,7 @@ async def get_book_csv(
 
 @router.get("/book.xlsx")
 async def get_book_xlsx(
-    read: Level, unit: Path400 = None, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
+    read: Level, unit: Path400 = None, year: Annotated[numbers.YearQuery | None, Query()] = None
 ) -> Response:
     page = await _book(read, unit, year=year, limit=100_000)
     return Response(

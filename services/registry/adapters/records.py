@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.registry import (
     EscalationForwarded,
+    EscalationReaddressed,
     EscalationRequested,
     EscalationReturned,
     IdeaClaimed,
@@ -180,6 +181,18 @@ class RegistryRecords(Records):
     @on(EscalationReturned)
     async def returned_upward(self, conn: AsyncConnection, event: EscalationReturned, ctx: Context) -> None:
         await _set(conn, event, ctx, pending_at=None)
+
+    @on(EscalationReaddressed)
+    async def readdressed(self, conn: AsyncConnection, event: EscalationReaddressed, ctx: Context) -> None:
+        await _set(conn, event, ctx, pending_at=event.to_unit_id)
+
+    async def waiting(self) -> list[tuple[str, str, str]]:
+        """(initiative id, its unit id, the unit id it waits at) of every request waiting upward."""
+        stmt = select(initiatives.c.initiative_id, initiatives.c.unit_id, initiatives.c.pending_at).where(
+            initiatives.c.pending_at.is_not(None)
+        )
+        async with self.db.reader.connect() as conn:
+            return [tuple(row) for row in await conn.execute(stmt)]  # type: ignore[misc]
 
 
 _INSERT_TEXT = texts.insert()

@@ -17,6 +17,12 @@ from services.registry.domain.commands import (
     ReturnEscalation,
 )
 from shared.commands import CommandContext
+from shared.identity import Caller
+from shared.units import UnitRef
+from shared.upward import Waiting
+
+# Who re-addresses a request stranded by a change of the tree: the platform, following the directory.
+_PLATFORM = CommandContext(caller=Caller.system("platform"))
 
 
 async def request_escalation(
@@ -63,3 +69,19 @@ async def report_replication(
     unit = await deps.unit_at(ctx.caller, cmd.unit_path)
     events = initiative.report_replication(ctx.caller, unit, cmd.evidence)
     return await save(deps, ctx, initiative, events, unit.path, applied_in=unit.path)
+
+
+class StrandedEscalations:
+    """The registry's upward requests for ``shared.upward``: escalations waiting at a level."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def waiting(self) -> list[Waiting]:
+        return [Waiting(iid, unit_id, at) for iid, unit_id, at in await self.deps.records.waiting()]
+
+    async def readdress(self, request: Waiting, to: UnitRef | None, reason: str) -> None:
+        initiative = await self.deps.initiatives.get(request.request_id)
+        home, _ = await self.deps.chain(initiative.unit_id)
+        events = initiative.readdress(to, reason)
+        await save(self.deps, _PLATFORM, initiative, events, home.path)

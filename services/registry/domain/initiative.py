@@ -11,6 +11,7 @@ from datetime import date
 from contracts.registry import (
     Author,
     EscalationForwarded,
+    EscalationReaddressed,
     EscalationRequested,
     EscalationReturned,
     InitiativeAccepted,
@@ -274,6 +275,25 @@ class Initiative(Aggregate):
             )
         ]
 
+    def readdress(self, to: UnitRef | None, reason: str) -> list[Event]:
+        """The level the request waits at is no longer above the unit: it goes to ``to`` (the unit of the
+        same rank above it now), or back to its sender if there is none. The platform decides this, not
+        a person: it follows from the directory (``shared.upward``)."""
+        if self.pending_at is None:
+            raise IllegalTransition("no escalation request is waiting; nothing to re-address")
+        if to is not None and to.unit_id == self.pending_at:
+            raise Conflict(f"the request already waits at {to.path}")
+        return [
+            EscalationReaddressed(
+                initiative_id=self.id,
+                unit_id=self.unit_id,
+                from_unit_id=self.pending_at,
+                to_unit_id=to.unit_id if to else None,
+                to_path=to.path if to else None,
+                reason=reason,
+            )
+        ]
+
     # -- replication -----------------------------------------------------------------------------
 
     def order_replication(
@@ -362,6 +382,8 @@ class Initiative(Aggregate):
                 self.pending_at = event.to_unit_id
             case EscalationReturned():
                 self.pending_at = None
+            case EscalationReaddressed():
+                self.pending_at = event.to_unit_id
             case ReplicationOrdered():
                 self.replications.append(event)
             case ReplicationApplied():

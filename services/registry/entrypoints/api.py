@@ -24,6 +24,7 @@ from services.registry.domain.commands import (
     ScoreInitiative,
     SubmitIdea,
 )
+from shared import numbers
 from shared.auth import CurrentCaller
 from shared.http import Command
 
@@ -36,8 +37,8 @@ async def _deps(request: Request) -> Deps:
 
 Registry = Annotated[Deps, Depends(_deps)]
 Id = Annotated[str, Path(max_length=64)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Limit = Annotated[numbers.Limit, Query()]
+Offset = Annotated[numbers.Offset, Query()]
 Under = Annotated[str | None, Query(max_length=400)]
 Json = dict[str, Any]
 

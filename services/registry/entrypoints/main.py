@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.registry import SERVICE
 from services.registry.adapters.records import RegistryRecords
 from services.registry.application.deps import Deps
+from services.registry.application.escalation import StrandedEscalations
 from services.registry.entrypoints.api import router
 from shared.service import service_app
 from shared.settings import Settings
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[router],
         inline=lambda db: [RegistryRecords(db)],
         on_start=[prepare],
+        upward=lambda app: StrandedEscalations(app.state.deps),
     )
     app.state.deps = Deps.build(app.state.store, app.state.inline[0], app.state.directory)
     return app
