@@ -3,7 +3,8 @@
     python -m demo load [--levels-out FILE]   # wait for the services, load the demo (once), write the levels
     python -m demo ready URL [URL …]          # wait until each level host has caught up and shows the demo
 
-URLs of the services from THIDUA_DIRECTORY_PORT, THIDUA_REGISTRY_PORT, THIDUA_PLEDGES_PORT (8101-8103).
+URLs of the services from THIDUA_DIRECTORY_PORT, THIDUA_REGISTRY_PORT, THIDUA_PLEDGES_PORT,
+THIDUA_AWARDS_PORT (8101-8104).
 """
 
 import argparse
@@ -17,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from demo.awards import load_awards
 from demo.campaign import load_campaign
 from demo.city import CITY, load_city
 from demo.initiatives import load_initiatives
@@ -28,6 +30,7 @@ DEMO_READS = {
     "directory_level": ("/levels/hn/directory/units", lambda body: len(body["units"]) > 1),
     "registry_level": ("/levels/hn/registry/book", lambda body: body["total"] > 0),
     "pledges_level": ("/levels/hn/pledges/campaigns", lambda body: len(body["campaigns"]) > 0),
+    "awards_level": ("/levels/hn/awards/board", lambda body: len(body["items"]) > 0),
 }
 
 
@@ -39,13 +42,19 @@ def _url(port_env: str, default: int) -> str:
     return f"http://127.0.0.1:{os.environ.get(port_env, default)}"
 
 
-async def load(directory: httpx.AsyncClient, registry: httpx.AsyncClient, pledges: httpx.AsyncClient) -> dict[str, Any]:
-    """Every part of the demo, in order: the city, then (concurrently) initiatives and the campaign."""
+async def load(
+    directory: httpx.AsyncClient,
+    registry: httpx.AsyncClient,
+    pledges: httpx.AsyncClient,
+    awards: httpx.AsyncClient | None = None,
+) -> dict[str, Any]:
+    """Every part of the demo, in order: the city, then (concurrently) initiatives, the campaign, awards."""
     city = await load_city(directory)
-    initiatives, campaign = await asyncio.gather(
-        load_initiatives(registry), load_campaign(pledges, directory, date.today().year)
-    )
-    return {"city": city, "initiatives": initiatives, "campaign": campaign}
+    parts = [load_initiatives(registry), load_campaign(pledges, directory, date.today().year)]
+    if awards is not None:
+        parts.append(load_awards(awards, directory))
+    initiatives, campaign, *rest = await asyncio.gather(*parts)
+    return {"city": city, "initiatives": initiatives, "campaign": campaign, **({"awards": rest[0]} if rest else {})}
 
 
 async def levels(directory: httpx.AsyncClient) -> list[str]:
@@ -72,14 +81,18 @@ async def _load(levels_out: str | None, token: str) -> None:
         _url(e, d)
         for e, d in (("THIDUA_DIRECTORY_PORT", 8101), ("THIDUA_REGISTRY_PORT", 8102), ("THIDUA_PLEDGES_PORT", 8103))
     ]
+    # The awards service takes part where the run names its port (the local run does; a smaller test
+    # platform without it loads the rest).
+    awards_url = _url("THIDUA_AWARDS_PORT", 8104) if "THIDUA_AWARDS_PORT" in os.environ else None
     async with (
         _client(urls[0], token) as directory,
         _client(urls[1], token) as registry,
         _client(urls[2], token) as pledges,
+        _client(awards_url or urls[0], token) as awards,
     ):
-        for client in (directory, registry, pledges):
+        for client in (directory, registry, pledges, *([awards] if awards_url else [])):
             await until(lambda c=client: _ok(c.get("/health")), f"{client.base_url} to answer")
-        print(await load(directory, registry, pledges), flush=True)
+        print(await load(directory, registry, pledges, awards if awards_url else None), flush=True)
         if levels_out:
             served = await levels(directory)
             Path(levels_out).write_text(json.dumps(served), encoding="utf-8")  # noqa: ASYNC240 - a few bytes

@@ -9,10 +9,10 @@ Ctrl-C stops everything. The supervisor itself imports nothing but the standard 
 
 Environment: THIDUA_DATA_DIR (the data folder, default ./data), THIDUA_NATS_PORT (4322; this machine's
 own NATS holds 4222), THIDUA_NATS_MONITOR_PORT (8322), THIDUA_DIRECTORY_PORT (8101),
-THIDUA_REGISTRY_PORT (8102), THIDUA_PLEDGES_PORT (8103), THIDUA_LEVEL_PORT_BASE (8201: the level hosts
-take 8201, 8202, 8203), THIDUA_PORTAL_PORT (8100: the portal, the web UI, printed first),
-THIDUA_TRACE_SAMPLE_RATIO (0.1 of the traces are written, to files of at
-most 10 MB under logs/).
+THIDUA_REGISTRY_PORT (8102), THIDUA_PLEDGES_PORT (8103), THIDUA_AWARDS_PORT (8104),
+THIDUA_LEVEL_PORT_BASE (8201: the level hosts take 8201, 8202, 8203, 8204), THIDUA_PORTAL_PORT (8100: the
+portal, the web UI, printed first), THIDUA_TRACE_SAMPLE_RATIO (0.1 of the traces are written, to files of
+at most 10 MB under logs/).
 """
 
 import json
@@ -66,6 +66,7 @@ SERVICES = [
     Service("directory", "THIDUA_DIRECTORY_PORT", 8101),
     Service("registry", "THIDUA_REGISTRY_PORT", 8102),
     Service("pledges", "THIDUA_PLEDGES_PORT", 8103),
+    Service("awards", "THIDUA_AWARDS_PORT", 8104),
 ]
 
 
@@ -138,6 +139,7 @@ def main() -> None:
         "THIDUA_LOG_JSON": "true",
         "THIDUA_TRACE_SAMPLE_RATIO": os.environ.get("THIDUA_TRACE_SAMPLE_RATIO", "0.1"),
         "PYTHONPATH": str(REPO),
+        **{s.port_env: str(s.port) for s in SERVICES},  # the demo loader finds every service
     }
     # Ctrl-C and SIGTERM both stop everything (even where a parent shell left SIGINT ignored).
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -8,17 +8,40 @@ from contracts.awards import Achievement, Decision, Evidence, Level, Meeting, No
 from services.awards.domain.catalogue import builtin_rulebook
 from services.awards.domain.eligibility import Claim, InitiativeFact, NomineeFacts, TitleFact, evaluate
 from services.awards.domain.proposal import Proposal
-from services.awards.domain.rules import Actor, UnitInfo
+from services.awards.domain.rules import Actor
 from shared.aggregate import Aggregate
 from shared.events import Event, EventMetadata, new_envelope
 from shared.evidence import EvidenceFile
+from shared.units import UnitRef
 
-HN = UnitInfo("u-hn", "hn", "city_federation", "Liên đoàn Lao động Thành phố Hà Nội")
-NTL = UnitInfo("u-ntl", "hn.ntl", "upper_level_union", "Liên đoàn Lao động quận Nam Từ Liêm", "u-hn")
-DD = UnitInfo("u-dd", "hn.dd", "upper_level_union", "Liên đoàn Lao động quận Đống Đa", "u-hn")
-FECON = UnitInfo("u-fecon", "hn.ntl.fecon", "grassroots_union", "Công đoàn Công ty Cổ phần Fecon", "u-ntl")
-CEO = UnitInfo("u-ceo", "hn.ntl.ceo", "grassroots_union", "Công đoàn Công ty CEO", "u-ntl")
-THI_CONG = UnitInfo("u-tc", "hn.ntl.fecon.thi-cong", "sub_unit", "Tổ công đoàn Khối thi công", "u-fecon")
+HN = UnitRef(unit_id="u-hn", path="hn", kind="city_federation", name="Liên đoàn Lao động Thành phố Hà Nội")
+NTL = UnitRef(
+    unit_id="u-ntl",
+    path="hn.ntl",
+    kind="upper_level_union",
+    name="Liên đoàn Lao động quận Nam Từ Liêm",
+    parent_id="u-hn",
+)
+DD = UnitRef(
+    unit_id="u-dd", path="hn.dd", kind="upper_level_union", name="Liên đoàn Lao động quận Đống Đa", parent_id="u-hn"
+)
+FECON = UnitRef(
+    unit_id="u-fecon",
+    path="hn.ntl.fecon",
+    kind="grassroots_union",
+    name="Công đoàn Công ty Cổ phần Fecon",
+    parent_id="u-ntl",
+)
+CEO = UnitRef(
+    unit_id="u-ceo", path="hn.ntl.ceo", kind="grassroots_union", name="Công đoàn Công ty CEO", parent_id="u-ntl"
+)
+THI_CONG = UnitRef(
+    unit_id="u-tc",
+    path="hn.ntl.fecon.thi-cong",
+    kind="sub_unit",
+    name="Tổ công đoàn Khối thi công",
+    parent_id="u-fecon",
+)
 CHAIN = [HN, NTL, FECON]
 
 A = TypeVar("A", bound=Aggregate)
@@ -26,7 +49,7 @@ BOOK = builtin_rulebook()
 TODAY = date(2025, 11, 3)
 
 
-def actor(unit: UnitInfo | None, *roles: str, subject: str = "tester") -> Actor:
+def actor(unit: UnitRef | None, *roles: str, subject: str = "tester") -> Actor:
     return Actor(subject, unit, frozenset(roles))
 
 

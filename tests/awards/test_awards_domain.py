@@ -24,12 +24,12 @@ from contracts.awards import (
     RuleSetPublished,
 )
 from services.awards.domain.calendar import WorkingCalendar
-from services.awards.domain.catalogue import RULE_SETS, builtin_rulebook
+from services.awards.domain.catalogue import builtin_rulebook
 from services.awards.domain.eligibility import Claim, GradeFact, MemberTitles, NomineeFacts, PledgeFact
 from services.awards.domain.ledgers import NomineeRecord, QuotaLedger
 from services.awards.domain.proposal import Proposal
 from services.awards.domain.rulebook import RuleBookRecord, amount_of
-from services.awards.domain.rules import NATIONAL, authority_unit, handling_level
+from services.awards.domain.rules import NATIONAL, authority_unit, handling_level, level_of
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound, ThiduaError
 from tests.awards.awards_helpers import (
     AN,
@@ -73,7 +73,7 @@ def file(code: str = "cstd_tinh", **overrides: object) -> list:
     rule_set, rule = BOOK.award(code, TODAY)
     fields: dict = {
         "unit_id": FECON.unit_id,
-        "level": FECON.as_level(),
+        "level": level_of(FECON),
         "nominee": AN,
         "rule_set": rule_set,
         "rule": rule,
@@ -107,7 +107,7 @@ def voted(p: Proposal, by=OFFICER, held_on: date = date(2025, 11, 17), **counts:
 
 def escalated(p: Proposal, by=BCH, to=NTL, number: str = "07/TTr-CĐ") -> Proposal:
     _, rule = BOOK.award(p.record.award_code, TODAY)
-    return then(p, p.escalate(by, rule, to.as_level(), number, date(2025, 11, 18)))
+    return then(p, p.escalate(by, rule, level_of(to), number, date(2025, 11, 18)))
 
 
 def at_city() -> Proposal:
@@ -123,7 +123,7 @@ def conferred() -> Proposal:
     p = at_city()
     _, rule = BOOK.award("cstd_tinh", date(2025, 12, 22))
     amount, base = BOOK.amount(rule, date(2025, 12, 22))
-    d = decision(HN.as_level(), "2150/QĐ-UBND", date(2025, 12, 22), "state_authority")
+    d = decision(level_of(HN), "2150/QĐ-UBND", date(2025, 12, 22), "state_authority")
     return then(p, p.decide(BTV_HN, rule, "state@2025-07-01", "a-1", d, amount, base))
 
 
@@ -131,12 +131,13 @@ def conferred() -> Proposal:
 
 
 def test_rule_sets_are_chosen_by_their_effective_date() -> None:
+    assert BOOK.rule_set("state", date(2023, 12, 31)).version == "state@2017-07-31"
     assert BOOK.rule_set("state", date(2025, 6, 30)).version == "state@2024-01-01"
     assert BOOK.rule_set("state", date(2025, 7, 1)).version == "state@2025-07-01"
     assert "effect_certificate" not in BOOK.award("cstd_tinh", date(2025, 6, 30))[1].dossier
     assert "effect_certificate" in BOOK.award("cstd_tinh", date(2025, 7, 1))[1].dossier
     with pytest.raises(NotFound) as error:
-        BOOK.rule_set("state", date(2023, 12, 31))
+        BOOK.rule_set("state", date(2017, 7, 30))
     assert code_of(error) == "award.no_rule_set"
     with pytest.raises(InvalidInput) as error:
         BOOK.award("huan_chuong", TODAY)
@@ -170,7 +171,9 @@ def test_working_days_skip_weekends_holidays_and_count_swapped_saturdays() -> No
 def test_the_rule_book_is_amended_by_the_city_only_with_coherent_rule_sets() -> None:
     record = RuleBookRecord(base=builtin_rulebook())
     city = actor(HN, "standing_committee")
-    amended = RULE_SETS[1].model_copy(update={"version": "state@2026-01-01", "effective_from": date(2026, 1, 1)})
+    current = BOOK.version("state@2025-07-01")
+    assert current is not None
+    amended = current.model_copy(update={"version": "state@2026-01-01", "effective_from": date(2026, 1, 1)})
     (published,) = record.publish(amended, city)
     assert isinstance(published, RuleSetPublished)
     then(record, [published])
@@ -181,7 +184,9 @@ def test_the_rule_book_is_amended_by_the_city_only_with_coherent_rule_sets() -> 
     with pytest.raises(Conflict) as error:
         record.publish(amended, city)
     assert code_of(error) == "award.rule_set_exists" and error.value.field == "rule_set.version"
-    stolen = RULE_SETS[2].model_copy(update={"family": "mine", "version": "mine@1"})
+    union = BOOK.version("union@2024-05-29")
+    assert union is not None
+    stolen = union.model_copy(update={"family": "mine", "version": "mine@1"})
     with pytest.raises(InvalidInput) as error:
         record.publish(stolen, city)
     assert code_of(error) == "award.code_of_other_family" and error.value.field == "rule_set.awards.0.code"
@@ -282,7 +287,7 @@ def test_collective_criteria_grade_pledges_member_titles_and_attestations() -> N
 def test_a_grassroots_official_files_a_proposal_with_its_eligibility() -> None:
     (event,) = file()
     assert isinstance(event, ProposalFiled)
-    assert event.level == FECON.as_level() and event.authority == "city" and event.track == "state"
+    assert event.level == level_of(FECON) and event.authority == "city" and event.track == "state"
     assert event.eligibility.outcome == "met" and event.nominee.is_official is False
     assert filed().status == "filed" and not filed().flagged
 
@@ -298,7 +303,7 @@ def test_filing_refusals_name_the_field() -> None:
         file(nominee=FECON_COLLECTIVE)
     assert code_of(error) == "award.wrong_nominee_kind" and error.value.field == "nominee"
     with pytest.raises(InvalidInput) as error:
-        file("gk_cdcs", level=NTL.as_level(), actor=BTV_NTL)
+        file("gk_cdcs", level=level_of(NTL), actor=BTV_NTL)
     assert code_of(error) == "award.below_level" and error.value.field == "award_code"
     with pytest.raises(InvalidInput) as error:
         file("dmst_gk_cdcs", eligibility=eligible("dmst_gk_cdcs"))
@@ -317,9 +322,9 @@ def test_filing_refusals_name_the_field() -> None:
 
 def test_a_sub_unit_proposes_through_its_grassroots_union_and_authority_finds_the_deciding_level() -> None:
     assert handling_level(THI_CONG, [HN, NTL, FECON]) == FECON
-    assert authority_unit(CHAIN, "upper_level") == NTL.as_level()
+    assert authority_unit(CHAIN, "upper_level") == level_of(NTL)
     assert authority_unit(CHAIN, "national") == NATIONAL
-    assert authority_unit([HN, CEO], "upper_level") == HN.as_level()  # no district between: the nearest above
+    assert authority_unit([HN, CEO], "upper_level") == level_of(HN)  # no district between: the nearest above
 
 
 # -- publicity, objections, votes ---------------------------------------------------------------------------
@@ -390,13 +395,13 @@ def test_the_council_vote_needs_a_quorum_and_the_rule_sets_share_of_all_members(
 def test_escalated_twice_and_conferred_at_the_city_with_amount_rule_set_and_decider() -> None:
     p = escalated(voted(publicised(filed())))
     (sent,) = [e for e in p.escalations]
-    assert isinstance(sent, ProposalEscalated) and sent.to_level == NTL.as_level() and not sent.forwarded
+    assert isinstance(sent, ProposalEscalated) and sent.to_level == level_of(NTL) and not sent.forwarded
     assert set(sent.dossier) == set(BOOK.award("cstd_tinh", TODAY)[1].dossier)
-    assert p.status == "escalated" and p.inbox == NTL.as_level()
+    assert p.status == "escalated" and p.inbox == level_of(NTL)
     with pytest.raises(Forbidden):
         p.accept(BTV_HN)
     p = then(p, p.accept(BTV_NTL))
-    assert p.status == "accepted" and p.current == NTL.as_level()
+    assert p.status == "accepted" and p.current == level_of(NTL)
     p = at_city()
     assert p.escalations[-1].forwarded and p.escalations[-1].quota_unit_id == NTL.unit_id
     done = conferred()
@@ -410,13 +415,13 @@ def test_a_level_never_decides_above_its_authority_and_never_escalates_what_it_d
     passed = voted(publicised(filed()))
     _, rule = BOOK.award("cstd_tinh", TODAY)
     with pytest.raises(IllegalTransition) as error:
-        passed.decide(BCH, rule, "v", "a-1", decision(FECON.as_level()), 1, 1)
+        passed.decide(BCH, rule, "v", "a-1", decision(level_of(FECON)), 1, 1)
     assert code_of(error) == "award.not_decidable_here"
     assert error.value.allowed_next == ["decide", "escalate", "reject"]
     local = voted(filed("ldtt", eligibility=eligible("ldtt")))  # no publicity for LĐTT in the rule set
     _, ldtt = BOOK.award("ldtt", TODAY)
     with pytest.raises(IllegalTransition) as error:
-        local.escalate(BCH, ldtt, NTL.as_level(), "1/TTr", TODAY)
+        local.escalate(BCH, ldtt, level_of(NTL), "1/TTr", TODAY)
     assert code_of(error) == "award.decided_here"
 
 
@@ -432,10 +437,10 @@ def test_a_dossier_missing_a_piece_cannot_leave_and_the_refusal_lists_what_is_mi
 def test_returned_with_reasons_goes_back_down_and_can_be_sent_again() -> None:
     p = escalated(voted(publicised(filed())))
     returned, notice = p.return_down(BTV_NTL, "Bổ sung xác nhận của đơn vị áp dụng")
-    assert isinstance(returned, ProposalReturned) and returned.to_level == FECON.as_level()
+    assert isinstance(returned, ProposalReturned) and returned.to_level == level_of(FECON)
     assert returned.quota_unit_id == FECON.unit_id and notice.outcome == "returned"
     p = then(p, [returned, notice])
-    assert p.status == "returned" and p.current == FECON.as_level()
+    assert p.status == "returned" and p.current == level_of(FECON)
     again = escalated(p)
     assert again.status == "escalated" and len(again.escalations) == 2
 
@@ -449,19 +454,19 @@ def test_not_eligible_after_a_fact_changed_is_flagged_and_needs_a_justification_
     p = then(p, [event])
     _, rule = BOOK.award("cstd_tinh", TODAY)
     with pytest.raises(IllegalTransition) as error:
-        p.decide(BTV_HN, rule, "v", "a-1", decision(HN.as_level()), 1, 1)
+        p.decide(BTV_HN, rule, "v", "a-1", decision(level_of(HN)), 1, 1)
     assert code_of(error) == "award.not_eligible"
     p = then(p, p.justify(actor(HN, "chair"), "Quyết định thu hồi năm 2024 đang bị khiếu nại"))
-    assert p.decide(BTV_HN, rule, "v", "a-1", decision(HN.as_level()), 1, 1)
+    assert p.decide(BTV_HN, rule, "v", "a-1", decision(level_of(HN)), 1, 1)
 
 
 def test_revocation_by_the_deciding_level_recovers_the_amount_and_notifies_the_nominee() -> None:
     p = conferred()
-    d = decision(HN.as_level(), "30/QĐ-UBND", date(2026, 3, 2), "state_authority")
+    d = decision(level_of(HN), "30/QĐ-UBND", date(2026, 3, 2), "state_authority")
     with pytest.raises(Forbidden):
         p.revoke(BTV_NTL, "false_claims", "Khai không đúng", d)
     with pytest.raises(InvalidInput) as error:
-        p.revoke(BTV_HN, "false_claims", "x", decision(HN.as_level(), on=date(2025, 1, 1)))
+        p.revoke(BTV_HN, "false_claims", "x", decision(level_of(HN), on=date(2025, 1, 1)))
     assert error.value.field == "decided_on"
     revoked, notice = p.revoke(BTV_HN, "forged_evidence", "Giấy xác nhận giả mạo", d)
     assert isinstance(revoked, AwardRevoked) and revoked.amount_to_recover_vnd == 7_020_000
@@ -483,9 +488,9 @@ def test_an_award_above_the_platform_is_sent_to_the_confederation_and_its_decisi
     p = then(p, p.escalate(BTV_HN, rule, NATIONAL, "9/TTr-LĐLĐ", TODAY))
     with pytest.raises(IllegalTransition):
         p.accept(BTV_HN)
-    d = decision(HN.as_level(), "1234/QĐ-TLĐ", date(2026, 4, 28))
+    d = decision(level_of(HN), "1234/QĐ-TLĐ", date(2026, 4, 28))
     award, _ = p.decide(BTV_HN, rule, rule_set.version, "a-9", d, *BOOK.amount(rule, d.decided_on))
-    assert isinstance(award, AwardConferred) and award.decision.level == HN.as_level()
+    assert isinstance(award, AwardConferred) and award.decision.level == level_of(HN)
 
 
 # -- one achievement, one reward; quotas ------------------------------------------------------------------
@@ -546,10 +551,10 @@ def test_history_rebuilds_the_same_state() -> None:
     steps = [
         lambda q: q.publicise(OFFICER, rule, "v", BOOK.calendar, TODAY),
         lambda q: q.vote(OFFICER, rule, "v", meeting(date(2025, 11, 17)), 9, 0, 0, date(2025, 12, 31)),
-        lambda q: q.escalate(BCH, rule, NTL.as_level(), "1/TTr", TODAY),
+        lambda q: q.escalate(BCH, rule, level_of(NTL), "1/TTr", TODAY),
         lambda q: q.accept(BTV_NTL),
         lambda q: q.return_down(BTV_NTL, "Bổ sung hồ sơ"),
-        lambda q: q.escalate(BCH, rule, NTL.as_level(), "2/TTr", TODAY),
+        lambda q: q.escalate(BCH, rule, level_of(NTL), "2/TTr", TODAY),
     ]
     for step in steps:
         events = step(live)

@@ -29,14 +29,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import Request
 from sqlalchemy import insert
 
 from services.pledges.adapters import level_tables as pt
 from services.registry.adapters.level import index_search
-from services.registry.adapters.level_tables import authors, book, level_units
+from services.registry.adapters.level_tables import authors, book
 from services.registry.adapters.level_tables import metadata as registry_metadata
 from services.registry.domain.rules import IN_BOOK
 from shared.db import open_database
+from shared.membership import level_units
+from shared.membership import metadata as membership_metadata
 from shared.subjects import in_subtree
 from shared.text import fold
 from tests.natsserver import free_port
@@ -87,6 +90,7 @@ async def build_registry(url: str, level: str, tree: list[dict[str, Any]], count
     written = 0
     async with db.writer.begin() as conn:
         await conn.run_sync(registry_metadata.create_all)
+        await conn.run_sync(membership_metadata.create_all)
         mine = [u for u in tree if in_subtree(u["path"], level)]
         await conn.execute(insert(level_units), [
             {k: u[k] for k in ("unit_id", "code", "name", "kind", "parent_id", "path")} | {"status": "active"}
@@ -131,8 +135,10 @@ async def build_pledges(url: str, level: str, tree: list[dict[str, Any]], campai
     mine = [u for u in tree if in_subtree(u["path"], level) or u["path"] == "hn"]
     async with db.writer.begin() as conn:
         await conn.run_sync(pt.metadata.create_all)
-        await conn.execute(insert(pt.units), [
-            {k: u[k] for k in ("unit_id", "parent_id", "path", "kind", "name")} | {"status": "active"} for u in mine
+        await conn.run_sync(membership_metadata.create_all)
+        await conn.execute(insert(level_units), [
+            {k: u[k] for k in ("unit_id", "code", "parent_id", "path", "kind", "name")} | {"status": "active"}
+            for u in mine
         ])  # fmt: skip
         await conn.execute(insert(pt.campaigns).values(
             campaign_id=campaign_id, launcher_unit_id=tree[0]["unit_id"], launcher_path="hn",
@@ -159,19 +165,54 @@ async def build_pledges(url: str, level: str, tree: list[dict[str, Any]], campai
 
 
 def serve_levels(work: Path, port: int) -> None:
-    """The level host of this benchmark: both services' level reads for every built level."""
+    """Both services' level reads for every built level, as the kit's level hosts serve them
+    (``/levels/{level}/…``), read as the platform; and the few directory answers the portal's demo sign-in
+    asks for (who a token names), so the benchmark needs no directory service."""
     import uvicorn
     from fastapi import FastAPI
 
-    from services.pledges.adapters.level_reads import level_router as pledges_router
-    from services.registry.adapters.level_reads import level_router as registry_router
+    from services.pledges.adapters.level_reads import router as pledges_reads
+    from services.registry.adapters.level_reads import router as registry_reads
+    from shared.identity import Caller
+    from shared.level_host import LevelRead, level_read
+    from shared.settings import Settings
+    from shared.tokens import token_subject
 
+    dbs = {
+        (service, level): open_database(f"sqlite+aiosqlite:///{work}/{service}-{level}.db")
+        for service in ("registry", "pledges") for level in LEVELS
+    }  # fmt: skip
     app = FastAPI()
-    for level in LEVELS:
-        app.include_router(registry_router(open_database(f"sqlite+aiosqlite:///{work}/registry-{level}.db"), level),
-                           prefix=f"/levels/{level}")  # fmt: skip
-        app.include_router(pledges_router(open_database(f"sqlite+aiosqlite:///{work}/pledges-{level}.db"), level),
-                           prefix=f"/levels/{level}")  # fmt: skip
+
+    def reads_as_platform(service: str) -> Any:
+        async def read(level: str) -> LevelRead:
+            return LevelRead(level, dbs[(service, level)], Caller.system("benchmark"))
+
+        return read
+
+    for service, reads in (("registry", registry_reads), ("pledges", pledges_reads)):
+        sub = FastAPI()
+        sub.include_router(reads, prefix="/levels/{level}")
+        sub.dependency_overrides[level_read] = reads_as_platform(service)
+        app.mount(f"/{service}", sub)
+
+    roles = ["chair", "standing_committee", "executive_committee", "emulation_officer"]
+    settings = Settings(local=True)
+
+    @app.get("/directory/units/by-path/{path}")
+    async def by_path(path: str) -> dict[str, Any]:
+        return {"unit_id": path, "path": path, "name": f"Công đoàn {path}"}
+
+    @app.get("/directory/units/{unit_id}/members")
+    async def members(unit_id: str) -> dict[str, Any]:
+        return {"items": [{"member_id": f"m-{unit_id}", "full_name": "Nguyễn Văn An", "roles": roles}], "total": 1}
+
+    @app.get("/directory/me")
+    async def me(request: Request) -> dict[str, Any]:
+        subject = token_subject(settings, request.headers["authorization"].removeprefix("Bearer "))
+        path = subject.removeprefix("m-")
+        return {"member_id": subject, "full_name": "Nguyễn Văn An", "unit_path": path, "unit_name": path,
+                "roles": roles}  # fmt: skip
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -256,11 +297,11 @@ def main() -> None:
         procs.append(levels)
         level_url = f"http://127.0.0.1:{level_port}"
         _wait(level_url + "/health", levels)
-        template = level_url + "/levels/{level}"
+        hosts = {service: f"{level_url}/{service}/levels/{{level}}" for service in ("registry", "pledges")}
         env = {
-            "THIDUA_DEMO_SIGN_IN": "true", "THIDUA_LOG_JSON": "false",
-            "THIDUA_LEVEL_HOSTS": json.dumps({"registry": template, "pledges": template}),
-            "THIDUA_DIRECTORY_URL": f"http://127.0.0.1:{free_port()}",  # not needed by these pages
+            "THIDUA_DEMO_SIGN_IN": "true", "THIDUA_LOG_JSON": "false", "THIDUA_LOCAL": "true",
+            "THIDUA_LEVEL_HOSTS": json.dumps(hosts), "THIDUA_LEVELS": json.dumps(LEVELS),
+            "THIDUA_DIRECTORY_URL": f"{level_url}/directory",
         }  # fmt: skip
         portal = _spawn([sys.executable, "-m", "uvicorn", "--factory", "services.portal.entrypoints.main:create_app",
                          "--host", "127.0.0.1", "--port", str(portal_port), "--log-level", "warning"],
@@ -274,13 +315,14 @@ def main() -> None:
             print(f"  baseline: portal /health p50 {floor[0]:.1f} ms p95 {floor[1]:.1f} ms (a page that asks nothing)")
             for subject, level in (("city-standing", "hn"), ("ntl-chair", "hn.ntl")):
                 reads = [
-                    f"/levels/{level}/pledges/campaigns",
-                    f"/levels/{level}/registry/book?unit={level}&limit=5",
-                    f"/levels/{level}/registry/inbox",
-                    f"/levels/{level}/pledges/campaigns/{campaign_id}/progress?unit={level}&depth=children&limit=500",
+                    f"/pledges/levels/{level}/pledges/campaigns",
+                    f"/registry/levels/{level}/registry/book?unit={level}&limit=5",
+                    f"/registry/levels/{level}/registry/inbox",
+                    f"/pledges/levels/{level}/pledges/campaigns/{campaign_id}/progress?unit={level}"
+                    "&depth=children&limit=500",
                 ]
                 level_p95 = sum(timed(direct, r, args.rounds)[1] for r in reads)
-                book_read = timed(direct, f"/levels/{level}/registry/book?unit={level}&limit=25", args.rounds)
+                book_read = timed(direct, f"/registry/levels/{level}/registry/book?unit={level}&limit=25", args.rounds)
                 client = _signed_in(portal_url, subject)
                 dash = timed(client, "/dashboard", args.rounds)
                 book_page = timed(client, "/book", args.rounds)

@@ -452,6 +452,22 @@ DMST_AWARDS = (
 RULE_SETS = (
     RuleSetData(
         family="state",
+        version="state@2017-07-31",
+        effective_from=date(2017, 7, 31),
+        title="Danh hiệu thi đua nhà nước — Luật TĐKT 2003 (sửa đổi 2013), Nghị định 91/2017/NĐ-CP",
+        sources=("Luật Thi đua, khen thưởng 2003, sửa đổi 2013", "NĐ 91/2017/NĐ-CP", "research §1.2, §1.5, §1.6"),
+        awards=_state_awards(effect_certificate=False),
+    ),
+    RuleSetData(
+        family="union",
+        version="union@2019-11-12",
+        effective_from=date(2019, 11, 12),
+        title="Hình thức khen thưởng của tổ chức Công đoàn — Quy chế 1689/QĐ-TLĐ",
+        sources=("1689/QĐ-TLĐ", "research §1.3 (amounts [U])"),
+        awards=UNION_AWARDS,
+    ),
+    RuleSetData(
+        family="state",
         version="state@2024-01-01",
         effective_from=date(2024, 1, 1),
         title="Danh hiệu thi đua nhà nước — Luật TĐKT 06/2022/QH15, Nghị định 98/2023/NĐ-CP",

@@ -16,10 +16,11 @@ from contracts.awards import (
     QuotaReleased,
     QuotaUsed,
 )
-from services.awards.domain.rules import Actor, UnitInfo, require_decider
+from services.awards.domain.rules import Actor, level_of, require_decider
 from shared.aggregate import Aggregate
 from shared.errors import Conflict, InvalidInput
 from shared.events import Event
+from shared.units import UnitRef
 
 
 def nominee_key(kind: str, nominee_id: str) -> str:
@@ -114,9 +115,9 @@ class QuotaLedger(Aggregate):
         return None if limit is None else max(0, limit - len(self.used.get(rule.code, ())))
 
     def allocate(
-        self, actor: Actor, parent: UnitInfo, child: UnitInfo, year: int, award_code: str, count: int
+        self, actor: Actor, parent: UnitRef, child: UnitRef, year: int, award_code: str, count: int
     ) -> list[Event]:
-        require_decider(actor, parent.as_level(), "allocate quotas")
+        require_decider(actor, level_of(parent), "allocate quotas")
         if child.parent_id != parent.unit_id:
             raise InvalidInput(
                 f"{child.path} is not a direct child of {parent.path}; a level allocates to its children",

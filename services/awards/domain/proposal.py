@@ -27,6 +27,7 @@ from contracts.awards import (
     NoticeOutcome,
     ObjectionAnswered,
     ObjectionRaised,
+    Outcome,
     ProposalAccepted,
     ProposalEscalated,
     ProposalFiled,
@@ -50,19 +51,20 @@ from services.awards.domain.rules import (
     OPEN,
     PASSED,
     PUBLIC,
-    REJECTED,
     RETURNED,
-    REVOKED,
-    WITHDRAWN,
     Actor,
     allowed_next,
+    level_kind,
+    level_of,
     require_decider,
     require_preparer,
+    status_after,
 )
 from shared.aggregate import Aggregate
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
 from shared.events import Event
 from shared.subjects import in_subtree
+from shared.units import UnitRef
 
 
 def _illegal(status: str, what: str) -> IllegalTransition:
@@ -97,6 +99,7 @@ class Proposal(Aggregate):
     # -- state -------------------------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
+        self.status = status_after(self.status, event)
         match event:
             case ProposalFiled():
                 self.filed = event
@@ -104,7 +107,6 @@ class Proposal(Aggregate):
                 self.eligibility = event.eligibility
                 self.justification = event.justification
                 self.flagged = event.eligibility.outcome != "met"
-                self.status = FILED
             case ProposalJustified():
                 self.justification = event.justification
             case EligibilityReevaluated():
@@ -112,37 +114,26 @@ class Proposal(Aggregate):
                 self.flagged = event.flagged
             case ProposalPublicised():
                 self.publicity[event.level.unit_id] = event
-                self.status = PUBLIC
             case ObjectionRaised():
                 self.objections[event.objection_id] = event
             case ObjectionAnswered():
                 self.answered[event.objection_id] = event
             case CouncilVoted():
                 self.votes[event.level.unit_id] = event
-                self.status = PASSED if event.passed else self.status
             case ProposalEscalated():
                 self.escalations.append(event)
                 self.sent_from = event.from_level
                 self.inbox = event.to_level
-                self.status = ESCALATED
             case ProposalAccepted():
                 self.current = event.level
                 self.inbox = None
-                self.status = ACCEPTED
             case ProposalReturned():
                 self.current = event.to_level
                 self.inbox = None
-                self.status = RETURNED
-            case ProposalWithdrawn():
-                self.status = WITHDRAWN
-            case ProposalRejected():
-                self.status = REJECTED
             case AwardConferred():
                 self.conferred = event
-                self.status = CONFERRED
             case AwardRevoked():
                 self.revoked = event
-                self.status = REVOKED
 
     @property
     def record(self) -> ProposalFiled:
@@ -480,21 +471,34 @@ class Proposal(Aggregate):
             )
         ]
 
-    def accept(self, actor: Actor) -> list[Event]:
+    def waiting_at(self, chain: list[UnitRef]) -> Level:
+        """Where an escalated request waits now. ``chain`` is the sending level's ancestors and itself, as
+        the directory says today. If the sending unit moved (or the addressed level merged away), the
+        addressed level may no longer be above it: the request then waits at the level of the same kind
+        above it now, so a move strands nothing."""
+        assert self.inbox is not None
+        if self.inbox.kind == "national" or any(u.unit_id == self.inbox.unit_id for u in chain):
+            return self.inbox
+        for unit in chain:
+            if level_kind(unit) == self.inbox.kind and unit.kind != "sub_unit":
+                return level_of(unit)
+        return level_of(chain[0]) if chain else self.inbox
+
+    def accept(self, actor: Actor, chain: list[UnitRef] | None = None) -> list[Event]:
         self._require((ESCALATED,), "be accepted")
         assert self.inbox is not None
         if self.inbox.kind == "national":
             raise _illegal(self.status, "be accepted outside the platform (record the confederation's decision)")
-        require_decider(actor, self.inbox, "accept proposals")
-        return [
-            ProposalAccepted(
-                proposal_id=self.id, unit_id=self.record.unit_id, level=self.inbox, accepted_by=actor.subject
-            )
-        ]
+        at = self.waiting_at(chain) if chain is not None else self.inbox
+        require_decider(actor, at, "accept proposals")
+        return [ProposalAccepted(proposal_id=self.id, unit_id=self.record.unit_id, level=at, accepted_by=actor.subject)]
 
-    def return_down(self, actor: Actor, reasons: str) -> list[Event]:
+    def return_down(self, actor: Actor, reasons: str, chain: list[UnitRef] | None = None) -> list[Event]:
         self._require((ESCALATED, ACCEPTED), "be returned")
-        at = self.inbox if self.status == ESCALATED else self.level
+        if self.status == ESCALATED:
+            at = self.waiting_at(chain) if chain is not None else self.inbox
+        else:
+            at = self.level
         assert at is not None and self.sent_from is not None
         require_decider(actor, at if at.kind != "national" else self.sent_from, "return proposals")
         return [
@@ -647,16 +651,19 @@ def reevaluation(proposal_id: str, unit_id: str, before: Eligibility, after: Eli
     """The event of a new judgement (none when it is the same); flagged when not met or worse than before."""
     if before.outcome == after.outcome and before.criteria == after.criteria:
         return []
-    return [
-        EligibilityReevaluated(
-            proposal_id=proposal_id,
-            unit_id=unit_id,
-            eligibility=after,
-            previous_outcome=before.outcome,
-            cause=cause,
-            flagged=after.outcome != "met" or worse(before.outcome, after.outcome),
-        )
-    ]
+    return [judged_again(proposal_id, unit_id, before.outcome, after, cause)]
+
+
+def judged_again(proposal_id: str, unit_id: str, previous: Outcome, after: Eligibility, cause: str) -> Event:
+    """A different judgement than before (the caller compared them); flagged when not met or worse."""
+    return EligibilityReevaluated(
+        proposal_id=proposal_id,
+        unit_id=unit_id,
+        eligibility=after,
+        previous_outcome=previous,
+        cause=cause,
+        flagged=after.outcome != "met" or worse(previous, after.outcome),
+    )
 
 
 def _check_counts(meeting: Meeting, votes_for: int, votes_against: int, votes_abstain: int, today: date) -> None:

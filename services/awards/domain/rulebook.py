@@ -169,7 +169,11 @@ class RuleBookRecord(Aggregate):
 
     def __init__(self, aggregate_id: str = RULEBOOK_STREAM, base: RuleBook | None = None) -> None:
         super().__init__(aggregate_id)
-        self.book = base or RuleBook()
+        if base is None:
+            from services.awards.domain.catalogue import builtin_rulebook  # the data module imports this one
+
+            base = builtin_rulebook()
+        self.book = base
 
     def apply(self, event: Event) -> None:
         match event:

@@ -1,9 +1,23 @@
 """Who acts at which level, the proposal statuses and what each allows next."""
 
-from dataclasses import dataclass
-
-from contracts.awards import Level, LevelKind
+from contracts.awards import (
+    AwardConferred,
+    AwardRevoked,
+    CouncilVoted,
+    Level,
+    LevelKind,
+    ProposalAccepted,
+    ProposalEscalated,
+    ProposalFiled,
+    ProposalPublicised,
+    ProposalRejected,
+    ProposalReturned,
+    ProposalWithdrawn,
+)
 from shared.errors import Forbidden
+from shared.events import Event
+from shared.identity import Caller
+from shared.units import UnitRef
 
 # Directory unit kinds → the union level they are (a sub-unit proposes through its grassroots union).
 GRASSROOTS, UPPER, CITY, SUB_UNIT = "grassroots_union", "upper_level_union", "city_federation", "sub_unit"
@@ -42,52 +56,45 @@ NEXT_STEPS: dict[str, tuple[str, ...]] = {
 }
 
 
+def status_after(status: str, event: Event) -> str:
+    """The one place a proposal's status follows its events (the aggregate, the records and the level
+    projection all use it)."""
+    match event:
+        case ProposalFiled():
+            return FILED
+        case ProposalPublicised():
+            return PUBLIC
+        case CouncilVoted(passed=True):
+            return PASSED
+        case ProposalEscalated():
+            return ESCALATED
+        case ProposalAccepted():
+            return ACCEPTED
+        case ProposalReturned():
+            return RETURNED
+        case ProposalWithdrawn():
+            return WITHDRAWN
+        case ProposalRejected():
+            return REJECTED
+        case AwardConferred():
+            return CONFERRED
+        case AwardRevoked():
+            return REVOKED
+    return status
+
+
 def allowed_next(status: str) -> list[str]:
     return list(NEXT_STEPS.get(status, ()))
 
 
-@dataclass(frozen=True)
-class UnitInfo:
-    """A unit from the service's copy of the directory tree."""
-
-    unit_id: str
-    path: str
-    kind: str
-    name: str = ""
-    parent_id: str | None = None
-
-    @property
-    def level_kind(self) -> LevelKind:
-        return LEVEL_OF_KIND.get(self.kind, "grassroots")
-
-    def as_level(self) -> Level:
-        return Level(unit_id=self.unit_id, path=self.path, name=self.name, kind=self.level_kind)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: the caller's identity, unit (from the directory's copy) and current roles."""
-
-    subject: str
-    unit: UnitInfo | None
-    roles: frozenset[str]
-
-    @property
-    def is_admin(self) -> bool:
-        return "admin" in self.roles
-
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles & set(roles)) or self.is_admin
-
-    def is_at(self, unit_id: str) -> bool:
-        return self.unit is not None and self.unit.unit_id == unit_id
+Actor = Caller  # who acts: the caller as the directory knows them now (shared.identity)
 
 
 def require_at_level(actor: Actor, level: Level, roles: tuple[str, ...], what: str) -> None:
     """Only officials of that level with one of ``roles`` may act there (the platform operator too)."""
     if actor.is_admin:
         return
-    if not actor.is_at(level.unit_id):
+    if actor.unit is None or actor.unit.unit_id != level.unit_id:
         where = actor.unit.path if actor.unit else "an unknown unit"
         raise Forbidden(
             f"only officials of {level.path} may {what}; you act for {where}",
@@ -110,7 +117,7 @@ def require_preparer(actor: Actor, level: Level, what: str) -> None:
     require_at_level(actor, level, PREPARING_ROLES, what)
 
 
-def handling_level(home: UnitInfo, lineage: list[UnitInfo]) -> UnitInfo:
+def handling_level(home: UnitRef, lineage: list[UnitRef]) -> UnitRef:
     """A sub-unit's proposals are handled by its grassroots union; others by their own unit.
 
     ``lineage`` is the home unit's ancestors, outermost first.
@@ -122,32 +129,27 @@ def handling_level(home: UnitInfo, lineage: list[UnitInfo]) -> UnitInfo:
     return home
 
 
-def authority_unit(chain: list[UnitInfo], authority: LevelKind) -> Level:
+def authority_unit(chain: list[UnitRef], authority: LevelKind) -> Level:
     """The level that decides an award of ``authority``: the chain's unit of that kind (``chain`` is
     ancestors then the handling unit, outermost first), or the confederation above the platform."""
     if authority == "national":
         return NATIONAL
     for unit in chain:
-        if unit.level_kind == authority and unit.kind != SUB_UNIT:
-            return unit.as_level()
+        if level_kind(unit) == authority and unit.kind != SUB_UNIT:
+            return level_of(unit)
     # A chain without that kind (e.g. a grassroots union directly under the city): the nearest above.
     rank = LEVEL_RANK[authority]
-    above = [u for u in chain if u.kind != SUB_UNIT and LEVEL_RANK[u.level_kind] >= rank]
-    return (above[-1] if above else chain[0]).as_level()
+    above = [u for u in chain if u.kind != SUB_UNIT and LEVEL_RANK[level_kind(u)] >= rank]
+    return level_of(above[-1] if above else chain[0])
 
 
-def level_kind(unit: object) -> LevelKind:
-    """The union level a directory unit is (``UnitRef`` or ``UnitInfo``)."""
-    return LEVEL_OF_KIND.get(getattr(unit, "kind", ""), "grassroots")
+def level_kind(unit: UnitRef) -> LevelKind:
+    """The union level a directory unit is."""
+    return LEVEL_OF_KIND.get(unit.kind, "grassroots")
 
 
-def level_of(unit: object) -> Level:
-    return Level(
-        unit_id=unit.unit_id,  # type: ignore[attr-defined]
-        path=unit.path,  # type: ignore[attr-defined]
-        name=getattr(unit, "name", ""),
-        kind=level_kind(unit),
-    )
+def level_of(unit: UnitRef) -> Level:
+    return Level(unit_id=unit.unit_id, path=unit.path, name=unit.name, kind=level_kind(unit))
 
 
 def level_key(rule_decider: str, authority: Level) -> str:

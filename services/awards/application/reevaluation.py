@@ -1,0 +1,124 @@
+"""Judge open proposals again when what they rest on changes: a rule set published or amended, an
+initiative's recognition, a grade, a pledge's progress, an award conferred or revoked.
+
+Bulk and cheap: proposals are read from the inline records (no aggregate replay), facts for a batch of
+nominees in a few queries, and each changed judgement is appended at the version the record says (a
+proposal changed meanwhile loses the race and is judged again in the next pass). Unchanged judgements
+append nothing, so running it twice is harmless.
+"""
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from contracts.awards import Eligibility, Evidence
+from services.awards.adapters.facts import dirty
+from services.awards.adapters.records import judgement, proposals
+from services.awards.application.deps import Deps
+from services.awards.domain.eligibility import Claim, evaluate
+from services.awards.domain.proposal import judged_again
+from services.awards.domain.rules import CONFERRED, OPEN
+from shared.errors import ConcurrencyError, Conflict, InvalidInput
+from shared.events import EventMetadata
+from shared.eventstore import StreamAppend
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+ACTOR = "system:reevaluation"
+JUDGED = frozenset({*OPEN, CONFERRED})
+# Only what judging needs (not the filed proposal's whole JSON).
+PAGE_COLUMNS = [
+    proposals.c[name]
+    for name in (
+        "proposal_id", "unit_id", "nominee_id", "nominee_kind", "award_code", "year", "campaign_id", "status",
+        "outcome", "judgement", "attested", "evidence", "version",
+    )
+]  # fmt: skip
+
+
+async def reevaluate(deps: Deps, cause: str, nominee_ids: Iterable[str] | None = None) -> int:
+    """Judge again every open proposal (and conferred award) of ``nominee_ids`` (all when None);
+    returns how many judgements changed."""
+    changed = 0
+    if nominee_ids is not None:  # some nominees: their proposals by the nominee index, a chunk at a time
+        wanted = sorted(set(nominee_ids))
+        for start in range(0, len(wanted), BATCH):
+            stmt = select(proposals).where(proposals.c.nominee_id.in_(wanted[start : start + BATCH]))
+            changed += (await _judge_page(deps, stmt, cause))[0]
+        return changed
+    after: str | None = ""
+    while after is not None:  # everyone: walk the primary key (a status filter would scan and sort per page)
+        stmt = select(proposals).where(proposals.c.proposal_id > after).order_by(proposals.c.proposal_id).limit(BATCH)
+        judged, after = await _judge_page(deps, stmt, cause)
+        changed += judged
+    return changed
+
+
+async def _judge_page(deps: Deps, stmt: Any, cause: str) -> tuple[int, str | None]:
+    """Judge one page of proposals; returns how many changed and the page's last id (None: no page)."""
+    async with deps.db.reader.connect() as conn:
+        page = list(await conn.execute(stmt.with_only_columns(*PAGE_COLUMNS)))
+        rows = [r for r in page if r.status in JUDGED]
+        facts = await deps.facts_of(conn, sorted({(r.nominee_kind, r.nominee_id) for r in rows})) if rows else {}
+    last = page[-1].proposal_id if page else None
+    return (await _judge(deps, rows, facts, cause) if rows else 0), last
+
+
+async def _judge(deps: Deps, rows: list[Any], facts: dict[str, Any], cause: str) -> int:
+    book = await deps.book()
+    today = deps.clock()
+    paths = await deps.directory.paths(sorted({r.unit_id for r in rows}))
+    appends: list[StreamAppend] = []
+    for row in rows:
+        try:
+            rule_set, rule = book.award(row.award_code, today)
+        except (InvalidInput, Conflict):
+            continue  # the award left the catalogue: the proposal keeps the judgement it had
+        claim = Claim(
+            row.year,
+            row.campaign_id,
+            frozenset(row.attested),
+            tuple(Evidence.model_validate(e) for e in row.evidence),
+        )
+        after = evaluate(rule, rule_set.version, facts[row.nominee_id], claim, today)
+        if row.outcome == after.outcome and row.judgement == judgement(_criteria_json(after)):
+            continue  # the same judgement (only its date or version would differ): nothing to record
+        event = judged_again(row.proposal_id, row.unit_id, row.outcome, after, cause)
+        meta = EventMetadata(actor=ACTOR, unit_path=paths.get(row.unit_id, ""))
+        appends.append(StreamAppend.of(f"proposal-{row.proposal_id}", row.version, [(event, meta)]))
+    if not appends:
+        return 0
+    try:  # one transaction for the batch; if any proposal changed meanwhile, each goes on its own
+        await deps.store.append(*appends)
+        results: list[object] = []
+    except ConcurrencyError:
+        results = list(await asyncio.gather(*(deps.store.append(a) for a in appends), return_exceptions=True))
+    lost = [r for r in results if isinstance(r, ConcurrencyError)]
+    for result in results:
+        if isinstance(result, Exception) and not isinstance(result, ConcurrencyError):
+            raise result
+    if lost:
+        log.info("%d proposals changed while being judged again; the next pass judges them", len(lost))
+    if appends:
+        deps.on_commit()
+    return len(appends) - len(lost)
+
+
+def _criteria_json(eligibility: Eligibility) -> list[dict[str, Any]]:
+    return [c.model_dump(mode="json") for c in eligibility.criteria]
+
+
+async def reevaluate_dirty(deps: Deps) -> int:
+    """Judge again the nominees whose facts changed (``awards_fact_dirty``), then forget those rows."""
+    async with deps.db.reader.connect() as conn:
+        rows = list(await conn.execute(select(dirty).order_by(dirty.c.seq).limit(5000)))
+    if not rows:
+        return 0
+    causes = sorted({r.cause for r in rows})
+    changed = await reevaluate(deps, "; ".join(causes)[:200], [r.nominee_id for r in rows])
+    async with deps.db.writer.begin() as conn:  # rows marked meanwhile (a higher seq) stay for the next pass
+        await conn.execute(delete(dirty).where(dirty.c.seq <= rows[-1].seq))
+    return changed

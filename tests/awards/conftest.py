@@ -1,0 +1,48 @@
+"""Fixtures of the awards API tests: a real SQLite file per test, the app with its lifespan (no NATS: the
+directory copy and the facts are fed their contract events in-process), a clock the test moves, people."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.awards.entrypoints.main import create_app
+from shared.settings import Settings
+from tests.awards.awards_api import CITY, Api, Clock, seed_units
+
+
+@pytest.fixture
+def awards_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        service="awards",
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/awards.db",
+        relay_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+        max_body_bytes=256 * 1024,
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def awards_app(
+    awards_settings: Settings, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[FastAPI]:
+    monkeypatch.setenv("THIDUA_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    app = create_app(awards_settings, clock=clock)
+    async with app.router.lifespan_context(app):
+        await seed_units(app, CITY)
+        yield app
+
+
+@pytest.fixture
+async def api(awards_app: FastAPI, awards_settings: Settings) -> AsyncIterator[Api]:
+    transport = httpx.ASGITransport(awards_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://awards") as client:
+        yield Api(client, awards_settings, awards_app)
