@@ -93,6 +93,11 @@ class Contradiction(_Part):
 
 @event
 class SelfInspectionRoundOpened(Event):
+    """Published on the level's path: every level below it keeps it (its checklists follow)."""
+
+    unit_field = "level_unit_id"
+    broadcast = True
+
     round_id: str
     level_unit_id: str
     level_path: str
@@ -180,7 +185,11 @@ class ChecklistWithdrawn(Event):
 
 @event
 class SelfInspectionRoundClosed(Event):
+    unit_field = "level_unit_id"
+    broadcast = True
+
     round_id: str
+    level_unit_id: str
     closed_on: date
     summary: str
     submitted: int
@@ -239,6 +248,11 @@ class TeamMember(_Part):
 
 @event
 class InspectionScheduled(Event):
+    """Published on the inspecting level's path: every level below it keeps it (their units are inspected)."""
+
+    unit_field = "by_unit_id"
+    broadcast = True
+
     inspection_id: str
     by_unit_id: str
     by_path: str

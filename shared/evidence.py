@@ -140,8 +140,7 @@ def _sniff_zip(data: bytes) -> FileKind | None:
         return None
     if "[Content_Types].xml" not in infos:
         return None  # a plain ZIP archive is not a document
-    for part, media_type in (("word/document.xml", _DOCX), ("xl/workbook.xml", _XLSX),
-                             ("ppt/presentation.xml", _PPTX)):  # fmt: skip
+    for part, media_type in (("word/document.xml", _DOCX), ("xl/workbook.xml", _XLSX), ("ppt/presentation.xml", _PPTX)):
         if part in infos:
             return KINDS[media_type]
     return None
@@ -150,9 +149,12 @@ def _sniff_zip(data: bytes) -> FileKind | None:
 def _sniff_compound(data: bytes) -> FileKind | None:
     """An Office 97–2003 file is an OLE compound file; its main stream's name (UTF-16 in the directory
     entries) says which application wrote it."""
-    for stream, media_type in (("WordDocument", "application/msword"), ("Workbook", "application/vnd.ms-excel"),
-                               ("Book", "application/vnd.ms-excel"),
-                               ("PowerPoint Document", "application/vnd.ms-powerpoint")):  # fmt: skip
+    for stream, media_type in (
+        ("WordDocument", "application/msword"),
+        ("Workbook", "application/vnd.ms-excel"),
+        ("Book", "application/vnd.ms-excel"),
+        ("PowerPoint Document", "application/vnd.ms-powerpoint"),
+    ):
         if stream.encode("utf-16-le") in data:
             return KINDS[media_type]
     return None

@@ -107,12 +107,27 @@ async def _pledges_seed(app: FastAPI) -> dict[str, str]:
     return city.ids | people
 
 
+def _inspections_app(settings: Settings) -> FastAPI:
+    from services.inspections.entrypoints.main import create_app
+
+    return create_app(settings, sweep=False)
+
+
+async def _inspections_seed(app: FastAPI) -> dict[str, str]:
+    from tests.inspections.api_helpers import World
+
+    world = await World(app).city()
+    await world.campaign()
+    return dict(world.ids)
+
+
 Factory = Callable[[Settings], FastAPI]
 Seed = Callable[[FastAPI], Awaitable[dict[str, str]]]
 SERVICES: dict[str, tuple[Factory, Seed]] = {
     "directory": (_directory_app, _directory_seed),
     "registry": (_registry_app, _registry_seed),
     "pledges": (_pledges_app, _pledges_seed),
+    "inspections": (_inspections_app, _inspections_seed),
 }
 
 

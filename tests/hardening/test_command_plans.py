@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from services.inspections.domain.rulesets import HD_1294_2019
 from tests.hardening.plans import capture, sqlite_full_scans
 from tests.hardening.services import SERVICES, Running, running
 from tests.hardening.test_numbers import launch_body
-from tests.people import bearer
+from tests.people import bearer, person_id
 from tests.registry.api_helpers import APPLICATION, DECISION, REGISTRATION, SCORE
 
 
@@ -76,7 +77,58 @@ async def pledges_commands(service: Running) -> None:
     await ok(service, f"/campaigns/{cid}/close", {"results": "Đạt"}, "hn")
 
 
-COMMANDS = {"directory": directory_commands, "registry": registry_commands, "pledges": pledges_commands}
+async def inspections_commands(service: Running) -> None:
+    ids, ntl, fecon = service.ids, "hn.ntl", "hn.ntl.fecon"
+    round_ = await ok(service, "/rounds", {"level_unit_id": ids[ntl], "year": 2025, "period": "half_year",
+                                           "title": "Tự kiểm tra", "due_on": "2100-06-30"}, ntl)  # fmt: skip
+    cid = f"{ids[fecon]}-2025-half_year"
+    item = {"item": "commitment:c0000000-0000-4000-8000-000000000018:registered", "answer": "not_done"}
+    await ok(service, f"/checklists/{cid}/answers", item, fecon, "executive_committee")
+    rest = {"answers": [item | {"item": "commitment:c0000000-0000-4000-8000-000000000018:activities"}]}
+    await ok(service, f"/checklists/{cid}/submit", rest, fecon, "executive_committee")
+    await ok(service, f"/checklists/{cid}/amend", {"reason": "Sửa", "findings": ["Đã rà soát"]}, fecon, "chair")
+    await ok(service, f"/rounds/{round_['round_id']}/overdue-check", {}, ntl)
+    plan = {
+        "unit_id": ids[ntl],
+        "year": 2026,
+        "programme": "year",
+        "title": "Kế hoạch kiểm tra",
+        "items": [{"content": "finance", "purpose": "Tài chính", "from_month": 3, "to_month": 5, "units_planned": 2}],
+    }
+    adopted = await ok(service, "/plans", plan, ntl, "inspection_committee")
+    revised = {"title": "Kế hoạch", "items": plan["items"], "reason": "Bổ sung"}
+    await ok(service, f"/plans/{adopted['plan_id']}/revise", revised, ntl, "inspection_committee")
+    team = person_id(ids[ntl], ("chair",))  # the level's chair the default headers name
+    scheduled = await ok(service, "/inspections", {
+        "by_unit_id": ids[ntl], "purpose": "Kiểm tra", "content": "finance", "period_from": "2026-01-01",
+        "period_to": "2026-06-30", "team": [team], "units": [ids[fecon]]}, ntl)  # fmt: skip
+    iid = scheduled["inspection_id"]
+    await ok(service, f"/inspections/{iid}/notice", {"number": "1/TB", "issued_on": "2026-07-01",
+                                                     "starts_on": "2026-07-02"}, ntl)  # fmt: skip
+    await ok(service, f"/inspections/{iid}/decision", {"number": "2/QĐ", "decided_on": "2026-07-01"}, ntl)
+    finding = await ok(service, f"/inspections/{iid}/units/{ids[fecon]}/findings",
+                       {"severity": "minor", "description": "Sổ chưa cập nhật"}, ntl)  # fmt: skip
+    action = await ok(service, f"/inspections/{iid}/units/{ids[fecon]}/actions", {
+        "finding_id": finding["finding_id"], "description": "Cập nhật", "owner": "Chủ tịch", "due_on": "2100-01-01"},
+        ntl)  # fmt: skip
+    base = f"/inspections/{iid}/units/{ids[fecon]}/actions/{action['action_id']}"
+    await ok(service, f"{base}/fix", {"description": "Đã cập nhật", "evidence": {"text": "Sổ"}}, fecon)
+    await ok(service, f"{base}/reopen", {"reason": "Thiếu", "due_on": "2100-02-01"}, ntl)
+    await ok(service, f"{base}/fix", {"description": "Bổ sung", "evidence": {"text": "Sổ"}}, fecon)
+    await ok(service, f"{base}/verify", {}, ntl)
+    await ok(service, f"/inspections/{iid}/conclusion", {"conclusion": "Đạt"}, ntl)
+    scores = {i.code: i.max_points for i in HD_1294_2019.grading_indicators["enterprise"]}
+    await ok(service, "/grades", {"unit_id": ids[fecon], "year": 2025, "union_type": "enterprise", "scores": scores},
+             fecon)  # fmt: skip
+    await ok(service, f"/grades/{ids[fecon]}/2025/confirm", {}, ntl)
+
+
+COMMANDS = {
+    "directory": directory_commands,
+    "registry": registry_commands,
+    "pledges": pledges_commands,
+    "inspections": inspections_commands,
+}
 
 
 @pytest.mark.parametrize("name", list(SERVICES))

@@ -154,7 +154,12 @@ async def test_a_20_mb_chunked_body_is_413_on_every_service(tmp_path: Path) -> N
                 for _ in range(20 * 1024):
                     yield b"x" * 1024
 
-            route = {"directory": "/units", "registry": "/initiatives", "pledges": "/campaigns"}[name]
+            route = {
+                "directory": "/units",
+                "registry": "/initiatives",
+                "pledges": "/campaigns",
+                "inspections": "/rounds",
+            }[name]
             before = await service.event_count()
             response = await service.client.post(route, content=chunks(), headers=service.headers())
             assert_problem(response, 413, "too_large")

@@ -63,6 +63,7 @@ FUZZ = settings(
 directory = _schema("directory")
 registry = _schema("registry")
 pledges = _schema("pledges")
+inspections = _schema("inspections")
 
 
 @directory.parametrize()
@@ -83,4 +84,11 @@ def test_pledges_api(case: schemathesis.Case) -> None:
     case.call_and_validate(headers=headers("pledges"), checks=CHECKS)
 
 
-assert set(SERVICES) == {"directory", "registry", "pledges"}, "add the new service's schemathesis test above"
+@inspections.parametrize()
+@FUZZ
+def test_inspections_api(case: schemathesis.Case) -> None:
+    case.call_and_validate(headers=headers("inspections"), checks=CHECKS)
+
+
+EVERY = {"directory", "registry", "pledges", "inspections"}
+assert set(SERVICES) == EVERY, "add the new service's schemathesis test above"

@@ -10,17 +10,20 @@ from services.inspections.domain.selfinspection import UnitFacts, commitment_key
 from shared.aggregate import Aggregate
 from shared.events import Event, EventMetadata, new_envelope
 
-HN = UnitRef("u-hn", "hn", "city_federation", "LĐLĐ Thành phố Hà Nội", operating_since=date(2000, 1, 1))
-NTL = UnitRef("u-ntl", "hn.ntl", "upper_level_union", "LĐLĐ quận Nam Từ Liêm", "u-hn", operating_since=date(2014, 1, 1))
-DD = UnitRef("u-dd", "hn.dd", "upper_level_union", "LĐLĐ quận Đống Đa", "u-hn", operating_since=date(2000, 1, 1))
+HN = UnitRef(unit_id="u-hn", path="hn", kind="city_federation", name="LĐLĐ Thành phố Hà Nội")
+NTL = UnitRef(unit_id="u-ntl", path="hn.ntl", kind="upper_level_union", name="LĐLĐ quận Nam Từ Liêm", parent_id="u-hn")
+DD = UnitRef(unit_id="u-dd", path="hn.dd", kind="upper_level_union", name="LĐLĐ quận Đống Đa", parent_id="u-hn")
 FECON = UnitRef(
-    "u-fecon", "hn.ntl.fecon", "grassroots_union", "Công đoàn Fecon", "u-ntl", operating_since=date(2010, 5, 1)
+    unit_id="u-fecon", path="hn.ntl.fecon", kind="grassroots_union", name="Công đoàn Fecon", parent_id="u-ntl"
 )
-CEO = UnitRef("u-ceo", "hn.ntl.ceo", "grassroots_union", "Công đoàn CEO", "u-ntl", operating_since=date(2012, 1, 1))
-THI_CONG = UnitRef("u-tc", "hn.ntl.fecon.thi-cong", "sub_unit", "Tổ Khối thi công", "u-fecon")
+CEO = UnitRef(unit_id="u-ceo", path="hn.ntl.ceo", kind="grassroots_union", name="Công đoàn CEO", parent_id="u-ntl")
+THI_CONG = UnitRef(
+    unit_id="u-tc", path="hn.ntl.fecon.thi-cong", kind="sub_unit", name="Tổ Khối thi công", parent_id="u-fecon"
+)
 HANDICO = UnitRef(
-    "u-handico", "hn.dd.handico", "grassroots_union", "Công đoàn Handico", "u-dd", operating_since=date(2008, 1, 1)
+    unit_id="u-handico", path="hn.dd.handico", kind="grassroots_union", name="Công đoàn Handico", parent_id="u-dd"
 )
+FOUNDED = date(2010, 5, 1)  # when the helpers' unions started operating
 
 CAMPAIGN = "c-18"
 REGISTERED = commitment_key(CAMPAIGN, "registered")
@@ -88,4 +91,4 @@ def then(aggregate: A, events: list[Any]) -> A:
 
 
 def moved(unit: UnitRef, parent: UnitRef) -> UnitRef:
-    return replace(unit, path=f"{parent.path}.{unit.path.rsplit('.', 1)[1]}", parent_id=parent.unit_id)
+    return replace(unit, path=f"{parent.path}.{unit.code}", parent_id=parent.unit_id)

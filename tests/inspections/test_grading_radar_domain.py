@@ -12,7 +12,7 @@ from services.inspections.domain.grading import Grading, check_eligible, score
 from services.inspections.domain.rules import add_months, months_between
 from services.inspections.domain.rulesets import HD_1294_2019, RULE_SETS, grading_rules, rule_set, rules_on
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
-from tests.inspections.inspections_helpers import CEO, DD, FECON, HN, NTL, given, then
+from tests.inspections.inspections_helpers import CEO, DD, FECON, FOUNDED, HN, NTL, given, then
 
 R = HD_1294_2019
 DECEMBER = date(2025, 12, 15)
@@ -28,7 +28,9 @@ def scores(total_off: float = 0.0) -> dict[str, float]:
 
 def graded(off: float = 0.0) -> Grading:
     g = Grading("grade-u-fecon-2025")
-    return then(g, g.self_grade_for(FECON, 2025, "enterprise", scores(off), R, DECEMBER, "bch-fecon"))
+    return then(
+        g, g.self_grade_for(FECON, 2025, "enterprise", scores(off), R, DECEMBER, "bch-fecon", operating_since=FOUNDED)
+    )
 
 
 # -- scoring -----------------------------------------------------------------------------------------
@@ -79,9 +81,8 @@ def test_every_indicator_is_scored_within_its_points() -> None:
 
 
 def test_a_union_operating_under_twelve_months_is_not_graded_and_is_told_why() -> None:
-    young = replace(FECON, operating_since=date(2025, 3, 1))
     with pytest.raises(Conflict) as refused:
-        check_eligible(young, 2025, R)
+        check_eligible(FECON, 2025, R, date(2025, 3, 1))
     error = refused.value
     assert error.code == "grading.not_eligible" and error.field == "year"
     assert error.params | {} == {
@@ -92,24 +93,23 @@ def test_a_union_operating_under_twelve_months_is_not_graded_and_is_told_why() -
         "reason": "new",
         "rule_set": R.version,
     }
-    check_eligible(replace(FECON, operating_since=date(2024, 12, 31)), 2025, R)  # twelve months exactly
+    check_eligible(FECON, 2025, R, date(2024, 12, 31))  # twelve months exactly
 
 
 def test_six_months_suffice_after_a_split_or_merger() -> None:
-    merged = replace(FECON, restructured_on=date(2025, 6, 30))
-    check_eligible(merged, 2025, R)
+    check_eligible(FECON, 2025, R, FOUNDED, date(2025, 6, 30))
     with pytest.raises(Conflict) as refused:
-        check_eligible(replace(FECON, restructured_on=date(2025, 8, 1)), 2025, R)
+        check_eligible(FECON, 2025, R, FOUNDED, date(2025, 8, 1))
     assert refused.value.params["reason"] == "restructured" and refused.value.params["required"] == 6
     assert refused.value.params["months"] == 4
 
 
 def test_only_grassroots_unions_are_graded_and_an_unknown_start_is_not_graded() -> None:
     with pytest.raises(Conflict) as upper:
-        check_eligible(NTL, 2025, R)
+        check_eligible(NTL, 2025, R, FOUNDED)
     assert upper.value.code == "grading.not_grassroots"
     with pytest.raises(Conflict) as unknown:
-        check_eligible(replace(FECON, operating_since=None), 2025, R)
+        check_eligible(FECON, 2025, R, None)
     assert unknown.value.params["since"] is None
 
 
@@ -125,7 +125,9 @@ def test_month_arithmetic() -> None:
 
 
 def test_self_grading_records_points_grade_and_rule_set() -> None:
-    event = Grading("g").self_grade_for(FECON, 2025, "enterprise", scores(12), R, DECEMBER, "bch-fecon")[0]
+    event = Grading("g").self_grade_for(
+        FECON, 2025, "enterprise", scores(12), R, DECEMBER, "bch-fecon", operating_since=FOUNDED
+    )[0]
     assert isinstance(event, SelfGraded)
     assert (event.points, event.grade, event.rule_set, event.revision) == (88, "good", R.version, 1)
     assert event.group_points["representation"] == 38
@@ -133,7 +135,9 @@ def test_self_grading_records_points_grade_and_rule_set() -> None:
 
 def test_a_year_is_graded_from_december() -> None:
     with pytest.raises(InvalidInput) as early:
-        Grading("g").self_grade_for(FECON, 2025, "enterprise", FULL, R, date(2025, 11, 30), "x")
+        Grading("g").self_grade_for(
+            FECON, 2025, "enterprise", FULL, R, date(2025, 11, 30), "x", operating_since=FOUNDED
+        )
     assert early.value.code == "grading.too_early" and early.value.params["opens"] == "2025-12-01"
 
 
@@ -173,7 +177,7 @@ def test_the_parent_may_rescore_and_the_grade_follows_its_points() -> None:
 def test_a_confirmed_grade_is_revised_only_by_the_parent_with_a_reason() -> None:
     confirmed = then(graded(), graded().confirm(NTL, FECON, R, "btv-ntl"))
     with pytest.raises(IllegalTransition) as regrade:
-        confirmed.self_grade_for(FECON, 2025, "enterprise", FULL, R, DECEMBER, "bch-fecon")
+        confirmed.self_grade_for(FECON, 2025, "enterprise", FULL, R, DECEMBER, "bch-fecon", operating_since=FOUNDED)
     assert regrade.value.allowed_next == ["revise_confirmation"]
     with pytest.raises(InvalidInput):
         confirmed.confirm(NTL, FECON, R, "btv-ntl", grade="completed")
@@ -182,7 +186,9 @@ def test_a_confirmed_grade_is_revised_only_by_the_parent_with_a_reason() -> None
 
 
 def test_a_unit_may_regrade_itself_before_confirmation() -> None:
-    again = graded(15).self_grade_for(FECON, 2025, "enterprise", FULL, R, DECEMBER, "bch-fecon")[0]
+    again = graded(15).self_grade_for(
+        FECON, 2025, "enterprise", FULL, R, DECEMBER, "bch-fecon", operating_since=FOUNDED
+    )[0]
     assert again.revision == 2 and again.grade == "excellent"
 
 

@@ -14,6 +14,8 @@ from shared.text import LongText, Name, Note, ShortText, text
 
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 Id = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=UUID_PATTERN)]
+# A directory member id (UUIDs from the directory; any id of letters, digits, "-" and "_" is accepted).
+MemberId = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ItemKey = Annotated[str, StringConstraints(pattern=r"^(commitment|initiative):[A-Za-z0-9._:-]{1,200}$")]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000, pattern=r"^https?://[^\s]+$")]
 DocumentNumber = text(60, description="The number of a notice or decision, e.g. 05/TB-UBKT.")
@@ -112,7 +114,7 @@ class ScheduleInspection(_Command):
     period_from: Day
     period_to: Day
     plan_id: Annotated[str, StringConstraints(max_length=200)] | None = None
-    team: list[Id] = Field(max_length=20)  # member ids of officials of the inspecting level
+    team: list[MemberId] = Field(max_length=20)  # member ids of officials of the inspecting level
     selection: SelectionSpec = SelectionSpec()
     units: list[Id] = Field(default_factory=list, max_length=1000)  # chosen by hand, or out of a proposal
 
@@ -164,6 +166,7 @@ class ConcludeInspection(_Command):
 
 
 class SelfGrade(_Command):
+    unit_id: Id  # the grassroots union grading itself
     year: Year
     union_type: UnionType
     scores: dict[IndicatorCode, Points] = Field(max_length=50)

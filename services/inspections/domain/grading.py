@@ -59,8 +59,11 @@ def score(rules: RuleSet, union_type: str, given: Mapping[str, float], field: st
     return Scored(scores, groups, total, rules.grade_for(total))
 
 
-def check_eligible(unit: UnitRef, year: int, rules: RuleSet) -> None:
-    """Operating at least N months by the end of the year graded (M after a split or merger)."""
+def check_eligible(
+    unit: UnitRef, year: int, rules: RuleSet, operating_since: date | None, restructured_on: date | None = None
+) -> None:
+    """Operating at least N months by the end of the year graded (M after a split or merger): the dates
+    come from the directory's history of the unit (its registration, the last merger it absorbed)."""
     if unit.kind != GRASSROOTS:
         raise Conflict(
             f"{unit.path} is not a grassroots union; only grassroots unions are graded",
@@ -68,9 +71,9 @@ def check_eligible(unit: UnitRef, year: int, rules: RuleSet) -> None:
             code="grading.not_grassroots",
         )
     year_end = date(year, 12, 31)
-    since, required, why = unit.operating_since, rules.months_operating, "started operating"
-    if unit.restructured_on is not None and (since is None or unit.restructured_on > since):
-        since, required, why = unit.restructured_on, rules.months_after_restructure, "was split or merged"
+    since, required, why = operating_since, rules.months_operating, "started operating"
+    if restructured_on is not None and (since is None or restructured_on > since):
+        since, required, why = restructured_on, rules.months_after_restructure, "was split or merged"
     if since is None or since > year_end or add_months(since, required) > year_end:
         months = months_between(since, year_end) if since is not None and since <= year_end else 0
         raise Conflict(
@@ -113,6 +116,9 @@ class Grading(Aggregate):
         rules: RuleSet,
         today: date,
         actor: str,
+        *,
+        operating_since: date | None,
+        restructured_on: date | None = None,
     ) -> list[Event]:
         opens = date(year, *rules.grading_opens)
         if today < opens:
@@ -128,7 +134,7 @@ class Grading(Aggregate):
                 code="grading.confirmed",
                 allowed_next=GRADING_NEXT["confirmed"],
             )
-        check_eligible(unit, year, rules)
+        check_eligible(unit, year, rules, operating_since, restructured_on)
         scored = score(rules, union_type, given)
         return [
             SelfGraded(

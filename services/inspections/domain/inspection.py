@@ -32,7 +32,7 @@ from contracts.inspections import (
     Severity,
     TeamMember,
 )
-from services.inspections.domain.rules import ACTION_NEXT, INSPECTION_NEXT, UnitRef
+from services.inspections.domain.rules import ACTION_NEXT, INSPECTION_NEXT, UnitRef, below
 from services.inspections.domain.selfinspection import has_evidence
 from shared.aggregate import Aggregate
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
@@ -180,7 +180,7 @@ class Inspection(Aggregate):
             raise InvalidInput("an inspection names its team", field="team", code="inspection.no_team")
         seen: set[str] = set()
         for index, (unit, _reasons) in enumerate(units):
-            if not unit.below(by):
+            if not below(unit, by):
                 raise Forbidden(
                     f"{unit.path} is not below {by.path}: a level inspects only units of its subtree",
                     field=f"units.{index}",
@@ -274,7 +274,7 @@ class Inspection(Aggregate):
 def verifier_for(inspection: Inspection, inspecting: UnitRef, unit_now: UnitRef) -> str:
     """The unit id that verifies the unit's fixes: the inspecting level while it is still above the unit,
     else the level above the unit now (a unit that moved away does not leave its actions orphaned)."""
-    if unit_now.below(inspecting):
+    if below(unit_now, inspecting):
         return inspection.by_unit_id
     return unit_now.parent_id or inspection.by_unit_id
 
@@ -314,7 +314,7 @@ class InspectedUnit(Aggregate):
                 field="unit_id",
                 code="inspection.unit_merged",
             )
-        if not unit.below(inspecting):
+        if not below(unit, inspecting):
             raise Conflict(
                 f"{unit.path} is no longer below {inspecting.path}; conclude the inspection without it",
                 field="unit_id",

@@ -1,44 +1,32 @@
 """Who acts in inspections, what each state allows next, and the facts the aggregates are given.
 
-Where a unit sits now comes from the service's copy of the directory (``UnitRef``); what a unit
-committed to and registered comes from its copy of the pledges and registry facts (``UnitFacts``). The
-handlers pass both in: the aggregates do no I/O.
+Where a unit sits now comes from the service's copy of the directory (``shared.units.UnitRef``); what a
+unit committed to and registered comes from its copy of the pledges and registry facts (``UnitFacts``);
+when it started operating or last merged, from the directory's history. The handlers pass them in: the
+aggregates do no I/O.
 """
 
 import calendar
-from dataclasses import dataclass
 from datetime import date
 
+from contracts.directory import CITY, GRASSROOTS, SUB_UNIT, UPPER
 from shared.subjects import in_subtree
+from shared.units import ACTIVE, MERGED, UnitRef
 
-GRASSROOTS, UPPER, CITY, SUB_UNIT = "grassroots_union", "upper_level_union", "city_federation", "sub_unit"
-ACTIVE, MERGED = "active", "merged"
+__all__ = ["ACTIVE", "CITY", "GRASSROOTS", "MERGED", "SUB_UNIT", "UPPER", "UnitRef", "below"]
 
 # Officials of a unit who answer its checklist and grade it; of a level who open rounds and inspect.
 UNIT_OFFICIALS: tuple[str, ...] = ("chair", "executive_committee", "inspection_committee", "emulation_officer")
 LEVEL_LEADERS: tuple[str, ...] = ("chair", "standing_committee", "executive_committee")
+ROUND_OPENERS: tuple[str, ...] = (*LEVEL_LEADERS, "inspection_committee")
 INSPECTORS: tuple[str, ...] = ("chair", "standing_committee", "inspection_committee")
 CONFIRMERS: tuple[str, ...] = ("chair", "standing_committee")
 TEAM_ROLES: tuple[str, ...] = ("chair", "standing_committee", "executive_committee", "inspection_committee")
 
 
-@dataclass(frozen=True)
-class UnitRef:
-    """A unit as the service's copy of the directory sees it now."""
-
-    unit_id: str
-    path: str
-    kind: str
-    name: str = ""
-    parent_id: str | None = None
-    status: str = ACTIVE
-    merged_into: str | None = None
-    operating_since: date | None = None  # when it started operating (its registration)
-    restructured_on: date | None = None  # when it last absorbed another unit (a merger) or was split off
-
-    def below(self, level: "UnitRef") -> bool:
-        """Strictly inside ``level``'s subtree (a level does not inspect itself)."""
-        return self.path != level.path and in_subtree(self.path, level.path)
+def below(unit: UnitRef, level: UnitRef) -> bool:
+    """Strictly inside ``level``'s subtree (a level does not inspect itself)."""
+    return unit.path != level.path and in_subtree(unit.path, level.path)
 
 
 # -- what each state allows next (said in every 409) ----------------------------------------------------

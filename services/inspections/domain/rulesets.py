@@ -149,7 +149,7 @@ HD_1294_2019 = RuleSet(
             "near_duplicate": 2.0,
             "bunched_registrations": 3.0,
             "report_late": 2.0,
-            "self_inspection_late": 3.0,
+            "self_inspection_late": 4.0,  # a missing self-inspection alone proposes a unit
             "contradicted": 4.0,
             "reported_without_evidence": 3.0,
             "action_overdue": 4.0,

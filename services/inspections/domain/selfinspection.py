@@ -26,7 +26,7 @@ from contracts.inspections import (
     SelfInspectionRoundOpened,
     SelfInspectionSubmitted,
 )
-from services.inspections.domain.rules import CHECKLIST_NEXT, GRASSROOTS, UnitRef
+from services.inspections.domain.rules import CHECKLIST_NEXT, GRASSROOTS, UnitRef, below
 from services.inspections.domain.rulesets import RuleSet
 from shared.aggregate import Aggregate
 from shared.errors import Conflict, IllegalTransition, InvalidInput
@@ -149,7 +149,7 @@ class Round(Aggregate):
             for facts in units
             if facts.unit.kind == GRASSROOTS
             and facts.unit.status == "active"
-            and (facts.unit.path == level.path or facts.unit.below(level))
+            and (facts.unit.path == level.path or below(facts.unit, level))
         ]
         if not issued:
             raise Conflict(
@@ -188,6 +188,7 @@ class Round(Aggregate):
         return [
             SelfInspectionRoundClosed(
                 round_id=self.id,
+                level_unit_id=self.level_unit_id,
                 closed_on=today,
                 summary=summary,
                 submitted=submitted,

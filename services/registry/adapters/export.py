@@ -45,7 +45,7 @@ def book_csv(items: list[dict[str, Any]]) -> bytes:
     return csv_bytes([h for h, _ in HEADERS], (_cells(index, item) for index, item in enumerate(items, 1)))
 
 
-def book_xlsx(items: list[dict[str, Any]], scope: str) -> bytes:
+def book_xlsx(items: list[dict[str, Any]], level: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -53,7 +53,7 @@ def book_xlsx(items: list[dict[str, Any]], scope: str) -> bytes:
     sheet = workbook.active
     sheet.title = "Sổ vàng sáng kiến"
     font = Font(name="Times New Roman", size=12)
-    append_row(sheet, [f"SỔ VÀNG SÁNG KIẾN — {scope}"])
+    append_row(sheet, [f"SỔ VÀNG SÁNG KIẾN — {level}"])
     sheet["A1"].font = Font(name="Times New Roman", size=14, bold=True)
     for cell in append_row(sheet, [h for h, _ in HEADERS]):
         cell.font = Font(name="Times New Roman", size=12, bold=True)

@@ -1,0 +1,174 @@
+"""The facts a checklist is pre-filled from and judged against, read from the service's own copy (the
+inspections projection run at level ``*`` beside the service's copy of the directory).
+
+For each grassroots union: every pledge commitment with its target and the value measured now over the
+union's whole subtree (its sub-units, and units merged into it), and the initiatives its members
+registered with their status and whether an application is recorded. Read in bulk: opening a round for
+a city reads every union's facts in a handful of statements.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Table, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.inspections import CommitmentItem, InitiativeItem
+from services.inspections.adapters.tables import (
+    campaigns,
+    commitments,
+    counts,
+    initiatives,
+    merged,
+    reported,
+    unit_dates,
+)
+from services.inspections.adapters.views import owner_of, under
+from services.inspections.domain.rules import SUB_UNIT
+from services.inspections.domain.selfinspection import commitment_key, initiative_key
+from shared.db import Database
+
+
+@dataclass(frozen=True)
+class Facts:
+    """One grassroots union's facts (the domain's ``UnitFacts`` without the unit)."""
+
+    commitments: tuple[CommitmentItem, ...]
+    initiatives: tuple[InitiativeItem, ...]
+
+
+class FactsReader:
+    def __init__(self, db: Database, units: Table) -> None:
+        self.db, self.units = db, units
+
+    async def for_units(self, unit_ids: list[str], year: int, path: str | None = None) -> dict[str, Facts]:
+        """The facts of these grassroots unions (all of them under ``path`` when it is given)."""
+        async with self.db.reader.connect() as conn:
+            return await read_facts(conn, self.units, unit_ids, year, path)
+
+    async def dates(self, unit_id: str) -> tuple[date | None, date | None]:
+        """When the unit started operating, and when it last absorbed another (a merger)."""
+        async with self.db.reader.connect() as conn:
+            row = (await conn.execute(select(unit_dates).where(unit_dates.c.unit_id == unit_id))).first()
+        return (row.operating_since, row.restructured_on) if row is not None else (None, None)
+
+
+async def owners(conn: AsyncConnection, units: Table, unit_ids: list[str], path: str | None) -> dict[str, str]:
+    """unit id → the grassroots union its facts count for: every unit under ``path``, or the given unions
+    with their sub-units and the units merged into them (each read through an index)."""
+    if path is not None:
+        rows = await conn.execute(select(units.c.unit_id, owner_of(units)).where(under(units, path)))
+        return {uid: owner for uid, owner in rows if owner is not None}
+    found = {uid: uid for uid in unit_ids}
+    for chunk in _chunks(unit_ids):
+        subs = select(units.c.unit_id, units.c.parent_id).where(units.c.parent_id.in_(chunk), units.c.kind == SUB_UNIT)
+        found |= {uid: parent for uid, parent in await conn.execute(subs)}
+        gone = select(merged.c.unit_id, merged.c.into_unit_id).where(merged.c.into_unit_id.in_(chunk))
+        found |= {uid: into for uid, into in await conn.execute(gone)}
+    return found
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
+
+
+async def _rows(conn: AsyncConnection, query: Any, column: Any, ids: list[str]) -> list[Any]:
+    """``query`` for the rows whose ``column`` is one of ``ids`` (in chunks, each an index search)."""
+    found: list[Any] = []
+    for chunk in _chunks(ids):
+        found += list(await conn.execute(query.where(column.in_(chunk))))
+    return found
+
+
+async def read_facts(
+    conn: AsyncConnection, units: Table, unit_ids: list[str], year: int, path: str | None
+) -> dict[str, Facts]:
+    wanted = set(unit_ids)
+    owner = await owners(conn, units, unit_ids, path)
+    everyone = sorted(owner)
+
+    pledged: dict[str, list[Any]] = defaultdict(list)
+    for row in await _rows(conn, select(commitments), commitments.c.unit_id, sorted(wanted)):
+        pledged[row.unit_id].append(row)
+    ids = sorted({r.campaign_id for rows in pledged.values() for r in rows})
+    by_campaign = {row.campaign_id: row for row in await _rows(conn, select(campaigns), campaigns.c.campaign_id, ids)}
+    for unit_id, rows in pledged.items():
+        pledged[unit_id] = [
+            r for r in rows if r.campaign_id in by_campaign
+            and by_campaign[r.campaign_id].starts_on.year <= year <= by_campaign[r.campaign_id].ends_on.year
+        ]  # fmt: skip
+    measured = await _measured(conn, owner, everyone, sorted({r.campaign_id for v in pledged.values() for r in v}),
+                               by_campaign)  # fmt: skip
+
+    registered: dict[str, list[InitiativeItem]] = defaultdict(list)
+    relevant = and_(
+        func.coalesce(initiatives.c.registered_on, date(year, 1, 1)) <= date(year, 12, 31),
+        or_(
+            initiatives.c.registered_on >= date(year, 1, 1),
+            and_(initiatives.c.applied_on.is_(None), initiatives.c.status != "rejected"),
+        ),
+    )
+    rows = await _rows(conn, select(initiatives).where(relevant), initiatives.c.unit_id, everyone)
+    for row in sorted(rows, key=lambda r: (r.registered_on or date.min, r.initiative_id)):
+        registered[owner[row.unit_id]].append(
+            InitiativeItem(
+                key=initiative_key(row.initiative_id), initiative_id=row.initiative_id, title=row.title,
+                status=row.status, registered_on=row.registered_on, applied_on=row.applied_on,
+            )
+        )  # fmt: skip
+
+    found: dict[str, Facts] = {}
+    for unit_id in wanted:
+        items = []
+        for row in sorted(pledged.get(unit_id, ()), key=lambda r: (r.campaign_id, r.indicator)):
+            campaign = by_campaign[row.campaign_id]
+            spec = next((i for i in campaign.indicators if i["code"] == row.indicator), None)
+            if spec is None:
+                continue
+            items.append(
+                CommitmentItem(
+                    key=commitment_key(row.campaign_id, row.indicator), campaign_id=row.campaign_id,
+                    campaign_title=campaign.title, indicator=row.indicator, indicator_name=spec["name"],
+                    unit_of_measure=spec["unit_of_measure"], direction=spec["direction"], method=spec["method"],
+                    target=row.target, deadline=row.deadline,
+                    measured=measured.get((unit_id, row.campaign_id, row.indicator), 0.0),
+                )
+            )  # fmt: skip
+        found[unit_id] = Facts(tuple(items), tuple(registered.get(unit_id, ())))
+    return found
+
+
+async def _measured(
+    conn: AsyncConnection, owner: dict[str, str], everyone: list[str], campaign_ids: list[str],
+    by_campaign: dict[str, Any],
+) -> dict[tuple[str, str, str], float]:  # fmt: skip
+    """(owner, campaign, indicator) → the value measured now: counted events in the campaign's period over
+    the owner's subtree, or the values reported for it."""
+    found: dict[tuple[str, str, str], float] = defaultdict(float)
+    for campaign_id in campaign_ids:
+        campaign = by_campaign[campaign_id]
+        by_source: dict[str, list[str]] = defaultdict(list)
+        for spec in campaign.indicators:
+            if spec["method"] == "counted" and spec.get("source"):
+                by_source[spec["source"]].append(spec["code"])
+        if by_source:
+            query = (
+                select(counts.c.unit_id, counts.c.source, func.sum(counts.c.n).label("n"))
+                .where(
+                    counts.c.source.in_(list(by_source)),
+                    counts.c.day.between(campaign.starts_on, campaign.ends_on),
+                    counts.c.campaign_key.in_(["", campaign_id]),  # a registration naming another campaign is not ours
+                )
+                .group_by(counts.c.unit_id, counts.c.source)
+            )
+            for row in await _rows(conn, query, counts.c.unit_id, everyone):
+                for code in by_source[row.source]:
+                    found[(owner[row.unit_id], campaign_id, code)] += float(row.n)
+        query = select(reported.c.unit_id, reported.c.indicator, reported.c.value).where(
+            reported.c.campaign_id == campaign_id
+        )
+        for row in await _rows(conn, query, reported.c.unit_id, everyone):
+            found[(owner[row.unit_id], campaign_id, row.indicator)] += float(row.value)
+    return found

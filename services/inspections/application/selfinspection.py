@@ -1,0 +1,125 @@
+"""Handlers of self-inspection: open a round (pre-filled checklists for every grassroots union of the
+level), answer, submit, amend, close the round."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+
+from contracts.inspections import AnsweredItem
+from services.inspections.adapters.views import under
+from services.inspections.application.deps import Deps, checklist_id
+from services.inspections.domain.commands import (
+    AmendSelfInspection,
+    AnswerItem,
+    CloseRound,
+    OpenRound,
+    SubmitSelfInspection,
+)
+from services.inspections.domain.rules import GRASSROOTS, ROUND_OPENERS, UNIT_OFFICIALS
+from services.inspections.domain.selfinspection import Checklist, Round, UnitFacts
+from shared.commands import CommandContext
+from shared.directory_copy import unit_ref
+from shared.directory_copy import units as copy_units
+from shared.units import UnitRef
+
+
+async def grassroots_under(deps: Deps, level: UnitRef) -> list[UnitRef]:
+    """Active grassroots unions at the level and below it, from the service's copy of the directory."""
+    async with deps.directory.db.reader.connect() as conn:  # type: ignore[union-attr]
+        rows = await conn.execute(
+            select(copy_units).where(
+                under(copy_units, level.path), copy_units.c.kind == GRASSROOTS, copy_units.c.status == "active"
+            )
+        )
+        return sorted((unit_ref(row) for row in rows), key=lambda u: u.path)
+
+
+async def facts_of(deps: Deps, unit: UnitRef, year: int) -> UnitFacts:
+    found = (await deps.facts.for_units([unit.unit_id], year)).get(unit.unit_id)
+    return UnitFacts(unit, found.commitments if found else (), found.initiatives if found else ())
+
+
+async def open_round(deps: Deps, ctx: CommandContext, cmd: OpenRound) -> dict[str, Any]:
+    level = await deps.unit(cmd.level_unit_id, field="level_unit_id", what="level")
+    ctx.caller.require_official_of(level, *ROUND_OPENERS, field="level_unit_id")
+    today = deps.today()
+    covered = await deps.records.covered(cmd.year, cmd.period)
+    everyone = await grassroots_under(deps, level)
+    units = [u for u in everyone if u.unit_id not in covered]
+    facts = await deps.facts.for_units([u.unit_id for u in units], cmd.year, path=level.path)
+    given = [
+        UnitFacts(u, facts[u.unit_id].commitments, facts[u.unit_id].initiatives) if u.unit_id in facts else UnitFacts(u)
+        for u in units
+    ]
+    round_id = str(uuid.uuid4())
+    opening, issued = Round.open(
+        round_id,
+        level,
+        given,
+        year=cmd.year,
+        period=cmd.period,
+        title=cmd.title,
+        due_on=cmd.due_on,
+        today=today,
+        rules=deps.rules(today),
+        actor=ctx.caller.subject,
+    )
+    paths = {u.unit_id: u.path for u in units}
+    appends = [
+        deps.checklists.append(Checklist(checklist_id(e.unit_id, e.year, e.period)), [e], ctx, at=paths[e.unit_id])
+        for e in issued
+    ]
+    response = {**opening.model_dump(mode="json"), "already_covered": len(everyone) - len(units)}
+    return await deps.rounds.save(
+        Round(round_id), [opening], ctx, at=level.path, respond=response, status_code=201, also=appends
+    )
+
+
+async def _own_checklist(deps: Deps, ctx: CommandContext, cid: str) -> tuple[Checklist, UnitRef, Round]:
+    checklist = await deps.checklists.get(cid, field="checklist_id")
+    unit = await deps.unit(checklist.unit_id)
+    ctx.caller.require_official_of(unit, *UNIT_OFFICIALS)  # a unit answers only its own checklist
+    return checklist, unit, await deps.rounds.get(checklist.round_id)
+
+
+def _answered(deps: Deps, spec: AnswerItem, unit_id: str, field: str) -> AnsweredItem:
+    evidence = deps.evidence_of(spec.evidence, unit_id, f"{field}evidence")
+    return AnsweredItem(item=spec.item, answer=spec.answer, comment=spec.comment, evidence=evidence)
+
+
+async def answer(deps: Deps, ctx: CommandContext, cid: str, cmd: AnswerItem) -> dict[str, Any]:
+    checklist, unit, round_ = await _own_checklist(deps, ctx, cid)
+    facts = await facts_of(deps, unit, round_.year)
+    events = checklist.answer(round_, _answered(deps, cmd, unit.unit_id, ""), facts, ctx.caller.subject)
+    response = {"checklist_id": cid, **events[0].model_dump(mode="json")}
+    return await deps.checklists.save(checklist, events, ctx, at=unit.path, respond=response)
+
+
+async def submit(deps: Deps, ctx: CommandContext, cid: str, cmd: SubmitSelfInspection) -> dict[str, Any]:
+    checklist, unit, round_ = await _own_checklist(deps, ctx, cid)
+    answers = [_answered(deps, a, unit.unit_id, f"answers.{i}.") for i, a in enumerate(cmd.answers)]
+    facts = await facts_of(deps, unit, round_.year)
+    events = checklist.submit(round_, answers, list(cmd.findings), facts, deps.clock(), ctx.caller.subject)
+    response = {"checklist_id": cid, "path": unit.path, **events[0].model_dump(mode="json")}
+    return await deps.checklists.save(checklist, events, ctx, at=unit.path, respond=response)
+
+
+async def amend(deps: Deps, ctx: CommandContext, cid: str, cmd: AmendSelfInspection) -> dict[str, Any]:
+    checklist, unit, round_ = await _own_checklist(deps, ctx, cid)
+    answers = [_answered(deps, a, unit.unit_id, f"answers.{i}.") for i, a in enumerate(cmd.answers)]
+    facts = await facts_of(deps, unit, round_.year)
+    findings = list(cmd.findings) if cmd.findings is not None else None
+    events = checklist.amend(round_, cmd.reason, answers, findings, facts, ctx.caller.subject)
+    response = {"checklist_id": cid, "path": unit.path, **events[0].model_dump(mode="json")}
+    return await deps.checklists.save(checklist, events, ctx, at=unit.path, respond=response)
+
+
+async def close_round(deps: Deps, ctx: CommandContext, round_id: str, cmd: CloseRound) -> dict[str, Any]:
+    round_ = await deps.rounds.get(round_id, field="round_id")
+    level = await deps.unit(round_.level_unit_id, what="level")
+    ctx.caller.require_official_of(level, *ROUND_OPENERS)
+    tally = await deps.records.counts(round_id)
+    events = round_.close(deps.today(), cmd.summary, tally["submitted"], tally["overdue"], ctx.caller.subject)
+    response = {**events[0].model_dump(mode="json"), "checklists": tally}
+    return await deps.rounds.save(round_, events, ctx, at=level.path, respond=response)

@@ -1,0 +1,650 @@
+"""Inspections benchmark (run on purpose): a city of 13,000 grassroots unions.
+
+    python -m tests.benchmarks.inspections [--units 13000] [--initiatives 5] [--events 300000] [--queries 100]
+
+1. **opening a round** for every grassroots union of the city: the handler reads each union's facts
+   (its pledge commitments with the value measured now, its members' initiatives) from the service's
+   copy, builds the pre-filled checklists and appends them with the round in one commit (units/s, goal
+   ≥ 2,000/s) — beside the store appending as many one-event streams with empty checklists (the floor);
+2. the **city's overdue view and radar** at that size, through the level host's routes: p50/p95 over
+   ``--queries`` reads (goal p95 ≤ 100 ms) — beside the HTTP floor (a route that answers at once) and a
+   read of every unit row of the level (the floor of any city-wide view);
+3. **radar replay**: ``--events`` events of the four services (the tree, the campaign and pledges,
+   initiatives registered and applied with cross-unit duplicates, checklists issued, submitted with
+   contradictions and overdue) generated into JetStream; the city's inspections projection replays them
+   under the real runner (events/s) — beside a raw pull consumer that only acks the same stream with the
+   same filter (goal: ratio ≥ 0.5).
+
+Leaves nothing behind: everything lives in a temporary folder removed at the end.
+"""
+
+import argparse
+import asyncio
+import random
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from fastapi import FastAPI
+from nats.js.api import AckPolicy, ConsumerConfig
+from sqlalchemy import insert
+
+from contracts.inspections import ChecklistIssued
+from services.inspections.adapters import tables as t
+from services.inspections.adapters.level import InspectionsProjection
+from services.inspections.adapters.level_reads import router as level_reads
+from services.inspections.application import selfinspection
+from services.inspections.domain.commands import OpenRound
+from services.inspections.entrypoints.main import create_app
+from shared.commands import CommandContext
+from shared.db import Database, open_database
+from shared.directory_copy import members, roles
+from shared.directory_copy import units as copy_units
+from shared.events import EventMetadata, new_envelope
+from shared.eventstore import StreamAppend
+from shared.identity import Caller
+from shared.level_host import LevelRead, level_read
+from shared.membership import level_units
+from shared.messaging import H_MSG_ID, connect, ensure_streams
+from shared.runner import ProjectionRunner
+from shared.settings import Settings
+from shared.subjects import STREAM, event_subject
+from tests.natsserver import NatsServer
+
+DISTRICTS = 30
+CAMPAIGN = "c0000000-0000-4000-8000-000000000018"
+INDICATORS = [
+    {
+        "code": "registered",
+        "name": "Sáng kiến đăng ký",
+        "unit_of_measure": "sáng kiến",
+        "direction": "at_least",
+        "method": "counted",
+        "source": "initiatives_registered",
+        "evidence_required": None,
+    },
+    {
+        "code": "activities",
+        "name": "Hoạt động đổi mới",
+        "unit_of_measure": "hoạt động",
+        "direction": "at_least",
+        "method": "reported",
+        "source": None,
+        "evidence_required": "Biên bản",
+    },
+]
+
+
+def city(grassroots: int) -> list[dict[str, Any]]:
+    hn = str(uuid.uuid4())
+    rows = [
+        {
+            "unit_id": hn,
+            "code": "hn",
+            "name": "LĐLĐ Hà Nội",
+            "kind": "city_federation",
+            "parent_id": None,
+            "path": "hn",
+            "status": "active",
+            "merged_into": None,
+        }
+    ]
+    districts = []
+    for d in range(DISTRICTS):
+        uid = str(uuid.uuid4())
+        districts.append((uid, f"hn.d{d}"))
+        rows.append(
+            {
+                "unit_id": uid,
+                "code": f"d{d}",
+                "name": f"LĐLĐ quận {d}",
+                "kind": "upper_level_union",
+                "parent_id": hn,
+                "path": f"hn.d{d}",
+                "status": "active",
+                "merged_into": None,
+            }
+        )
+    for g in range(grassroots):
+        parent, parent_path = districts[g % DISTRICTS]
+        rows.append(
+            {
+                "unit_id": str(uuid.uuid4()),
+                "code": f"g{g}",
+                "name": f"Công đoàn cơ sở {g}",
+                "kind": "grassroots_union",
+                "parent_id": parent,
+                "path": f"{parent_path}.g{g}",
+                "status": "active",
+                "merged_into": None,
+            }
+        )
+    return rows
+
+
+async def bulk(db: Database, table: Any, rows: list[dict[str, Any]]) -> None:
+    async with db.writer.begin() as conn:
+        for start in range(0, len(rows), 5000):
+            await conn.execute(insert(table), rows[start : start + 5000])
+
+
+def facts(units: list[dict[str, Any]], per_unit: int, rng: random.Random) -> dict[Any, list[dict[str, Any]]]:
+    """The facts copy of a city mid-year: commitments, counts, reports, initiatives of every union."""
+    grassroots = [u for u in units if u["kind"] == "grassroots_union"]
+    campaign = [
+        {
+            "campaign_id": CAMPAIGN,
+            "launcher_path": "hn",
+            "title": "Đổi mới, sáng tạo, hiệu quả",
+            "starts_on": date(2025, 1, 1),
+            "ends_on": date(2025, 12, 31),
+            "indicators": INDICATORS,
+            "report_deadlines": ["2025-06-30"],
+            "status": "open",
+        }
+    ]
+    commitments, counts, reported, initiatives = [], [], [], []
+    for u in grassroots:
+        for code, target in (("registered", per_unit + 1), ("activities", 2)):
+            commitments.append(
+                {
+                    "campaign_id": CAMPAIGN,
+                    "unit_id": u["unit_id"],
+                    "indicator": code,
+                    "target": target,
+                    "deadline": date(2025, 11, 30),
+                }
+            )
+        counts.append(
+            {
+                "unit_id": u["unit_id"],
+                "source": "initiatives_registered",
+                "day": date(2025, 3, 1),
+                "campaign_key": CAMPAIGN,
+                "n": per_unit,
+            }
+        )
+        reported.append(
+            {
+                "campaign_id": CAMPAIGN,
+                "unit_id": u["unit_id"],
+                "indicator": "activities",
+                "value": 1,
+                "verifiable": False,
+                "reported_on": date(2025, 5, 1),
+                "evidence": ["Biên bản"],
+            }
+        )
+        for n in range(per_unit):
+            applied = date(2025, 4, 1) if rng.random() < 0.6 else None
+            initiatives.append(
+                {
+                    "initiative_id": f"{u['code']}-{n}",
+                    "unit_id": u["unit_id"],
+                    "title": f"Sáng kiến {n} của {u['name']}",
+                    "campaign_id": CAMPAIGN,
+                    "status": "applied" if applied else "recognised",
+                    "registered_on": date(2025, 1, 10 + n),
+                    "applied_on": applied,
+                    "recognised": True,
+                }
+            )
+    return {
+        t.campaigns: campaign,
+        t.commitments: commitments,
+        t.counts: counts,
+        t.reported: reported,
+        t.initiatives: initiatives,
+    }
+
+
+# -- 1. opening a round ---------------------------------------------------------------------------------
+
+
+async def opening(work: Path, grassroots: int, per_unit: int) -> None:
+    settings = Settings(
+        service="inspections",
+        database_url=f"sqlite+aiosqlite:///{work}/service.db",
+        relay_enabled=False,
+        log_json=False,
+        log_level="WARNING",
+    )
+    app = create_app(settings, clock=lambda: datetime(2025, 6, 2, 9, tzinfo=UTC), sweep=False)
+    async with app.router.lifespan_context(app):
+        db: Database = app.state.db
+        units = city(grassroots)
+        await bulk(db, copy_units, units)
+        for table, rows in facts(units, per_unit, random.Random(9)).items():
+            await bulk(db, table, rows)
+        hn = units[0]["unit_id"]
+        await bulk(db, members, [{"member_id": "chair-hn", "unit_id": hn, "full_name": "Chủ tịch"}])
+        await bulk(db, roles, [{"member_id": "chair-hn", "unit_id": hn, "role": "chair"}])
+        deps = app.state.deps
+        caller = await app.state.directory.caller("chair-hn")
+        cmd = OpenRound(
+            level_unit_id=hn,
+            year=2025,
+            period="half_year",
+            title="Tự kiểm tra 6 tháng đầu năm 2025",
+            due_on=date(2025, 6, 30),
+        )
+        start = time.perf_counter()
+        opened = await selfinspection.open_round(deps, CommandContext(caller=caller, idempotency_key="bench"), cmd)
+        took = time.perf_counter() - start
+        assert opened["unit_count"] == grassroots
+        # The floor: the same number of one-event streams, empty checklists, appended in one commit.
+        meta = EventMetadata(actor="bench", unit_path="hn")
+        empty = [
+            ChecklistIssued(
+                round_id="floor",
+                unit_id=u["unit_id"],
+                level_path="hn",
+                year=2025,
+                period="year",
+                due_on=date(2025, 12, 31),
+                commitments=(),
+                initiatives=(),
+            )
+            for u in units
+            if u["kind"] == "grassroots_union"
+        ]
+        start = time.perf_counter()
+        await app.state.store.append(
+            *[StreamAppend(f"floor-{e.unit_id}", 0, [new_envelope(f"floor-{e.unit_id}", 1, e, meta)]) for e in empty]
+        )
+        floor = time.perf_counter() - start
+    print(
+        f"  1. opening a round           {grassroots / took:>8,.0f} units/s  ({grassroots:,} pre-filled checklists,"
+        f" {per_unit} initiatives and 2 commitments each, {took:.1f} s)"
+        f"  baseline: empty checklists appended {grassroots / floor:,.0f} units/s  goal ≥ 2,000 units/s"
+    )
+
+
+# -- 2. the city's overdue view and radar -------------------------------------------------------------
+
+
+async def views(work: Path, grassroots: int, per_unit: int, queries: int) -> None:
+    db = open_database(f"sqlite+aiosqlite:///{work}/level-hn.db")
+    async with db.writer.begin() as conn:
+        await conn.run_sync(t.metadata.create_all)
+        await conn.run_sync(level_units.metadata.create_all)
+    rng = random.Random(18)
+    units = city(grassroots)
+    await bulk(db, level_units, units)
+    for table, rows in facts(units, per_unit, rng).items():
+        await bulk(db, table, rows)
+    grass = [u for u in units if u["kind"] == "grassroots_union"]
+    checklists, signals, actions = [], [], []
+    kinds = ["near_duplicate", "bunched_registrations", "report_late", "contradicted", "reported_without_evidence"]
+    for n, u in enumerate(grass):
+        late = rng.random() < 0.12
+        checklists.append(
+            {
+                "unit_id": u["unit_id"],
+                "year": 2025,
+                "period": "half_year",
+                "round_id": "r-1",
+                "due_on": date(2025, 6, 30),
+                "status": "issued" if late else "submitted",
+                "submitted_at": None if late else datetime(2025, 6, 20, tzinfo=UTC),
+                "days_late": None if late else 0,
+                "overdue_detected": date(2025, 7, 1) if late else None,
+                "contradictions": 0,
+                "amendments": 0,
+            }
+        )
+        if late:
+            signals.append(
+                {
+                    "unit_id": u["unit_id"],
+                    "kind": "self_inspection_late",
+                    "subject": "r-1",
+                    "active_from": date(2025, 7, 1),
+                    "detail": {"round_id": "r-1"},
+                    "rule_set": "1294-2019.1",
+                }
+            )
+        for kind in kinds:
+            if rng.random() < 0.15:
+                signals.append(
+                    {
+                        "unit_id": u["unit_id"],
+                        "kind": kind,
+                        "subject": f"s-{n}",
+                        "active_from": date(2025, 5, 1),
+                        "detail": {"n": n},
+                        "rule_set": "1294-2019.1",
+                    }
+                )
+        if rng.random() < 0.1:
+            actions.append(
+                {
+                    "action_id": f"a-{n}",
+                    "inspection_id": "i-1",
+                    "unit_id": u["unit_id"],
+                    "finding_id": "f",
+                    "description": "Khắc phục",
+                    "owner": "Chủ tịch",
+                    "due_on": date(2025, 6, 15 + n % 30),
+                    "status": "open",
+                    "assigned_on": date(2025, 5, 1),
+                    "reopened": 0,
+                }
+            )
+    await bulk(db, t.checklists, checklists)
+    await bulk(db, t.signals, signals)
+    await bulk(db, t.actions, actions)
+
+    app = FastAPI()
+    app.include_router(level_reads, prefix="/levels/{level}")
+    admin = Caller.system("bench")
+    app.dependency_overrides[level_read] = lambda level: LevelRead(level, db, admin)
+
+    @app.get("/floor")
+    async def floor() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/units")
+    async def every_unit() -> dict[str, int]:
+        async with db.reader.connect() as conn:
+            rows = (await conn.execute(level_units.select())).all()
+        return {"units": len(rows)}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://level") as client:
+        radar = (await client.get("/levels/hn/inspections/radar?today=2025-07-10")).json()
+        late = (await client.get("/levels/hn/inspections/overdue?today=2025-07-10")).json()
+        assert radar["total"] > 1000 and late["total"] > 1000, (radar["total"], late["total"])
+        base_http = quantiles(await timed(client, "/floor", queries))
+        base_scan = quantiles(await timed(client, "/units", queries))
+        o50, o95 = quantiles(await timed(client, "/levels/hn/inspections/overdue?today=2025-07-10", queries))
+        r50, r95 = quantiles(await timed(client, "/levels/hn/inspections/radar?today=2025-07-10", queries))
+    print(
+        f"     (the city level: {len(units):,} units, {late['total']:,} overdue, {radar['total']:,} units with signs,"
+        f" {len(signals):,} signs, {len(grass) * per_unit:,} initiatives, {len(actions):,} actions)"
+    )
+    print(f"  2. city overdue view         p50 {o50:6.1f} ms  p95 {o95:6.1f} ms  goal p95 ≤ 100 ms")
+    print(f"     city radar                p50 {r50:6.1f} ms  p95 {r95:6.1f} ms  goal p95 ≤ 100 ms")
+    print(
+        f"     baselines: HTTP floor p95 {base_http[1]:.1f} ms; every unit row of the level p95 {base_scan[1]:.1f} ms"
+    )
+    await db.dispose()
+
+
+async def timed(client: httpx.AsyncClient, url: str, count: int) -> list[float]:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        response = await client.get(url)
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, response.text
+    return samples
+
+
+def quantiles(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=100)
+    return cuts[49], cuts[94]
+
+
+# -- 3. radar replay ------------------------------------------------------------------------------------
+
+
+def envelope(service: str, event_type: str, path: str, data: dict[str, Any], at: str) -> tuple[str, bytes, str]:
+    event_id = str(uuid.uuid4())
+    body = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "schema_version": 1,
+        "stream_id": f"b-{event_id}",
+        "version": 1,
+        "occurred_at": at,
+        "data": data,
+        "metadata": {"actor": "bench", "unit_path": path, "correlation_id": event_id},
+    }
+    return event_subject(service, event_type, path), orjson.dumps(body), event_id
+
+
+async def publish(js: Any, messages: list[tuple[str, bytes, str]], window: int = 4000) -> None:
+    for start in range(0, len(messages), window):
+        acks = [await js.publish_async(s, p, headers={H_MSG_ID: m}) for s, p, m in messages[start : start + window]]
+        await asyncio.gather(*acks)
+
+
+def registration(title: str) -> dict[str, Any]:
+    return {
+        "title": title,
+        "objective": "o",
+        "steps": "s",
+        "scope_of_application": "a",
+        "expected_effectiveness": "e",
+        "pillar": "sang_tao",
+        "field": "f",
+        "campaign_id": CAMPAIGN,
+        "authors": [{"name": "A", "member_id": None, "share": 100}],
+        "estimated_benefit_vnd": 1,
+        "first_applied_on": "2025-03-01",
+    }
+
+
+async def generate(js: Any, grassroots: int, events: int) -> int:
+    units = city(grassroots)
+    rng = random.Random(5)
+    msgs = [
+        envelope(
+            "directory",
+            "UnitRegistered",
+            u["path"],
+            {k: u[k] for k in ("unit_id", "code", "name", "kind", "parent_id", "path")},
+            "2015-01-05T00:00:00Z",
+        )
+        for u in units
+    ]
+    msgs.append(
+        envelope(
+            "pledges",
+            "CampaignLaunched",
+            "hn",
+            {
+                "campaign_id": CAMPAIGN,
+                "launcher_unit_id": units[0]["unit_id"],
+                "launcher_path": "hn",
+                "title": "Đổi mới",
+                "plan_number": "18/KH",
+                "pillars": [],
+                "starts_on": "2025-01-01",
+                "ends_on": "2025-12-31",
+                "report_deadlines": ["2025-06-30"],
+                "indicators": INDICATORS,
+            },
+            "2025-01-02T00:00:00Z",
+        )
+    )
+    grass = [u for u in units if u["kind"] == "grassroots_union"]
+    for u in grass:
+        msgs.append(
+            envelope(
+                "pledges",
+                "PledgeSigned",
+                u["path"],
+                {
+                    "pledge_id": f"p-{u['code']}",
+                    "campaign_id": CAMPAIGN,
+                    "unit_id": u["unit_id"],
+                    "signed_on": "2025-01-15",
+                    "commitments": [{"indicator": "registered", "target": 5, "deadline": "2025-11-30", "note": None}],
+                    "signatories": [],
+                },
+                "2025-01-15T00:00:00Z",
+            )
+        )
+    await publish(js, msgs)
+    total, batch = len(msgs), []
+    for n in range(max(0, events - total)):
+        u = grass[rng.randrange(len(grass))]
+        roll = rng.random()
+        if roll < 0.55:
+            other = grass[rng.randrange(len(grass))]
+            dups = (
+                [
+                    {
+                        "initiative_id": f"i{n - 1}",
+                        "unit_id": other["unit_id"],
+                        "title": "x",
+                        "score": 0.9,
+                        "other_unit": True,
+                    }
+                ]
+                if roll < 0.05
+                else []
+            )
+            batch.append(
+                envelope(
+                    "registry",
+                    "InitiativeRegistered",
+                    u["path"],
+                    {
+                        "initiative_id": f"i{n}",
+                        "unit_id": u["unit_id"],
+                        "campaign_id": CAMPAIGN,
+                        "registration": registration(f"Sáng kiến {n}"),
+                        "registered_by": "m",
+                        "possible_duplicates": dups,
+                    },
+                    f"2025-{1 + n % 6:02d}-{1 + n % 28:02d}T08:00:00Z",
+                )
+            )
+        elif roll < 0.8:
+            batch.append(
+                envelope(
+                    "registry",
+                    "InitiativeApplied",
+                    u["path"],
+                    {
+                        "initiative_id": f"i{max(0, n - 7)}",
+                        "unit_id": u["unit_id"],
+                        "where": "w",
+                        "since": "2025-05-01",
+                        "evidence": "e",
+                        "actual_benefit_vnd": 1,
+                        "reported_by": "m",
+                    },
+                    "2025-05-01T08:00:00Z",
+                )
+            )
+        elif roll < 0.9:
+            batch.append(
+                envelope(
+                    "pledges",
+                    "ProgressReported",
+                    u["path"],
+                    {
+                        "campaign_id": CAMPAIGN,
+                        "unit_id": u["unit_id"],
+                        "indicator": "activities",
+                        "value": 2,
+                        "delta": 1,
+                        "evidence": ["Biên bản"],
+                        "reported_at": "2025-05-20T00:00:00Z",
+                    },
+                    "2025-05-20T00:00:00Z",
+                )
+            )
+        else:
+            batch.append(
+                envelope(
+                    "inspections",
+                    "SelfInspectionOverdue",
+                    u["path"],
+                    {
+                        "round_id": f"r-{n % 4}",
+                        "unit_id": u["unit_id"],
+                        "due_on": "2025-06-30",
+                        "detected_at": "2025-07-01T00:00:00Z",
+                        "days_late": 1,
+                    },
+                    "2025-07-01T00:00:00Z",
+                )
+            )
+        if len(batch) >= 50_000:
+            await publish(js, batch)
+            total += len(batch)
+            batch = []
+    await publish(js, batch)
+    return total + len(batch)
+
+
+async def raw_ack_rate(js: Any, name: str, filters: list[str], batch: int) -> float:
+    config = ConsumerConfig(durable_name=name, filter_subjects=filters, ack_policy=AckPolicy.ALL, max_ack_pending=batch)
+    await js.add_consumer(STREAM, config)
+    sub = await js.pull_subscribe_bind(durable=name, stream=STREAM)
+    start, seen = time.perf_counter(), 0
+    while True:
+        try:
+            msgs = await sub.fetch(batch, timeout=2)
+        except Exception:
+            break
+        await msgs[-1].ack_sync()
+        seen += len(msgs)
+        if msgs[-1].metadata.num_pending == 0:
+            break
+    return seen / (time.perf_counter() - start)
+
+
+async def replay(work: Path, grassroots: int, events: int, batch: int) -> None:
+    server = NatsServer(work / "js").start()
+    settings = Settings(
+        service="inspections", nats_url=server.url, projection_batch=batch, projection_ack_wait_seconds=120
+    )
+    try:
+        nc, js = await connect(server.url, "bench-inspections")
+        await ensure_streams(js, settings)
+        started = time.perf_counter()
+        total = await generate(js, grassroots, events)
+        print(
+            f"     ({total:,} events of the four services generated into JetStream in"
+            f" {time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+        db = open_database(f"sqlite+aiosqlite:///{work}/replay.db")
+        runner = ProjectionRunner(InspectionsProjection(), "hn", db, js, settings)
+        raw = await raw_ack_rate(js, "raw_same_filter", runner.filters, batch)
+        await runner.start()
+        start = time.perf_counter()
+        await runner.catch_up(idle_timeout=0.5, deadline=3600)
+        rate = runner.applied / (time.perf_counter() - start)
+        print(
+            f"  3. radar replay (city level) {rate:>8,.0f} ev/s  ({runner.applied:,} events)"
+            f"  baseline raw pull + ack {raw:,.0f} ev/s  ratio {rate / raw:.2f}  goal ratio ≥ 0.5"
+        )
+        await db.dispose()
+        await nc.close()
+    finally:
+        server.stop()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--units", type=int, default=13_000, help="grassroots unions of the city")
+    parser.add_argument("--initiatives", type=int, default=5, help="initiatives per union")
+    parser.add_argument("--events", type=int, default=300_000, help="events replayed by the radar")
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=256)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="thidua-bench-inspections-"))
+    try:
+        print(f"inspections benchmark: a city of {args.units:,} grassroots unions under {DISTRICTS} districts")
+        await opening(work, args.units, args.initiatives)
+        await views(work, args.units, args.initiatives, args.queries)
+        await replay(work, args.units, args.events, args.batch)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
