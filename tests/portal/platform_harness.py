@@ -104,8 +104,9 @@ class Platform:
             db = f"sqlite+aiosqlite:///{self.folder}/{{projection}}-{{level}}.db"
             args = [python, "-m", module, "--db", db, "--port", str(port)]
             self._start(f"{name}-levels", [*args, *(a for level in LEVELS for a in ("--level", level))], common)
+        shown = [hosts[name] for name in DEMO_READY]
         ready = subprocess.run(
-            [python, "-m", "demo", "ready", *(hosts[name] for name in DEMO_READY)], cwd=REPO, env={**os.environ, **common}, capture_output=True,
+            [python, "-m", "demo", "ready", *shown], cwd=REPO, env={**os.environ, **common}, capture_output=True,
             timeout=600,
         )  # fmt: skip
         if ready.returncode != 0:
