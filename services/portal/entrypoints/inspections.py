@@ -92,6 +92,14 @@ CODE_MESSAGES.update(
         "grading.too_early": N_("This year can be graded from {opens}."),
         "grading.reason_required": N_("Give the reason for changing the grade."),
         "grading.unscored": N_("Score every indicator."),
+        "checklist.evidence_required": N_("Done and partly done need evidence: a statement, a link or a file."),
+        "checklist.unanswered": N_("Answer every item before submitting."),
+        "checklist.reason_required": N_("An amendment after submission needs its reason."),
+        "checklist.empty_amendment": N_("The amendment changes no answer and no finding."),
+        "checklist.submitted": N_("The self-inspection is already submitted: amend it with a reason."),
+        "round.due_in_past": N_("The due date cannot be in the past."),
+        "round.no_units": N_("No active grassroots union below needs a checklist for this year and period."),
+        "action.evidence_required": N_("A fix is reported with its evidence."),
     }
 )
 
@@ -105,13 +113,27 @@ async def _command(api: Platform, session: Session, path: str, body: Any, form: 
     return (await api.command(SERVICE, "POST", path, session.token, body, _key(form))).body
 
 
+def _form_field(name: str) -> str:
+    """A service's field path as the forms name it: ``answer.evidence`` and ``answers.0.evidence`` are the
+    evidence box, ``evidence.links.2`` the links box."""
+    name = re.sub(r"^(answer|answers\.\d+)\.", "", name)
+    if name.startswith("evidence."):
+        name = re.sub(r"\.\d+$", "", name)
+    return "evidence.text" if name == "evidence" else name
+
+
 def _said(problem: Problem) -> Said:
-    """The refusal in words, its field names as the forms name them (``evidence.links.2`` → the links box)."""
+    """The refusal in words, beside the fields the forms show."""
     if problem.status >= 500:
         raise problem
     said = refused(problem)
-    said.fields = {re.sub(r"\.\d+$", "", name) if name.startswith("evidence.") else name: message
-                   for name, message in said.fields.items()}  # fmt: skip
+    said.fields = {_form_field(name): message for name, message in said.fields.items()}
+    return said
+
+
+def _not_done(said: Said, shown: tuple[str, ...]) -> Said:
+    """A refused action's message above its form: "Not done:" and what no field of the form shows."""
+    said.general = [_("Not done:"), *said.general, *(m for k, m in said.fields.items() if k not in shown)]
     return said
 
 
@@ -214,7 +236,8 @@ async def open_round(request: Request, session: SignedIn, api: Api, form: Form) 
     try:
         answer = await _command(api, session, "/rounds", body, form)
     except Problem as problem:
-        return await _hub(request, session, api, said=_said(problem), values=forms.values(form), status=problem.status)
+        said = _not_done(_said(problem), ("title", "year", "period", "due_on"))
+        return await _hub(request, session, api, said=said, values=forms.values(form), status=problem.status)
     session.flash.append(("ok", _("The round is open: {n} grassroots unions received their checklist.",
                                   n=answer.get("unit_count", 0))))  # fmt: skip
     return redirect(f"/inspections/rounds/{answer['round_id']}")
@@ -314,7 +337,7 @@ async def checklist_action(
         body: dict[str, Any] = {"findings": _lines(form, "findings")}
         done = _("The self-inspection is submitted. The levels above now see its answers and flags.")
     elif action == "amend":
-        body = {"reason": str(form.get("reason") or "").strip(), "answers": []}
+        body = {**forms.fields(form, "reason"), "answers": []}
         if forms.text(form, "item") and forms.text(form, "answer"):
             body["answers"] = [{
                 "item": str(form.get("item")), "answer": str(form.get("answer")),
@@ -328,8 +351,7 @@ async def checklist_action(
     try:
         await _command(api, session, f"/checklists/{cid}/{action}", body, form)
     except Problem as problem:
-        said = _said(problem)
-        said.general.insert(0, _("Not done:"))
+        said = _not_done(_said(problem), ("findings", "reason", "comment", "evidence.text", "evidence.links"))
         c = await _checklist(api, session, cid)
         values = {f"{action}.{k}": v for k, v in forms.values(form).items()}
         return render(request, "inspections/checklist.html", status=problem.status, c=c, editable=_editable(c),
@@ -398,7 +420,9 @@ async def schedule(request: Request, session: SignedIn, api: Api, form: Form) ->
         answer = await _command(api, session, "/inspections", body, form)
     except Problem as problem:
         params = {k: str(form.get(k) or "") for k in ("method", "size", "seed")}
-        return await _plan_page(request, session, api, params, _said(problem), forms.values(form), problem.status)
+        said = _not_done(_said(problem), ("purpose", "content", "period_from", "period_to", "team"))
+        values = {**forms.values(form), "units": ",".join(str(v) for v in form.getlist("units"))}
+        return await _plan_page(request, session, api, params, said, values, problem.status)
     session.flash.append(("ok", _("The inspection is scheduled. Issue its notice next.")))
     return redirect(f"/inspections/{answer['inspection_id']}")
 
@@ -516,7 +540,7 @@ async def self_grade(request: Request, session: SignedIn, api: Api, form: Form) 
     try:
         await _command(api, session, "/grades", body, form)
     except Problem as problem:
-        said = _said(problem)
+        said = _not_done(_said(problem), ("year", "union_type", "scores"))
         values = forms.values(form)
         missing = (problem.body.get("params") or {}).get("missing") or []
         known = {v for k, v in values.items() if k.endswith(".code")}
@@ -558,7 +582,8 @@ async def confirm_grade(request: Request, unit_id: str, year: int, session: Sign
     try:
         await _command(api, session, f"/grades/{unit_id}/{year}/confirm", body, form)
     except Problem as problem:
-        return await _grade(request, session, api, unit_id, year, _said(problem), forms.values(form), problem.status)
+        said = _not_done(_said(problem), ("grade", "reason"))
+        return await _grade(request, session, api, unit_id, year, said, forms.values(form), problem.status)
     session.flash.append(("ok", _("The grade is confirmed.")))
     return redirect(f"/inspections/grades/{unit_id}/{year}")
 
@@ -612,6 +637,12 @@ def _inspection_body(action: str, form: Any) -> dict[str, Any]:
     raise Problem(404, {"code": "portal.not_found"})
 
 
+# The fields the inspection page's forms show a message beside.
+INSPECTION_FIELDS = (
+    "number", "issued_on", "starts_on", "decided_on", "conclusion", "severity", "description", "recommendation",
+    "evidence.text", "evidence.links", "finding_id", "owner", "due_on", "note", "reason",
+)  # fmt: skip
+
 DONE = {
     "notice": N_("The notice is issued."),
     "decision": N_("The decision is issued."),
@@ -631,8 +662,7 @@ async def _inspection_command(
     try:
         await _command(api, session, f"/inspections/{inspection_id}{path}", _inspection_body(action, form), form)
     except Problem as problem:
-        said = _said(problem)
-        said.general.insert(0, _("Not done:"))
+        said = _not_done(_said(problem), INSPECTION_FIELDS)
         failed = anchor or action
         values = {f"{failed}.{k}": v for k, v in forms.values(form).items()}
         return await _inspection(request, session, api, inspection_id, said, failed, values, problem.status)
