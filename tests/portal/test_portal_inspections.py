@@ -46,9 +46,9 @@ def test_a_self_inspection_is_answered_with_a_contradiction_flagged(visit: Visit
     opening.get_by_label("Hạn hoàn thành").fill(DUE)
     opening.get_by_role("button", name="Mở đợt tự kiểm tra").click()
     expect(page.locator(".alert.ok")).to_contain_text("Đã mở đợt tự kiểm tra")
-    expect(page.locator("table")).to_contain_text("Công đoàn Công ty Cổ phần Fecon")
-    ntl.check("round-opened")
     round_path = page.url.removeprefix(ntl.url)
+    _until(ntl, round_path, lambda p: "Công đoàn Công ty Cổ phần Fecon" in p.locator("table").inner_text())
+    ntl.check("round-opened")
 
     # Fecon's chair opens the checklist: the facts stand beside each item.
     fecon = visit("fecon-chair")
@@ -65,7 +65,7 @@ def test_a_self_inspection_is_answered_with_a_contradiction_flagged(visit: Visit
     # "Done" without evidence is refused beside the evidence box, in Vietnamese.
     _answer(applied, "đã thực hiện")
     applied = checklist.locator("li.item", has_text=APPLIED)
-    expect(applied.locator(".error")).to_contain_text("cần có minh chứng")
+    expect(applied.locator("p.error")).to_contain_text("cần có minh chứng")
     # With evidence it is saved, and the facts contradict it: the flag shows at once, before submitting.
     _answer(applied, "đã thực hiện", "Báo cáo áp dụng sáng kiến năm của công đoàn")
     applied = checklist.locator("li.item", has_text=APPLIED)
@@ -82,6 +82,8 @@ def test_a_self_inspection_is_answered_with_a_contradiction_flagged(visit: Visit
             continue
         _answer(item, "chưa thực hiện")
         expect(checklist.locator(f"#item-{index} .answer")).to_contain_text("chưa thực hiện")
+    checklist.reload()  # the page as a whole now counts the flags
+    expect(checklist.locator(".alert.warn").first).to_contain_text("1 câu trả lời trái với số liệu")
     submit = checklist.locator("form[action$='/submit']")
     expect(submit).to_contain_text("Các câu trả lời bị cảnh báo sẽ được nộp kèm cảnh báo")
     submit.get_by_label("Nhận xét, tồn tại do đơn vị tự nêu (mỗi dòng một ý)").fill("Chưa đạt chỉ tiêu áp dụng")
