@@ -10,9 +10,9 @@ Ctrl-C stops everything. The supervisor itself imports nothing but the standard 
 Environment: THIDUA_DATA_DIR (the data folder, default ./data), THIDUA_NATS_PORT (4322; this machine's
 own NATS holds 4222), THIDUA_NATS_MONITOR_PORT (8322), THIDUA_DIRECTORY_PORT (8101),
 THIDUA_REGISTRY_PORT (8102), THIDUA_PLEDGES_PORT (8103), THIDUA_AWARDS_PORT (8104),
-THIDUA_LEVEL_PORT_BASE (8201: the level hosts take 8201, 8202, 8203, 8204), THIDUA_PORTAL_PORT (8100: the
-portal, the web UI, printed first), THIDUA_TRACE_SAMPLE_RATIO (0.1 of the traces are written, to files of
-at most 10 MB under logs/).
+THIDUA_INSPECTIONS_PORT (8105), THIDUA_LEVEL_PORT_BASE (8201: the level hosts take 8201 to 8205, one per
+service in that order), THIDUA_PORTAL_PORT (8100: the portal, the web UI, printed first),
+THIDUA_TRACE_SAMPLE_RATIO (0.1 of the traces are written, to files of at most 10 MB under logs/).
 """
 
 import json
@@ -67,6 +67,7 @@ SERVICES = [
     Service("registry", "THIDUA_REGISTRY_PORT", 8102),
     Service("pledges", "THIDUA_PLEDGES_PORT", 8103),
     Service("awards", "THIDUA_AWARDS_PORT", 8104),
+    Service("inspections", "THIDUA_INSPECTIONS_PORT", 8105),
 ]
 
 
