@@ -186,16 +186,16 @@ def main() -> None:
 
         print()
         print(f"thidua is ready in {time.monotonic() - started:.0f} s (Ctrl-C stops everything)")
-        print(f"  {'portal:':<16} {portal}   <- open this first (demo users on its sign-in page)")
+        print(f"  {'portal:':<19} {portal}   <- open this first (demo users on its sign-in page)")
         for service in SERVICES:
-            print(f"  {service.name + ' API:':<16} {service.url}/docs")
+            print(f"  {service.name + ' API:':<19} {service.url}/docs")
         for name, url in hosts.items():
-            print(f"  {name + ' levels:':<16} {url}/docs   (levels {', '.join(served)}: {url}/levels/<level>/…)")
+            print(f"  {name + ' levels:':<19} {url}/docs   (levels {', '.join(served)}: {url}/levels/<level>/…)")
         monitoring = f"http://127.0.0.1:{NATS_MONITOR_PORT}"
-        print(f"  NATS:            {nats_url} (monitoring {monitoring}, JetStream in {DATA / 'nats'})")
-        print(f"  data and logs:   {DATA} (THIDUA_DATA_DIR; `make clean-data` forgets it)")
-        print("  tokens:          make tokens   (then: Authorization: Bearer <token>)")
-        print("  rebuild a level: make rebuild [SERVICE=registry] [LEVEL=hn.ntl]", flush=True)
+        print(f"  NATS:               {nats_url} (monitoring {monitoring}, JetStream in {DATA / 'nats'})")
+        print(f"  data and logs:      {DATA} (THIDUA_DATA_DIR; `make clean-data` forgets it)")
+        print("  tokens:             make tokens   (then: Authorization: Bearer <token>)")
+        print("  rebuild a level:    make rebuild [SERVICE=registry] [LEVEL=hn.ntl]", flush=True)
         while True:
             supervisor.watch()
             time.sleep(0.5)
