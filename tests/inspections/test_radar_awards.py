@@ -65,7 +65,8 @@ async def test_a_level_giving_its_awards_mostly_to_officials_shows_on_the_radar(
     revoked = AwardRevoked(
         proposal_id=first.proposal_id, award_id=first.award_id, unit_id=first.unit_id, unit_path=first.unit_path,
         nominee=first.nominee, award_code=first.award_code, award_name=first.award_name, year=2024,
-        reason="false_claims", explanation="Kê khai không đúng", decision=_decision(world), amount_to_recover_vnd=0, revoked_by="m",
+        reason="false_claims", explanation="Kê khai không đúng", decision=_decision(world), amount_to_recover_vnd=0,
+        revoked_by="m",
     )  # fmt: skip
     await world.feed(revoked, "hn.ntl.fecon", service="awards")
     counts, signs = await _ntl_awards_sign(world)
