@@ -1,7 +1,7 @@
 """The whole platform for the browser tests, as separate processes on free ports: a real nats-server,
-the directory, registry and pledges services (SQLite, in-process relays, the demo city loaded through
-their APIs by ``python -m demo``), one level host per service for the city and two districts, and the
-portal (demo sign-in).
+the directory, registry, pledges, inspections and awards services (SQLite, in-process relays, the demo
+city loaded through their APIs by ``python -m demo``), one level host per service for the city and two
+districts, and the portal (demo sign-in).
 
 ``python -m tests.portal.platform_harness`` starts it by hand and prints the portal's URL.
 """
@@ -25,14 +25,19 @@ SERVICES = {
     "directory": "services.directory.entrypoints.main:create_app",
     "registry": "services.registry.entrypoints.main:create_app",
     "pledges": "services.pledges.entrypoints.main:create_app",
+    "inspections": "services.inspections.entrypoints.main:create_app",
+    "awards": "services.awards.entrypoints.main:create_app",
 }
-PROJECTORS = {
-    "directory": "services.directory.entrypoints.projector",
-    "registry": "services.registry.entrypoints.projector",
-    "pledges": "services.pledges.entrypoints.projector",
-}
+PROJECTORS = {name: f"services.{name}.entrypoints.projector" for name in SERVICES}
 LEVELS = ("hn", "hn.ntl", "hn.dd")
-PORT_ENVS = {"directory": "THIDUA_DIRECTORY_PORT", "registry": "THIDUA_REGISTRY_PORT", "pledges": "THIDUA_PLEDGES_PORT"}
+# The demo loader finds a service by its port (the inspections service has no demo data of its own).
+PORT_ENVS = {
+    "directory": "THIDUA_DIRECTORY_PORT", "registry": "THIDUA_REGISTRY_PORT", "pledges": "THIDUA_PLEDGES_PORT",
+    "awards": "THIDUA_AWARDS_PORT",
+}  # fmt: skip
+# ``python -m demo ready`` knows a first read showing the demo for these level hosts; the others are
+# waited for until they answer.
+DEMO_READY = ("directory", "registry", "pledges", "awards")
 
 
 @dataclass
@@ -84,33 +89,37 @@ class Platform:
             self._start(name, [*args, "--log-level", "warning"], env)
         for name in SERVICES:
             self._wait(self.urls[name] + "/health", name)
-        ports = {PORT_ENVS[name]: url.rsplit(":", 1)[1] for name, url in self.urls.items()}
+        ports = {PORT_ENVS[name]: url.rsplit(":", 1)[1] for name, url in self.urls.items() if name in PORT_ENVS}
         loader = subprocess.run(
             [python, "-m", "demo", "load"], cwd=REPO, env={**os.environ, **common, **ports}, capture_output=True,
             timeout=600,
         )  # fmt: skip
         if loader.returncode != 0:
             raise RuntimeError(f"the demo did not load:\n{loader.stderr.decode()[-3000:]}")
-        hosts = []
+        hosts: dict[str, str] = {}
         for name, module in PROJECTORS.items():
             port = free_port()
             self.levels[name] = {level: f"http://127.0.0.1:{port}/levels/{level}" for level in LEVELS}
-            hosts.append(f"http://127.0.0.1:{port}")
+            hosts[name] = f"http://127.0.0.1:{port}"
             db = f"sqlite+aiosqlite:///{self.folder}/{{projection}}-{{level}}.db"
             args = [python, "-m", module, "--db", db, "--port", str(port)]
             self._start(f"{name}-levels", [*args, *(a for level in LEVELS for a in ("--level", level))], common)
+        shown = [hosts[name] for name in DEMO_READY]
         ready = subprocess.run(
-            [python, "-m", "demo", "ready", *hosts], cwd=REPO, env={**os.environ, **common}, capture_output=True,
+            [python, "-m", "demo", "ready", *shown], cwd=REPO, env={**os.environ, **common}, capture_output=True,
             timeout=600,
         )  # fmt: skip
         if ready.returncode != 0:
             raise RuntimeError(f"the level hosts did not show the demo:\n{ready.stderr.decode()[-3000:]}")
+        for name in set(hosts) - set(DEMO_READY):
+            self._wait(hosts[name] + "/health", f"{name}-levels")
         port = free_port()
         self.portal_url = f"http://127.0.0.1:{port}"
         env = {
             **common, "THIDUA_DEMO_SIGN_IN": "true", "THIDUA_PORTAL_URL": self.portal_url,
             "THIDUA_DIRECTORY_URL": self.urls["directory"], "THIDUA_REGISTRY_URL": self.urls["registry"],
-            "THIDUA_PLEDGES_URL": self.urls["pledges"], "THIDUA_LEVEL_HOSTS": json.dumps(self.levels),
+            "THIDUA_PLEDGES_URL": self.urls["pledges"], "THIDUA_INSPECTIONS_URL": self.urls["inspections"],
+            "THIDUA_AWARDS_URL": self.urls["awards"], "THIDUA_LEVEL_HOSTS": json.dumps(self.levels),
             "THIDUA_EXPORT_DIR": str(self.folder / "exports"),
             "THIDUA_EXPORT_INLINE_ROWS": "100",  # the demo city's book (~200 rows) then exports in the background
             **(portal_env or {}),
