@@ -35,7 +35,7 @@ LABELS = {
     "accepted": N_("taken on by the upper level"),
     "returned": N_("returned"),
     "conferred": N_("conferred"),
-    "rejected": N_("rejected"),
+    "rejected": N_("not awarded"),
     "revoked": N_("revoked"),
     "withdrawn": N_("withdrawn"),
     "proposed": N_("proposed"),
