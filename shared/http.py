@@ -463,18 +463,18 @@ async def command_context(
     """Dependency for command routes: replays a stored response at once if the key was used before."""
     body = await request.body()
     route = request.scope.get("route")
-    scope = f"{caller.subject}:{request.method}:{getattr(route, 'path', request.url.path)}"
+    namespace = f"{caller.subject}:{request.method}:{getattr(route, 'path', request.url.path)}"  # whose key, where
     request_hash = hashlib.sha256(request.url.path.encode() + b"\n" + body).hexdigest()
     ctx = CommandContext(
         caller=caller,
         idempotency_key=idempotency_key,
-        idempotency_scope=scope,
+        idempotency_namespace=namespace,
         request_hash=request_hash,
         correlation_id=request.headers.get("x-correlation-id") or CommandContext(caller).correlation_id,
     )
     if idempotency_key:
         store: EventStore = request.app.state.store
-        record = await store.find_idempotent(scope, idempotency_key)
+        record = await store.find_idempotent(namespace, idempotency_key)
         if record is not None:
             raise ctx.replayed(record)
     return ctx
