@@ -8,13 +8,17 @@ Exactly once, across its own restarts: the durable pull consumer redelivers what
 and the register records each CloudEvent (``source`` + ``id``) in the same SQLite transaction as its effect,
 before the message is acknowledged — a redelivered or re-published event changes nothing.
 
-    AGENCY_NATS_URL=nats://127.0.0.1:4322 AGENCY_DB=agency.db \\
+    AGENCY_NATS_URL=nats://127.0.0.1:4322 AGENCY_DB=/var/lib/agency/awards.db \\
         python -m examples.agency_subscriber
+
+The register is opened when the subscriber starts, never on import, at ``AGENCY_DB`` (default
+``$THIDUA_DATA_DIR/agency/agency.db``, ``data/`` unless set: a data folder, never the working directory).
 """
 
 import logging
 import os
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from faststream import FastStream
@@ -22,7 +26,7 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, JStream, NatsBroker, PullSub
 
 NATS_URL = os.environ.get("AGENCY_NATS_URL", "nats://127.0.0.1:4222")
-DB_PATH = os.environ.get("AGENCY_DB", "agency.db")
+DB_PATH = os.environ.get("AGENCY_DB") or str(Path(os.environ.get("THIDUA_DATA_DIR") or "data") / "agency" / "agency.db")
 DURABLE = os.environ.get("AGENCY_DURABLE", "agency-register")
 SUBJECT = os.environ.get("AGENCY_SUBJECT", "public.awards.>")  # e.g. public.awards.hn.ntl.> for one district
 TYPES = ("vn.thidua.awards.award.conferred.v1", "vn.thidua.awards.award.revoked.v1")
@@ -34,6 +38,7 @@ class Register:
     """The agency's own award register: every CloudEvent once, the award's latest status."""
 
     def __init__(self, path: str) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path)
         self.db.executescript(
             """
@@ -76,9 +81,15 @@ class Register:
         return True
 
 
-register = Register(DB_PATH)
 broker = NatsBroker(NATS_URL)
 app = FastStream(broker)
+_register: list[Register] = []  # opened at start-up: importing the module writes nothing
+
+
+@app.on_startup
+async def open_register() -> None:  # async: run on the loop thread, where sqlite3 is used
+    if not _register:
+        _register.append(Register(DB_PATH))
 
 
 @broker.subscriber(
@@ -91,5 +102,5 @@ app = FastStream(broker)
 )
 async def on_award(event: dict[str, Any]) -> None:
     # faststream decodes the JSON body (content type application/cloudevents+json).
-    if register.record(event):
+    if _register[0].record(event):
         log.info("recorded %s %s", event["type"], event["data"]["award_id"])

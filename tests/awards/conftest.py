@@ -1,7 +1,8 @@
 """Fixtures of the awards API tests: a real SQLite file per test, the app with its lifespan (no NATS: the
 directory copy and the facts are fed their contract events in-process), a clock the test moves, people."""
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -11,6 +12,19 @@ from fastapi import FastAPI
 from services.awards.entrypoints.main import create_app
 from shared.settings import Settings
 from tests.awards.awards_api import CITY, Api, Clock, seed_units
+
+REPO = Path(__file__).resolve().parents[2]
+# What may appear at the repository's root while tests run (tool caches, the data folder); nothing else.
+TOOL_FOLDERS = {".hypothesis", ".pytest_cache", ".ruff_cache", "data", "test-output", "mutants", "__pycache__"}
+
+
+@pytest.fixture(autouse=True)
+def nothing_written_at_the_root() -> Iterator[None]:
+    """An awards test writes into its tmp_path, never the repository's root (an ``agency.db`` once did)."""
+    before = set(os.listdir(REPO))
+    yield
+    written = set(os.listdir(REPO)) - before - TOOL_FOLDERS
+    assert not written, f"written at the repository's root: {sorted(written)}"
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def _start(url: str, db: Path) -> subprocess.Popen[bytes]:
     env = os.environ | {"AGENCY_NATS_URL": url, "AGENCY_DB": str(db), "PYTHONPATH": str(REPO)}
     return subprocess.Popen(
         [sys.executable, "-m", "examples.agency_subscriber"],
-        cwd=REPO,
+        cwd=db.parent,  # never the repository: whatever it writes stays in the test's folder
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -120,3 +120,16 @@ async def test_the_agency_receives_a_conferral_and_its_revocation_exactly_once(
         agency.terminate()
         agency.wait(10)
         await client.close()
+
+
+def test_importing_the_subscriber_writes_no_file(tmp_path: Path) -> None:
+    """The register opens when the subscriber starts, and by default in a data folder, never the working
+    directory (an ``agency.db`` once landed at the repository's root)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("AGENCY_DB", "THIDUA_DATA_DIR")}
+    code = "import examples.agency_subscriber.app as a; print(a.DB_PATH)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env | {"PYTHONPATH": str(REPO)}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(Path("data") / "agency" / "agency.db")
+    assert list(tmp_path.iterdir()) == []

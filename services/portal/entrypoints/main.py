@@ -15,7 +15,7 @@ from services.portal.adapters.exports import ExportJobs
 from services.portal.adapters.oidc import OidcClient
 from services.portal.adapters.platform import Platform, Problem, Topology
 from services.portal.adapters.sessions import SessionStore
-from services.portal.entrypoints import auth, book, dashboard, initiatives, inspections, pledges
+from services.portal.entrypoints import auth, awards, book, dashboard, initiatives, inspections, pledges
 from services.portal.entrypoints.i18n import _
 from services.portal.entrypoints.problems import explain
 from services.portal.entrypoints.settings import PortalSettings
@@ -55,10 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.public_token = public
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, dashboard, initiatives, pledges, book):
+    for module in (auth, dashboard, initiatives, pledges, book, awards, inspections):
         app.include_router(module.router)
-    if app.state.features["inspections"]:
-        app.include_router(inspections.router)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> JSONResponse:
