@@ -133,6 +133,11 @@ def level_kind(path: str) -> str:
     return "city" if depth == 0 else "upper_level" if depth == 1 else "grassroots"
 
 
+def seg(value: str) -> str:
+    """One path segment of a service URL: what a person typed never reaches another route or a query."""
+    return quote(str(value), safe="")
+
+
 def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     return render(request, template, status=status, alabel=alabel, reason=reason, merged=merged, **context)
 
@@ -195,10 +200,11 @@ def _token(session: Session) -> str:
 
 async def inbox(api: Platform, session: Session, level: str) -> list[dict[str, Any]]:
     """Award proposals waiting at a level, oldest first, with how long each has waited (since it was sent)."""
-    found = await api.query("awards", f"/inbox/{level}", session.token)
+    found = await api.query("awards", f"/inbox/{seg(level)}", session.token)
     items = found["items"][:50]
     details = await asyncio.gather(
-        *(api.query("awards", f"/proposals/{i['proposal_id']}", session.token) for i in items), return_exceptions=True
+        *(api.query("awards", f"/proposals/{seg(i['proposal_id'])}", session.token) for i in items),
+        return_exceptions=True,
     )
     today = date.today()
     for item, detail in zip(items, details, strict=True):
@@ -240,7 +246,7 @@ async def dashboard_panel(api: Platform, session: Session, here: str) -> dict[st
         return None
     try:
         board, waiting, recent = await asyncio.gather(
-            api.query("awards", f"/board/{here}", session.token),
+            api.query("awards", f"/board/{seg(here)}", session.token),
             inbox(api, session, here),
             conferred_feed(api, here, limit=20),
         )
@@ -268,7 +274,7 @@ async def board_page(
     chosen_year = _int(year, 2000, 2100)
     campaign_id = (campaign or "").strip()[:64] or None
     board, waiting, book = await asyncio.gather(
-        api.query("awards", f"/board/{here}", session.token, year=chosen_year, campaign_id=campaign_id),
+        api.query("awards", f"/board/{seg(here)}", session.token, year=chosen_year, campaign_id=campaign_id),
         inbox(api, session, here),
         rulebook(api),
     )
@@ -442,12 +448,12 @@ async def _detail(
 ) -> Response:  # fmt: skip
     person = session.person
     assert person is not None
-    p = await api.query("awards", f"/proposals/{proposal_id}", session.token)
+    p = await api.query("awards", f"/proposals/{seg(proposal_id)}", session.token)
     book = await rulebook(api)
     rule = book["awards"].get(p["award_code"], {})
     award = None
     if p.get("award_id"):
-        history = await api.query("awards", f"/history/{p['nominee']['id']}", session.token)
+        history = await api.query("awards", f"/history/{seg(p['nominee']['id'])}", session.token)
         award = next((a for a in history["awards"] if a["award_id"] == p["award_id"]), None)
     here = person.unit_path
     admin = "admin" in person.roles
@@ -584,12 +590,12 @@ async def history(request: Request, kind: str, nominee_id: str, session: SignedI
     """A person's or a collective's awards across the years (revoked ones marked)."""
     if kind not in ("individual", "collective"):
         raise Problem(404, {"code": "portal.not_found"})
-    found, book = await asyncio.gather(api.query("awards", f"/history/{nominee_id}", session.token), rulebook(api))
+    found, book = await asyncio.gather(api.query("awards", f"/history/{seg(nominee_id)}", session.token), rulebook(api))
     if kind == "individual":
         name = (await api.people([nominee_id], session.token)).get(nominee_id, nominee_id)
         where = None
     else:
-        unit = await api.query("directory", f"/units/{nominee_id}", session.token)
+        unit = await api.query("directory", f"/units/{seg(nominee_id)}", session.token)
         name, where = unit.get("name", nominee_id), unit.get("path")
     awards = sorted(found["awards"], key=lambda a: (a["year"], a.get("decided_on") or ""), reverse=True)
     return page(request, "awards/history.html", kind=kind, name=name, unit_path=where, awards=awards,
