@@ -102,3 +102,16 @@ def test_the_public_feed_keeps_only_public_fields_and_leaves_out_revoked_awards(
 def test_what_a_person_types_stays_one_path_segment_of_the_service_url() -> None:
     assert awards.seg("abc?x=1/../../rulebook") == "abc%3Fx%3D1%2F..%2F..%2Frulebook"
     assert awards.seg("hn.ntl") == "hn.ntl"
+
+
+def test_the_boards_list_form_is_one_publicity_or_one_meetings_votes_for_the_ticked_proposals() -> None:
+    common = [("pick", "p1"), ("pick", "p2"), ("votes_for.p1", "9"), ("votes_for.p2", "4"), ("votes_against.p2", "5"),
+              ("votes_for.p3", "9"), ("opens_on", ""), ("minutes_number", "12/BB"), ("members_total", "9")]  # fmt: skip
+    path, body = awards.list_body(FormData([*common, ("do", "publicise")]))
+    assert (path, body) == ("/publicity", {"proposal_ids": ["p1", "p2"]})
+    path, body = awards.list_body(FormData([*common, ("do", "vote")]))
+    assert path == "/votes" and body["meeting"] == {"minutes_number": "12/BB", "members_total": 9}
+    assert body["votes"] == [
+        {"proposal_id": "p1", "votes_for": 9, "votes_against": 0, "votes_abstain": 0},
+        {"proposal_id": "p2", "votes_for": 4, "votes_against": 5, "votes_abstain": 0},
+    ]  # p3 was not ticked
