@@ -514,7 +514,7 @@ def test_an_award_is_proposed_with_its_evidence_voted_conferred_and_its_dossier_
     expect(recent).to_contain_text(nominee)
     recent.locator("p.figure a").first.click()
     expect(ntl.page.locator("h1")).to_contain_text("Tổng hợp bình xét khen thưởng")
-    expect(ntl.page.locator("table tbody")).to_contain_text(nominee)
+    expect(ntl.page.locator("table.board tbody")).to_contain_text(nominee)
 
     # The public page: found without diacritics, linkable, only name, unit and award.
     anyone = visit()
