@@ -18,7 +18,7 @@ class CommandContext:
 
     caller: Caller
     idempotency_key: str | None = None
-    idempotency_scope: str = ""
+    idempotency_namespace: str = ""
     request_hash: str = ""
     correlation_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     causation_id: str | None = None
@@ -53,7 +53,9 @@ async def commit(
     """Append a command's events with its response; a retried key raises IdempotentReplay instead."""
     record = None
     if ctx.idempotency_key:
-        record = IdempotencyRecord(ctx.idempotency_scope, ctx.idempotency_key, ctx.request_hash, status_code, response)
+        record = IdempotencyRecord(
+            ctx.idempotency_namespace, ctx.idempotency_key, ctx.request_hash, status_code, response
+        )
     try:
         await store.append(*appends, idempotency=record)
     except IdempotentReplay as replay:

@@ -6,6 +6,7 @@ beside it (a read that needs one snapshot across statements uses the writer).
 """
 
 import os
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from shared.sqlite_inline import inline_creator
@@ -77,5 +79,55 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return Database(url, writer, reader)
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **_JSON)
+    # Pre-ping replaces a pooled connection whose backend was terminated (a restart, a failover) before a
+    # command uses it; a server that does not answer fails a connect in seconds, not asyncpg's minute.
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
+        **_JSON,
+    )
     return Database(url, engine, engine)
+
+
+CONNECT_TIMEOUT_SECONDS = 5
+
+# PostgreSQL states that mean "the server cannot serve you now", not "your request is wrong": connection
+# exceptions (class 08), operator intervention (admin/crash shutdown, cannot connect now), too many
+# connections, and out of disk/memory.
+_PG_UNAVAILABLE_CLASSES = ("08",)
+_PG_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53000", "53100", "53200", "53300", "53400"}
+# SQLite: another process holds the lock past busy_timeout, the file cannot be opened, or the disk failed.
+_SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL")
+
+
+def unavailable_reason(error: BaseException) -> str | None:
+    """Why ``error`` means the database is out of reach for now (a 503 to retry), or None if it does not.
+
+    Only the database's own words count: a constraint, a bad statement or a bug stays an error.
+    """
+    if isinstance(error, ConnectionError | TimeoutError):  # refused, reset, or no answer in time
+        return f"{type(error).__name__}: {error}"
+    if not isinstance(error, DBAPIError):
+        return None
+    if error.connection_invalidated:  # the connection died under the statement (SQLAlchemy's own verdict)
+        return "the database connection was lost"
+    orig = error.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if isinstance(state, str):
+        # 55000 is broad; only its "not currently accepting connections" form (ALLOW_CONNECTIONS false,
+        # a database being dropped or restored) is an outage.
+        if state.startswith(_PG_UNAVAILABLE_CLASSES) or state in _PG_UNAVAILABLE_STATES:
+            return f"PostgreSQL {state}: {orig}"
+        if state == "55000" and "accepting connections" in str(orig):
+            return f"PostgreSQL {state}: {orig}"
+        return None
+    if isinstance(orig, sqlite3.Error) or type(orig).__module__.startswith("sqlalchemy.dialects.sqlite"):
+        name = getattr(orig, "sqlite_errorname", "") or ""
+        text = str(orig).lower()
+        words = ("database is locked", "unable to open", "disk i/o error", "disk is full")
+        if name.startswith(_SQLITE_UNAVAILABLE) or any(word in text for word in words):
+            return f"SQLite: {orig}"
+    return None

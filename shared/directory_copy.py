@@ -28,6 +28,7 @@ from shared.db import Database
 from shared.identity import MEMBER, Caller
 from shared.projection import Context, Projection, on
 from shared.subjects import ancestors
+from shared.subtree import at_or_below
 from shared.unit_tree import unit_table
 from shared.units import ACTIVE, MERGED, UnitRef
 
@@ -240,7 +241,7 @@ async def _repath(conn: AsyncConnection, old: str, new: str) -> None:
     """Re-path a unit and everything under it (paths are prefixes of their descendants')."""
     if old == new:
         return
-    under = (units.c.path == old) | units.c.path.like(old + ".%")
+    under = at_or_below(units.c.path, old)
     await conn.execute(
         update(units).where(under).values(path=literal(new).concat(func.substr(units.c.path, len(old) + 1)))
     )

@@ -21,6 +21,7 @@ DEFAULT_CODES: dict[int, str] = {
     415: "unsupported_media_type",
     422: "invalid_input",
     500: "internal",
+    503: "unavailable",
 }
 
 
@@ -101,3 +102,18 @@ class UnstorableEvent(InvalidInput):
     """An event that would not load back equal from the store (refused before anything is written)."""
 
     default_code = "event.unstorable"
+
+
+class Unavailable(ThiduaError):
+    """A dependency (the database) cannot be reached for now: nothing was decided, retry later.
+
+    Answered with ``Retry-After``; a command retried with the same ``Idempotency-Key`` is safe whether or
+    not the first attempt was stored.
+    """
+
+    status_code = 503
+    default_code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 1, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

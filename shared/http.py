@@ -12,6 +12,7 @@
 
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -21,14 +22,18 @@ import orjson
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import CurrentCaller
 from shared.commands import CommandContext
-from shared.errors import DEFAULT_CODES, ThiduaError
+from shared.db import unavailable_reason
+from shared.errors import DEFAULT_CODES, ThiduaError, Unavailable
 from shared.eventstore.store import EventStore, IdempotentReplay
 from shared.settings import Settings
+
+log = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "https://thidua.vn/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -145,7 +150,7 @@ def install_problem_details(app: FastAPI) -> None:
             field=error.field,
             allowed_next=error.allowed_next,
             errors=errors,
-            headers={"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None,
+            headers=_error_headers(error),
         )
 
     @app.exception_handler(RequestValidationError)
@@ -159,11 +164,47 @@ def install_problem_details(app: FastAPI) -> None:
             detail = "no such resource: check the address"
         return problem(error.status_code, detail, headers=error.headers)
 
+    async def _outage(_request: Request, error: Exception) -> ProblemResponse:
+        # Registered for the classes an outage raises (not for Exception: Starlette re-raises what its
+        # catch-all handles, and uvicorn then drops the keep-alive connection the 503 went out on).
+        reason = unavailable_reason(error)
+        if reason is not None:  # the database went away: nothing was decided, the caller may retry
+            log.warning("answering 503: %s", reason)
+            return unavailable_problem(Unavailable("the service's database cannot be reached; retry shortly"))
+        log.error("unexpected %s", type(error).__name__, exc_info=error)
+        return _internal()
+
+    for outage in (DBAPIError, ConnectionError, TimeoutError):
+        app.add_exception_handler(outage, _outage)
+
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, _error: Exception) -> ProblemResponse:
-        return problem(500, "the service failed to handle this request; it was logged", code="internal")
+        return _internal()
 
     document_problems(app)
+
+
+def _internal() -> ProblemResponse:
+    return problem(500, "the service failed to handle this request; it was logged", code="internal")
+
+
+def _error_headers(error: ThiduaError) -> dict[str, str] | None:
+    if error.status_code == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, Unavailable):
+        return {"Retry-After": str(error.retry_after)}
+    return None
+
+
+def unavailable_problem(error: Unavailable) -> ProblemResponse:
+    """503 ``unavailable`` with ``Retry-After`` (seconds): a command retried with its Idempotency-Key is safe."""
+    return problem(
+        503,
+        error.message,
+        code=error.code,
+        params={"retry_after": error.retry_after, **error.params},
+        headers=_error_headers(error),
+    )
 
 
 # -- OpenAPI ---------------------------------------------------------------------------------------
@@ -175,6 +216,8 @@ DOCUMENTED = {
     409: "A conflict or an illegal transition (`conflict`, `illegal_transition`, `concurrency`, …); "
     "`allowed_next` says what may come next when known.",
     413: "The request body is larger than the service accepts (`too_large`).",
+    503: "The service's database cannot be reached for now (`unavailable`); `Retry-After` says when to "
+    "retry. Nothing was decided: retry a command with the same `Idempotency-Key`.",
     422: "Invalid input: `errors` lists every invalid field with its code (pydantic's error type or a "
     "domain code) and params.",
 }
@@ -229,6 +272,9 @@ def document_problems(app: FastAPI) -> None:
                         responses[str(status)] = {"description": description, "content": content}
                     responses["401"]["headers"] = {
                         "WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}
+                    }
+                    responses["503"]["headers"] = {
+                        "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}
                     }
             app.openapi_schema = schema
         return app.openapi_schema
@@ -417,18 +463,18 @@ async def command_context(
     """Dependency for command routes: replays a stored response at once if the key was used before."""
     body = await request.body()
     route = request.scope.get("route")
-    scope = f"{caller.subject}:{request.method}:{getattr(route, 'path', request.url.path)}"
+    namespace = f"{caller.subject}:{request.method}:{getattr(route, 'path', request.url.path)}"  # whose key, where
     request_hash = hashlib.sha256(request.url.path.encode() + b"\n" + body).hexdigest()
     ctx = CommandContext(
         caller=caller,
         idempotency_key=idempotency_key,
-        idempotency_scope=scope,
+        idempotency_namespace=namespace,
         request_hash=request_hash,
         correlation_id=request.headers.get("x-correlation-id") or CommandContext(caller).correlation_id,
     )
     if idempotency_key:
         store: EventStore = request.app.state.store
-        record = await store.find_idempotent(scope, idempotency_key)
+        record = await store.find_idempotent(namespace, idempotency_key)
         if record is not None:
             raise ctx.replayed(record)
     return ctx

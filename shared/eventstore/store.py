@@ -61,7 +61,7 @@ class StreamAppend:
 class IdempotencyRecord:
     """The response to a command sent with an Idempotency-Key; stored with the command's events."""
 
-    scope: str
+    namespace: str
     key: str
     request_hash: str
     status_code: int
@@ -190,7 +190,7 @@ class EventStore:
             for index, request in enumerate(batch):
                 idem = request.idempotency
                 if idem is not None:
-                    ident = (idem.scope, idem.key)
+                    ident = (idem.namespace, idem.key)
                     if ident in replays:
                         outcomes[index] = IdempotentReplay(replays[ident])
                         continue
@@ -206,7 +206,7 @@ class EventStore:
                     versions[append.stream_id] = append.expected_version + len(append.envelopes)
                     accepted.extend(append.envelopes)
                 if idem is not None:
-                    keys_in_batch.add((idem.scope, idem.key))
+                    keys_in_batch.add((idem.namespace, idem.key))
                     idem_rows.append(_idempotency_row(idem))
                 outcomes[index] = [env for append in request.appends for env in append.envelopes]
             if accepted:
@@ -258,19 +258,19 @@ class EventStore:
     async def _existing_keys(
         self, conn: AsyncConnection, batch: list[_Request]
     ) -> dict[tuple[str, str], IdempotencyRecord]:
-        """Stored responses of the batch's idempotency keys, looked up by the primary key (scope, key)."""
-        wanted = sorted({(r.idempotency.scope, r.idempotency.key) for r in batch if r.idempotency is not None})
+        """Stored responses of the batch's idempotency keys, looked up by the primary key (namespace, key)."""
+        wanted = sorted({(r.idempotency.namespace, r.idempotency.key) for r in batch if r.idempotency is not None})
         found: dict[tuple[str, str], IdempotencyRecord] = {}
         for start in range(0, len(wanted), 400):
             chunk = wanted[start : start + 400]
             if self.db.is_postgres:
-                params = {"scopes": [s for s, _ in chunk], "keys": [k for _, k in chunk]}
+                params = {"namespaces": [s for s, _ in chunk], "keys": [k for _, k in chunk]}
                 rows = await conn.execute(_PG_KEYS, params)
             else:
                 rows = await conn.execute(_sqlite_keys(len(chunk)), _sqlite_key_params(chunk))
             for row in rows:
-                record = IdempotencyRecord(row.scope, row.key, row.request_hash, row.status_code, row.response)
-                found[(row.scope, row.key)] = record
+                record = IdempotencyRecord(row.namespace, row.key, row.request_hash, row.status_code, row.response)
+                found[(row.namespace, row.key)] = record
         return found
 
     # -- reading -------------------------------------------------------------------------------
@@ -299,16 +299,18 @@ class EventStore:
         async with self.db.reader.connect() as conn:
             return (await conn.scalar(select(func.max(events.c.position)))) or 0
 
-    async def find_idempotent(self, scope: str, key: str) -> IdempotencyRecord | None:
+    async def find_idempotent(self, namespace: str, key: str) -> IdempotencyRecord | None:
         async with self.db.reader.connect() as conn:
             row = (
                 await conn.execute(
-                    select(idempotency_keys).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+                    select(idempotency_keys).where(
+                        idempotency_keys.c.namespace == namespace, idempotency_keys.c.key == key
+                    )
                 )
             ).first()
         if row is None:
             return None
-        return IdempotencyRecord(row.scope, row.key, row.request_hash, row.status_code, row.response)
+        return IdempotencyRecord(row.namespace, row.key, row.request_hash, row.status_code, row.response)
 
 
 # PostgreSQL: the versions of a batch's streams, one index-only lookup per stream id.
@@ -321,13 +323,13 @@ _PG_VERSIONS = select(
 # PostgreSQL: the batch's idempotency keys; LIMIT 1 keeps the lateral lookup a primary-key probe per key
 # (the planner cannot turn it into a hash join over the whole key table).
 _wanted = (
-    func.unnest(bindparam("scopes", type_=ARRAY(String)), bindparam("keys", type_=ARRAY(String)))
-    .table_valued("scope", "key")
+    func.unnest(bindparam("namespaces", type_=ARRAY(String)), bindparam("keys", type_=ARRAY(String)))
+    .table_valued("namespace", "key")
     .render_derived(name="wanted")
 )
 _probe = (
     select(idempotency_keys)
-    .where(and_(idempotency_keys.c.scope == _wanted.c.scope, idempotency_keys.c.key == _wanted.c.key))
+    .where(and_(idempotency_keys.c.namespace == _wanted.c.namespace, idempotency_keys.c.key == _wanted.c.key))
     .limit(1)
     .lateral("found")
 )
@@ -339,10 +341,10 @@ def _sqlite_keys(count: int) -> Any:
     """SQLite: a VALUES list joined to the key table, so each key is a primary-key search."""
     pairs = ", ".join(f"(:s{i}, :k{i})" for i in range(count))
     return text(
-        f"SELECT k.scope, k.key, k.request_hash, k.status_code, k.response FROM (VALUES {pairs}) AS w "
-        "JOIN idempotency_keys AS k ON k.scope = w.column1 AND k.key = w.column2"
+        f"SELECT k.namespace, k.key, k.request_hash, k.status_code, k.response FROM (VALUES {pairs}) AS w "
+        "JOIN idempotency_keys AS k ON k.namespace = w.column1 AND k.key = w.column2"
     ).columns(
-        idempotency_keys.c.scope,
+        idempotency_keys.c.namespace,
         idempotency_keys.c.key,
         idempotency_keys.c.request_hash,
         idempotency_keys.c.status_code,
@@ -352,8 +354,8 @@ def _sqlite_keys(count: int) -> Any:
 
 def _sqlite_key_params(chunk: list[tuple[str, str]]) -> dict[str, str]:
     params: dict[str, str] = {}
-    for i, (scope, key) in enumerate(chunk):
-        params[f"s{i}"], params[f"k{i}"] = scope, key
+    for i, (namespace, key) in enumerate(chunk):
+        params[f"s{i}"], params[f"k{i}"] = namespace, key
     return params
 
 
@@ -372,7 +374,7 @@ def _event_row(env: EventEnvelope) -> dict[str, Any]:
 
 def _idempotency_row(record: IdempotencyRecord) -> dict[str, Any]:
     return {
-        "scope": record.scope,
+        "namespace": record.namespace,
         "key": record.key,
         "request_hash": record.request_hash,
         "status_code": record.status_code,

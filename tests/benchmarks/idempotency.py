@@ -1,7 +1,7 @@
 """Idempotency look-up benchmark (run on purpose: ``python -m tests.benchmarks.idempotency``): commands
 must not slow down as the key table grows (issue 8 defect 10). Every figure is printed beside the
 baseline measured in the same run: the look-up the store used before, ``key IN (…)``, which the primary
-key (scope, key) cannot serve.
+key (namespace, key) cannot serve.
 
 0. the look-up itself: one group commit's 250 keys, with 0 / 50,000 / 200,000 keys stored (SQLite);
 1. store: commands/s of group-committed appends, each with an Idempotency-Key, with 0 / 50,000 / 200,000
@@ -48,7 +48,9 @@ class OldLookupStore(EventStore):
             return {}
         rows = await conn.execute(select(idempotency_keys).where(idempotency_keys.c.key.in_([w.key for w in wanted])))
         return {
-            (row.scope, row.key): IdempotencyRecord(row.scope, row.key, row.request_hash, row.status_code, row.response)
+            (row.namespace, row.key): IdempotencyRecord(
+                row.namespace, row.key, row.request_hash, row.status_code, row.response
+            )
             for row in rows
         }
 
@@ -66,7 +68,7 @@ def old_lookup_app() -> Any:
 async def _grow_keys(store: EventStore, count: int) -> None:
     now = datetime.now(UTC)
     rows = [
-        {"scope": f"user-{n % 500}:POST:/initiatives", "key": str(uuid.uuid4()), "request_hash": "h",
+        {"namespace": f"user-{n % 500}:POST:/initiatives", "key": str(uuid.uuid4()), "request_hash": "h",
          "status_code": 201, "response": {"n": n}, "created_at": now}
         for n in range(count)
     ]  # fmt: skip

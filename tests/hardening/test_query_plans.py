@@ -19,14 +19,14 @@ from tests.hardening.test_unloadable_events import META, HardeningMeasured
 STREAMS, PER_STREAM = 400, 5
 
 
-def appended(stream: str, version: int, scope: str, key: str) -> tuple[StreamAppend, IdempotencyRecord]:
+def appended(stream: str, version: int, namespace: str, key: str) -> tuple[StreamAppend, IdempotencyRecord]:
     append = StreamAppend.of(stream, version, [(HardeningMeasured(amount=version), META)])
-    return append, IdempotencyRecord(scope, key, "hash", 201, {"stream": stream})
+    return append, IdempotencyRecord(namespace, key, "hash", 201, {"stream": stream})
 
 
 @pytest.fixture
 async def grown(store_url: str) -> AsyncIterator[EventStore]:
-    """A store with history: 2,000 events in 400 streams, 2,000 idempotency keys in 40 scopes."""
+    """A store with history: 2,000 events in 400 streams, 2,000 idempotency keys in 40 namespaces."""
     db = open_database(store_url)
     await migrate(db)
     store = EventStore(db)

@@ -4,14 +4,16 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, func, select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Column, MetaData, String, Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import open_database
 from shared.errors import ConcurrencyError, Conflict
 from shared.events import EventEnvelope, EventMetadata, EventRegistry
 from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
-from shared.eventstore.migrate import migrate
+from shared.eventstore.migrate import MIGRATIONS, migrate
 from shared.eventstore.schema import events, idempotency_keys
 from shared.eventstore.store import IdempotentReplay
 from tests.platform.counting import Counted, counted
@@ -171,3 +173,34 @@ def test_old_schema_versions_are_upcast_on_read() -> None:
     assert decoded == Renamed(n=4, note="(none)")
     with pytest.raises(KeyError):
         registry.decode("Unknown", 1, {})
+
+
+async def test_a_store_made_before_the_namespace_rename_keeps_its_keys(store_url: str) -> None:
+    """A data folder from before migration 0002 upgrades in place: a key stored then still replays."""
+    def to_0001(connection: object) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+
+    db = open_database(store_url)
+    async with db.writer.begin() as conn:
+        await conn.run_sync(to_0001)
+        await conn.execute(
+            text(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response, created_at) "
+                "VALUES ('alice:POST:/x', 'old-key', 'hash', 201, '{\"id\": \"s-old\"}', CURRENT_TIMESTAMP)"
+            )
+        )
+    await migrate(db)
+    store = EventStore(db)
+    try:
+        kept = await store.find_idempotent("alice:POST:/x", "old-key")
+        assert kept is not None and (kept.namespace, kept.status_code, kept.response) == (
+            "alice:POST:/x",
+            201,
+            {"id": "s-old"},
+        )
+    finally:
+        await store.close()
+        await db.dispose()

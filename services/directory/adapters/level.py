@@ -24,6 +24,7 @@ from contracts.directory import (
 from shared.events import Event
 from shared.membership import level_units
 from shared.projection import Context, Projection, on
+from shared.subtree import at_or_below
 
 metadata = MetaData()
 counts = Table(
@@ -85,7 +86,7 @@ async def read_units(conn: AsyncConnection, under: str | None = None) -> list[di
     """The level's units (active, then those merged into them), ordered by path, with their counters."""
     stmt = _joined()
     if under:
-        stmt = stmt.where((level_units.c.path == under) | level_units.c.path.like(under + ".%"))
+        stmt = stmt.where(at_or_below(level_units.c.path, under))
     rows = [dict(row._mapping) for row in await conn.execute(stmt)]
     return sorted(rows, key=lambda row: (row["status"], row["path"]))  # code-point order, whatever the collation
 

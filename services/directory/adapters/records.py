@@ -20,7 +20,6 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
     update,
 )
@@ -41,6 +40,7 @@ from shared.identity import MEMBER, Caller
 from shared.projection import Context, on
 from shared.records import Records
 from shared.subjects import ancestors
+from shared.subtree import at_or_below, below
 from shared.units import ACTIVE, MERGED, UnitRef
 
 metadata = MetaData()
@@ -114,19 +114,13 @@ def _ref(row: Any) -> UnitRef:
     )
 
 
-def _below(path: str) -> Any:
-    """The paths under ``path`` as a range of the path index ("hn.ntl." ≤ p < "hn.ntl/": '/' follows '.'),
-    where ``LIKE 'hn.ntl.%'`` would scan every unit."""
-    return (units.c.path > path + ".") & (units.c.path < path + "/")
-
-
 def _active_subtree(path: str) -> Any:
-    return (units.c.status == ACTIVE) & or_(units.c.path == path, _below(path))
+    return (units.c.status == ACTIVE) & at_or_below(units.c.path, path)
 
 
 async def _repath(conn: AsyncConnection, old: str, new: str, *, include_root: bool = True) -> None:
     """Rewrite the paths of the active units at ``old`` (and below) to sit at ``new``."""
-    where = _active_subtree(old) if include_root else (units.c.status == ACTIVE) & _below(old)
+    where = _active_subtree(old) if include_root else (units.c.status == ACTIVE) & below(units.c.path, old)
     await conn.execute(
         update(units).where(where).values(path=literal(new).concat(func.substr(units.c.path, len(old) + 1)))
     )

@@ -16,6 +16,7 @@ from shared.errors import NotFound
 from shared.level_host import Level
 from shared.membership import level_units as units
 from shared.subjects import ancestors, in_subtree
+from shared.subtree import below
 
 
 def _cutoff(day: date) -> datetime:
@@ -64,7 +65,7 @@ async def read_progress(
     if depth == "children":
         where = units.c.parent_id == unit.unit_id
     else:
-        where = units.c.path.like(unit_path + ".%")
+        where = below(units.c.path, unit_path)
     listed = {
         r.unit_id: dict(r._mapping) for r in await conn.execute(select(units).where(where, units.c.status == "active"))
     }

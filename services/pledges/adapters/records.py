@@ -38,6 +38,7 @@ from shared.directory_copy import units
 from shared.projection import Context, on
 from shared.records import Records
 from shared.subjects import ancestors
+from shared.subtree import at_or_below, below
 
 metadata = MetaData()
 
@@ -196,7 +197,7 @@ class PledgesRecords(Records):
         """Campaigns launched by the unit, by any unit below it, or by any unit above it (they reach it);
         every campaign for ``None`` (the platform admin)."""
         seen = (
-            (campaigns.c.launcher_path.in_([*ancestors(path), path])) | campaigns.c.launcher_path.like(path + ".%")
+            (campaigns.c.launcher_path.in_([*ancestors(path), path])) | below(campaigns.c.launcher_path, path)
             if path is not None
             else campaigns.c.campaign_id.is_not(None)
         )
@@ -225,7 +226,7 @@ class PledgesRecords(Records):
     async def pledges_of(
         self, campaign_id: str, under: str, limit: int, offset: int
     ) -> tuple[int, list[dict[str, Any]]]:
-        where = (pledges.c.campaign_id == campaign_id, (units.c.path == under) | units.c.path.like(under + ".%"))
+        where = (pledges.c.campaign_id == campaign_id, at_or_below(units.c.path, under))
         joined = pledges.join(units, units.c.unit_id == pledges.c.unit_id)
         async with self.db.reader.connect() as conn:
             total = await conn.scalar(select(func.count()).select_from(joined).where(*where)) or 0

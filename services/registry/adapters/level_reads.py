@@ -19,16 +19,12 @@ from shared.errors import NotFound
 from shared.level_host import Level, LevelRead
 from shared.membership import level_units
 from shared.subjects import in_subtree
+from shared.subtree import at_or_below
 from shared.text import fold
 
 t = book
 SEARCH_COUNT_BOUND = 1000
 Path400 = Annotated[str | None, Query(max_length=400)]
-
-
-def _under(path: str) -> Any:
-    """The unit and its subtree as index ranges (a LIKE would scan): codes are [a-z0-9-], "/" follows "."."""
-    return (t.c.unit_path == path) | ((t.c.unit_path >= path + ".") & (t.c.unit_path < path + "/"))
 
 
 def _matches(word: str, prefix: bool) -> Any:
@@ -71,7 +67,7 @@ async def read_book(
     """Every recognised initiative of the subtree (or of one status), newest first, filtered."""
     where = [t.c.status == status] if status else [t.c.in_book == 1]
     if unit:
-        where.append(_under(unit))
+        where.append(at_or_below(t.c.unit_path, unit))
     if year:
         where.append(t.c.year == year)
     if pillar:
@@ -107,7 +103,7 @@ async def read_counts(conn: AsyncConnection, under: str | None = None) -> list[d
         func.sum(_benefit(in_book)).label("benefit_vnd"),
     ).where(t.c.status != "draft")
     if under:
-        stmt = stmt.where(_under(under))
+        stmt = stmt.where(at_or_below(t.c.unit_path, under))
     counted = {row.unit_id: row for row in await conn.execute(stmt.group_by(t.c.unit_id))}
     unit_rows = select(level_units).where(level_units.c.status == "active").order_by(level_units.c.path)
     result = []

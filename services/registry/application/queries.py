@@ -8,6 +8,7 @@ from services.registry.adapters.records import ideas, initiatives
 from services.registry.application.deps import Deps
 from shared.directory_copy import units
 from shared.identity import Caller
+from shared.subtree import at_or_below
 
 
 async def get_initiative(deps: Deps, caller: Caller, initiative_id: str) -> dict[str, Any]:
@@ -41,7 +42,7 @@ async def list_initiatives(
     under = under or caller.unit_path
     caller.require_subtree(under, "under")
     joined = initiatives.join(units, units.c.unit_id == initiatives.c.unit_id)
-    where = [(units.c.path == under) | units.c.path.like(under + ".%")]
+    where = [at_or_below(units.c.path, under)]
     if status:
         where.append(initiatives.c.status == status)
     async with deps.db.reader.connect() as conn:
@@ -62,7 +63,7 @@ async def list_ideas(deps: Deps, caller: Caller, under: str | None, limit: int, 
     under = under or caller.unit_path
     caller.require_subtree(under, "under")
     joined = ideas.join(units, units.c.unit_id == ideas.c.unit_id)
-    where = [(units.c.path == under) | units.c.path.like(under + ".%")]
+    where = [at_or_below(units.c.path, under)]
     async with deps.db.reader.connect() as conn:
         total = await conn.scalar(select(func.count()).select_from(joined).where(*where))
         rows = await conn.execute(
