@@ -50,7 +50,7 @@ contracts: $(STAMP)
 portal-messages: $(STAMP)
 	$(BIN)/pybabel extract -F services/portal/babel.cfg -k N_ -k tf --no-location --sort-output \
 		--project thidua-portal --version 0.1 -o services/portal/locale/messages.pot services/portal
-	$(BIN)/pybabel update -N --no-location -i services/portal/locale/messages.pot -d services/portal/locale
+	$(BIN)/pybabel update -N -i services/portal/locale/messages.pot -d services/portal/locale
 
 clean-data:
 	rm -rf "$${THIDUA_DATA_DIR:-data}"

@@ -4,7 +4,7 @@
     python -m demo ready URL [URL …]          # wait until each level host has caught up and shows the demo
 
 URLs of the services from THIDUA_DIRECTORY_PORT, THIDUA_REGISTRY_PORT, THIDUA_PLEDGES_PORT,
-THIDUA_AWARDS_PORT (8101-8104).
+THIDUA_AWARDS_PORT, THIDUA_INSPECTIONS_PORT (8101-8105).
 """
 
 import argparse
@@ -22,6 +22,7 @@ from demo.awards import load_awards
 from demo.campaign import load_campaign
 from demo.city import CITY, load_city
 from demo.initiatives import load_initiatives
+from demo.inspections import load_inspections
 from shared.settings import Settings
 from shared.tokens import issue_token
 
@@ -31,6 +32,8 @@ DEMO_READS = {
     "registry_level": ("/levels/hn/registry/book", lambda body: body["total"] > 0),
     "pledges_level": ("/levels/hn/pledges/campaigns", lambda body: len(body["campaigns"]) > 0),
     "awards_level": ("/levels/hn/awards/board", lambda body: len(body["items"]) > 0),
+    # The last thing the inspections demo records is last year's grades; the actions come before them.
+    "inspections_level": ("/levels/hn/inspections/actions", lambda body: body["total"] > 0),
 }
 
 
@@ -47,14 +50,19 @@ async def load(
     registry: httpx.AsyncClient,
     pledges: httpx.AsyncClient,
     awards: httpx.AsyncClient | None = None,
+    inspections: httpx.AsyncClient | None = None,
 ) -> dict[str, Any]:
-    """Every part of the demo, in order: the city, then (concurrently) initiatives, the campaign, awards."""
+    """Every part of the demo, in order: the city, then (concurrently) initiatives, the campaign, awards,
+    then inspections (its checklists are pre-filled from the campaign and the initiatives)."""
     city = await load_city(directory)
     parts = [load_initiatives(registry), load_campaign(pledges, directory, date.today().year)]
     if awards is not None:
         parts.append(load_awards(awards, directory))
     initiatives, campaign, *rest = await asyncio.gather(*parts)
-    return {"city": city, "initiatives": initiatives, "campaign": campaign, **({"awards": rest[0]} if rest else {})}
+    loaded = {"city": city, "initiatives": initiatives, "campaign": campaign, **({"awards": rest[0]} if rest else {})}
+    if inspections is not None:
+        loaded["inspections"] = await load_inspections(inspections, directory)
+    return loaded
 
 
 async def levels(directory: httpx.AsyncClient) -> list[str]:
@@ -81,18 +89,28 @@ async def _load(levels_out: str | None, token: str) -> None:
         _url(e, d)
         for e, d in (("THIDUA_DIRECTORY_PORT", 8101), ("THIDUA_REGISTRY_PORT", 8102), ("THIDUA_PLEDGES_PORT", 8103))
     ]
-    # The awards service takes part where the run names its port (the local run does; a smaller test
-    # platform without it loads the rest).
+    # The awards and inspections services take part where the run names their ports (the local run does;
+    # a smaller test platform without them loads the rest).
     awards_url = _url("THIDUA_AWARDS_PORT", 8104) if "THIDUA_AWARDS_PORT" in os.environ else None
+    inspections_url = _url("THIDUA_INSPECTIONS_PORT", 8105) if "THIDUA_INSPECTIONS_PORT" in os.environ else None
     async with (
         _client(urls[0], token) as directory,
         _client(urls[1], token) as registry,
         _client(urls[2], token) as pledges,
         _client(awards_url or urls[0], token) as awards,
+        _client(inspections_url or urls[0], token) as inspections,
     ):
-        for client in (directory, registry, pledges, *([awards] if awards_url else [])):
+        optional = [*([awards] if awards_url else []), *([inspections] if inspections_url else [])]
+        for client in (directory, registry, pledges, *optional):
             await until(lambda c=client: _ok(c.get("/health")), f"{client.base_url} to answer")
-        print(await load(directory, registry, pledges, awards if awards_url else None), flush=True)
+        loaded = await load(
+            directory,
+            registry,
+            pledges,
+            awards if awards_url else None,
+            inspections if inspections_url else None,
+        )
+        print(loaded, flush=True)
         if levels_out:
             served = await levels(directory)
             Path(levels_out).write_text(json.dumps(served), encoding="utf-8")  # noqa: ASYNC240 - a few bytes

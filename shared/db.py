@@ -7,12 +7,14 @@ beside it (a read that needs one snapshot across statements uses the writer).
 
 import os
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -33,6 +35,24 @@ class Database:
     @property
     def is_postgres(self) -> bool:
         return self.writer.dialect.name == "postgresql"
+
+    @asynccontextmanager
+    async def startup_lock(self) -> AsyncIterator[None]:
+        """Serialise start-up work (migrations, ``create_all``) across replicas starting together.
+
+        PostgreSQL: a session advisory lock, so the second replica waits and then finds the schema done.
+        SQLite is one process's file (its writes serialise on BEGIN IMMEDIATE anyway).
+        """
+        if not self.is_postgres:
+            yield
+            return
+        async with self.writer.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _STARTUP_LOCK})
+            try:
+                yield
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _STARTUP_LOCK})
 
     async def dispose(self) -> None:
         await self.writer.dispose()
@@ -93,6 +113,7 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
 
 
 CONNECT_TIMEOUT_SECONDS = 5
+_STARTUP_LOCK = 7_411_202_612  # beside the event store's append lock (7_411_202_611)
 
 # PostgreSQL states that mean "the server cannot serve you now", not "your request is wrong": connection
 # exceptions (class 08), operator intervention (admin/crash shutdown, cannot connect now), too many

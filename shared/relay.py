@@ -5,11 +5,21 @@ bounded number of acks in flight, and records the new position only after every 
 publishing and recording republishes the batch; JetStream drops the copies by ``Nats-Msg-Id`` (the event
 id) within the stream's duplicate window, so each event lands exactly once.
 
+**One relay per store at a time** (``RelayLease``): every replica of a service runs the relay loop, but
+only the holder of the store's lease publishes; the others wait and take over when the holder dies. On
+PostgreSQL the lease is a session advisory lock held on a connection of its own, released by the server
+when the holder's session ends (a SIGKILLed process's socket closes at once; a silent network loss is
+cut by TCP keepalives). The holder records progress *on that same session*, so a replica that lost the
+lease cannot record anything (fencing), and it checks the lease before publishing each batch, so it stops
+within one batch. On SQLite (one machine) the lease is an exclusive ``flock`` beside the database file.
+
 Run standalone: ``python -m shared.relay`` (settings from THIDUA_* variables).
 """
 
 import asyncio
 import contextlib
+import fcntl
+import hashlib
 import logging
 import os
 import time
@@ -23,10 +33,13 @@ import orjson
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.db import Database
 from shared.events import EventEnvelope
 from shared.eventstore.schema import outbox
 from shared.eventstore.store import EventStore
@@ -41,6 +54,164 @@ _tracer = trace.get_tracer("thidua.relay")
 # Fault injection for the crash tests: after publishing a batch and before recording progress, the relay
 # touches this file and waits, so a test can SIGKILL it at exactly that point.
 _PAUSE_FILE = os.environ.get("THIDUA_RELAY_PAUSE_BEFORE_PROGRESS")
+
+
+# -- the lease: one publishing relay per store ------------------------------------------------------
+
+
+class LeaseLost(Exception):
+    """The relay no longer holds its store's lease: it must stop publishing and recording at once."""
+
+
+class RelayLease:
+    """Held by at most one relay of a store at a time (the base class: always held, for ``:memory:``)."""
+
+    holder: str = ""
+
+    async def acquire(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> bool:
+        """Wait until this process holds the lease (True) or ``stop`` is set (False)."""
+        return not stop.is_set()
+
+    async def held(self) -> bool:
+        return True
+
+    async def record(self, stmt: Any) -> None:
+        """Run ``stmt`` (the progress record) only while the lease is held."""
+        raise NotImplementedError
+
+    async def release(self) -> None:
+        return None
+
+
+def lease_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key for the relay ``name`` (per database, as locks are)."""
+    return int.from_bytes(hashlib.blake2b(f"thidua.relay:{name}".encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class PostgresLease(RelayLease):
+    """A session advisory lock on a connection kept for as long as the lease is held."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db, self.key = db, lease_key(name)
+        self.conn: AsyncConnection | None = None
+        self.holder = f"pid {os.getpid()}"
+
+    async def acquire(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> bool:
+        while not stop.is_set():
+            try:
+                conn = await self.db.writer.connect()
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                if await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}):
+                    # A holder cut off without a FIN must not keep the lease for TCP's two idle hours.
+                    for setting in (
+                        "tcp_keepalives_idle = 5",
+                        "tcp_keepalives_interval = 2",
+                        "tcp_keepalives_count = 3",
+                    ):
+                        await conn.execute(text(f"SET {setting}"))
+                    self.conn = conn
+                    return True
+                await conn.close()
+            except Exception as error:  # the database is away: keep waiting for it
+                log.warning("relay lease: cannot reach the database (%s)", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), poll_seconds)
+        return False
+
+    async def held(self) -> bool:
+        if self.conn is None:
+            return False
+        try:
+            # The lock lives exactly as long as this session: a live session still holds it.
+            await asyncio.wait_for(self.conn.scalar(text("SELECT 1")), 5)
+            return True
+        except Exception as error:
+            log.warning("relay lease lost (%s)", error)
+            await self.release()
+            return False
+
+    async def record(self, stmt: Any) -> None:
+        if self.conn is None:
+            raise LeaseLost("the relay does not hold the lease")
+        try:
+            await self.conn.execute(stmt)  # on the lease's own session: no session, no write
+        except Exception as error:
+            await self.release()
+            raise LeaseLost(f"the lease's session is gone ({type(error).__name__}: {error})") from error
+
+    async def release(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        try:
+            await asyncio.wait_for(conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key}), 2)
+            await conn.close()
+        except Exception:  # the session is dead already (which released the lock): drop the connection
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+                await conn.close()
+
+
+class FileLease(RelayLease):
+    """SQLite: an exclusive ``flock`` on a file beside the database; the kernel drops it with the process."""
+
+    def __init__(self, db: Database, path: Path) -> None:
+        self.db, self.path = db, path
+        self.fd: int | None = None
+        self.holder = f"pid {os.getpid()}"
+
+    async def acquire(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> bool:
+        while not stop.is_set():
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), poll_seconds)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            self.fd = fd
+            return True
+        return False
+
+    async def held(self) -> bool:
+        return self.fd is not None
+
+    async def record(self, stmt: Any) -> None:
+        if self.fd is None:
+            raise LeaseLost("the relay does not hold the lease")
+        async with self.db.writer.begin() as conn:
+            await conn.execute(stmt)
+
+    async def release(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
+class _Unshared(RelayLease):
+    """An in-memory store has one process by nature."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def record(self, stmt: Any) -> None:
+        async with self.db.writer.begin() as conn:
+            await conn.execute(stmt)
+
+
+def relay_lease(db: Database, name: str = "relay") -> RelayLease:
+    """The lease that lets one relay named ``name`` publish from ``db``'s store."""
+    if db.is_postgres:
+        return PostgresLease(db, name)
+    database = make_url(db.url).database
+    if not database or database == ":memory:":
+        return _Unshared(db)
+    return FileLease(db, Path(f"{database}.{name}.lease"))
 
 
 def encode(env: EventEnvelope) -> bytes:
@@ -85,8 +256,10 @@ class OutboxRelay:
         max_in_flight: int = 256,
         idle_poll_seconds: float = 0.25,
         ack_timeout: float = 5.0,
+        lease: RelayLease | None = None,
     ) -> None:
         self.store, self.js, self.service, self.name = store, js, service, name
+        self.lease = lease  # None: the caller guarantees it is the only relay (tests, benchmarks)
         self.batch, self.max_in_flight, self.idle_poll = batch, max_in_flight, idle_poll_seconds
         self.ack_timeout = ack_timeout
         self.published = 0
@@ -104,6 +277,9 @@ class OutboxRelay:
             set_={"position": stmt.excluded.position, "updated_at": stmt.excluded.updated_at},
             where=outbox.c.position < stmt.excluded.position,  # a slower replica never moves it back
         )
+        if self.lease is not None:
+            await self.lease.record(stmt)
+            return
         async with self.store.db.writer.begin() as conn:
             await conn.execute(stmt)
 
@@ -115,6 +291,8 @@ class OutboxRelay:
         total = 0
         rows = await self.store.read_rows_after(await self.position(), self.batch)
         while rows:
+            if self.lease is not None and not await self.lease.held():
+                raise LeaseLost("the relay lost its lease before publishing a batch")
             next_rows = asyncio.create_task(self.store.read_rows_after(rows[-1].position, self.batch))
             try:
                 # One span per batch, linked to each event's command trace (a span per event would cost
@@ -123,13 +301,13 @@ class OutboxRelay:
                 with _tracer.start_as_current_span("relay batch", kind=SpanKind.PRODUCER, links=links) as span:
                     span.set_attribute("thidua.relay.events", len(rows))
                     await self._publish(rows)
+                if _PAUSE_FILE:
+                    Path(_PAUSE_FILE).write_text(str(rows[-1].position))  # noqa: ASYNC240 - test hook, tiny write
+                    await asyncio.sleep(3600)
+                await self._record(rows[-1].position)
             except BaseException:
                 next_rows.cancel()
                 raise
-            if _PAUSE_FILE:
-                Path(_PAUSE_FILE).write_text(str(rows[-1].position))  # noqa: ASYNC240 - test hook, tiny write
-                await asyncio.sleep(3600)
-            await self._record(rows[-1].position)
             total += len(rows)
             self.published += len(rows)
             rows = await next_rows
@@ -178,7 +356,7 @@ class OutboxRelay:
                 self.last_error, backoff = None, 0.2
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.store.committed.wait(), self.idle_poll)
-            except asyncio.CancelledError:
+            except (asyncio.CancelledError, LeaseLost):
                 raise
             except Exception as error:
                 self.last_error = f"{type(error).__name__}: {error}"
@@ -190,7 +368,12 @@ class OutboxRelay:
 async def run_supervised(
     store: EventStore, settings: Settings, stop: asyncio.Event, on_start: Callable[[OutboxRelay], None] | None = None
 ) -> None:
-    """Run the in-process relay until ``stop``: a NATS that is down (at start or later) is waited for."""
+    """Run the relay until ``stop``: wait for the store's lease, then publish while it is held.
+
+    A NATS that is down (at start or later) is waited for; a lost lease sends the relay back to waiting.
+    ``on_start`` is told each time this process becomes the publishing relay.
+    """
+    lease = relay_lease(store.db)
     backoff = 0.5
     while not stop.is_set():
         try:
@@ -203,6 +386,15 @@ async def run_supervised(
             continue
         try:
             await ensure_streams(js, settings)
+            waited = time.monotonic()
+            if not await lease.acquire(stop, settings.relay_lease_poll_seconds):
+                return
+            log.info(
+                "relay for %s holds the lease (%s) after %.1fs",
+                settings.service,
+                lease.holder,
+                time.monotonic() - waited,
+            )
             relay = OutboxRelay(
                 store,
                 js,
@@ -210,14 +402,18 @@ async def run_supervised(
                 batch=settings.relay_batch,
                 max_in_flight=settings.relay_max_in_flight,
                 idle_poll_seconds=settings.relay_idle_poll_seconds,
+                lease=lease,
             )
             if on_start is not None:
                 on_start(relay)
             await relay.run(stop)
+        except LeaseLost as error:
+            log.warning("relay for %s stopped publishing: %s", settings.service, error)
         except Exception as error:
             log.warning("relay stopped (%s); reconnecting", error)
             await asyncio.sleep(backoff)
         finally:
+            await lease.release()
             await nc.close()
 
 
@@ -230,24 +426,13 @@ async def _main() -> None:
     setup_telemetry(settings)
     db = open_database(settings.database_url)
     await migrate(db)
-    nc, js = await connect(settings.nats_url, f"thidua-{settings.service}-relay")
-    await ensure_streams(js, settings)
     store = EventStore(db)
-    relay = OutboxRelay(
-        store,
-        js,
-        settings.service,
-        batch=settings.relay_batch,
-        max_in_flight=settings.relay_max_in_flight,
-        idle_poll_seconds=settings.relay_idle_poll_seconds,
-    )
-    log.info("relay for %s started at position %d", settings.service, await relay.position())
     started = time.monotonic()
+    published: list[OutboxRelay] = []
     try:
-        await relay.run()
+        await run_supervised(store, settings, asyncio.Event(), published.append)
     finally:
-        log.info("relay published %d events in %.0fs", relay.published, time.monotonic() - started)
-        await nc.close()
+        log.info("relay published %d events in %.0fs", sum(r.published for r in published), time.monotonic() - started)
         await db.dispose()
 
 

@@ -67,11 +67,12 @@ def service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await migrate(db)
-        if copy is not None:
-            await copy.create_tables()  # read models are rebuildable: created, not migrated
-        for hook in on_start:
-            await hook(app)
+        async with db.startup_lock():  # replicas starting together migrate one after the other
+            await migrate(db)
+            if copy is not None:
+                await copy.create_tables()  # read models are rebuildable: created, not migrated
+            for hook in on_start:
+                await hook(app)
         stop = asyncio.Event()
         tasks: list[asyncio.Task[None]] = []
         if settings.relay_enabled:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     relay_batch: int = 500
     relay_max_in_flight: int = 256
     relay_idle_poll_seconds: float = 0.25
+    # A replica without the store's relay lease tries to take it this often (the takeover time's bound).
+    relay_lease_poll_seconds: float = 0.5
 
     # Stream (the duplicate window must outlive any relay restart we expect)
     stream_replicas: int = 1

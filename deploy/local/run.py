@@ -10,9 +10,9 @@ Ctrl-C stops everything. The supervisor itself imports nothing but the standard 
 Environment: THIDUA_DATA_DIR (the data folder, default ./data), THIDUA_NATS_PORT (4322; this machine's
 own NATS holds 4222), THIDUA_NATS_MONITOR_PORT (8322), THIDUA_DIRECTORY_PORT (8101),
 THIDUA_REGISTRY_PORT (8102), THIDUA_PLEDGES_PORT (8103), THIDUA_AWARDS_PORT (8104),
-THIDUA_LEVEL_PORT_BASE (8201: the level hosts take 8201, 8202, 8203, 8204), THIDUA_PORTAL_PORT (8100: the
-portal, the web UI, printed first), THIDUA_TRACE_SAMPLE_RATIO (0.1 of the traces are written, to files of
-at most 10 MB under logs/).
+THIDUA_INSPECTIONS_PORT (8105), THIDUA_LEVEL_PORT_BASE (8201: the level hosts take 8201 to 8205, one per
+service in that order), THIDUA_PORTAL_PORT (8100: the portal, the web UI, printed first),
+THIDUA_TRACE_SAMPLE_RATIO (0.1 of the traces are written, to files of at most 10 MB under logs/).
 """
 
 import json
@@ -67,6 +67,7 @@ SERVICES = [
     Service("registry", "THIDUA_REGISTRY_PORT", 8102),
     Service("pledges", "THIDUA_PLEDGES_PORT", 8103),
     Service("awards", "THIDUA_AWARDS_PORT", 8104),
+    Service("inspections", "THIDUA_INSPECTIONS_PORT", 8105),
 ]
 
 
@@ -185,16 +186,16 @@ def main() -> None:
 
         print()
         print(f"thidua is ready in {time.monotonic() - started:.0f} s (Ctrl-C stops everything)")
-        print(f"  {'portal:':<16} {portal}   <- open this first (demo users on its sign-in page)")
+        print(f"  {'portal:':<19} {portal}   <- open this first (demo users on its sign-in page)")
         for service in SERVICES:
-            print(f"  {service.name + ' API:':<16} {service.url}/docs")
+            print(f"  {service.name + ' API:':<19} {service.url}/docs")
         for name, url in hosts.items():
-            print(f"  {name + ' levels:':<16} {url}/docs   (levels {', '.join(served)}: {url}/levels/<level>/…)")
+            print(f"  {name + ' levels:':<19} {url}/docs   (levels {', '.join(served)}: {url}/levels/<level>/…)")
         monitoring = f"http://127.0.0.1:{NATS_MONITOR_PORT}"
-        print(f"  NATS:            {nats_url} (monitoring {monitoring}, JetStream in {DATA / 'nats'})")
-        print(f"  data and logs:   {DATA} (THIDUA_DATA_DIR; `make clean-data` forgets it)")
-        print("  tokens:          make tokens   (then: Authorization: Bearer <token>)")
-        print("  rebuild a level: make rebuild [SERVICE=registry] [LEVEL=hn.ntl]", flush=True)
+        print(f"  NATS:               {nats_url} (monitoring {monitoring}, JetStream in {DATA / 'nats'})")
+        print(f"  data and logs:      {DATA} (THIDUA_DATA_DIR; `make clean-data` forgets it)")
+        print("  tokens:             make tokens   (then: Authorization: Bearer <token>)")
+        print("  rebuild a level:    make rebuild [SERVICE=registry] [LEVEL=hn.ntl]", flush=True)
         while True:
             supervisor.watch()
             time.sleep(0.5)

@@ -195,3 +195,44 @@ class Enrolments:
             self.refusals.append(f"{response.status_code} {response.text}")
             raise AssertionError(f"enrolment {n} answered {response.status_code}: {response.text}")
         raise AssertionError(f"enrolment {n} not accepted within {deadline}s ({self.statuses})")
+
+
+async def lease_holder(admin: asyncpg.Connection, database: str, name: str = "relay") -> int | None:
+    """The PostgreSQL backend pid holding the relay lease of ``database``'s store, if any."""
+    from shared.relay import lease_key
+
+    key = lease_key(name)
+    return await admin.fetchval(
+        "SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' "
+        "AND l.granted AND d.datname = $1 AND l.classid::bigint = $2 AND l.objid::bigint = $3 AND l.objsubid = 1",
+        database,
+        (key >> 32) & 0xFFFFFFFF,
+        key & 0xFFFFFFFF,
+    )
+
+
+async def stored_event_ids(database_url: str) -> list[str]:
+    """Every event id of a store, in its global order (what the stream must hold, once each)."""
+    from shared.db import open_database
+    from shared.eventstore.schema import events
+
+    db = open_database(database_url)
+    try:
+        async with db.reader.connect() as conn:
+            from sqlalchemy import select
+
+            return list((await conn.scalars(select(events.c.event_id).order_by(events.c.position))).all())
+    finally:
+        await db.dispose()
+
+
+async def stream_event_ids(nats_url: str, service: str = "directory") -> list[str]:
+    from shared.messaging import H_MSG_ID, connect
+    from shared.runner import read_messages
+    from shared.subjects import ROOT, STREAM
+
+    nc, js = await connect(nats_url, "test-reader")
+    try:
+        return [m.headers[H_MSG_ID] for m in await read_messages(js, STREAM, [f"{ROOT}.{service}.>"])]
+    finally:
+        await nc.close()

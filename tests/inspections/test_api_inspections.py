@@ -267,3 +267,32 @@ async def test_findings_actions_fixes_and_verification(
     concluded = await post(client, f"/inspections/{iid}/conclusion", {"conclusion": "Đơn vị đã khắc phục"}, UBKT)
     assert concluded["concluded_on"] == "2025-06-02"
     assert person_id(world.ids["hn.ntl"], ("inspection_committee",)) == team[0]
+
+
+async def test_an_action_assigned_on_paper_is_entered_by_the_operator_and_turns_overdue(
+    client: httpx.AsyncClient, world: World, team: list[str], clock: Clock
+) -> None:
+    iid = await decided(client, world, team)
+    fecon = world.ids["hn.ntl.fecon"]
+    finding = {"severity": "serious", "description": "Không tổ chức hội nghị người lao động", "evidence": PROOF}
+    found = await post(client, f"/inspections/{iid}/units/{fecon}/findings", finding, UBKT, 201)
+    clock.set(date(2025, 8, 1))
+    paper = {
+        "finding_id": found["finding_id"],
+        "description": "Tổ chức hội nghị",
+        "owner": "Chủ tịch CĐCS",
+        "assigned_on": "2025-06-20",
+        "due_on": "2025-07-20",
+    }
+    url = f"/inspections/{iid}/units/{fecon}/actions"
+    by_inspector = await client.post(url, json=paper, headers={**UBKT, **key()})
+    problem(by_inspector, 403, "date.backdated", "assigned_on", says="only the platform operator")
+    early = await client.post(
+        url, json=paper | {"due_on": "2025-06-20"}, headers={**bearer(None, "hn", "admin"), **key()}
+    )
+    problem(early, 422, "action.due_in_past", "due_on", says="after the day it is assigned (2025-06-20)")
+    assigned = await post(client, url, paper, bearer(None, "hn", "admin"), 201)
+    assert assigned["due_on"] == "2025-07-20"
+    view = (await client.get(f"/inspections/{iid}", headers=UBKT)).json()
+    action = view["units"][0]["actions"][0]
+    assert action["status"] == "open" and action["due_on"] == "2025-07-20"

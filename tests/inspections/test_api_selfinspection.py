@@ -8,7 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
+from services.inspections.adapters import views
 from services.inspections.application import overdue
+from services.inspections.domain.rulesets import HD_1294_2019
+from shared.directory_copy import units as copy_units
 from tests.inspections.api_helpers import Clock, World
 from tests.inspections.evidence_files import pdf
 from tests.people import bearer
@@ -33,12 +36,19 @@ async def post(
     return response.json()
 
 
-def problem(response: httpx.Response, status: int, code: str, field: str | None = None) -> dict[str, Any]:
-    """The refusal's status, and its code and field (the problem's own, or one of a 422's ``errors``)."""
+def problem(
+    response: httpx.Response, status: int, code: str, field: str | None = None, says: str = ""
+) -> dict[str, Any]:
+    """The refusal's status, type, code and field (the problem's own, or one of a 422's ``errors``), and a
+    message that says something (``says``: a part of it)."""
     assert response.status_code == status, response.text
     body = response.json()
-    found = [(body["code"], body.get("field")), *((e["code"], e.get("field")) for e in body.get("errors", []))]
-    assert any(c == code and (field is None or f == field) for c, f in found), body
+    assert body["type"] == f"https://thidua.vn/problems/{body['code']}" and body["detail"].strip(), body
+    found = [
+        (body["code"], body.get("field"), body["detail"]),
+        *((e["code"], e.get("field"), e.get("message", "")) for e in body.get("errors", [])),
+    ]
+    assert any(c == code and (field is None or f == field) and says in m for c, f, m in found), body
     return body
 
 
@@ -278,3 +288,61 @@ async def test_the_scheduler_records_overdue_units_with_an_injected_clock(
         f"/rounds/{city['round_id']}/close", json={"summary": "x"}, headers={**bearer(None, "hn", "chair"), **key()}
     )
     problem(early_close, 409, "round.not_due")
+
+
+async def test_the_operator_enters_a_round_run_on_paper_and_nobody_else_backdates(
+    client: httpx.AsyncClient, facts: World, clock: Clock
+) -> None:
+    """A round that ran before the service was used is entered with its own days; lateness is still the
+    service's: what nobody submitted turns overdue, and an on-time paper submission entered after the
+    overdue check clears the sign it had raised."""
+    operator = bearer(None, "hn", "admin")
+    clock.set(date(2025, 9, 1))
+    paper = {"opened_on": "2025-06-02", "due_on": "2025-06-30"}
+    backdated = await client.post(
+        "/rounds",
+        json={"level_unit_id": facts.ids["hn.ntl"], "year": 2025, "period": "half_year", "title": "T", **paper},
+        headers={**NTL_CHAIR, **key()},
+    )
+    problem(backdated, 403, "date.backdated", "opened_on", says="only the platform operator")
+    future = await client.post(
+        "/rounds",
+        json={
+            "level_unit_id": facts.ids["hn.ntl"],
+            "year": 2025,
+            "period": "half_year",
+            "title": "T",
+            "opened_on": "2025-09-02",
+            "due_on": "2025-09-30",
+        },
+        headers={**operator, **key()},
+    )
+    problem(future, 422, "date.in_future", "opened_on", says="after today (2025-09-01)")
+    opened = await open_round(client, facts, who=operator, **paper)
+    assert opened["opened_on"] == "2025-06-02" and opened["due_on"] == "2025-06-30"
+
+    fecon = checklist_of(facts, "hn.ntl.fecon")
+    answers = [{"item": REGISTERED, "answer": "not_done"}, {"item": ACTIVITIES, "answer": "not_done"}]
+    answers += [
+        {"item": i["key"], "answer": "not_done"}
+        for i in (await client.get(f"/checklists/{fecon}", headers=FECON)).json()["items"]
+        if i["kind"] == "initiative"
+    ]
+    on_paper = {"answers": answers, "submitted_on": "2025-06-20"}
+    by_unit = await client.post(f"/checklists/{fecon}/submit", json=on_paper, headers={**FECON, **key()})
+    problem(by_unit, 403, "date.backdated", "submitted_on")
+    before = await client.post(
+        f"/checklists/{fecon}/submit", json=on_paper | {"submitted_on": "2025-06-01"}, headers={**operator, **key()}
+    )
+    problem(before, 422, "checklist.submitted_before_round", "submitted_on", says="opened on 2025-06-02")
+
+    checked = await post(client, f"/rounds/{opened['round_id']}/overdue-check", {}, operator)
+    assert checked["overdue_recorded"] == 2  # nothing was entered yet: both are overdue now
+    await facts.sync_own()
+    submitted = await post(client, f"/checklists/{fecon}/submit", on_paper, operator)
+    assert submitted["days_late"] == 0 and submitted["submitted_at"].startswith("2025-06-20")
+    await facts.sync_own()
+    async with facts.app.state.db.reader.connect() as conn:
+        rows = await views.radar_rows(conn, copy_units, "hn.ntl", date(2025, 9, 1), HD_1294_2019)
+    late = {r.path for r in rows if "self_inspection_late" in dict(r.risk.counts)}
+    assert late == {"hn.ntl.ceo"}  # Fecon's paper shows it on time; CEO never submitted

@@ -1,17 +1,23 @@
-"""Outbox relay on a real nats-server: order, headers, crash between publish and progress, NATS outage."""
+"""Outbox relay on a real nats-server: order, headers, crash between publish and progress, NATS outage, and
+the lease that lets one relay per store publish (on SQLite and PostgreSQL)."""
 
 import asyncio
 import signal
 from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
 
 from shared.db import open_database
 from shared.eventstore import EventStore
 from shared.eventstore.migrate import migrate
 from shared.messaging import H_MSG_ID, connect, ensure_streams
-from shared.relay import OutboxRelay, decode
+from shared.relay import LeaseLost, OutboxRelay, PostgresLease, decode, lease_key, relay_lease, run_supervised
 from shared.runner import ProjectionRunner, read_messages
 from shared.settings import Settings
 from shared.subjects import STREAM
+from tests.conftest import PG_ADMIN_DSN
 from tests.natsserver import NatsServer
 from tests.platform.counting import CountingProjection, counted, read_counts
 from tests.platform.helpers import spawn, wait_for
@@ -127,3 +133,102 @@ async def test_commands_are_stored_while_nats_is_down_and_delivered_when_it_is_b
         await nc.close()
         await store.db.dispose()
         await projection_db.dispose()
+
+
+# -- one relay per store: the lease -----------------------------------------------------------------
+
+
+async def _lease_holders(admin: Any, database: str, name: str = "relay") -> list[int]:
+    key = lease_key(name)
+    rows = await admin.fetch(
+        "SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' "
+        "AND l.granted AND d.datname = $1 AND l.classid::bigint = $2 AND l.objid::bigint = $3 AND l.objsubid = 1",
+        database,
+        (key >> 32) & 0xFFFFFFFF,
+        key & 0xFFFFFFFF,
+    )
+    return [row["pid"] for row in rows]
+
+
+async def test_two_relays_on_one_store_one_publishes_and_the_other_takes_over(
+    settings: Settings, store_url: str
+) -> None:
+    """Two replicas' relays (in one process, separate connections): one holds the lease and publishes;
+    when it goes, the other takes the lease and carries on from the recorded position."""
+    settings = settings.model_copy(update={"database_url": store_url, "relay_lease_poll_seconds": 0.1})
+    stores = [await open_store(settings), EventStore(open_database(store_url))]
+    stops = [asyncio.Event(), asyncio.Event()]
+    started: list[int] = []
+    relays = [
+        asyncio.create_task(run_supervised(stores[i], settings, stops[i], lambda _r, i=i: started.append(i)))
+        for i in range(2)
+    ]
+    nc, js = await connect(settings.nats_url, "test")
+    check = OutboxRelay(stores[0], js, "testsvc")
+    try:
+        await asyncio.gather(*[stores[n % 2].append(counted("hn", n, stream=f"a-{n}")) for n in range(60)])
+
+        async def at(position: int) -> bool:
+            return await check.position() == position
+
+        await wait_for(lambda: at(60), what="the first relay to publish")
+        assert len(started) == 1  # exactly one relay holds the lease
+        holder = started[0]
+        stops[holder].set()  # the holder goes away; the other takes the lease
+        await asyncio.wait_for(relays[holder], 10)
+        await asyncio.gather(*[stores[n % 2].append(counted("hn", n, stream=f"b-{n}")) for n in range(60, 120)])
+        await wait_for(lambda: at(120), what="the second relay to take over")
+        assert started == [holder, 1 - holder]
+        msgs = await read_messages(js, STREAM)
+        ids = [m.headers[H_MSG_ID] for m in msgs]
+        assert len(ids) == len(set(ids)) == 120
+        assert ids == [e.event_id for e in await stores[0].read_after(0, 1000)]
+    finally:
+        for stop in stops:
+            stop.set()
+        await asyncio.gather(*relays, return_exceptions=True)
+        await nc.close()
+        for store in stores:
+            await store.db.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_relay_that_lost_its_lease_neither_publishes_nor_records(settings: Settings, postgres_url: str) -> None:
+    """Fencing: the lease's session is terminated under the holder (as a failover would); its next batch is
+    refused before publishing and its progress record fails, so another holder's position stands."""
+    store = await open_store(settings.model_copy(update={"database_url": postgres_url}))
+    nc, js = await connect(settings.nats_url, "test")
+    await ensure_streams(js, settings)
+    lease = relay_lease(store.db)
+    assert isinstance(lease, PostgresLease)
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        assert await lease.acquire(asyncio.Event())
+        relay = OutboxRelay(store, js, "testsvc", lease=lease)
+        for n in range(5):
+            await store.append(counted("hn", n))
+        assert await relay.publish_pending() == 5
+        database = postgres_url.rsplit("/", 1)[1]
+        (pid,) = await _lease_holders(admin, database)
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        await wait_for(lambda: _no_holder(admin, database), what="the lease to be released by the server")
+
+        for n in range(5, 10):
+            await store.append(counted("hn", n))
+        with pytest.raises(LeaseLost):
+            await relay.publish_pending()
+        assert (await js.stream_info(STREAM)).state.messages == 5  # nothing published without the lease
+        with pytest.raises(LeaseLost):
+            await relay._record(10)
+        assert await relay.position() == 5  # nor recorded
+        assert await lease.acquire(asyncio.Event())  # taken again: publishing resumes where it was
+        assert await relay.publish_pending() == 5 and await relay.position() == 10
+    finally:
+        await lease.release()
+        await admin.close()
+        await nc.close()
+        await store.db.dispose()
+
+
+async def _no_holder(admin: Any, database: str) -> bool:
+    return not await _lease_holders(admin, database)

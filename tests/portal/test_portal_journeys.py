@@ -1,13 +1,16 @@
 """Journeys in a real browser (Debian's Chromium) against the whole platform: what a person sees and does.
 Every journey page is checked with axe-core and photographed at desktop width and at 390 px."""
 
+import io
 import re
+import zipfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect
 
+from shared.text import fold
 from tests.portal.conftest import Visitor, member_name
 from tests.portal.platform_harness import Platform
 
@@ -369,3 +372,144 @@ def test_a_returned_initiative_is_revised_by_its_authors(visit: Visit) -> None:
     page.get_by_role("button", name="Gửi bản hoàn thiện").click()
     expect(page.locator(".alert.ok")).to_contain_text("Sáng kiến đã hoàn thiện được gửi xét lại")
     expect(page.locator("dl.facts")).to_contain_text("1.200 hồ sơ mỗi năm")
+
+
+def _download(visitor: Visitor, link: object) -> bytes:
+    with visitor.page.expect_download() as got:
+        link.click()  # type: ignore[attr-defined]
+    return Path(got.value.path()).read_bytes()
+
+
+def _publicise_on_paper(admin: Visitor, proposal_path: str, opened: date) -> None:
+    """A live council cannot meet on the day its list goes public (the window runs for working days): the
+    platform operator records a window that ran on paper, as the demo does — only the operator may."""
+    admin.go(proposal_path)
+    form = admin.page.locator("form[action$='/publicise']")
+    form.get_by_label("Công khai từ ngày").fill(opened.isoformat())
+    form.get_by_role("button", name="Công khai").click()
+    expect(admin.page.locator(".alert.ok")).to_contain_text("Đã công khai danh sách")
+
+
+def _vote(page: object, minutes: str, members: int) -> None:
+    form = page.locator("form[action$='/vote']")  # type: ignore[attr-defined]
+    form.get_by_label("Số biên bản (BB)").fill(minutes)
+    form.get_by_label("Địa điểm").fill("Hội trường")
+    form.get_by_label("Chủ trì").fill("Nguyễn Văn Bình")
+    form.get_by_label("Thư ký").fill("Lê Thị Thu")
+    form.get_by_label("Số thành viên Hội đồng").fill(str(members))
+    form.get_by_label("Số thành viên có mặt").fill(str(members))
+    form.get_by_label("Số phiếu đồng ý").fill(str(members))
+    form.get_by_role("button", name="Ghi kết quả bỏ phiếu").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Đã ghi kết quả bỏ phiếu của Hội đồng")  # type: ignore[attr-defined]
+
+
+AWARD_NOMINEE = "fecon-member"  # the demo user the journey proposes (a plain member: a direct worker)
+
+
+def test_an_award_is_proposed_with_its_evidence_voted_conferred_and_its_dossier_downloaded(
+    visit: Visit, platform: Platform
+) -> None:
+    from tests.portal.conftest import member_id
+
+    nominee = member_name(platform, AWARD_NOMINEE)
+    award = "Giấy khen của Ban Chấp hành công đoàn cấp trên trực tiếp cơ sở"
+    appraisal = {"name": "nhan-xet-danh-gia-2026.pdf", "mimeType": "application/pdf",
+                 "buffer": b"%PDF-1.4\n% Ban nhan xet danh gia nam\n%%EOF\n"}  # fmt: skip
+    fecon = visit("fecon-chair")
+    page = fecon.page
+    fecon.go("/awards")
+    expect(page.locator("h1")).to_contain_text("Tổng hợp bình xét khen thưởng")
+    page.get_by_role("link", name="Đề nghị khen thưởng").click()
+    page.get_by_label("Cá nhân (đoàn viên của đơn vị)").select_option(member_id(platform, AWARD_NOMINEE))
+    page.get_by_label("Hình thức khen thưởng").select_option("gk_ctt")
+    page.get_by_label("Thành tích trong một đoạn").fill("Hoàn thành xuất sắc nhiệm vụ; tác giả sáng kiến an toàn")
+    page.locator("input[name=attested][value=good_work]").check()
+    page.set_input_files("#f-evidence-0", files=[appraisal])
+    # First attempt without the summary: the service's 422, said in Vietnamese beside the field.
+    page.get_by_role("button", name="Gửi đề nghị khen thưởng").click()
+    expect(page.locator("#e-summary")).to_contain_text("Trường này là bắt buộc")
+    expect(page.get_by_label("Thành tích trong một đoạn")).to_have_value(
+        "Hoàn thành xuất sắc nhiệm vụ; tác giả sáng kiến an toàn"
+    )
+    fecon.check("award-proposal-refused")
+    page.get_by_label("Tóm tắt thành tích (đưa vào hồ sơ)").fill("Năm 2026 hoàn thành xuất sắc nhiệm vụ được giao")
+    page.set_input_files("#f-evidence-0", files=[appraisal])  # a refused form keeps no file
+    page.get_by_role("button", name="Gửi đề nghị khen thưởng").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Đã gửi đề nghị")
+
+    # The eligibility, criterion by criterion, with the evidence behind it.
+    row = page.locator("table.eligibility tbody tr", has_text="Hoàn thành tốt nhiệm vụ trở lên")
+    expect(row).to_contain_text("đạt")
+    expect(row).to_contain_text("đơn vị xác nhận, có minh chứng")
+    expect(row).to_contain_text("nhan-xet-danh-gia-2026.pdf")
+    expect(page.locator("#elig-h")).to_contain_text("đạt")
+    fecon.check("award-proposed")
+    proposal = page.url.removeprefix(fecon.url)
+
+    admin = visit("admin")
+    _publicise_on_paper(admin, proposal, date.today() - timedelta(days=30))
+    fecon.go(proposal)
+    expect(page.locator("p.meta").first).to_contain_text("đang công khai")
+    _vote(page, "18/BB-CĐCS", 9)
+    expect(page.locator("table", has_text="Kết quả bỏ phiếu của Hội đồng")).to_contain_text("9/9 có mặt")
+    form = page.locator("form[action$='/escalate']")
+    form.get_by_label("Số tờ trình (TTr)").fill("19/TTr-CĐCS")
+    form.get_by_role("button", name="Trình kèm hồ sơ").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Đã trình đề nghị kèm hồ sơ lên cấp trên")
+    documents = page.locator("ul.documents li", has_text="19/TTr-CĐCS")
+    expect(documents).to_contain_text("Hồ sơ 19/TTr-CĐCS")
+    fecon.check("award-sent-with-dossier")
+    docx = _download(fecon, documents.get_by_role("link", name="Word (.docx)"))
+    with zipfile.ZipFile(io.BytesIO(docx)) as opened:
+        assert "word/document.xml" in opened.namelist()
+        assert "19/TTr-CĐCS" in opened.read("word/document.xml").decode()
+    pdf = _download(fecon, documents.get_by_role("link", name="PDF"))
+    assert pdf.startswith(b"%PDF-") and b"%%EOF" in pdf[-1024:]
+
+    # The district finds it in its inbox on the dashboard, with its age, and takes it on.
+    ntl = visit("ntl-chair")
+    inbox = ntl.page.locator("section:has(#award-inbox-h)")
+    expect(inbox).to_contain_text(nominee)
+    expect(inbox.locator("li", has_text=nominee)).to_contain_text("gửi hôm nay")
+    ntl.check("award-inbox")
+    inbox.get_by_role("link", name=re.compile(nominee)).click()
+    ntl.page.get_by_role("button", name="Tiếp nhận đề nghị").click()
+    expect(ntl.page.locator(".alert.ok")).to_contain_text("Đã tiếp nhận đề nghị tại cấp mình")
+    _publicise_on_paper(admin, proposal, date.today() - timedelta(days=30))
+    ntl.go(proposal)
+    _vote(ntl.page, "44/BB-LĐLĐ", 11)
+    form = ntl.page.locator("form[action$='/decide']")
+    form.get_by_label("Số quyết định (QĐ)").fill("120/QĐ-LĐLĐ")
+    form.locator("[name=signer_name]").fill("Trần Văn Hùng")
+    form.get_by_label("Chức vụ người ký").fill("CHỦ TỊCH")
+    form.get_by_role("button", name="Quyết định khen thưởng").click()
+    expect(ntl.page.locator(".alert.ok")).to_contain_text("Đã quyết định khen thưởng")
+    expect(ntl.page.locator("p.meta").first).to_contain_text("đã khen thưởng")
+    decision = ntl.page.locator("ul.documents li", has_text="120/QĐ-LĐLĐ")
+    ntl.check("award-conferred")
+    with zipfile.ZipFile(io.BytesIO(_download(ntl, decision.get_by_role("link", name="Word (.docx)")))) as opened:
+        assert "120/QĐ-LĐLĐ" in opened.read("word/document.xml").decode()
+
+    # The person's award history, and the dashboard's recent awards opening what they count.
+    ntl.page.get_by_role("link", name=nominee).first.click()
+    expect(ntl.page.locator("h1")).to_contain_text(nominee)
+    expect(ntl.page.locator("table")).to_contain_text("120/QĐ-LĐLĐ")
+    ntl.check("award-history")
+    ntl.go("/dashboard")
+    recent = ntl.page.locator("section:has(#awards-h)")
+    expect(recent).to_contain_text(nominee)
+    recent.locator("p.figure a").first.click()
+    expect(ntl.page.locator("h1")).to_contain_text("Tổng hợp bình xét khen thưởng")
+    expect(ntl.page.locator("table tbody")).to_contain_text(nominee)
+
+    # The public page: found without diacritics, linkable, only name, unit and award.
+    anyone = visit()
+    anyone.go("/public/awards?q=" + fold(nominee).replace(" ", "+"))
+    entry = anyone.page.locator("ul.awards-public li", has_text=nominee)
+    expect(entry).to_contain_text(award)
+    entry.get_by_role("link", name=nominee).click()
+    expect(anyone.page.locator("h1")).to_contain_text(nominee)
+    expect(anyone.page.locator("dl.facts")).to_contain_text("120/QĐ-LĐLĐ")
+    html = anyone.page.content()
+    assert member_id(platform, AWARD_NOMINEE) not in html and "Hoàn thành xuất sắc" not in html
+    anyone.check("public-award")

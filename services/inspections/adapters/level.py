@@ -417,6 +417,9 @@ class InspectionsProjection(Projection):
                 version,
                 {"round_id": event.round_id, **found.model_dump(mode="json")},
             )
+        if submitted and event.days_late == 0:
+            # Submitted on time on paper and entered after the sweep recorded it overdue: it was not late.
+            await self._drop_signal(conn, event.unit_id, "self_inspection_late", event.round_id)
         if isinstance(event, SelfInspectionSubmitted) and event.days_late > 0 and row is not None:
             await self._signal(
                 conn,

@@ -267,7 +267,7 @@ async def assign_action(
         description=cmd.description,
         owner=cmd.owner,
         due_on=cmd.due_on,
-        today=deps.today(),
+        today=deps.day_of(ctx, cmd.assigned_on, "assigned_on"),
         actor=ctx.caller.subject,
     )
     return await deps.inspected.save(

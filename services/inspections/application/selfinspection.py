@@ -2,6 +2,7 @@
 level), answer, submit, amend, close the round."""
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -43,7 +44,7 @@ async def facts_of(deps: Deps, unit: UnitRef, year: int) -> UnitFacts:
 async def open_round(deps: Deps, ctx: CommandContext, cmd: OpenRound) -> dict[str, Any]:
     level = await deps.unit(cmd.level_unit_id, field="level_unit_id", what="level")
     ctx.caller.require_official_of(level, *ROUND_OPENERS, field="level_unit_id")
-    today = deps.today()
+    today = deps.day_of(ctx, cmd.opened_on, "opened_on")
     covered = await deps.records.covered(cmd.year, cmd.period)
     everyone = await grassroots_under(deps, level)
     units = [u for u in everyone if u.unit_id not in covered]
@@ -100,7 +101,10 @@ async def submit(deps: Deps, ctx: CommandContext, cid: str, cmd: SubmitSelfInspe
     checklist, unit, round_ = await _own_checklist(deps, ctx, cid)
     answers = [_answered(deps, a, unit.unit_id, f"answers.{i}.") for i, a in enumerate(cmd.answers)]
     facts = await facts_of(deps, unit, round_.year)
-    events = checklist.submit(round_, answers, list(cmd.findings), facts, deps.clock(), ctx.caller.subject)
+    now = deps.clock()
+    day = deps.day_of(ctx, cmd.submitted_on, "submitted_on")
+    at = now if day == now.date() else datetime.combine(day, now.timetz())
+    events = checklist.submit(round_, answers, list(cmd.findings), facts, at, ctx.caller.subject)
     response = {"checklist_id": cid, "path": unit.path, **events[0].model_dump(mode="json")}
     return await deps.checklists.save(checklist, events, ctx, at=unit.path, respond=response)
 

@@ -50,6 +50,8 @@ class OpenRound(_Command):
     period: Period
     title: Name
     due_on: Day
+    # The day the round opened when it is entered from paper records (the platform operator only); today else.
+    opened_on: Day | None = None
 
 
 class AnswerItem(_Command):
@@ -62,6 +64,8 @@ class AnswerItem(_Command):
 class SubmitSelfInspection(_Command):
     answers: list[AnswerItem] = Field(default_factory=list, max_length=500)  # with the drafts already saved
     findings: list[LongText] = Field(default_factory=list, max_length=50)
+    # The day it was submitted on paper, when entered later (the platform operator only); today else.
+    submitted_on: Day | None = None
 
 
 class AmendSelfInspection(_Command):
@@ -142,6 +146,8 @@ class AssignAction(_Command):
     description: LongText
     owner: Name
     due_on: Day
+    # The day it was assigned on paper, when entered later (the platform operator only); today else.
+    assigned_on: Day | None = None
 
 
 class ReportFix(_Command):

@@ -363,7 +363,7 @@ class InspectedUnit(Aggregate):
             )
         if due_on <= today:
             raise InvalidInput(
-                "a corrective action is due after today",
+                f"a corrective action is due after the day it is assigned ({today.isoformat()})",
                 field="due_on",
                 code="action.due_in_past",
                 params={"today": today.isoformat()},

@@ -99,6 +99,7 @@ class Round(Aggregate):
         self.year = 0
         self.period: str = "half_year"
         self.due_on = date.min
+        self.opened_on = date.min
         self.closed = False
         self.rule_set = ""
 
@@ -116,7 +117,8 @@ class Round(Aggregate):
         rules: RuleSet,
         actor: str,
     ) -> tuple[SelfInspectionRoundOpened, list[ChecklistIssued]]:
-        """The opening and one pre-filled checklist per active grassroots union of the subtree given."""
+        """The opening and one pre-filled checklist per active grassroots union of the subtree given;
+        ``today``: the day it opens (an earlier one when the operator enters a round run on paper)."""
         if not title.strip():
             raise InvalidInput("a round needs a title", field="title", code="text.blank")
         if year > today.year or year < today.year - 1:
@@ -202,7 +204,7 @@ class Round(Aggregate):
             case SelfInspectionRoundOpened():
                 self.level_unit_id, self.level_path = event.level_unit_id, event.level_path
                 self.year, self.period, self.due_on = event.year, event.period, event.due_on
-                self.rule_set = event.rule_set
+                self.rule_set, self.opened_on = event.rule_set, event.opened_on
             case SelfInspectionRoundClosed():
                 self.closed = True
             case _:
@@ -256,6 +258,13 @@ class Checklist(Aggregate):
         if self.status == "submitted":
             raise _illegal(
                 "the self-inspection was already submitted; amend it with a reason", "submitted", "checklist.submitted"
+            )
+        if now.date() < round_.opened_on:
+            raise InvalidInput(
+                f"the round opened on {round_.opened_on.isoformat()}; nothing was submitted before that",
+                field="submitted_on",
+                code="checklist.submitted_before_round",
+                params={"opened_on": round_.opened_on.isoformat()},
             )
         merged = self._merge(answers, "answers")
         missing = [key for key in self.items if key not in merged]

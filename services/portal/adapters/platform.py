@@ -163,6 +163,32 @@ class Platform:
             raise Problem(response.status_code, answer if isinstance(answer, dict) else {"detail": str(answer)})
         return Reply(response.status_code, answer, response.headers.get("Idempotent-Replayed") == "true")
 
+    async def upload(
+        self, service: str, path: str, token: str, data: dict[str, str], file: tuple[str, bytes, str]
+    ) -> Any:
+        """A multipart upload (an evidence file) with the person's token; the service checks the file."""
+        url = self.topology.service(service) + path
+        try:
+            response = await self.http.post(url, data=data, files={"file": file}, headers=self._headers(token))
+        except httpx.HTTPError as error:
+            raise Problem(503, {"detail": f"{url} did not answer ({error})", "code": "portal.unavailable"}) from error
+        body = self._body(response)
+        if response.status_code >= 400:
+            raise Problem(response.status_code, body if isinstance(body, dict) else {"detail": str(body)})
+        return body
+
+    async def fetch(self, service: str, path: str, token: str | None, **params: Any) -> httpx.Response:
+        """A document of a service (not a level host), passed through as it is (a dossier, a decision)."""
+        url = self.topology.service(service) + path
+        clean = {k: v for k, v in params.items() if v is not None and v != ""}
+        try:
+            response = await self.http.get(url, params=clean, headers=self._headers(token), timeout=120)
+        except httpx.HTTPError as error:
+            raise Problem(503, {"detail": f"{url} did not answer ({error})", "code": "portal.unavailable"}) from error
+        if response.status_code >= 400:
+            raise Problem(response.status_code, self._body(response))
+        return response
+
     async def unit_names(self, paths: list[str], token: str | None) -> dict[str, str]:
         """Unit names for paths (kept five minutes: names change rarely, pages show many)."""
         now, wanted = time.monotonic(), sorted(set(paths))

@@ -1,10 +1,13 @@
 """The initiative book (Sổ vàng sáng kiến): filters, search with or without diacritics, exports (a large
 one in the background with progress), and the public page of good examples (no sign-in)."""
 
+import contextlib
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from services.portal.adapters.platform import Problem
+from services.portal.entrypoints import awards
 from services.portal.entrypoints.i18n import _
 from services.portal.entrypoints.initiatives import PILLARS
 from services.portal.entrypoints.web import Api, Form, SignedIn, hx, redirect, render, require_sees
@@ -113,8 +116,12 @@ async def public_page(request: Request, api: Api, q: str | None = None, page: in
         }
         for i in found["items"]
     ]  # fmt: skip
+    conferred = None
+    if request.app.state.features["awards"]:  # the city's conferred awards beside its good examples
+        with contextlib.suppress(Problem):
+            conferred = awards.search(await awards.conferred_feed(api, level), q or "")
     return render(
-        request, "public.html", items=items, total=found["total"], q=q or "", page=page,
+        request, "public.html", conferred=conferred, items=items, total=found["total"], q=q or "", page=page,
         pages=max(1, -(-found["total"] // PAGE)), pillars=PILLARS, title=_("Good examples"),
     )  # fmt: skip
 

@@ -13,6 +13,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from services.portal.adapters.platform import Platform, Problem
 from services.portal.adapters.sessions import Session
+from services.portal.entrypoints import awards
 from services.portal.entrypoints.web import Api, SignedIn, hx, render, require_sees
 
 router = APIRouter()
@@ -74,7 +75,8 @@ async def dashboard(
     campaigns_task = api.level("pledges", pledges_level, "/pledges/campaigns", session.token)
     book_task = api.level("registry", level, "/registry/book", session.token, unit=here, limit=5)
     inbox_task = inbox_items(api, session, level) if here == level else _nothing()
-    listed, book, inbox = await asyncio.gather(campaigns_task, book_task, inbox_task)
+    awards_task = awards.dashboard_panel(api, session, here)
+    listed, book, inbox, awards_panel = await asyncio.gather(campaigns_task, book_task, inbox_task, awards_task)
     open_campaigns = [c for c in listed["campaigns"] if c["status"] == "open"]
     shown = [c for c in open_campaigns if campaign in (None, c["campaign_id"])][:3]
     progress = await asyncio.gather(
@@ -84,7 +86,7 @@ async def dashboard(
     context = {
         "unit_path": here, "level": level, "campaigns": listed["campaigns"], "progress": progress,
         "book": book, "inbox": inbox, "has_inbox": here == level, "overdue": overdue,
-        "overdue_campaigns": [c for c in listed["campaigns"] if c.get("overdue")],
+        "overdue_campaigns": [c for c in listed["campaigns"] if c.get("overdue")], "awards_panel": awards_panel,
     }  # fmt: skip
     if hx(request) and request.headers.get("hx-target", "").startswith("progress-"):
         target = request.headers["hx-target"].removeprefix("progress-")
