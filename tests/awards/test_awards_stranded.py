@@ -21,7 +21,7 @@ from shared.projection import Message
 from shared.settings import Settings
 from shared.upward import settle
 from tests import levels
-from tests.awards.awards_api import CITY, Api, Clock, facts, feed, initiative_events, unit_id
+from tests.awards.awards_api import AN, CITY, Api, Clock, facts, feed, initiative_events, unit_id
 from tests.awards.test_awards_api import _passed
 from tests.awards.test_awards_nats import _directory, _has, _has_stream, _named, _publish, _until
 from tests.natsserver import NatsServer
@@ -170,7 +170,7 @@ async def test_over_nats_a_waiting_proposal_follows_a_move_then_a_merge(
         async with app.router.lifespan_context(app):
             await _until(lambda: _has_stream(js, "THIDUA"), "the THIDUA stream")
             await _publish(js, "directory", _directory())
-            await _until(lambda: _has(app, "tp-hn"), "the directory copy")
+            await _until(lambda: _has(app, AN), "the directory copy")  # its last event
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://awards") as http:
                 api = Api(http, settings, app)
                 api.person = _named  # type: ignore[method-assign]
