@@ -61,7 +61,7 @@ async def load(
     initiatives, campaign, *rest = await asyncio.gather(*parts)
     loaded = {"city": city, "initiatives": initiatives, "campaign": campaign, **({"awards": rest[0]} if rest else {})}
     if inspections is not None:
-        loaded["inspections"] = await load_inspections(inspections, directory)
+        loaded["inspections"] = await load_inspections(inspections, directory, awards=awards)
     return loaded
 
 

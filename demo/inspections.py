@@ -2,8 +2,9 @@
 most checklists submitted (two late, one amended with its reason), three never submitted and so overdue,
 four self-assessments the facts contradict; two upper-level inspections — Nam Từ Liêm's of the units its
 radar proposed, the city's of a reproducible random sample under its yearly plan — with findings and
-corrective actions in every state (open, fix reported, verified, reopened, overdue); and last year's
-grades, self-assessed and confirmed or changed by the parent level.
+corrective actions in every state (open, fix reported, verified, reopened, overdue); last year's
+grades, self-assessed and confirmed or changed by the parent level; and, for the radar's awards signal,
+a grassroots union whose last year's awards went to its officials (through the awards API).
 
 Through the inspections API with the platform admin's token, like any client. The round ran months ago,
 so the operator enters it as it happened on paper: the opening, the submissions and the early actions
@@ -20,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from demo.awards import Demo as AwardsDemo
 from demo.city import CITY
 
 COPY_WAIT = 180.0  # seconds the service may take to copy the city, the campaign and the initiatives
@@ -27,6 +29,7 @@ NEVER_SUBMITTED = ("hn.ntl.chi-cuc-thue", "hn.dd.ttbdct", "hn.gl.ttyt-gia-lam")
 LATE = {"hn.cdvc.so-noi-vu": 9, "hn.xd.vlxd": 4}  # days after the due date they submitted
 CLAIM_ALL_DONE = ("hn.ntl.ceo", "hn.dd.handico", "hn.gl.thanh-hung", "hn.xd.nha-ha-noi")  # the facts disagree
 AMENDED = "hn.ntl.jw-marriott"
+TO_OFFICIALS = "hn.gl.bv-gia-lam"  # its Giấy khen of last year went to its chair and an executive
 FECON = "hn.ntl.fecon"
 MINUTES = b"%PDF-1.4\n% Bien ban tu kiem tra 6 thang dau nam\n%%EOF\n"
 # Last year's grading: (union, union type, points per indicator, the parent's change or None).
@@ -323,13 +326,44 @@ async def _grades(demo: Demo) -> None:
         demo.count("grades changed by the parent" if changed else "grades confirmed")
 
 
-async def load_inspections(
-    inspections: httpx.AsyncClient, directory: httpx.AsyncClient, today: date | None = None
-) -> dict[str, int]:
-    """The round, the two inspections and last year's grades; a no-op if the round is there already.
+async def _awards_to_officials(demo: Demo, awards: httpx.AsyncClient) -> None:
+    """Two Giấy khen of a grassroots union, last year, both to officials: the radar's awards signal (the
+    awards service says who held an office; the inspections projection counts the share)."""
+    year = demo.today.year - 1
+    filing = AwardsDemo(awards, demo.directory, year)
+    filing.day = date(year, 11, 2)
+    unit = await demo.unit(TO_OFFICIALS)
+    officials = (await demo.officials(unit["unit_id"], ("chair", "executive_committee")))[:2]
+    summary = "Hoàn thành xuất sắc nhiệm vụ trong năm"
+    ids = [
+        await filing.file(TO_OFFICIALS, unit["unit_id"], member, "gk_cdcs", summary, f"officials-{n}")
+        for n, member in enumerate(officials)
+    ]
+    await filing.publicise(ids, "officials-public")
+    await filing.vote(ids, "17/BB-CĐCS", "officials-vote")
+    decision = {
+        "proposal_ids": ids,
+        "decision_number": "19/QĐ-CĐCS",
+        "decided_on": filing.day.isoformat(),
+        "signer_name": "Chủ tịch Công đoàn",
+        "signer_title": "CHỦ TỊCH",
+    }
+    await filing.ok("/decisions", decision, "officials-decide")
+    demo.count("awards to officials", len(ids))
 
-    ``inspections`` and ``directory``: clients of those services' APIs carrying the platform admin's token.
-    Call it after the city, its campaign and its initiatives are loaded: checklists are pre-filled from them.
+
+async def load_inspections(
+    inspections: httpx.AsyncClient,
+    directory: httpx.AsyncClient,
+    today: date | None = None,
+    awards: httpx.AsyncClient | None = None,
+) -> dict[str, int]:
+    """The round, the two inspections and last year's grades (and, given the awards service, the awards
+    that feed the radar's awards signal); a no-op if the round is there already.
+
+    ``inspections``, ``directory``, ``awards``: clients of those services' APIs carrying the platform
+    admin's token. Call it after the city, its campaign and its initiatives are loaded: checklists are
+    pre-filled from them.
     """
     demo = Demo(inspections, directory, today or date.today())
     city = await demo.unit(CITY[0])
@@ -343,4 +377,6 @@ async def load_inspections(
     await _district_inspection(demo, await demo.unit("hn.ntl"))
     await _city_inspection(demo, city)
     await _grades(demo)
+    if awards is not None:
+        await _awards_to_officials(demo, awards)
     return demo.outcome

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import nats
@@ -19,8 +20,13 @@ log = logging.getLogger(__name__)
 H_MSG_ID = "Nats-Msg-Id"
 
 
-async def connect(url: str, name: str) -> tuple[NATS, JetStreamContext]:
+async def connect(
+    url: str, name: str, after_reconnect: Callable[[], None] | None = None
+) -> tuple[NATS, JetStreamContext]:
     """Connect with endless reconnects: a NATS outage must pause publishing, never end the process.
+
+    ``after_reconnect`` is called after each reconnect (the relay then checks the stream against its store:
+    a node that came back may have lost what it had not written to disk).
 
     ``url`` may list several servers, comma-separated (a cluster); credentials in the first URL are
     used for every server, including those the cluster announces later.
@@ -42,6 +48,8 @@ async def connect(url: str, name: str) -> tuple[NATS, JetStreamContext]:
     async def on_reconnected() -> None:
         state["down_since"] = 0.0
         log.info("NATS %s: reconnected", name)
+        if after_reconnect is not None:
+            after_reconnect()
 
     nc = await nats.connect(
         servers=servers,

@@ -13,6 +13,14 @@ cut by TCP keepalives). The holder records progress *on that same session*, so a
 lease cannot record anything (fencing), and it checks the lease before publishing each batch, so it stops
 within one batch. On SQLite (one machine) the lease is an exclusive ``flock`` beside the database file.
 
+**The store heals the stream**: the stream is a copy, the store is the record. At start, after a reconnect
+and after any failed batch, the relay looks up its service's last event in the stream (by its
+``Nats-Msg-Id``, the event id) and compares that event's store position with its recorded position. If the
+stream is behind (its tail lost in a power cut before fsync, or the stream deleted and recreated empty), the
+relay moves its position back to where the stream ends and republishes from the store. JetStream forgets a
+lost message's id when it rebuilds its duplicate table on restart; an operator's purge or message delete
+does not make it forget within the duplicate window, so such copies are acked as duplicates (and logged).
+
 Run standalone: ``python -m shared.relay`` (settings from THIDUA_* variables).
 """
 
@@ -24,16 +32,17 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -41,11 +50,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
 from shared.events import EventEnvelope
-from shared.eventstore.schema import outbox
+from shared.eventstore.schema import events, outbox
 from shared.eventstore.store import EventStore
 from shared.messaging import H_MSG_ID, connect, ensure_streams
 from shared.settings import Settings
-from shared.subjects import STREAM, event_subject
+from shared.subjects import ROOT, STREAM, event_subject
 from shared.telemetry import context_from
 
 log = logging.getLogger(__name__)
@@ -257,9 +266,13 @@ class OutboxRelay:
         idle_poll_seconds: float = 0.25,
         ack_timeout: float = 5.0,
         lease: RelayLease | None = None,
+        ensure_stream: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.store, self.js, self.service, self.name = store, js, service, name
         self.lease = lease  # None: the caller guarantees it is the only relay (tests, benchmarks)
+        self.ensure_stream = ensure_stream  # recreates a deleted stream before it is healed
+        self.check_stream = True  # compare the stream with the store before the next batch
+        self.healed = 0  # events found missing from the stream and republished
         self.batch, self.max_in_flight, self.idle_poll = batch, max_in_flight, idle_poll_seconds
         self.ack_timeout = ack_timeout
         self.published = 0
@@ -282,6 +295,59 @@ class OutboxRelay:
             return
         async with self.store.db.writer.begin() as conn:
             await conn.execute(stmt)
+
+    async def heal(self) -> int:
+        """If the stream ends before the recorded position, move the position back to where it ends.
+
+        Returns how many stored events the stream was missing (republished by the next ``publish_pending``).
+        """
+        if self.ensure_stream is not None:
+            await self.ensure_stream()
+        recorded = await self.position()
+        if recorded == 0:
+            return 0
+        try:
+            last = await self.js.get_last_msg(STREAM, f"{ROOT}.{self.service}.>")
+        except NotFoundError:
+            await self.js.stream_info(STREAM)  # raises if the stream itself is gone (retried, then healed)
+            in_stream = 0
+        else:
+            event_id = (last.headers or {}).get(H_MSG_ID)
+            async with self.store.db.reader.connect() as conn:
+                found = await conn.scalar(select(events.c.position).where(events.c.event_id == event_id))
+            if found is None:  # another store's event (e.g. a district deployment's): not ours to judge
+                log.warning(
+                    "relay %s: the stream's last %s event %s is not in this store", self.name, self.service, event_id
+                )
+                return 0
+            in_stream = found
+        if in_stream >= recorded:
+            return 0
+        async with self.store.db.reader.connect() as conn:
+            missing = await conn.scalar(
+                select(func.count())
+                .select_from(events)
+                .where(events.c.position > in_stream, events.c.position <= recorded)
+            )
+        log.warning(
+            "relay %s: the stream holds %s's events up to position %d but %d were published; "
+            "republishing %d from the store",
+            self.name,
+            self.service,
+            in_stream,
+            recorded,
+            missing,
+        )
+        rewind = (
+            update(outbox).where(outbox.c.name == self.name).values(position=in_stream, updated_at=datetime.now(UTC))
+        )
+        if self.lease is not None:
+            await self.lease.record(rewind)
+        else:
+            async with self.store.db.writer.begin() as conn:
+                await conn.execute(rewind)
+        self.healed += missing or 0
+        return missing or 0
 
     async def publish_pending(self) -> int:
         """Publish everything stored after the recorded position; returns how many were published.
@@ -352,6 +418,9 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 self.store.committed.clear()
+                if self.check_stream:
+                    await self.heal()
+                    self.check_stream = False
                 await self.publish_pending()
                 self.last_error, backoff = None, 0.2
                 with contextlib.suppress(TimeoutError):
@@ -359,6 +428,7 @@ class OutboxRelay:
             except (asyncio.CancelledError, LeaseLost):
                 raise
             except Exception as error:
+                self.check_stream = True  # the stream may be what failed (lost, deleted): check it first
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.warning("relay %s cannot publish yet (%s); retrying in %.1fs", self.name, error, backoff)
                 await asyncio.sleep(backoff)
@@ -375,9 +445,15 @@ async def run_supervised(
     """
     lease = relay_lease(store.db)
     backoff = 0.5
+    current: list[OutboxRelay] = []
+
+    def reconnected() -> None:  # a node that came back may have lost its unsynced tail: check the stream
+        for relay in current:
+            relay.check_stream = True
+
     while not stop.is_set():
         try:
-            nc, js = await connect(settings.nats_url, f"thidua-{settings.service}-relay")
+            nc, js = await connect(settings.nats_url, f"thidua-{settings.service}-relay", reconnected)
         except Exception as error:
             log.warning("relay cannot reach NATS at %s (%s); retrying", settings.nats_url, error)
             with contextlib.suppress(TimeoutError):
@@ -403,7 +479,9 @@ async def run_supervised(
                 max_in_flight=settings.relay_max_in_flight,
                 idle_poll_seconds=settings.relay_idle_poll_seconds,
                 lease=lease,
+                ensure_stream=lambda js=js: ensure_streams(js, settings),
             )
+            current[:] = [relay]
             if on_start is not None:
                 on_start(relay)
             await relay.run(stop)

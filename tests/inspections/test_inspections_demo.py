@@ -21,6 +21,7 @@ from demo.campaign import load_campaign
 from demo.city import load_city
 from demo.initiatives import load_initiatives
 from demo.inspections import CLAIM_ALL_DONE, LATE, NEVER_SUBMITTED, load_inspections, round_year
+from services.awards.entrypoints.main import create_app as awards_app
 from services.directory.entrypoints.main import create_app as directory_app
 from services.inspections.adapters import views
 from services.inspections.adapters.tables import actions
@@ -47,7 +48,9 @@ async def apps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
     monkeypatch.setenv("THIDUA_EVIDENCE_DIR", str(tmp_path / "evidence"))
     made: dict[str, FastAPI] = {}
     async with AsyncExitStack() as stack:
-        for name, factory in (("directory", directory_app), ("registry", registry_app), ("pledges", pledges_app)):
+        for name, factory in (
+            ("directory", directory_app), ("registry", registry_app), ("pledges", pledges_app), ("awards", awards_app),
+        ):  # fmt: skip
             made[name] = factory(_settings(tmp_path, name))
         # The real clock: the demo's round ran months ago, and lateness is judged against today.
         made["inspections"] = inspections_app(
@@ -65,14 +68,14 @@ def _client(app: FastAPI, token: str) -> httpx.AsyncClient:
 
 async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: dict[str, FastAPI]) -> None:
     admin = issue_token(apps["directory"].state.settings, "admin")
-    directory, registry, pledges, inspections = (
-        _client(apps[n], admin) for n in ("directory", "registry", "pledges", "inspections")
+    directory, registry, pledges, awards, inspections = (
+        _client(apps[n], admin) for n in ("directory", "registry", "pledges", "awards", "inspections")
     )
     world = World(apps["inspections"])
     today = world.deps.today()
     await load_city(directory)
     stored = await apps["directory"].state.store.read_after(0, limit=100_000)
-    for name in ("registry", "pledges"):
+    for name in ("registry", "pledges", "awards"):
         await feed(apps[name].state.directory, [(env.to_event(), env.metadata.unit_path) for env in stored])
     await load_initiatives(registry, per_unit=4)
     await load_campaign(pledges, directory, today.year)
@@ -80,19 +83,31 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
         for envelope in await apps[name].state.store.read_after(0, limit=100_000):
             await world.feed(envelope.to_event(), envelope.metadata.unit_path, envelope.occurred_at, name)
 
-    async def consumer() -> None:  # the service's own events back into its facts, as NATS would bring them
-        while True:
-            await world.sync_own()
-            await asyncio.sleep(0.1)
+    awarded = 0
+
+    async def catch_up() -> None:
+        """The service's own events back into its facts, and the awards service's, as NATS would bring them."""
+        nonlocal awarded
+        await world.sync_own()
+        for envelope in await apps["awards"].state.store.read_after(awarded, limit=100_000):
+            await world.feed(envelope.to_event(), envelope.metadata.unit_path, envelope.occurred_at, "awards")
+            awarded = envelope.position or awarded
+
+    stop = asyncio.Event()
+
+    async def consumer() -> None:  # stopped between passes, never inside one (nothing half-fed)
+        while not stop.is_set():
+            await catch_up()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.1)
 
     task = asyncio.create_task(consumer())
     try:
-        outcome = await load_inspections(inspections, directory)
+        outcome = await load_inspections(inspections, directory, awards=awards)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-    await world.sync_own()
+        stop.set()
+        await task
+    await catch_up()
 
     grassroots = 25
     assert outcome["checklists issued"] == grassroots
@@ -108,6 +123,7 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
     # The directory of this test was registered today: no union has operated 12 months by the end of
     # last year, so every grade is refused, and the demo says so rather than failing.
     assert outcome["grades refused: not operating long enough"] == 6
+    assert outcome["awards to officials"] == 2
 
     rules = rules_on(today)
     async with apps["inspections"].state.db.reader.connect() as conn:
@@ -115,7 +131,9 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
         total, overdue = await views.overdue(conn, copy_units, "hn", today, 50, 0)
         states = [(r.status, r.reopened, r.due_on < today) for r in await conn.execute(select(actions))]
     shown = {kind for row in rows for kind in views.risk_view(row)["signals"]}
-    assert {"self_inspection_late", "contradicted", "reported_without_evidence", "action_overdue"} <= shown
+    assert {
+        "self_inspection_late", "contradicted", "reported_without_evidence", "action_overdue", "awards_to_officials",
+    } <= shown  # fmt: skip
     assert total == len(NEVER_SUBMITTED) and {o["path"] for o in overdue} == set(NEVER_SUBMITTED)
     assert all(o["due_on"] == f"{round_year(today)}-07-15" and o["days_late"] > 0 for o in overdue)
     assert sorted(states) == sorted(
@@ -129,5 +147,5 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
         ]
     )
     assert await load_inspections(inspections, directory) == {}  # a second load keeps the data
-    for each in (directory, registry, pledges, inspections):
+    for each in (directory, registry, pledges, awards, inspections):
         await each.aclose()

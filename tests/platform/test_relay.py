@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from nats.js.errors import NotFoundError
 
 from shared.db import open_database
 from shared.eventstore import EventStore
@@ -232,3 +233,100 @@ async def test_a_relay_that_lost_its_lease_neither_publishes_nor_records(setting
 
 async def _no_holder(admin: Any, database: str) -> bool:
     return not await _lease_holders(admin, database)
+
+
+# -- the store heals the stream ---------------------------------------------------------------------
+
+
+async def _stream_ids(js: Any) -> list[str]:
+    try:
+        return [m.headers[H_MSG_ID] for m in await read_messages(js, STREAM)]
+    except NotFoundError:  # not recreated yet
+        return []
+
+
+async def test_a_deleted_stream_is_republished_from_the_store_and_a_level_rebuilt_from_it_matches(
+    settings: Settings, tmp_path: Path
+) -> None:
+    store = await open_store(settings)
+    nc, js = await connect(settings.nats_url, "test")
+    stop = asyncio.Event()
+    relay = asyncio.create_task(run_supervised(store, settings, stop))
+    check = OutboxRelay(store, js, "testsvc")
+    try:
+        for n in range(40):
+            await store.append(counted(["hn.ntl", "hn.dd"][n % 2], n, stream=f"a-{n}"))
+        await wait_for(lambda: _at(check, 40), what="the relay to publish")
+        stop.set()
+        await asyncio.wait_for(relay, 10)
+
+        await js.delete_stream(STREAM)  # an operator's mistake, or a cluster rebuilt from scratch
+        for n in range(40, 50):
+            await store.append(counted("hn.ntl", n, stream=f"b-{n}"))
+        stop = asyncio.Event()
+        relay = asyncio.create_task(run_supervised(store, settings, stop))
+        stored = [e.event_id for e in await store.read_after(0, 1000)]
+
+        async def healed() -> bool:
+            return len(await _stream_ids(js)) >= 50
+
+        await wait_for(healed, what="the stream to be republished from the store")
+        assert await _stream_ids(js) == stored  # every event once, in the store's order
+
+        level_db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
+        runner = ProjectionRunner(CountingProjection(), "hn", level_db, js, settings)
+        await runner.start()
+        await runner.catch_up()
+        async with level_db.reader.connect() as conn:
+            counts = await read_counts(conn)
+        evens = [n for n in range(40) if n % 2 == 0]
+        ntl = evens + list(range(40, 50))
+        assert counts == {"hn.dd": (20, sum(range(1, 40, 2))), "hn.ntl": (len(ntl), sum(ntl))}
+        await level_db.dispose()
+    finally:
+        stop.set()
+        await asyncio.gather(relay, return_exceptions=True)
+        await nc.close()
+        await store.db.dispose()
+
+
+async def test_a_tail_lost_by_the_server_is_republished_after_the_relay_reconnects(
+    settings: Settings, nats_server: NatsServer
+) -> None:
+    """A power cut loses what the server had not fsynced; here the tail is deleted and the server restarted
+    (it then rebuilds its duplicate table from what it holds, as after a power cut). The running relay
+    notices on reconnect and republishes the tail."""
+    store = await open_store(settings)
+    stop = asyncio.Event()
+    started: list[OutboxRelay] = []
+    relay = asyncio.create_task(run_supervised(store, settings, stop, started.append))
+    nc, js = await connect(settings.nats_url, "test")
+    check = OutboxRelay(store, js, "testsvc")
+    try:
+        for n in range(30):
+            await store.append(counted("hn", n, stream=f"a-{n}"))
+        await wait_for(lambda: _at(check, 30), what="the relay to publish")
+        last = (await js.stream_info(STREAM)).state.last_seq
+        for seq in range(last - 11, last + 1):  # the last 12 events are gone
+            await js.delete_msg(STREAM, seq)
+        await nc.close()
+        nats_server.stop()
+        nats_server.start()
+        nc, js = await connect(settings.nats_url, "test")
+        stored = [e.event_id for e in await store.read_after(0, 1000)]
+
+        async def healed() -> bool:
+            return len(await _stream_ids(js)) >= 30
+
+        await wait_for(healed, 30, "the lost tail to be republished")
+        assert await _stream_ids(js) == stored
+        assert started[-1].healed == 12
+    finally:
+        stop.set()
+        await asyncio.gather(relay, return_exceptions=True)
+        await nc.close()
+        await store.db.dispose()
+
+
+async def _at(relay: OutboxRelay, position: int) -> bool:
+    return await relay.position() == position
