@@ -26,7 +26,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -333,7 +333,7 @@ async def views(work: Path, grassroots: int, per_unit: int, queries: int) -> Non
                     "finding_id": "f",
                     "description": "Khắc phục",
                     "owner": "Chủ tịch",
-                    "due_on": date(2025, 6, 15 + n % 30),
+                    "due_on": date(2025, 6, 15) + timedelta(days=n % 30),  # some past the day read, some not
                     "status": "open",
                     "assigned_on": date(2025, 5, 1),
                     "reopened": 0,
