@@ -367,6 +367,23 @@ class ProposalReturned(Event):
 
 
 @event
+class ProposalReaddressed(Event):
+    """The tree changed under a proposal waiting or handled at a level above its unit (the unit moved, or
+    the level merged away): ``from_level`` is no longer above the unit (``shared.upward``). It lands in
+    the inbox of the level of the same rank above the unit now (``to_level``), or, when the unit's chain
+    has no level of that rank, goes back to the level that sent it up (``to_level`` None: returned to
+    ``sender``, whose quota place is given back). Decided by the platform, following the directory."""
+
+    proposal_id: str
+    unit_id: str
+    from_level: Level
+    to_level: Level | None
+    sender: Level  # the level that sent it to ``from_level``
+    reason: str
+    readdressed_by: str
+
+
+@event
 class ProposalWithdrawn(Event):
     proposal_id: str
     unit_id: str

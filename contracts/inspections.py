@@ -378,6 +378,7 @@ class SelfGraded(Event):
     rule_set: str
     revision: int
     graded_by: str
+    founded_on: date | None = None  # the founding date the operator declared, when older than the directory's
 
 
 @event

@@ -32,7 +32,9 @@ AMENDED = "hn.ntl.jw-marriott"
 TO_OFFICIALS = "hn.gl.bv-gia-lam"  # its Giấy khen of last year went to its chair and an executive
 FECON = "hn.ntl.fecon"
 MINUTES = b"%PDF-1.4\n% Bien ban tu kiem tra 6 thang dau nam\n%%EOF\n"
-# Last year's grading: (union, union type, points per indicator, the parent's change or None).
+# Last year's grading: (union, union type, points per indicator, the parent's change or None). The unions
+# are older than the demo's directory, which knows them from their registration today: the operator enters
+# each one's founding date (FOUNDED) with its grading, and the service counts the months from it.
 ENTERPRISE = {
     "collective_agreement": 14, "workplace_dialogue": 9, "wages_safety": 14, "welfare": 9, "membership": 9,
     "executive_activity": 9, "finance": 10, "reporting": 5, "propaganda": 7, "emulation": 7,
@@ -49,12 +51,18 @@ GRADES: list[tuple[str, str, dict[str, int], str | None]] = [
     ("hn.ntl.mn-trung-van", "public_sector", PUBLIC, None),
     ("hn.dd.bv-dong-da", "public_sector", {**PUBLIC, "finance": 4, "reporting": 2, "democracy": 8}, None),
 ]
+FOUNDED = {
+    FECON: "2008-04-10", "hn.ntl.ceo": "2009-09-15", "hn.ntl.jw-marriott": "2012-12-01",
+    "hn.dd.handico": "2005-06-20", "hn.ntl.mn-trung-van": "2011-08-30", "hn.dd.bv-dong-da": "2003-03-26",
+}  # fmt: skip
 REASON = "Kết quả kiểm tra tài chính quý IV cho thấy chứng từ chi chưa đầy đủ; xếp loại hoàn thành tốt nhiệm vụ"
 
 
 def round_year(today: date) -> int:
-    """The half-year whose round has run by ``today``: this year's from August, last year's before."""
-    return today.year if today >= date(today.year, 8, 1) else today.year - 1
+    """The year whose half-year round and inspections have all run by ``today`` (their last day entered is
+    15 October): this year's from November, last year's before (its checklists then list no commitment of
+    this year's campaign; the contradictions are the initiatives claimed applied)."""
+    return today.year if today >= date(today.year, 11, 1) else today.year - 1
 
 
 class Demo:
@@ -309,15 +317,18 @@ async def _city_inspection(demo: Demo, city: dict[str, Any]) -> None:
 
 
 async def _grades(demo: Demo) -> None:
-    """Last year's grades: each union scores itself; its parent confirms or changes the grade with a reason.
-    A union the directory has known for fewer months than the rule asks is refused, and the demo says so."""
+    """Last year's grades, entered as they were made: each union's own scoring (with its founding date), then
+    its parent's confirmation, or its change with a reason. Were a union too young, the refusal is counted."""
     year = demo.today.year - 1
     for path, union_type, scores, changed in GRADES:
         unit = await demo.unit(path)
-        body = {"unit_id": unit["unit_id"], "year": year, "union_type": union_type, "scores": scores}
+        body = {
+            "unit_id": unit["unit_id"], "year": year, "union_type": union_type, "scores": scores,
+            "founded_on": FOUNDED[path],
+        }  # fmt: skip
         graded = await demo.post("/grades", body, f"grade-{path}")
         if graded.status_code == 409 and graded.json().get("code") == "grading.not_eligible":
-            demo.count("grades refused: not operating long enough")
+            demo.count("grades refused: not operating long enough")  # never, with the founding dates
             continue
         if graded.status_code not in (200, 201):
             raise RuntimeError(f"POST /grades: {graded.status_code} {graded.text}")

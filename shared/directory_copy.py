@@ -133,6 +133,7 @@ class DirectoryCopy(Projection):
     @on(UnitAbsorbed)
     async def absorbed(self, conn: AsyncConnection, event: UnitAbsorbed, ctx: Context) -> None:
         """The absorbing unit takes over the merged unit's active children and its members."""
+        self._tree_changing = True  # the children's chains change here, not at UnitMerged (shared.upward)
         into = await conn.scalar(select(units.c.path).where(units.c.unit_id == event.unit_id))
         if into is None:
             return

@@ -39,6 +39,7 @@ from tests.awards.awards_helpers import (
     BTV_NTL,
     CEO,
     CHAIN,
+    DD,
     FECON,
     FECON_COLLECTIVE,
     HN,
@@ -568,3 +569,27 @@ def test_history_rebuilds_the_same_state() -> None:
         live.version,
     )
     assert rebuilt.votes == live.votes and len(rebuilt.escalations) == 2
+
+
+def test_a_proposal_is_readdressed_only_from_where_it_waits_above_its_first_level() -> None:
+    platform = actor(None, subject="platform")
+    p = voted(publicised(filed()))
+    assert p.position() is None  # at Fecon, its first level: nothing waits above it
+    with pytest.raises(Conflict) as not_waiting:
+        p.readdress(platform, FECON.unit_id, level_of(DD), "moved")
+    assert code_of(not_waiting) == "award.moved_meanwhile"
+    p = escalated(p)
+    assert p.position() == level_of(NTL)
+    with pytest.raises(Conflict) as elsewhere:  # settled meanwhile by another replica
+        p.readdress(platform, DD.unit_id, level_of(HN), "moved")
+    assert code_of(elsewhere) == "award.moved_meanwhile"
+    to_dd = p.readdress(platform, NTL.unit_id, level_of(DD), "hn.dd.fecon now sits under hn.dd")
+    p = then(p, to_dd)
+    assert (p.status, p.inbox, p.sent_from, p.level) == ("escalated", level_of(DD), level_of(FECON), level_of(FECON))
+    p = then(p, p.accept(actor(DD, "standing_committee")))
+    assert p.position() == level_of(DD)
+    back = p.readdress(platform, DD.unit_id, None, "no district above hn.fecon")
+    assert [type(e).__name__ for e in back] == ["ProposalReaddressed", "NomineeNotified"]
+    assert back[1].outcome == "returned"  # type: ignore[attr-defined]
+    p = then(p, back)
+    assert (p.status, p.inbox, p.level, p.position()) == ("returned", None, level_of(FECON), None)

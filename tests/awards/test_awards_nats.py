@@ -90,7 +90,7 @@ async def test_escalated_twice_conferred_published_documented_revoked(
         # The platform's streams exist once the service is up; the others' events arrive through them.
         await _until(lambda: _has_stream(js, "THIDUA"), "the THIDUA stream")
         await _publish(js, "directory", _directory())
-        await _until(lambda: _has(app, "tp-hn"), "the directory copy")
+        await _until(lambda: _has(app, AN), "the directory copy")  # its last event
         await _until(lambda: _has_stream(js, "PUBLIC_AWARDS"), "the public stream")
         agency = _start(nats_server.url, agency_db)
         transport = httpx.ASGITransport(app)

@@ -100,6 +100,24 @@ async def test_a_union_too_young_is_not_graded_and_is_told_why(client: httpx.Asy
     }
 
 
+async def test_a_union_older_than_its_directory_record_is_graded_from_its_founding_date(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    """The directory knows a union from its registration on the platform; the operator may declare the
+    founding decision's date, and the months are counted from the earlier of the two (the rule still holds)."""
+    await world.unit("hn.ntl.moi", "grassroots_union", "hn.ntl", datetime(2025, 4, 1, tzinfo=UTC))
+    chair, operator = bearer(None, "hn.ntl.moi", "chair"), bearer(None, "hn", "admin")
+    declared = body(world, "hn.ntl.moi", founded_on="2012-05-19")
+    by_chair = await client.post("/grades", json=declared, headers={**chair, **key()})
+    problem(by_chair, 403, "grading.founded_on_operator_only", "founded_on", says="only the platform operator")
+    future = await client.post("/grades", json=declared | {"founded_on": "2025-12-11"}, headers={**operator, **key()})
+    problem(future, 422, "date.in_future", "founded_on", says="after today")
+    recent = await client.post("/grades", json=declared | {"founded_on": "2025-03-01"}, headers={**operator, **key()})
+    assert problem(recent, 409, "grading.not_eligible", "year")["params"]["since"] == "2025-03-01"
+    graded = await post(client, "/grades", declared, operator, 201)
+    assert graded["founded_on"] == "2012-05-19" and graded["grade"] == "excellent"
+
+
 async def test_six_months_after_a_merger_suffice(client: httpx.AsyncClient, world: World, clock: Clock) -> None:
     clock.now = datetime(2025, 8, 1, tzinfo=UTC)
     await world.merge("hn.ntl.ceo", "hn.ntl.fecon")  # Fecon absorbs CEO on 1/8: four months by the end of 2025

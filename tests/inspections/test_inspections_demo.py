@@ -120,9 +120,9 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
     for state in ("open", "fix_reported", "verified", "reopened"):
         assert outcome[f"actions {state}"] == 1, state
     assert outcome["actions overdue"] == 2
-    # The directory of this test was registered today: no union has operated 12 months by the end of
-    # last year, so every grade is refused, and the demo says so rather than failing.
-    assert outcome["grades refused: not operating long enough"] == 6
+    # The directory registered the city today; the founding dates the operator enters make them eligible.
+    assert (outcome["grades confirmed"], outcome["grades changed by the parent"]) == (5, 1)
+    assert "grades refused: not operating long enough" not in outcome
     assert outcome["awards to officials"] == 2
 
     rules = rules_on(today)
@@ -130,6 +130,7 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
         rows = await views.radar_rows(conn, copy_units, "hn", today, rules)
         total, overdue = await views.overdue(conn, copy_units, "hn", today, 50, 0)
         states = [(r.status, r.reopened, r.due_on < today) for r in await conn.execute(select(actions))]
+        graded = {g["path"]: g for g in await views.grade_list(conn, copy_units, "hn", today.year - 1)}
     shown = {kind for row in rows for kind in views.risk_view(row)["signals"]}
     assert {
         "self_inspection_late", "contradicted", "reported_without_evidence", "action_overdue", "awards_to_officials",
@@ -146,6 +147,9 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
             ("open", 0, True),
         ]
     )
+    assert len(graded) == 6 and all(g["confirmed"] for g in graded.values())
+    handico = graded["hn.dd.handico"]
+    assert (handico["self_grade"], handico["grade"], handico["changed"]) == ("excellent", "good", True)
     assert await load_inspections(inspections, directory) == {}  # a second load keeps the data
     for each in (directory, registry, pledges, awards, inspections):
         await each.aclose()

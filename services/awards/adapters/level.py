@@ -26,6 +26,7 @@ from contracts.awards import (
     ProposalEscalated,
     ProposalFiled,
     ProposalPublicised,
+    ProposalReaddressed,
     ProposalRejected,
     ProposalReturned,
     ProposalWithdrawn,
@@ -127,6 +128,12 @@ class AwardsLevel(Projection):
     @on(ProposalReturned)
     async def returned(self, conn: AsyncConnection, event: ProposalReturned, ctx: Context) -> None:
         await self._set(conn, event.proposal_id, event, inbox=None, handled_by=event.to_level.unit_id)
+
+    @on(ProposalReaddressed)
+    async def readdressed(self, conn: AsyncConnection, event: ProposalReaddressed, ctx: Context) -> None:
+        """The old level's inbox loses it; the new level's (same rank, above the unit now) shows it."""
+        inbox = event.to_level.unit_id if event.to_level else None
+        await self._set(conn, event.proposal_id, event, inbox=inbox, handled_by=event.sender.unit_id)
 
     @on(ProposalWithdrawn, ProposalRejected)
     async def closed(self, conn: AsyncConnection, event: Event, ctx: Context) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    case,
     select,
     update,
 )
@@ -38,13 +39,14 @@ from contracts.awards import (
     ProposalEscalated,
     ProposalFiled,
     ProposalJustified,
+    ProposalReaddressed,
     ProposalRejected,
     ProposalReturned,
     ProposalWithdrawn,
 )
 from services.awards.adapters import facts
 from services.awards.adapters.public_feed import public_award, to_cloudevent
-from services.awards.domain.rules import status_after
+from services.awards.domain.rules import NATIONAL, OPEN, status_after
 from shared.events import EventEnvelope
 
 metadata = facts.metadata  # one MetaData: the service database holds its facts and its records
@@ -211,6 +213,9 @@ class AwardRecords:
                 values |= {"level_unit_id": event.level.unit_id, "inbox_unit_id": None}
             case ProposalReturned():
                 values |= {"level_unit_id": event.to_level.unit_id, "inbox_unit_id": None}
+            case ProposalReaddressed():
+                to = event.to_level.unit_id if event.to_level else None
+                values |= {"level_unit_id": event.sender.unit_id, "inbox_unit_id": to}
             case AwardConferred():
                 values["inbox_unit_id"] = None
                 await conn.execute(
@@ -251,3 +256,14 @@ class AwardRecords:
                 cloudevent=to_cloudevent(envelope, data),
             )
         )
+
+
+async def waiting_upward(conn: AsyncConnection) -> list[tuple[str, str, str]]:
+    """(proposal, proposing unit, level) of every open proposal waiting or handled at a level above the one
+    that first handled it (``Proposal.position``): what ``shared.upward`` checks after a change of the tree."""
+    at = case((proposals.c.status == "escalated", proposals.c.inbox_unit_id), else_=proposals.c.level_unit_id)
+    first = proposals.c.filed["level"]["unit_id"].as_string()
+    stmt = select(proposals.c.proposal_id, proposals.c.unit_id, at).where(
+        proposals.c.status.in_(OPEN), at.is_not(None), at != first, at != NATIONAL.unit_id
+    )
+    return [(pid, unit_id, level) for pid, unit_id, level in await conn.execute(stmt)]

@@ -5,6 +5,7 @@ import uuid
 from typing import Any
 
 from contracts.awards import Achievement, Decision, Evidence, Meeting
+from services.awards.adapters.records import waiting_upward
 from services.awards.application.deps import Deps
 from services.awards.domain.commands import (
     AnswerObjection,
@@ -25,8 +26,15 @@ from services.awards.domain.ledgers import nominee_key, quota_key
 from services.awards.domain.proposal import Proposal
 from services.awards.domain.rules import NATIONAL, authority_unit, level_key, level_of
 from shared.commands import CommandContext, commit
-from shared.errors import InvalidInput
+from shared.errors import Conflict, InvalidInput
 from shared.eventstore import StreamAppend
+from shared.identity import Caller
+from shared.subjects import ancestors
+from shared.units import UnitRef
+from shared.upward import Waiting
+
+# Who re-addresses a proposal stranded by a change of the tree: the platform, following the directory.
+_PLATFORM = CommandContext(caller=Caller.system("platform"))
 
 
 def view(p: Proposal) -> dict[str, Any]:
@@ -254,6 +262,38 @@ async def return_down(deps: Deps, ctx: CommandContext, proposal_id: str, cmd: Re
     freed = ledger.give_back(returned.quota_unit_id, p.record.year, p.record.award_code, p.id)
     also = [deps.quotas.append(ledger, freed, ctx, at=returned.to_level.path)] if freed else []
     return await deps.proposals.save(p, events, ctx, at=await _path(deps, p), respond=view, also=also)
+
+
+class StrandedProposals:
+    """The awards service's upward requests for ``shared.upward``: proposals waiting (or handled) at a level
+    above their unit. One re-addressed to nobody goes back to its sender, whose quota place is freed."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    async def waiting(self) -> list[Waiting]:
+        async with self.deps.db.reader.connect() as conn:
+            return [Waiting(pid, unit_id, at) for pid, unit_id, at in await waiting_upward(conn)]
+
+    async def readdress(self, request: Waiting, to: UnitRef | None, reason: str) -> None:
+        deps, ctx = self.deps, _PLATFORM
+        unit = await deps.unit(request.unit_id)
+        if len(await deps.chain(unit)) != len(ancestors(unit.path)) + 1:
+            # An ancestor is not active: the copy is between a merge and its absorption (the unit not yet
+            # under the absorbing level). Judged again after the next change of the tree.
+            raise Conflict(f"{unit.path} is being re-parented; judged again later", code="award.tree_changing")
+        p = await deps.proposals.get(request.request_id)
+        events = p.readdress(ctx.caller, request.waiting_at, level_of(to) if to else None, reason)
+        also = []
+        moved = events[0]
+        if moved.to_level is None:  # type: ignore[attr-defined]
+            sender = moved.sender  # type: ignore[attr-defined]
+            ledger = await deps.quotas.load(quota_key(sender.unit_id, p.record.year))
+            freed = ledger.give_back(sender.unit_id, p.record.year, p.record.award_code, p.id)
+            also = (
+                [deps.quotas.append(ledger, freed, ctx, at=(await deps.current(sender.unit_id)).path)] if freed else []
+            )
+        await deps.proposals.save(p, events, ctx, at=await _path(deps, p), respond={}, also=also)
 
 
 async def withdraw(deps: Deps, ctx: CommandContext, proposal_id: str, cmd: Withdraw) -> dict[str, Any]:

@@ -36,6 +36,7 @@ async def get_proposal(deps: Deps, caller: Caller, proposal_id: str) -> dict[str
     ]
     out["votes"] = [v.model_dump(mode="json") for v in p.votes.values()]
     out["escalations"] = [e.model_dump(mode="json") for e in p.escalations]
+    out["readdressed"] = [e.model_dump(mode="json") for e in p.readdressed]
     return out
 
 

@@ -33,6 +33,7 @@ from contracts.awards import (
     ProposalFiled,
     ProposalJustified,
     ProposalPublicised,
+    ProposalReaddressed,
     ProposalRejected,
     ProposalReturned,
     ProposalWithdrawn,
@@ -93,6 +94,8 @@ class Proposal(Aggregate):
         self.answered: dict[str, ObjectionAnswered] = {}
         self.votes: dict[str, CouncilVoted] = {}  # level unit id → vote
         self.escalations: list[ProposalEscalated] = []
+        self.came_from: dict[str, Level] = {}  # level unit id → the level that sent it there
+        self.readdressed: list[ProposalReaddressed] = []  # moved by the platform when the tree changed
         self.conferred: AwardConferred | None = None
         self.revoked: AwardRevoked | None = None
 
@@ -124,6 +127,14 @@ class Proposal(Aggregate):
                 self.escalations.append(event)
                 self.sent_from = event.from_level
                 self.inbox = event.to_level
+                self.came_from[event.to_level.unit_id] = event.from_level
+            case ProposalReaddressed():
+                self.readdressed.append(event)
+                self.current = event.sender
+                self.sent_from = event.sender
+                self.inbox = event.to_level
+                if event.to_level is not None:
+                    self.came_from[event.to_level.unit_id] = event.sender
             case ProposalAccepted():
                 self.current = event.level
                 self.inbox = None
@@ -513,6 +524,48 @@ class Proposal(Aggregate):
             ),
             self._notice("returned", reasons),
         ]
+
+    def position(self) -> Level | None:
+        """The level a request waits at (its inbox) or is handled at, when that is above the level that
+        first handled it; None otherwise (it is where its unit is, or closed)."""
+        if self.filed is None or self.status not in OPEN:
+            return None
+        at = self.inbox if self.status == ESCALATED else self.current
+        if at is None or at.kind == "national" or at.unit_id == self.record.level.unit_id:
+            return None
+        return at
+
+    def readdress(self, actor: Actor, waiting_at: str, to: Level | None, reason: str) -> list[Event]:
+        """The tree changed under it (``shared.upward``): ``waiting_at`` is no longer above its unit. It goes
+        to ``to``'s inbox, or back to the level that sent it up when ``to`` is None."""
+        at = self.position()
+        if at is None or at.unit_id != waiting_at:
+            raise Conflict(
+                f"proposal {self.id} no longer waits at {waiting_at}",
+                code="award.moved_meanwhile",
+                params={"waiting_at": waiting_at},
+            )
+        if to is not None and to.unit_id == at.unit_id:
+            raise Conflict(f"proposal {self.id} is already at {to.path}", code="award.moved_meanwhile")
+        if self.status == ESCALATED:
+            assert self.sent_from is not None
+            sender = self.sent_from
+        else:
+            sender = self.came_from.get(at.unit_id, self.record.level)
+        events: list[Event] = [
+            ProposalReaddressed(
+                proposal_id=self.id,
+                unit_id=self.record.unit_id,
+                from_level=at,
+                to_level=to,
+                sender=sender,
+                reason=reason,
+                readdressed_by=actor.subject,
+            )
+        ]
+        if to is None:
+            events.append(self._notice("returned", reason))
+        return events
 
     def withdraw(self, actor: Actor, reason: str) -> list[Event]:
         self._require((FILED, PUBLIC, RETURNED), "be withdrawn")

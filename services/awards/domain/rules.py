@@ -10,6 +10,7 @@ from contracts.awards import (
     ProposalEscalated,
     ProposalFiled,
     ProposalPublicised,
+    ProposalReaddressed,
     ProposalRejected,
     ProposalReturned,
     ProposalWithdrawn,
@@ -70,8 +71,10 @@ def status_after(status: str, event: Event) -> str:
             return ESCALATED
         case ProposalAccepted():
             return ACCEPTED
-        case ProposalReturned():
+        case ProposalReturned() | ProposalReaddressed(to_level=None):
             return RETURNED
+        case ProposalReaddressed():
+            return ESCALATED  # in the inbox of the level of the same rank above its unit now
         case ProposalWithdrawn():
             return WITHDRAWN
         case ProposalRejected():

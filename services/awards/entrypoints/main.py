@@ -16,6 +16,7 @@ from services.awards.adapters.facts import metadata
 from services.awards.adapters.feed_relay import PublicFeedRelay, ensure_public_stream
 from services.awards.adapters.records import AwardRecords
 from services.awards.application.deps import Deps
+from services.awards.application.proposals import StrandedProposals
 from services.awards.application.reevaluation import reevaluate_dirty
 from services.awards.entrypoints.api import router
 from shared.evidence import EvidenceStore, evidence_root, install_evidence
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, clock=date.today) -> FastAPI
         inline=lambda _db: [AwardRecords()],
         on_start=[start],
         background=background,
+        upward=lambda app: StrandedProposals(app.state.deps),
         description=(
             "Award proposals judged criterion by criterion against dated rule sets, publicity, council votes, "
             "decisions within each level's authority, escalation upward with dossiers, quotas, revocation, "

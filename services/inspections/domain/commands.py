@@ -176,6 +176,10 @@ class SelfGrade(_Command):
     year: Year
     union_type: UnionType
     scores: dict[IndicatorCode, Points] = Field(max_length=50)
+    # When the union started operating, by its founding decision, for a union older than the directory's
+    # record of it (the directory knows it from its registration on the platform): the platform operator
+    # only. The months are counted from the earlier of the two.
+    founded_on: Day | None = None
 
 
 class ConfirmGrade(_Command):

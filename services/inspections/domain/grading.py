@@ -119,6 +119,7 @@ class Grading(Aggregate):
         *,
         operating_since: date | None,
         restructured_on: date | None = None,
+        founded_on: date | None = None,
     ) -> list[Event]:
         opens = date(year, *rules.grading_opens)
         if today < opens:
@@ -149,6 +150,7 @@ class Grading(Aggregate):
                 rule_set=rules.version,
                 revision=self.revision + 1,
                 graded_by=actor,
+                founded_on=founded_on,
             )
         ]
 

@@ -133,6 +133,11 @@ def level_kind(path: str) -> str:
     return "city" if depth == 0 else "upper_level" if depth == 1 else "grassroots"
 
 
+def seg(value: str) -> str:
+    """One path segment of a service URL: what a person typed never reaches another route or a query."""
+    return quote(str(value), safe="")
+
+
 def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
     return render(request, template, status=status, alabel=alabel, reason=reason, merged=merged, **context)
 
@@ -195,10 +200,11 @@ def _token(session: Session) -> str:
 
 async def inbox(api: Platform, session: Session, level: str) -> list[dict[str, Any]]:
     """Award proposals waiting at a level, oldest first, with how long each has waited (since it was sent)."""
-    found = await api.query("awards", f"/inbox/{level}", session.token)
+    found = await api.query("awards", f"/inbox/{seg(level)}", session.token)
     items = found["items"][:50]
     details = await asyncio.gather(
-        *(api.query("awards", f"/proposals/{i['proposal_id']}", session.token) for i in items), return_exceptions=True
+        *(api.query("awards", f"/proposals/{seg(i['proposal_id'])}", session.token) for i in items),
+        return_exceptions=True,
     )
     today = date.today()
     for item, detail in zip(items, details, strict=True):
@@ -240,7 +246,7 @@ async def dashboard_panel(api: Platform, session: Session, here: str) -> dict[st
         return None
     try:
         board, waiting, recent = await asyncio.gather(
-            api.query("awards", f"/board/{here}", session.token),
+            api.query("awards", f"/board/{seg(here)}", session.token),
             inbox(api, session, here),
             conferred_feed(api, here, limit=20),
         )
@@ -261,6 +267,16 @@ async def board_page(
     request: Request, session: SignedIn, api: Api, unit: str | None = None, year: str | None = None,
     campaign: str | None = None, state: str | None = None,
 ) -> Response:  # fmt: skip
+    return await _board(request, session, api, unit, year, campaign, state)
+
+
+LISTABLE = ("filed", "accepted", "public")  # a level publishes its list and its council votes on it
+
+
+async def _board(
+    request: Request, session: Session, api: Platform, unit: str | None, year: str | None, campaign: str | None,
+    state: str | None, said: Any = None, values: dict[str, str] | None = None, status: int = 200,
+) -> Response:  # fmt: skip
     person = session.person
     assert person is not None
     here = (unit or person.unit_path).strip()
@@ -268,11 +284,12 @@ async def board_page(
     chosen_year = _int(year, 2000, 2100)
     campaign_id = (campaign or "").strip()[:64] or None
     board, waiting, book = await asyncio.gather(
-        api.query("awards", f"/board/{here}", session.token, year=chosen_year, campaign_id=campaign_id),
+        api.query("awards", f"/board/{seg(here)}", session.token, year=chosen_year, campaign_id=campaign_id),
         inbox(api, session, here),
         rulebook(api),
     )
     items = board["items"]
+    listable = [i for i in items if i["status"] in LISTABLE]
     if state == "conferred":
         items = [i for i in items if i["board_state"] in ("decided_here", "decided_above")]
     elif state in BOARD_STATES:
@@ -281,10 +298,55 @@ async def board_page(
         state = None
     items.sort(key=lambda i: (not i["flagged"], i.get("unit_path") or "", i["nominee_name"]))
     return page(
-        request, "awards/board.html", board=board, items=items, inbox=waiting, unit_path=here, year=chosen_year,
-        campaign=campaign_id or "", state=state, states=BOARD_STATES, names=book["names"],
-        campaigns=await _campaigns(api, session),
+        request, "awards/board.html", status=status, board=board, items=items, inbox=waiting, unit_path=here,
+        year=chosen_year, campaign=campaign_id or "", state=state, states=BOARD_STATES, names=book["names"],
+        campaigns=await _campaigns(api, session), listable=listable[:200], said=said, values=values or {},
+        today=date.today().isoformat(), label_of=VOTE_LABELS,
     )  # fmt: skip
+
+
+VOTE_LABELS = {"votes_for": N_("Votes for"), "votes_against": N_("Votes against"), "votes_abstain": N_("Abstentions")}
+
+
+def list_body(form: Any) -> tuple[str, dict[str, Any]]:
+    """The board's list form → one publicity or one meeting's votes for the ticked proposals."""
+    ticked = [str(p)[:64] for p in form.getlist("pick")][:500]
+    if form.get("do") == "vote":
+        meeting = forms.fields(
+            form, "minutes_number", "held_on", "place", "chair", "secretary", "members_total", "members_present",
+            numbers=("members_total", "members_present"),
+        )  # fmt: skip
+        counts = ("votes_for", "votes_against", "votes_abstain")
+        votes = [{"proposal_id": pid} | {c: forms.number(forms.text(form, f"{c}.{pid}") or "0") for c in counts}
+                 for pid in ticked]  # fmt: skip
+        return "/votes", {"meeting": meeting, "votes": votes}
+    return "/publicity", {"proposal_ids": ticked} | forms.fields(form, "opens_on")
+
+
+@router.post("/awards/list")
+async def list_action(request: Request, session: SignedIn, api: Api, form: Form) -> Response:
+    path, body = list_body(form)
+    unit, year, campaign = (str(form.get(k) or "") or None for k in ("unit", "year", "campaign"))
+    key = str(form.get("idempotency_key") or new_key())
+    try:
+        await api.command("awards", "POST", path, _token(session), body, key)
+    except Problem as problem:
+        if problem.status >= 500 or problem.status == 401:
+            raise
+        said = _said_on_action(refused(problem))
+        shown = {"minutes_number", "held_on", "place", "chair", "secretary", "members_total", "members_present",
+                 "opens_on"}  # fmt: skip
+        said.general += [m for name, m in said.fields.items() if name not in shown]  # a row's count: said above
+        said.fields = {name: m for name, m in said.fields.items() if name in shown}
+        if not form.getlist("pick"):
+            said.general.append(_("Tick the proposals of the list."))
+        said.general.insert(0, _("Not done:"))
+        values = {f"list.{k}": v for k, v in forms.values(form).items()}
+        return await _board(request, session, api, unit, year, campaign, None, said, values, problem.status)
+    done = _("The council's vote is recorded.") if path == "/votes" else _("The list is made public.")
+    session.flash.append(("ok", done))
+    query = "&".join(f"{k}={quote(v)}" for k, v in (("unit", unit), ("year", year), ("campaign", campaign)) if v)
+    return redirect("/awards" + (f"?{query}" if query else ""))
 
 
 async def _campaigns(api: Platform, session: Session) -> list[dict[str, Any]]:
@@ -375,9 +437,18 @@ def _said_on_form(said: Any) -> Any:
             name = "evidence"
         elif name.startswith("attested"):
             name = "attested"
-        moved.setdefault(FIELD_OF.get(name, name), message)
+        name = FIELD_OF.get(name, name)
+        if name in FORM_FIELDS:
+            moved.setdefault(name, message)
+        else:  # no field of the form says it (e.g. ``nominee.kind``): above the form, never lost
+            said.general.append(message)
     said.fields = moved
     return said
+
+
+FORM_FIELDS = {"nominee_member", "nominee_unit", "award_code", "year", "campaign_id", "achievement_kind",
+               "achievement_ref", "achievement_summary", "summary", "attested", "evidence",
+               "justification"}  # fmt: skip
 
 
 @router.post("/awards/proposals")
@@ -442,12 +513,12 @@ async def _detail(
 ) -> Response:  # fmt: skip
     person = session.person
     assert person is not None
-    p = await api.query("awards", f"/proposals/{proposal_id}", session.token)
+    p = await api.query("awards", f"/proposals/{seg(proposal_id)}", session.token)
     book = await rulebook(api)
     rule = book["awards"].get(p["award_code"], {})
     award = None
     if p.get("award_id"):
-        history = await api.query("awards", f"/history/{p['nominee']['id']}", session.token)
+        history = await api.query("awards", f"/history/{seg(p['nominee']['id'])}", session.token)
         award = next((a for a in history["awards"] if a["award_id"] == p["award_id"]), None)
     here = person.unit_path
     admin = "admin" in person.roles
@@ -584,12 +655,12 @@ async def history(request: Request, kind: str, nominee_id: str, session: SignedI
     """A person's or a collective's awards across the years (revoked ones marked)."""
     if kind not in ("individual", "collective"):
         raise Problem(404, {"code": "portal.not_found"})
-    found, book = await asyncio.gather(api.query("awards", f"/history/{nominee_id}", session.token), rulebook(api))
+    found, book = await asyncio.gather(api.query("awards", f"/history/{seg(nominee_id)}", session.token), rulebook(api))
     if kind == "individual":
         name = (await api.people([nominee_id], session.token)).get(nominee_id, nominee_id)
         where = None
     else:
-        unit = await api.query("directory", f"/units/{nominee_id}", session.token)
+        unit = await api.query("directory", f"/units/{seg(nominee_id)}", session.token)
         name, where = unit.get("name", nominee_id), unit.get("path")
     awards = sorted(found["awards"], key=lambda a: (a["year"], a.get("decided_on") or ""), reverse=True)
     return page(request, "awards/history.html", kind=kind, name=name, unit_path=where, awards=awards,
