@@ -128,3 +128,117 @@ def test_a_self_inspection_is_answered_with_a_contradiction_flagged(visit: Visit
     _until(ntl, round_path, amended)
     page.locator("tbody tr", has_text="Công đoàn Công ty Cổ phần Fecon").get_by_role("link").click()
     expect(page.locator("li.item", has_text=APPLIED).locator(".answer")).to_contain_text("thực hiện một phần")
+
+
+def test_an_inspection_is_planned_from_the_risk_sample(visit: Visit) -> None:
+    ntl = visit("ntl-chair")
+    page = ntl.page
+    ntl.go("/inspections")
+    page.get_by_role("link", name="Lập kế hoạch kiểm tra").click()
+    sample = page.locator("form.filters")
+    sample.get_by_label("Cách chọn mẫu").select_option("risk")
+    sample.get_by_label("Số đơn vị đề xuất").fill("3")
+    sample.get_by_role("button", name="Đề xuất mẫu").click()
+    proposed = page.locator("ul.sample > li")
+    expect(proposed).to_have_count(3)
+    expect(proposed.first.locator("ul.reasons")).to_contain_text("Sáng kiến gần trùng")  # each unit's reasons
+    expect(page.locator("ul.sample")).to_contain_text("hn.ntl.fecon")
+    ntl.check("risk-sample-proposed")
+    # The committee keeps two of the three: Fecon and one other.
+    dropped = proposed.filter(has_not_text="hn.ntl.fecon").last
+    dropped_path = dropped.locator(".sub").first.inner_text()
+    dropped.get_by_role("checkbox").uncheck()
+
+    schedule = page.locator("form[action='/inspections/plan']")
+    schedule.get_by_role("button", name="Lên lịch cuộc kiểm tra").click()  # no purpose, no period yet
+    expect(page.locator("#e-purpose")).to_contain_text("Trường này là bắt buộc")
+    schedule = page.locator("form[action='/inspections/plan']")
+    kept = schedule.locator("ul.sample > li", has_text=dropped_path)
+    expect(kept.get_by_role("checkbox")).not_to_be_checked()  # the choice survives the refusal
+    schedule.get_by_label("Mục đích").fill("Kiểm tra việc thực hiện giao ước thi đua năm và minh chứng báo cáo")
+    schedule.get_by_label("Nội dung", exact=True).select_option("pledge_fulfilment")
+    schedule.get_by_label("Từ ngày").fill(f"{YEAR}-01-01")
+    schedule.get_by_label("Đến ngày").fill(date.today().isoformat())
+    schedule.get_by_role("button", name="Lên lịch cuộc kiểm tra").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Đã lên lịch cuộc kiểm tra")
+    expect(page.locator("dl.facts")).to_contain_text("mẫu theo rủi ro")
+    units = page.locator("section.inspected")
+    expect(units).to_have_count(2)
+    expect(units.first).to_contain_text("Được đề xuất vì:")
+    expect(page.locator("section.inspected", has_text=dropped_path)).to_have_count(0)
+    ntl.check("inspection-scheduled")
+    inspection_path = page.url.split("#")[0].removeprefix(ntl.url)
+
+    # Notice, then decision, then a finding and its corrective action at one unit.
+    notice = page.locator("form[action$='/notice']")
+    notice.get_by_label("Số hiệu").fill("05/TB-UBKT")
+    notice.get_by_label("Ngày ban hành").fill(date.today().isoformat())
+    notice.get_by_label("Ngày bắt đầu kiểm tra").fill(DUE)
+    notice.get_by_role("button", name="Ban hành thông báo kiểm tra").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Đã ban hành thông báo kiểm tra")
+    decision = page.locator("form[action$='/decision']")
+    decision.get_by_label("Số hiệu").fill("06/QĐ-UBKT")
+    decision.get_by_label("Ngày quyết định").fill(date.today().isoformat())
+    decision.get_by_role("button", name="Ban hành quyết định kiểm tra").click()
+    expect(page.locator("dl.facts")).to_contain_text("06/QĐ-UBKT")
+
+    fecon_unit = "section.inspected:has(h2:text-is('hn.ntl.fecon'))"
+    finding = page.locator(fecon_unit).locator("form[action$='/findings']")
+    finding.get_by_label("Mức độ").select_option("moderate")
+    finding.get_by_label("Nội dung phát hiện").fill("Chỉ tiêu báo cáo đạt nhưng không có minh chứng kèm theo")
+    finding.get_by_label("Kiến nghị").fill("Bổ sung biên bản, danh sách minh chứng")
+    finding.get_by_role("button", name="Ghi nhận").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Đã ghi nhận nội dung phát hiện")
+    action = page.locator(fecon_unit).locator("form[action$='/actions']")
+    action.get_by_label("Việc phải làm").fill("Bổ sung minh chứng cho kết quả đã báo cáo")
+    action.get_by_label("Người chịu trách nhiệm tại đơn vị").fill("Chủ tịch công đoàn cơ sở")
+    action.get_by_label("Hạn hoàn thành").fill(DUE)
+    action.get_by_role("button", name="Giao biện pháp").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Đã giao biện pháp khắc phục")
+    ntl.check("finding-and-action")
+
+    # The dashboard counts the open action, and the figure opens what it counts.
+    def counted(p: Page) -> bool:
+        panel = p.locator("section[aria-labelledby='ca-open-h']")
+        panel.wait_for(timeout=10_000)  # the inspections panels load into the dashboard
+        return "Bổ sung minh chứng" in panel.inner_text()
+
+    _until(ntl, "/dashboard", counted)
+    expect(page.locator("section[aria-labelledby='radar-top-h']")).to_contain_text("Sáng kiến gần trùng")
+    ntl.check("dashboard-inspections")
+    page.locator("section[aria-labelledby='ca-open-h'] a.count").click()
+    expect(page.locator("table")).to_contain_text("Bổ sung minh chứng cho kết quả đã báo cáo")
+    ntl.check("open-actions")
+
+    # Fecon reports its fix with evidence; the district reopens it once, then verifies the second fix.
+    fecon = visit("fecon-chair")
+    fecon.go(inspection_path)
+    fix = fecon.page.locator("form[action$='/fix']")
+    fix.get_by_label("Đã khắc phục những gì").fill("Đã bổ sung biên bản và danh sách")
+    fix.get_by_label("Đường dẫn tới tài liệu (mỗi dòng một đường dẫn)").fill("https://fecon.example/bien-ban.pdf")
+    fix.get_by_role("button", name="Báo cáo đã khắc phục").click()
+    expect(fecon.page.locator(".alert.ok")).to_contain_text("Đã báo cáo khắc phục")
+    fecon.check("fix-reported")
+    ntl.go(inspection_path)
+    reopen = page.locator("form[action$='/reopen']")
+    reopen.get_by_label("Vì sao khắc phục chưa đạt").fill("Danh sách chưa có chữ ký")
+    reopen.get_by_label("Hạn mới").fill(DUE)
+    reopen.get_by_role("button", name="Mở lại biện pháp").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Đã mở lại biện pháp khắc phục")
+    fecon.go(inspection_path)
+    fix = fecon.page.locator("form[action$='/fix']")
+    fix.get_by_label("Đã khắc phục những gì").fill("Đã bổ sung chữ ký vào danh sách")
+    fix.get_by_label("Minh chứng: tài liệu, sự việc chứng minh").fill("Danh sách có chữ ký, lưu tại văn phòng")
+    fix.get_by_role("button", name="Báo cáo đã khắc phục").click()
+    expect(fecon.page.locator(".alert.ok")).to_contain_text("Đã báo cáo khắc phục")
+    ntl.go(inspection_path)
+    page.locator("form[action$='/verify']").get_by_role("button", name="Xác nhận đã khắc phục").click()
+    expect(page.locator(".alert.ok")).to_contain_text("Đã xác nhận biện pháp khắc phục")
+    expect(page.locator(fecon_unit).locator("ul.history")).to_contain_text("mở lại")
+    ntl.check("action-verified")
+
+    # The radar's drill-down shows the evidence behind a proposed unit's score.
+    ntl.go(inspection_path)
+    page.locator("section.inspected").first.get_by_role("link", name="Minh chứng của điểm rủi ro").click()
+    expect(page.locator("table")).to_contain_text("Sáng kiến gần trùng với sáng kiến của đơn vị khác")
+    ntl.check("radar-drill-down")
