@@ -59,8 +59,10 @@ REASON = "Kết quả kiểm tra tài chính quý IV cho thấy chứng từ chi
 
 
 def round_year(today: date) -> int:
-    """The half-year whose round has run by ``today``: this year's from August, last year's before."""
-    return today.year if today >= date(today.year, 8, 1) else today.year - 1
+    """The year whose half-year round and inspections have all run by ``today`` (their last day entered is
+    15 October): this year's from November, last year's before (its checklists then list no commitment of
+    this year's campaign; the contradictions are the initiatives claimed applied)."""
+    return today.year if today >= date(today.year, 11, 1) else today.year - 1
 
 
 class Demo:

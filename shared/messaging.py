@@ -1,5 +1,6 @@
 """NATS JetStream connection and the streams the platform relies on, created or updated at start-up."""
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -7,9 +8,10 @@ from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
 
 from shared.settings import Settings
 from shared.subjects import DLQ_ROOT, DLQ_STREAM, ROOT, STREAM
@@ -56,7 +58,7 @@ async def connect(
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
-        connect_timeout=2,
+        connect_timeout=5,  # a bcrypt password check on a busy server takes a second
         allow_reconnect=True,
         error_cb=on_error,
         disconnected_cb=on_disconnected,
@@ -88,15 +90,32 @@ def stream_configs(settings: Settings) -> list[StreamConfig]:
     return [events, dead_letters]
 
 
-async def ensure_streams(js: JetStreamContext, settings: Settings) -> None:
-    """Create the streams, or bring an existing stream's config to what the code says."""
+async def ensure_streams(js: JetStreamContext, settings: Settings, patience: float = 60.0) -> None:
+    """Create the streams, or bring an existing stream's config to what the code says.
+
+    A cluster that is electing a leader (starting, or a node just lost) answers JetStream API requests
+    late or not at all for a few seconds: those are retried for up to ``patience`` seconds.
+    """
+    deadline = time.monotonic() + patience
     for config in stream_configs(settings):
-        try:
-            await js.stream_info(config.name)
-        except NotFoundError:
-            await js.add_stream(config)
-            continue
-        try:
-            await js.update_stream(config)
-        except BadRequestError as error:  # e.g. replicas cannot change on a single server
-            log.warning("stream %s kept its old config: %s", config.name, error)
+        while True:
+            try:
+                await _ensure_stream(js, config)
+                break
+            except (NatsTimeoutError, ServiceUnavailableError) as error:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("stream %s: JetStream not answering yet (%s); retrying", config.name, type(error).__name__)
+                await asyncio.sleep(0.5)
+
+
+async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    try:
+        await js.stream_info(config.name)
+    except NotFoundError:
+        await js.add_stream(config)
+        return
+    try:
+        await js.update_stream(config)
+    except BadRequestError as error:  # e.g. replicas cannot change on a single server
+        log.warning("stream %s kept its old config: %s", config.name, error)

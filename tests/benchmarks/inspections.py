@@ -26,7 +26,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -215,6 +215,7 @@ async def opening(work: Path, grassroots: int, per_unit: int) -> None:
         relay_enabled=False,
         log_json=False,
         log_level="WARNING",
+        local=True,  # the repository's signing secret: a local run
     )
     app = create_app(settings, clock=lambda: datetime(2025, 6, 2, 9, tzinfo=UTC), sweep=False)
     async with app.router.lifespan_context(app):
@@ -332,7 +333,7 @@ async def views(work: Path, grassroots: int, per_unit: int, queries: int) -> Non
                     "finding_id": "f",
                     "description": "Khắc phục",
                     "owner": "Chủ tịch",
-                    "due_on": date(2025, 6, 15 + n % 30),
+                    "due_on": date(2025, 6, 15) + timedelta(days=n % 30),  # some past the day read, some not
                     "status": "open",
                     "assigned_on": date(2025, 5, 1),
                     "reopened": 0,
@@ -599,7 +600,11 @@ async def raw_ack_rate(js: Any, name: str, filters: list[str], batch: int) -> fl
 async def replay(work: Path, grassroots: int, events: int, batch: int) -> None:
     server = NatsServer(work / "js").start()
     settings = Settings(
-        service="inspections", nats_url=server.url, projection_batch=batch, projection_ack_wait_seconds=120
+        service="inspections",
+        nats_url=server.url,
+        projection_batch=batch,
+        projection_ack_wait_seconds=120,
+        local=True,
     )
     try:
         nc, js = await connect(server.url, "bench-inspections")

@@ -17,6 +17,7 @@ from shared.settings import Settings
 from shared.tokens import issue_token
 from shared.units import UnitRef
 from tests.inspections import evidence_files as files
+from tests.inspections.test_api_selfinspection import problem
 
 SETTINGS = Settings(service="inspections", database_url="sqlite+aiosqlite:///x.db", log_json=False)
 
@@ -172,14 +173,13 @@ async def test_upload_then_read_within_the_subtree(client: httpx.AsyncClient) ->
 
 async def test_upload_refusals(client: httpx.AsyncClient) -> None:
     outside = await upload(client, "hn.dd", "u-fecon", "a.pdf", files.pdf(), "application/pdf")
-    assert outside.status_code == 403 and outside.json()["field"] == "unit_id"
+    problem(outside, 403, "evidence.unit_outside", "unit_id", says="not in your subtree")
     lying = await upload(client, "hn.ntl.fecon", "u-fecon", "a.pdf", files.png(), "application/pdf")
-    assert lying.status_code == 422
-    assert lying.json()["field"] == "file" and lying.json()["code"] == "evidence.type_mismatch"
+    problem(lying, 422, "evidence.type_mismatch", "file", says="PNG")
     scan = files.pdf() + b"0" * 900_000  # larger than any JSON body, within the evidence limit
     assert (await upload(client, "hn.ntl", "u-fecon", "scan.pdf", scan, "application/pdf")).status_code == 201
     big = await upload(client, "hn.ntl", "u-fecon", "a.pdf", files.pdf() + b"0" * 1_050_000, "application/pdf")
-    assert big.status_code == 422 and big.json()["code"] == "evidence.too_large" and big.json()["field"] == "file"
+    problem(big, 422, "evidence.too_large", "file")
     huge = await upload(client, "hn.ntl", "u-fecon", "a.pdf", files.pdf() + b"0" * 2_000_000, "application/pdf")
     assert huge.status_code == 413
     json_limit = await client.post(

@@ -115,3 +115,18 @@ def test_the_boards_list_form_is_one_publicity_or_one_meetings_votes_for_the_tic
         {"proposal_id": "p1", "votes_for": 9, "votes_against": 0, "votes_abstain": 0},
         {"proposal_id": "p2", "votes_for": 4, "votes_against": 5, "votes_abstain": 0},
     ]  # p3 was not ticked
+
+
+def test_a_refused_proposal_is_said_beside_the_forms_fields_and_what_no_field_shows_above_it() -> None:
+    said = awards._said_on_form(
+        Said(
+            fields={
+                "nominee.member_id": "choose",
+                "evidence.0.file.sha256": "upload first",
+                "nominee.kind": "bad",
+                "summary": "required",
+            }
+        )
+    )
+    assert said.fields == {"nominee_member": "choose", "evidence": "upload first", "summary": "required"}
+    assert said.general == ["bad"]

@@ -437,9 +437,18 @@ def _said_on_form(said: Any) -> Any:
             name = "evidence"
         elif name.startswith("attested"):
             name = "attested"
-        moved.setdefault(FIELD_OF.get(name, name), message)
+        name = FIELD_OF.get(name, name)
+        if name in FORM_FIELDS:
+            moved.setdefault(name, message)
+        else:  # no field of the form says it (e.g. ``nominee.kind``): above the form, never lost
+            said.general.append(message)
     said.fields = moved
     return said
+
+
+FORM_FIELDS = {"nominee_member", "nominee_unit", "award_code", "year", "campaign_id", "achievement_kind",
+               "achievement_ref", "achievement_summary", "summary", "attested", "evidence",
+               "justification"}  # fmt: skip
 
 
 @router.post("/awards/proposals")
