@@ -91,9 +91,7 @@ class Claim:
 def _result(
     rule: CriterionRule, outcome: Outcome, reason: str, facts: list[Fact] | tuple[Fact, ...] = ()
 ) -> CriterionResult:
-    # Built from validated parts (the rule set, the facts): constructed, not validated again — judging 50,000
-    # proposals spent a fifth of its time re-validating these (tests/benchmarks/awards.py).
-    return CriterionResult.model_construct(
+    return CriterionResult(
         code=rule.code, label=rule.label, outcome=outcome, reason=reason, facts=tuple(facts[:MAX_FACTS])
     )
 
@@ -111,7 +109,7 @@ def _initiative_fact(i: InitiativeFact) -> Fact:
         parts.append("đã nghiệm thu")
     if i.revoked:
         parts.append("đã bị hủy công nhận")
-    return Fact.model_construct(kind="initiative", ref=i.initiative_id, summary="; ".join(parts), on=i.recognised_on)
+    return Fact(kind="initiative", ref=i.initiative_id, summary="; ".join(parts), on=i.recognised_on)
 
 
 def check_initiative(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> CriterionResult:
@@ -157,7 +155,7 @@ def check_title_streak(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -
     missing = [y for y in years if y not in held]
     shown = [held[y] if y in held else revoked[y] for y in years if y in held or y in revoked]
     out = [
-        Fact.model_construct(
+        Fact(
             kind="award",
             ref=t.award_id,
             summary=f"{t.award_code} năm {t.year} (QĐ {t.decision_number}){' — đã bị thu hồi' if t.revoked else ''}",
@@ -178,7 +176,7 @@ def check_grade(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> Crite
     grade = facts.grades.get(claim.year)
     if grade is None:
         return _result(rule, "unknown", f"no confirmed grade for {claim.year} yet")
-    fact = Fact.model_construct(
+    fact = Fact(
         kind="grade",
         ref=f"{facts.nominee_id}:{grade.year}",
         summary=f"xếp loại {grade.grade} năm {grade.year}"
@@ -198,7 +196,7 @@ def _pledges(facts: NomineeFacts, claim: Claim) -> list[PledgeFact]:
 
 def _pledge_fact(p: PledgeFact) -> Fact:
     rate = f", thực hiện {p.fulfilment_rate:.0%}" if p.fulfilment_rate is not None else ""
-    return Fact.model_construct(
+    return Fact(
         kind="pledge",
         ref=p.pledge_id,
         summary=f"giao ước ký ngày {p.signed_on.strftime('%d/%m/%Y')}{rate}",
@@ -235,7 +233,7 @@ def _member_counts(
     if counts is None:
         return None, 0, None
     holders = sum(counts.holders.get(code, 0) for code in rule.titles)
-    fact = Fact.model_construct(
+    fact = Fact(
         kind="members",
         ref=f"{facts.nominee_id}:{claim.year}",
         summary=f"{holders}/{counts.member_count} đoàn viên đạt {', '.join(rule.titles)} năm {claim.year}",
@@ -267,10 +265,7 @@ def check_attested(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> Cr
     if not files:
         kind = rule.evidence_kind or "any"
         return _result(rule, "unknown", f"attested without an evidence file ({kind})")
-    evidence = [
-        Fact.model_construct(kind="evidence", ref=e.file.sha256, summary=f"{e.label or e.kind}: {e.file.name}")
-        for e in files
-    ]
+    evidence = [Fact(kind="evidence", ref=e.file.sha256, summary=f"{e.label or e.kind}: {e.file.name}") for e in files]
     return _result(rule, "met", "attested with evidence", evidence)
 
 
@@ -295,7 +290,7 @@ def overall(results: tuple[CriterionResult, ...]) -> Outcome:
 
 def evaluate(rule: AwardRule, rule_set: str, facts: NomineeFacts, claim: Claim, on: date) -> Eligibility:
     results = tuple(CHECKS[criterion.check](criterion, facts, claim) for criterion in rule.criteria)
-    return Eligibility.model_construct(rule_set=rule_set, outcome=overall(results), criteria=results, evaluated_on=on)
+    return Eligibility(rule_set=rule_set, outcome=overall(results), criteria=results, evaluated_on=on)
 
 
 def worse(before: Outcome, after: Outcome) -> bool:
