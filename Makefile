@@ -19,7 +19,7 @@ run: $(STAMP)
 ## The whole test suite (real nats-server, SQLite, PostgreSQL where reachable).
 test: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -18,12 +18,13 @@ when the proposal was filed and decided (the formalism radar's signal); nothing 
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import Event, event
 from shared.evidence import EvidenceFile
+from shared.text import text
 
 Track = Literal["union", "state"]  # union awards decided by union bodies; state titles by the employer/state
 NomineeKind = Literal["individual", "collective"]
@@ -58,27 +59,37 @@ class _Part(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# The rule book's texts, as an official publishes them (``POST /rulebook/rule-sets``): the shared hardened
+# text (NFC, invisible characters removed, never blank), bounded well above the built-in catalogue's longest.
+RuleCode = text(40, description="A code of the catalogue (award, criterion, title, grade), e.g. cstd_cs")
+RuleText = text(300, description="A name, label or title of the rule book, in Vietnamese")
+RuleForm = text(100, description="The form as agencies report it, e.g. Bằng khen")
+RuleSource = text(300, description="A legal source of the rule set")
+RuleVersion = text(60, description="A rule set's version, e.g. state@2025-07-01")
+OptionalBody = text(300, empty_ok=True, description="The deciding body outside the platform; empty when none")
+
+
 # -- the rule book ------------------------------------------------------------------------------------
 
 
 class CriterionRule(_Part):
     """One criterion of an award: a check (code) with its parameters (data)."""
 
-    code: str
-    label: str  # Vietnamese, shown on the review board and in the dossier
+    code: RuleCode
+    label: RuleText  # Vietnamese, shown on the review board and in the dossier
     check: CheckKind
     scope_at_least: Scope | None = None
     applied: bool = False
     accepted: bool = False
     within_years: int = Field(default=1, ge=1, le=10)
-    titles: tuple[str, ...] = ()
+    titles: Annotated[tuple[RuleCode, ...], Field(max_length=20)] = ()
     consecutive_years: int = Field(default=0, ge=0, le=10)
     streak_includes_year: bool = False  # the streak may end in the proposal's year (else the year before)
     count_at_least: int = Field(default=1, ge=0, le=100_000)
     share_at_least: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False)
     rate_at_least: float = Field(default=0.0, ge=0, le=10, allow_inf_nan=False)
-    grades: tuple[str, ...] = ()
-    evidence_kind: str | None = None  # "attested": the evidence kind that proves it
+    grades: Annotated[tuple[RuleCode, ...], Field(max_length=10)] = ()
+    evidence_kind: RuleCode | None = None  # "attested": the evidence kind that proves it
     unverified: bool = False  # the research notes mark the source as not verified
 
 
@@ -92,36 +103,36 @@ class VoteRule(_Part):
 class AwardRule(_Part):
     """One title or form of the catalogue."""
 
-    code: str
-    name: str  # e.g. "Giấy khen của Ban Chấp hành Công đoàn cơ sở"
-    form: str  # hình thức / danh hiệu as agencies report it: "Giấy khen", "Bằng khen", "Danh hiệu thi đua"
+    code: RuleCode
+    name: RuleText  # e.g. "Giấy khen của Ban Chấp hành Công đoàn cơ sở"
+    form: RuleForm  # hình thức / danh hiệu as agencies report it: "Giấy khen", "Bằng khen", "Danh hiệu thi đua"
     is_title: bool  # a danh hiệu (title) rather than a hình thức (form)
     track: Track
     nominee_kind: NomineeKind
     category: Category = "overall"
     authority: LevelKind  # the level whose body decides (or records the employer's / state's decision)
     decider: DeciderKind = "union_body"
-    decider_title: str  # who signs, e.g. "TM. BAN CHẤP HÀNH / CHỦ TỊCH" or "Thủ trưởng cơ quan, đơn vị"
-    deciding_body: str = ""  # for decisions taken outside the platform, e.g. "Tổng Liên đoàn Lao động Việt Nam"
-    criteria: tuple[CriterionRule, ...]
+    decider_title: RuleText  # who signs, e.g. "TM. BAN CHẤP HÀNH / CHỦ TỊCH" or "Thủ trưởng cơ quan, đơn vị"
+    deciding_body: OptionalBody = ""  # decided outside the platform, e.g. "Tổng Liên đoàn Lao động Việt Nam"
+    criteria: Annotated[tuple[CriterionRule, ...], Field(max_length=30)]
     multiple: Decimal = Field(ge=0, le=1000)  # × the base salary in force on the decision date
     vote: VoteRule
     publicity_working_days: int = Field(ge=0, le=60)
-    dossier: tuple[DossierPiece, ...]
+    dossier: Annotated[tuple[DossierPiece, ...], Field(max_length=10)]
     default_quota: int | None = Field(default=None, ge=0, le=100_000)  # per sending unit and year
-    cap_title: str | None = None  # e.g. CSTĐ cơ sở: at most cap_share of the holders of cap_title
+    cap_title: RuleCode | None = None  # e.g. CSTĐ cơ sở: at most cap_share of the holders of cap_title
     cap_share: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
     early_raise_months: int | None = Field(default=None, ge=0, le=24)  # số tháng xét nâng lương trước hạn
-    campaign_plan: str | None = None  # a movement's thematic award: the plan that launched it
+    campaign_plan: RuleText | None = None  # a movement's thematic award: the plan that launched it
 
 
 class RuleSetData(_Part):
-    family: str  # "state", "union", or a movement ("dmst" …)
-    version: str  # e.g. "state@2025-07-01"
+    family: RuleCode  # "state", "union", or a movement ("dmst" …)
+    version: RuleVersion  # e.g. "state@2025-07-01"
     effective_from: date
-    title: str
-    sources: tuple[str, ...]
-    awards: tuple[AwardRule, ...]
+    title: RuleText
+    sources: Annotated[tuple[RuleSource, ...], Field(max_length=20)]
+    awards: Annotated[tuple[AwardRule, ...], Field(min_length=1, max_length=200)]
 
 
 @event

@@ -2,6 +2,7 @@
 status, field and code, documents and the public feeds."""
 
 import io
+import json
 from datetime import timedelta
 from xml.etree import ElementTree
 
@@ -211,3 +212,28 @@ async def test_a_unit_that_moves_while_its_proposal_waits_upward_strands_nothing
     assert taken["level"]["path"] == "hn.dd" and taken["status"] == "accepted"
     board = (await api.get("/board/hn.dd", "hn.dd", "standing_committee")).json()
     assert [i["proposal_id"] for i in board["items"]] == [pid] and board["items"][0]["unit_path"] == "hn.dd.fecon"
+
+
+async def test_a_published_rule_sets_texts_are_the_shared_hardened_text(api: Api) -> None:
+    from services.awards.domain.catalogue import builtin_rulebook
+
+    current = next(iter(builtin_rulebook().families["union"]))
+    rule_set = current.model_dump(mode="json") | {"version": "union@2026-01-01", "effective_from": "2026-01-01"}
+    criterion = "rule_set.awards.0.criteria.0.label"
+
+    def with_label(label: str) -> dict:
+        awards = [dict(a) for a in rule_set["awards"]]
+        awards[0] = awards[0] | {"criteria": [awards[0]["criteria"][0] | {"label": label}, *awards[0]["criteria"][1:]]}
+        return {"rule_set": rule_set | {"awards": awards}}
+
+    for label, code in [("\u200b \u2060", "text_blank"), ("x" * 301, "string_too_long")]:
+        refused = await api.post("/rulebook/rule-sets", with_label(label), "hn", "standing_committee")
+        assert refused.status_code == 422, refused.text
+        assert (refused.json()["field"], refused.json()["errors"][0]["code"]) == (criterion, code)
+    long_title = await api.post("/rulebook/rule-sets", {"rule_set": rule_set | {"title": "t" * 301}}, "hn", "chair")
+    assert long_title.status_code == 422 and long_title.json()["field"] == "rule_set.title"
+    published = await api.ok("/rulebook/rule-sets", with_label("Hoàn\u200b thành  tốt"), "hn", "standing_committee")
+    assert published["version"] == "union@2026-01-01"
+    book = (await api.get("/rulebook", "hn", "standing_committee")).json()
+    labels = json.dumps(book, ensure_ascii=False)
+    assert "Hoàn thành tốt" in labels and "\u200b" not in labels

@@ -229,19 +229,23 @@ async def bench_reevaluation(folder: Path, count: int) -> None:
         )
         for i in range(count)
     ]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for fact in facts:
         judged: Eligibility = evaluate(new_rule, amended.version, fact, Claim(2025), TODAY)
-    baseline = time.perf_counter() - started
+    baseline, baseline_cpu = time.perf_counter() - started, time.process_time() - cpu
     assert judged.outcome == "not_met"
 
     deps = Deps(store, db, copy, None, clock=lambda: TODAY)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     changed = await reevaluate(deps, "rule set state@2025-11-01 published")
-    elapsed = time.perf_counter() - started
+    elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - cpu
     assert changed == count, changed
     print(f"1. re-evaluation after a rule-set change: {rate(count, elapsed)} — in memory only: {rate(count, baseline)}")
-    print(f"   goal ≥ 2,000/s: {'met' if count / elapsed >= 2000 else 'NOT met'}")
+    # The process's CPU time (every thread: the loop and SQLite's) beside the wall clock: on a shared machine
+    # the wall clock also counts the time the process waited for a core.
+    print(f"   per CPU second: {count / elapsed_cpu:,.0f}/s ({elapsed_cpu:.2f} s of CPU in {elapsed:.2f} s)"
+          f" — in memory only: {count / baseline_cpu:,.0f}/s ({baseline_cpu:.2f} s of CPU)")  # fmt: skip
+    print(f"   goal ≥ 2,000/s: {'met' if count / elapsed >= 2000 else 'NOT met'} on the wall clock")
     await store.close()
     await db.dispose()
 

@@ -121,6 +121,21 @@ async def _inspections_seed(app: FastAPI) -> dict[str, str]:
     return dict(world.ids)
 
 
+def _awards_app(settings: Settings) -> FastAPI:
+    from services.awards.entrypoints.main import create_app
+    from tests.awards.awards_api import Clock
+
+    return create_app(settings, clock=Clock())
+
+
+async def _awards_seed(app: FastAPI) -> dict[str, str]:
+    from tests.awards.awards_api import AN, CITY, facts, initiative_events, seed_units, unit_id
+
+    await seed_units(app, CITY)
+    await facts(app, *initiative_events())  # an initiative recognised and applied: a nominee with facts
+    return {path: unit_id(path) for path, _, _ in CITY} | {"member:an": AN}
+
+
 Factory = Callable[[Settings], FastAPI]
 Seed = Callable[[FastAPI], Awaitable[dict[str, str]]]
 SERVICES: dict[str, tuple[Factory, Seed]] = {
@@ -128,6 +143,7 @@ SERVICES: dict[str, tuple[Factory, Seed]] = {
     "registry": (_registry_app, _registry_seed),
     "pledges": (_pledges_app, _pledges_seed),
     "inspections": (_inspections_app, _inspections_seed),
+    "awards": (_awards_app, _awards_seed),
 }
 
 

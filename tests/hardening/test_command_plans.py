@@ -2,6 +2,7 @@
 uses an index (issue 8 defect 10). The commands run over HTTP against real SQLite; each statement they
 ran is explained and a full scan of a growing table fails, naming the statement."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -123,11 +124,53 @@ async def inspections_commands(service: Running) -> None:
     await ok(service, f"/grades/{ids[fecon]}/2025/confirm", {}, ntl)
 
 
+async def awards_commands(service: Running) -> None:
+    fecon, ntl, bch, btv = "hn.ntl.fecon", "hn.ntl", "executive_committee", "standing_committee"
+    clock = service.app.state.deps.clock  # the service's clock (tests.awards.awards_api.Clock): moved below
+    an = {"kind": "individual", "member_id": service.ids["member:an"]}
+    await ok(service, "/quotas", {"unit_path": fecon, "year": 2025, "award_code": "gk_ctt", "count": 2}, ntl, btv)
+    past = {"nominee": an, "award_code": "cstd_cs", "year": 2024, "decision_number": "9/QĐ",
+            "decided_on": "2024-12-20", "deciding_body": "Giám đốc"}  # fmt: skip
+    await ok(service, "/past-awards", past, fecon, "chair")
+    await ok(service, "/rulebook/base-salary", {"effective_from": "2027-07-01", "amount_vnd": 2_700_000,
+                                                "source": "Nghị định"}, "hn")  # fmt: skip
+    await ok(service, "/rulebook/holidays", {"year": 2026, "days_off": ["2026-09-02"], "source": "Quyết định"}, "hn")
+    proposal = {"nominee": an, "year": 2025, "summary": "Hoàn thành tốt nhiệm vụ", "attested": ["good_work"],
+                "justification": "Đang bổ sung"}  # fmt: skip
+    year = {"kind": "year", "ref": "2025", "summary": "Năm 2025"}
+    ldtt = await ok(service, "/proposals", proposal | {"award_code": "ldtt", "achievement": year}, fecon, bch)
+    initiative = {"kind": "initiative", "ref": "i-qr", "summary": "Sáng kiến mã QR"}
+    gk = await ok(service, "/proposals", proposal | {"award_code": "gk_ctt", "achievement": initiative}, fecon, bch)
+    lid, gid = ldtt["proposal_id"], gk["proposal_id"]
+    await ok(service, f"/proposals/{gid}/justify", {"justification": "Đã bổ sung nhận xét"}, fecon, bch)
+    await ok(service, "/publicity", {"proposal_ids": [gid]}, fecon, bch)
+    await ok(service, f"/proposals/{gid}/objections", {"text": "Chưa rõ"}, fecon, "member")
+    shown = (await service.client.get(f"/proposals/{gid}", headers=service.headers(fecon, bch))).json()
+    await ok(service, f"/proposals/{gid}/objections/{shown['objections'][0]['objection_id']}/answer",
+             {"answer": "Đã rõ", "upheld": False}, fecon, bch)  # fmt: skip
+    clock.advance(16)
+    held_on = (clock.today - timedelta(days=1)).isoformat()
+    meeting = {"minutes_number": "5/BB", "held_on": held_on, "place": "Hội trường", "chair": "Trần Thị Bình",
+               "secretary": "Lê Văn Cường", "members_total": 9, "members_present": 9}  # fmt: skip
+    votes = [{"proposal_id": p, "votes_for": 9, "votes_against": 0, "votes_abstain": 0} for p in (lid, gid)]
+    await ok(service, "/votes", {"meeting": meeting, "votes": votes}, fecon, bch)
+    decision = {"decision_number": "3/QĐ", "decided_on": clock.today.isoformat(), "signer_name": "Trần Thị Bình",
+                "signer_title": "GIÁM ĐỐC"}  # fmt: skip
+    await ok(service, "/decisions", decision | {"proposal_ids": [lid]}, fecon, bch)
+    await ok(service, f"/proposals/{lid}/revoke", decision | {"reason": "false_claims", "explanation": "Khai sai",
+                                                             "decision_number": "4/QĐ"}, fecon, bch)  # fmt: skip
+    await ok(service, "/escalations", {"proposal_ids": [gid], "submission_number": "9/TTr"}, fecon, bch)
+    await ok(service, f"/proposals/{gid}/accept", {}, ntl, btv)
+    await ok(service, f"/proposals/{gid}/return", {"reasons": "Bổ sung"}, ntl, btv)
+    await ok(service, f"/proposals/{gid}/withdraw", {"reason": "Rút"}, fecon, bch)
+
+
 COMMANDS = {
     "directory": directory_commands,
     "registry": registry_commands,
     "pledges": pledges_commands,
     "inspections": inspections_commands,
+    "awards": awards_commands,
 }
 
 

@@ -76,7 +76,8 @@ async def test_non_finite_numbers_in_reports_launches_and_amendments_are_422(tmp
 
 @pytest.mark.parametrize("name", list(SERVICES))
 async def test_every_service_refuses_non_finite_numbers_anywhere_in_a_json_body(name: str, tmp_path: Path) -> None:
-    route = {"directory": "/units", "registry": "/initiatives", "pledges": "/campaigns", "inspections": "/rounds"}[name]
+    route = {"directory": "/units", "registry": "/initiatives", "pledges": "/campaigns", "inspections": "/rounds",
+             "awards": "/proposals"}[name]  # fmt: skip
     async with running(name, tmp_path) as service:
         before = await service.event_count()
         for token in NON_FINITE:
@@ -92,7 +93,8 @@ async def test_every_service_refuses_non_finite_numbers_anywhere_in_a_json_body(
 
 @pytest.mark.parametrize("name", list(SERVICES))
 async def test_a_lone_surrogate_anywhere_in_a_json_body_is_422_not_500(name: str, tmp_path: Path) -> None:
-    route = {"directory": "/units", "registry": "/initiatives", "pledges": "/campaigns", "inspections": "/rounds"}[name]
+    route = {"directory": "/units", "registry": "/initiatives", "pledges": "/campaigns", "inspections": "/rounds",
+             "awards": "/proposals"}[name]  # fmt: skip
     async with running(name, tmp_path) as service:
         for body, field in [
             (b'{"title": "S\\ud800ng"}', "title"),

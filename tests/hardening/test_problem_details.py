@@ -159,6 +159,7 @@ async def test_a_20_mb_chunked_body_is_413_on_every_service(tmp_path: Path) -> N
                 "registry": "/initiatives",
                 "pledges": "/campaigns",
                 "inspections": "/rounds",
+                "awards": "/proposals",
             }[name]
             before = await service.event_count()
             response = await service.client.post(route, content=chunks(), headers=service.headers())

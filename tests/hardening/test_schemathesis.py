@@ -64,6 +64,7 @@ directory = _schema("directory")
 registry = _schema("registry")
 pledges = _schema("pledges")
 inspections = _schema("inspections")
+awards = _schema("awards")
 
 
 @directory.parametrize()
@@ -90,5 +91,11 @@ def test_inspections_api(case: schemathesis.Case) -> None:
     case.call_and_validate(headers=headers("inspections"), checks=CHECKS)
 
 
-EVERY = {"directory", "registry", "pledges", "inspections"}
+@awards.parametrize()
+@FUZZ
+def test_awards_api(case: schemathesis.Case) -> None:
+    case.call_and_validate(headers=headers("awards"), checks=CHECKS)
+
+
+EVERY = {"directory", "registry", "pledges", "inspections", "awards"}
 assert set(SERVICES) == EVERY, "add the new service's schemathesis test above"

@@ -72,11 +72,16 @@ async def _judge(deps: Deps, rows: list[Any], facts: dict[str, Any], cause: str)
     today = deps.clock()
     paths = await deps.directory.paths(sorted({r.unit_id for r in rows}))
     appends: list[StreamAppend] = []
+    rules: dict[str, Any] = {}  # award code → (rule set, rule) today, looked up once per page
     for row in rows:
-        try:
-            rule_set, rule = book.award(row.award_code, today)
-        except (InvalidInput, Conflict):
+        if row.award_code not in rules:
+            try:
+                rules[row.award_code] = book.award(row.award_code, today)
+            except (InvalidInput, Conflict):
+                rules[row.award_code] = None
+        if rules[row.award_code] is None:
             continue  # the award left the catalogue: the proposal keeps the judgement it had
+        rule_set, rule = rules[row.award_code]
         claim = Claim(
             row.year,
             row.campaign_id,
@@ -114,7 +119,8 @@ def _criteria_json(eligibility: Eligibility) -> list[dict[str, Any]]:
 async def reevaluate_dirty(deps: Deps) -> int:
     """Judge again the nominees whose facts changed (``awards_fact_dirty``), then forget those rows."""
     async with deps.db.reader.connect() as conn:
-        rows = list(await conn.execute(select(dirty).order_by(dirty.c.seq).limit(5000)))
+        # The head of a queue drained each round: a range on its key (a search, never a scan of the table).
+        rows = list(await conn.execute(select(dirty).where(dirty.c.seq > 0).order_by(dirty.c.seq).limit(5000)))
     if not rows:
         return 0
     causes = sorted({r.cause for r in rows})

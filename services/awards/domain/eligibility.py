@@ -103,7 +103,8 @@ def _initiative_fact(i: InitiativeFact) -> Fact:
     if i.decision_number:
         parts.append(f"QĐ {i.decision_number}")
     if i.applied_on:
-        parts.append(f"áp dụng tại {i.applied_where or '—'} từ {i.applied_on.strftime('%d/%m/%Y')}")
+        on = i.applied_on
+        parts.append(f"áp dụng tại {i.applied_where or '—'} từ {on.day:02d}/{on.month:02d}/{on.year}")
     if i.accepted_on:
         parts.append("đã nghiệm thu")
     if i.revoked:

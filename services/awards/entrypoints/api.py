@@ -258,7 +258,23 @@ async def public_json(
     return feeds.as_json(rows, limit=limit, base_url=str(request.url_for("public_json")))
 
 
-@router.get("/public/awards/feed.json", tags=["public feed"])
+class JsonFeedResponse(Response):
+    media_type = "application/feed+json"  # JSON Feed 1.1, documented as such in the OpenAPI
+
+
+class AtomResponse(Response):
+    media_type = "application/atom+xml"
+
+
+JSON_FEED = {"type": "object", "description": "A JSON Feed 1.1 document (https://jsonfeed.org/version/1.1)"}
+
+
+@router.get(
+    "/public/awards/feed.json",
+    tags=["public feed"],
+    response_class=JsonFeedResponse,
+    responses={200: {"content": {"application/feed+json": {"schema": JSON_FEED}}}},
+)
 async def public_json_feed(
     request: Request, deps: Awards, limit: Limit = 50, before: Annotated[int | None, Query(ge=1, le=10**12)] = None
 ) -> Response:
@@ -269,10 +285,10 @@ async def public_json_feed(
     )
     import orjson
 
-    return Response(orjson.dumps(feed), media_type="application/feed+json")
+    return JsonFeedResponse(orjson.dumps(feed))
 
 
-@router.get("/public/awards/feed.atom", tags=["public feed"])
+@router.get("/public/awards/feed.atom", tags=["public feed"], response_class=AtomResponse)
 async def public_atom(request: Request, deps: Awards, limit: Limit = 50) -> Response:
     async with deps.db.reader.connect() as conn:
         rows = await feeds.page(conn, limit=limit, before=None, unit_path=None)
@@ -280,4 +296,4 @@ async def public_atom(request: Request, deps: Awards, limit: Limit = 50) -> Resp
     body = feeds.as_atom(
         rows, feed_url=str(request.url_for("public_atom")), home_url=str(request.base_url).rstrip("/"), updated=now
     )
-    return Response(body, media_type="application/atom+xml")
+    return AtomResponse(body)
