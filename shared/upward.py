@@ -51,6 +51,11 @@ async def stranded(request: Waiting, directory: DirectoryCopy) -> tuple[UnitRef 
     if unit is None:
         return None  # a unit the copy does not know yet: nothing to judge
     chain = await directory.chain(unit)
+    if len(chain) != unit.path.count(".") + 1:
+        # An ancestor is not active: the copy sits between a merge and its absorption (the directory's two
+        # events), the unit not yet under the absorbing level. Judge it at the next change of the tree,
+        # rather than send the request back to its sender for want of a level above.
+        return None
     above = chain[:-1]
     if request.waiting_at in {u.unit_id for u in above}:
         return None

@@ -90,8 +90,14 @@ async def test_a_request_waiting_at_a_district_that_merges_goes_to_the_absorbing
     await api.ok(f"/initiatives/{initiative_id}/escalation", ESCALATE, "hn.ntl.ceo", BCH)
     merged = UnitMerged(unit_id=unit_id("hn.ntl"), into_unit_id=unit_id("hn.dd"), from_path="hn.ntl", into_path="hn.dd")
     absorbed = UnitAbsorbed(unit_id=unit_id("hn.dd"), absorbed_unit_id=unit_id("hn.ntl"), absorbed_path="hn.ntl")
-    await feed(app.state.directory, [(merged, "hn.ntl"), (absorbed, "hn.dd")])
-    assert await settle(StrandedEscalations(app.state.deps), app.state.directory) >= 1
+    stranded = StrandedEscalations(app.state.deps)
+    await feed(app.state.directory, [(merged, "hn.ntl")])
+    # Between the merge and the absorption the unit has no active district above it: nothing is judged
+    # yet, so the request is not sent back to its sender for want of a level.
+    assert await settle(stranded, app.state.directory) == 0
+    assert await waiting_at(app, initiative_id) == unit_id("hn.ntl")
+    await feed(app.state.directory, [(absorbed, "hn.dd")])
+    assert await settle(stranded, app.state.directory) >= 1
     assert await waiting_at(app, initiative_id) == unit_id("hn.dd")
     detail = (await api.get(f"/initiatives/{initiative_id}", "hn.dd", BTV)).json()
     assert detail["unit_path"] == "hn.dd.ceo"

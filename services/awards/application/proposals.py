@@ -26,10 +26,9 @@ from services.awards.domain.ledgers import nominee_key, quota_key
 from services.awards.domain.proposal import Proposal
 from services.awards.domain.rules import NATIONAL, authority_unit, level_key, level_of
 from shared.commands import CommandContext, commit
-from shared.errors import Conflict, InvalidInput
+from shared.errors import InvalidInput
 from shared.eventstore import StreamAppend
 from shared.identity import Caller
-from shared.subjects import ancestors
 from shared.units import UnitRef
 from shared.upward import Waiting
 
@@ -277,11 +276,6 @@ class StrandedProposals:
 
     async def readdress(self, request: Waiting, to: UnitRef | None, reason: str) -> None:
         deps, ctx = self.deps, _PLATFORM
-        unit = await deps.unit(request.unit_id)
-        if len(await deps.chain(unit)) != len(ancestors(unit.path)) + 1:
-            # An ancestor is not active: the copy is between a merge and its absorption (the unit not yet
-            # under the absorbing level). Judged again after the next change of the tree.
-            raise Conflict(f"{unit.path} is being re-parented; judged again later", code="award.tree_changing")
         p = await deps.proposals.get(request.request_id)
         events = p.readdress(ctx.caller, request.waiting_at, level_of(to) if to else None, reason)
         also = []
