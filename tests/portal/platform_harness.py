@@ -30,14 +30,11 @@ SERVICES = {
 }
 PROJECTORS = {name: f"services.{name}.entrypoints.projector" for name in SERVICES}
 LEVELS = ("hn", "hn.ntl", "hn.dd")
-# The demo loader finds a service by its port (the inspections service has no demo data of its own).
-PORT_ENVS = {
-    "directory": "THIDUA_DIRECTORY_PORT", "registry": "THIDUA_REGISTRY_PORT", "pledges": "THIDUA_PLEDGES_PORT",
-    "awards": "THIDUA_AWARDS_PORT",
-}  # fmt: skip
+# The demo loader finds each service by its port (and loads that service's part of the demo).
+PORT_ENVS = {name: f"THIDUA_{name.upper()}_PORT" for name in SERVICES}
 # ``python -m demo ready`` knows a first read showing the demo for these level hosts; the others are
 # waited for until they answer.
-DEMO_READY = ("directory", "registry", "pledges", "awards")
+DEMO_READY = ("directory", "registry", "pledges", "awards", "inspections")
 
 
 @dataclass
