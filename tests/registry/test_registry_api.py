@@ -150,6 +150,10 @@ async def test_ideas_flow_and_only_a_mentor_claims(api: Api) -> None:
     )
     body = {"title": "Ngày hội ý tưởng", "authors": [{"name": "An", "share": 50}, {"name": "Bình", "share": 50}]}
     draft = await api.ok(f"/ideas/{idea['idea_id']}/convert", body, FECON, "incubator_mentor", sub="mentor")
+    # The draft's authors are read from the service at once (the registration form is filled from them).
+    read = (await api.get(f"/initiatives/{draft['initiative_id']}", FECON, "member")).json()
+    assert read["status"] == "draft"
+    assert [(a["name"], a["share"]) for a in read["authors"]] == [("An", 50), ("Bình", 50)]
     done = await api.ok("/initiatives", {**REGISTRATION, "draft_id": draft["initiative_id"]}, FECON, "member")
     assert done["initiative_id"] == draft["initiative_id"] and done["status"] == "registered"
     listed = (await api.get("/ideas", FECON, "member")).json()

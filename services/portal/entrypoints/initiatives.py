@@ -110,14 +110,8 @@ async def registration_form(request: Request, session: SignedIn, api: Api, draft
     if draft_id:
         draft = await api.query("registry", f"/initiatives/{draft_id}", session.token)
         values["title"] = draft.get("title", "")
-        authors = (draft.get("registration") or {}).get("authors")
-        if not authors:  # a draft has no registration yet: its authors are in the level's view
-            level = api.topology.level_for("registry", draft["unit_path"], [])
-            try:
-                viewed = await api.level("registry", level, f"/registry/initiatives/{draft_id}", session.token)
-                authors = viewed.get("authors")
-            except Problem:
-                authors = []
+        # The service's own read: a draft converted a moment ago may not have reached the level's view yet.
+        authors = (draft.get("registration") or {}).get("authors") or draft.get("authors")
         for index, author in enumerate(authors or []):
             values[f"authors.{index}.name"] = author.get("name", "")
             values[f"authors.{index}.share"] = str(author.get("share", ""))

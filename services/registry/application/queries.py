@@ -25,6 +25,7 @@ async def get_initiative(deps: Deps, caller: Caller, initiative_id: str) -> dict
         "status": initiative.status,
         "scope": initiative.scope,
         "title": initiative.title,
+        "authors": [author.model_dump(mode="json") for author in initiative.authors],
         "registration": initiative.registration.model_dump(mode="json") if initiative.registration else None,
         "scores": [s.model_dump(mode="json") for s in initiative.scores.values()],
         "possible_duplicates": row.possible_duplicates if row is not None else [],
