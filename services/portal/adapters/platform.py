@@ -124,16 +124,26 @@ class Platform:
         except json.JSONDecodeError:
             return {"detail": response.text[:500]}
 
-    async def _get(self, url: str, token: str | None, params: dict[str, Any] | None) -> Any:
-        clean = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+    async def _send(self, method: str, url: str, **request: Any) -> httpx.Response:
+        """One request to the platform; a service that does not answer is the portal's 503."""
         try:
-            response = await self.http.get(url, params=clean, headers=self._headers(token))
+            return await self.http.request(method, url, **request)
         except httpx.HTTPError as error:
             raise Problem(503, {"detail": f"{url} did not answer ({error})", "code": "portal.unavailable"}) from error
+
+    def _answer(self, response: httpx.Response) -> Any:
+        """The response's JSON body; a refusal (≥ 400) raised as the service's problem."""
         body = self._body(response)
         if response.status_code >= 400:
             raise Problem(response.status_code, body if isinstance(body, dict) else {"detail": str(body)})
         return body
+
+    @staticmethod
+    def _params(params: dict[str, Any] | None) -> dict[str, Any]:
+        return {k: v for k, v in (params or {}).items() if v is not None and v != ""}
+
+    async def _get(self, url: str, token: str | None, params: dict[str, Any] | None) -> Any:
+        return self._answer(await self._send("GET", url, params=self._params(params), headers=self._headers(token)))
 
     async def query(self, service: str, path: str, token: str | None, **params: Any) -> Any:
         """A read of a service's own (command-side) queries."""
@@ -145,8 +155,7 @@ class Platform:
 
     async def download(self, service: str, level: str, path: str, token: str | None, **params: Any) -> httpx.Response:
         url = self.topology.level_base(service, level) + path
-        clean = {k: v for k, v in params.items() if v is not None and v != ""}
-        response = await self.http.get(url, params=clean, headers=self._headers(token), timeout=300)
+        response = await self.http.get(url, params=self._params(params), headers=self._headers(token), timeout=300)
         if response.status_code >= 400:
             raise Problem(response.status_code, self._body(response))
         return response
@@ -154,37 +163,24 @@ class Platform:
     async def command(self, service: str, method: str, path: str, token: str, body: Any, idempotency_key: str) -> Reply:
         """Send a command with the key made when its form was rendered: a double submit acts once."""
         url = self.topology.service(service) + path
-        try:
-            response = await self.http.request(method, url, json=body, headers=self._headers(token, idempotency_key))
-        except httpx.HTTPError as error:
-            raise Problem(503, {"detail": f"{url} did not answer ({error})", "code": "portal.unavailable"}) from error
-        answer = self._body(response)
-        if response.status_code >= 400:
-            raise Problem(response.status_code, answer if isinstance(answer, dict) else {"detail": str(answer)})
-        return Reply(response.status_code, answer, response.headers.get("Idempotent-Replayed") == "true")
+        response = await self._send(method, url, json=body, headers=self._headers(token, idempotency_key))
+        return Reply(
+            response.status_code, self._answer(response), response.headers.get("Idempotent-Replayed") == "true"
+        )
 
     async def upload(
         self, service: str, path: str, token: str, data: dict[str, str], file: tuple[str, bytes, str]
     ) -> Any:
         """A multipart upload (an evidence file) with the person's token; the service checks the file."""
         url = self.topology.service(service) + path
-        try:
-            response = await self.http.post(url, data=data, files={"file": file}, headers=self._headers(token))
-        except httpx.HTTPError as error:
-            raise Problem(503, {"detail": f"{url} did not answer ({error})", "code": "portal.unavailable"}) from error
-        body = self._body(response)
-        if response.status_code >= 400:
-            raise Problem(response.status_code, body if isinstance(body, dict) else {"detail": str(body)})
-        return body
+        return self._answer(
+            await self._send("POST", url, data=data, files={"file": file}, headers=self._headers(token))
+        )
 
     async def fetch(self, service: str, path: str, token: str | None, **params: Any) -> httpx.Response:
         """A document of a service (not a level host), passed through as it is (a dossier, a decision)."""
         url = self.topology.service(service) + path
-        clean = {k: v for k, v in params.items() if v is not None and v != ""}
-        try:
-            response = await self.http.get(url, params=clean, headers=self._headers(token), timeout=120)
-        except httpx.HTTPError as error:
-            raise Problem(503, {"detail": f"{url} did not answer ({error})", "code": "portal.unavailable"}) from error
+        response = await self._send("GET", url, params=self._params(params), headers=self._headers(token), timeout=120)
         if response.status_code >= 400:
             raise Problem(response.status_code, self._body(response))
         return response
