@@ -124,10 +124,12 @@ def to_message(msg: Msg, sequence: int | None = None) -> Message:
 class Puller:
     """Pull requests to one durable consumer, answered into an inbox of its own.
 
-    nats-py's ``fetch`` costs a task, a timer and a uuid per message, and once it waited for the first
-    message it waits on for the batch to fill (up to the whole timeout) when fewer are there. This asks
-    for what is available (``no_wait``), and only if nothing is, waits for the first message and returns
-    with what has arrived by then: a live event is applied as soon as it comes.
+    nats-py's ``fetch`` costs a task, a timer and a uuid per message, and once the first message came it
+    waits on for the batch to fill (up to the whole timeout). This asks for what is there now
+    (``no_wait``); only if nothing is, it waits for one message, then asks again for what came with it.
+    No request outlives the fetch that made it (a ``no_wait`` request ends with the messages there, a
+    wait for one with that message): nothing is delivered to an inbox nobody reads once it is dropped,
+    so acking a later batch (AckPolicy.ALL) never covers a message that was not applied.
     """
 
     def __init__(self, js: JetStreamContext, durable: str) -> None:
@@ -145,61 +147,53 @@ class Puller:
     async def stop(self) -> None:
         with contextlib.suppress(Exception):
             await self._sub.unsubscribe()
+        self.queue.clear()
 
     async def _received(self, msg: Msg) -> None:
         self.queue.append(msg)
         self.arrived.set()
 
-    async def _next(self, until: float) -> Msg | None:
-        """The next message or status of this inbox, or None when ``until`` (monotonic) passed."""
-        while not self.queue:
-            if self.nc.is_closed:
-                raise ConnectionError("the NATS connection is closed")
-            self.arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.arrived.wait(), max(until - time.monotonic(), 0))
-            if not self.queue and time.monotonic() >= until:
-                return None
-        return self.queue.popleft()
-
     async def fetch(self, batch: int, wait: float) -> list[Msg]:
         """Up to ``batch`` messages in delivery order; waits up to ``wait`` seconds for the first one."""
         msgs: list[Msg] = []
-        while self.queue and len(msgs) < batch:  # delivered for an earlier request after it returned
+        while self.queue and len(msgs) < batch:  # came after an earlier fetch gave up waiting
             msg = self.queue.popleft()
             if not (msg.headers and STATUS in msg.headers):
                 msgs.append(msg)
-        if len(msgs) == batch:
-            return msgs
-        until = time.monotonic() + wait
-        request = {"batch": batch - len(msgs), "no_wait": True}
-        await self.nc.publish(self.subject, orjson.dumps(request), reply=self.inbox)
-        while len(msgs) < batch and await self._collect(msgs, until):
-            pass
-        if msgs:
-            return msgs
-        request = {"batch": batch, "expires": int(max(wait - 0.05, 0.01) * 1e9)}  # nothing yet: wait for one
-        await self.nc.publish(self.subject, orjson.dumps(request), reply=self.inbox)
-        while not msgs and await self._collect(msgs, until + 0.1):
-            pass
-        while self.queue and len(msgs) < batch:  # and whatever came with it
-            await self._collect(msgs, until)
+        if len(msgs) < batch:
+            await self._request(msgs, batch, {"batch": batch - len(msgs), "no_wait": True}, 5.0)
+        if not msgs:
+            expires = max(wait - 0.05, 0.01)  # ends on the server before the wait here does
+            await self._request(msgs, batch, {"batch": 1, "expires": int(expires * 1e9)}, wait + 0.5)
+            if msgs:
+                await self._request(msgs, batch, {"batch": batch - 1, "no_wait": True}, 5.0)
         return msgs
 
-    async def _collect(self, msgs: list[Msg], until: float) -> bool:
-        """Take the next message into ``msgs``; False when the request ended (a status) or time ran out."""
-        msg = await self._next(until)
-        if msg is None:
-            return False
-        status = msg.headers.get(STATUS) if msg.headers else None
-        if status is None:
-            msgs.append(msg)
-            return True
-        if status in (StatusCode.NO_MESSAGES, StatusCode.REQUEST_TIMEOUT, StatusCode.CONTROL_MESSAGE):
-            return status == StatusCode.CONTROL_MESSAGE
-        if msgs:
-            return False
-        raise APIError.from_msg(msg)  # the consumer was deleted, or the server refused the request
+    async def _request(self, msgs: list[Msg], batch: int, request: dict[str, Any], patience: float) -> None:
+        """Send one pull request and take what it delivers into ``msgs``, until it ends."""
+        wanted = len(msgs) + request["batch"]
+        await self.nc.publish(self.subject, orjson.dumps(request), reply=self.inbox)
+        until = time.monotonic() + patience
+        while len(msgs) < wanted:
+            while not self.queue:
+                if self.nc.is_closed:
+                    raise ConnectionError("the NATS connection is closed")
+                self.arrived.clear()
+                remaining = until - time.monotonic()
+                if remaining <= 0:
+                    return  # NATS did not answer (a reconnect): what it delivers later waits in the queue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.arrived.wait(), remaining)
+            msg = self.queue.popleft()
+            status = msg.headers.get(STATUS) if msg.headers else None
+            if status is None:
+                msgs.append(msg)
+            elif status == StatusCode.CONTROL_MESSAGE:
+                continue
+            elif status in (StatusCode.NO_MESSAGES, StatusCode.REQUEST_TIMEOUT) or msgs:
+                return  # the request ended with fewer messages than asked for
+            else:
+                raise APIError.from_msg(msg)  # the consumer was deleted, or the server refused the request
 
 
 class ProjectionRunner:
@@ -226,7 +220,8 @@ class ProjectionRunner:
         self.filters = [f"{ROOT}.{self.service_filter}.>"] if self.root else level_filters(level, self.service_filter)
         follows_directory = "directory" in self.services and level != "*"
         self.membership = Membership(level, projection, self._history) if follows_directory else None
-        self._sub: Puller | None = None
+        self._sub: Any = None  # bound: the Puller (a subclass may bind nats-py's own subscription)
+        self._puller: Puller | None = None  # the last one made (a subclass may drop _sub without stopping it)
         self._applied_to = -1  # the checkpoint the in-memory caches (membership, projection) reflect
         self.applied = 0
         self.dead_lettered = 0
@@ -271,6 +266,8 @@ class ProjectionRunner:
         or when its acknowledged position is not the checkpoint (the read model was dropped, restored
         from an older copy, or committed a batch whose ack was lost).
         """
+        if self._puller is not None:  # before the check below: it must see whatever that one left unacked
+            await self._puller.stop()
         start_after = await self.checkpoint()
         try:
             info = await self.js.consumer_info(STREAM, self.durable)
@@ -294,10 +291,17 @@ class ProjectionRunner:
         created = await self.js.add_consumer(STREAM, wanted)
         self.pending = created.num_pending
         self.caught_up = self.caught_up and created.num_pending == 0
-        if self._sub is not None:
-            await self._sub.stop()  # what it still holds was for the consumer's previous incarnation
-        self._sub = Puller(self.js, self.durable)
-        await self._sub.start()
+        await self._bind()
+
+    async def _bind(self) -> None:
+        """Pull through a new inbox; the last one is unsubscribed (it holds nothing that was acked)."""
+        if self._sub is not None and self._sub is not self._puller:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+        if self._puller is not None:
+            await self._puller.stop()
+        self._sub = self._puller = Puller(self.js, self.durable)
+        await self._puller.start()
 
     def wants(self, subject: str) -> bool:
         """Is this event for the projection: one of its services, and (at a root) under its level?"""
@@ -350,9 +354,11 @@ class ProjectionRunner:
         """Fetch one batch and apply it; returns how many messages were handled (0 if none came)."""
         if self._sub is None:
             await self._ensure_consumer()
-        assert self._sub is not None
+        if self._sub is not self._puller:  # a subclass bound the consumer its own way: pull through ours
+            await self._bind()
+        assert self._puller is not None
         try:
-            msgs = await self._sub.fetch(self.settings.projection_batch, wait)
+            msgs = await self._puller.fetch(self.settings.projection_batch, wait)
         except Exception as error:  # connection lost or consumer gone: rebind once NATS answers again
             self.last_error = f"fetch: {type(error).__name__}: {error}"
             log.warning("projection %s cannot fetch (%s); rebinding", self.durable, error)
@@ -374,8 +380,8 @@ class ProjectionRunner:
         return len(msgs)
 
     async def _drop_subscription(self) -> None:
-        if self._sub is not None:
-            await self._sub.stop()
+        if self._puller is not None:
+            await self._puller.stop()
         self._sub = None
 
     async def catch_up(self, idle_timeout: float = 0.5, deadline: float = 120.0) -> None:
