@@ -119,8 +119,17 @@ def city(units: int) -> tuple[list[tuple[str, str, str | None, str]], list[tuple
     return tree, grassroots
 
 
-async def setup(js: Any, units: int, events: int) -> tuple[str, int]:
-    tree, grassroots = city(units)
+async def setup(
+    js: Any,
+    units: int,
+    events: int,
+    indicators: list[dict[str, Any]] | None = None,
+    built: tuple[list[tuple[str, str, str | None, str]], list[tuple[str, str]]] | None = None,
+) -> tuple[str, int]:
+    """The city's tree (``built`` by ``city`` if given), a campaign with its targets for every unit, then
+    ``events`` registry events."""
+    tree, grassroots = built or city(units)
+    indicators = indicators or INDICATORS
     messages = [
         envelope("directory", "UnitRegistered", path,
                  {"unit_id": uid, "code": path.rsplit(".", 1)[-1], "name": f"Công đoàn {path}", "kind": kind,
@@ -132,13 +141,14 @@ async def setup(js: Any, units: int, events: int) -> tuple[str, int]:
         "campaign_id": cid, "launcher_unit_id": tree[0][0], "launcher_path": "hn",
         "title": "Đổi mới, sáng tạo, hiệu quả",
         "plan_number": "18/KH-LĐLĐ", "pillars": ["Đổi mới"], "starts_on": "2025-01-01", "ends_on": "2025-12-31",
-        "report_deadlines": ["2025-06-30", "2025-12-31"], "indicators": INDICATORS,
+        "report_deadlines": ["2025-06-30", "2025-12-31"], "indicators": indicators,
     }  # fmt: skip
     messages.append(envelope("pledges", "CampaignLaunched", "hn", launch))
     per_unit = max(1, events // max(1, len(grassroots)))
     for uid, path, parent, kind in tree[1:]:
         scale = 1 if kind == "grassroots_union" else len(grassroots) // DISTRICTS
         targets = {"registered": per_unit * 0.6 * scale, "applied": per_unit * 0.3 * scale, "activities": scale}
+        targets = {i["code"]: targets.get(i["code"], 10 * scale) for i in indicators}
         messages.append(
             envelope(
                 "pledges",

@@ -89,7 +89,18 @@ def post_load(
     )
     script.write_text("THREAD_COUNTER = 0\n" + text)
     done = subprocess.run(
-        [wrk_binary(), f"-t{threads}", f"-c{connections}", f"-d{seconds:.0f}s", "--latency", "-s", str(script), url],
+        [
+            wrk_binary(),
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds:.0f}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            str(script),
+            url,
+        ],  # a slow answer is measured, not abandoned (and redone) after wrk's 2 s
         capture_output=True,
         text=True,
         check=True,
