@@ -32,9 +32,27 @@ def check_storable(envelope: EventEnvelope) -> None:
     again = decoded.model_dump(mode="json")
     if again != data:
         _refuse(event_type, _first_difference(data, again), "it decodes to a different value")
-    metadata = _stored(envelope.metadata.model_dump(mode="json"), event_type, "metadata")
-    if EventMetadata.model_validate(metadata) != envelope.metadata:
+    _check_metadata(envelope.metadata, event_type)
+
+
+# Metadata proven to load back equal: a command's (or a bulk job's) events share one metadata, proven once.
+_storable_metadata: dict[EventMetadata, None] = {}
+
+
+def _check_metadata(metadata: EventMetadata, event_type: str) -> None:
+    try:
+        if metadata in _storable_metadata:  # an equal value was proven: the proof holds for this one too
+            return
+        cacheable = True
+    except TypeError:  # an unhashable value slipped in (model_copy skips validation): prove it, keep nothing
+        cacheable = False
+    stored = _stored(metadata.model_dump(mode="json"), event_type, "metadata")
+    if EventMetadata.model_validate(stored) != metadata:
         _refuse(event_type, "metadata", "its metadata does not survive JSON")
+    if cacheable:
+        if len(_storable_metadata) >= 1024:
+            _storable_metadata.clear()
+        _storable_metadata[metadata] = None
 
 
 def _stored(value: dict[str, Any], event_type: str, part: str) -> Any:
