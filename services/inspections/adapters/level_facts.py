@@ -1,0 +1,283 @@
+"""The facts half of the inspections projection: what it copies from the directory, pledges and registry
+events (units' dates and mergers, campaigns, targets, commitments, reported values, initiatives and their
+status, counted events per day), judging the radar's signs those facts make as they arrive."""
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.directory import MemberEnrolled, UnitAbsorbed, UnitMerged, UnitRegistered
+from contracts.pledges import (
+    CampaignClosed,
+    CampaignLaunched,
+    PledgeAmended,
+    PledgeSigned,
+    ProgressReported,
+    ReminderIssued,
+    TargetAssigned,
+)
+from contracts.registry import (
+    InitiativeAccepted,
+    InitiativeApplied,
+    InitiativeRecognised,
+    InitiativeRegistered,
+    InitiativeRejected,
+    InitiativeReturned,
+    InitiativeRevised,
+)
+from services.inspections.adapters.level_radar import RadarHandlers, upsert
+from services.inspections.adapters.tables import (
+    campaigns,
+    commitments,
+    initiatives,
+    merged,
+    reported,
+    targets,
+    unit_dates,
+)
+from services.inspections.domain import radar
+from services.inspections.domain.rulesets import rules_on
+from shared.events import Event
+from shared.projection import Context, on
+
+# What a counted pledge indicator counts (contracts.pledges.Source), by the event that is counted.
+COUNTED: dict[str, str] = {
+    InitiativeRegistered.event_type: "initiatives_registered",
+    InitiativeRecognised.event_type: "initiatives_recognised",
+    InitiativeApplied.event_type: "initiatives_applied",
+    InitiativeAccepted.event_type: "initiatives_accepted",
+    MemberEnrolled.event_type: "members_enrolled",
+}
+STATUS_AFTER: dict[str, str] = {
+    InitiativeRegistered.event_type: "registered",
+    InitiativeRevised.event_type: "registered",
+    InitiativeReturned.event_type: "returned",
+    InitiativeRejected.event_type: "rejected",
+    InitiativeRecognised.event_type: "recognised",
+    InitiativeApplied.event_type: "applied",
+    InitiativeAccepted.event_type: "accepted",
+}
+_STATUS_RANK = {"registered": 1, "returned": 1, "rejected": 1, "recognised": 2, "applied": 3, "accepted": 4}
+
+
+class FactsHandlers(RadarHandlers):
+    _counts: defaultdict[tuple[str, str, date, str], int]
+    _bunching: set[tuple[str, str]]
+
+    # -- directory ---------------------------------------------------------------------------------------
+
+    @on(UnitRegistered)
+    async def unit_registered(self, conn: AsyncConnection, event: UnitRegistered, ctx: Context) -> None:
+        since = getattr(event, "established_on", None) or ctx.occurred_at.date()
+        stmt = upsert(conn, unit_dates).values(unit_id=event.unit_id, operating_since=since)
+        await conn.execute(stmt.on_conflict_do_nothing(index_elements=[unit_dates.c.unit_id]))
+
+    @on(UnitAbsorbed)
+    async def unit_absorbed(self, conn: AsyncConnection, event: UnitAbsorbed, ctx: Context) -> None:
+        """A merger restarts the absorbing union's clock for grading (the shorter one, after a merger)."""
+        await conn.execute(
+            update(unit_dates)
+            .where(unit_dates.c.unit_id == event.unit_id)
+            .values(restructured_on=ctx.occurred_at.date())
+        )
+
+    @on(UnitMerged)
+    async def unit_merged(self, conn: AsyncConnection, event: UnitMerged, ctx: Context) -> None:
+        stmt = upsert(conn, merged).values(unit_id=event.unit_id, into_unit_id=event.into_unit_id)
+        await conn.execute(
+            stmt.on_conflict_do_update(index_elements=[merged.c.unit_id], set_={"into_unit_id": event.into_unit_id})
+        )
+
+    @on(MemberEnrolled)
+    async def member_enrolled(self, conn: AsyncConnection, event: MemberEnrolled, ctx: Context) -> None:
+        self._count(event.unit_id, COUNTED[event.event_type], ctx)
+
+    # -- pledges -----------------------------------------------------------------------------------------
+
+    @on(CampaignLaunched)
+    async def campaign_launched(self, conn: AsyncConnection, event: CampaignLaunched, ctx: Context) -> None:
+        stmt = upsert(conn, campaigns).values(
+            campaign_id=event.campaign_id,
+            launcher_path=event.launcher_path,
+            title=event.title,
+            starts_on=event.starts_on,
+            ends_on=event.ends_on,
+            indicators=[i.model_dump(mode="json") for i in event.indicators],
+            report_deadlines=[d.isoformat() for d in event.report_deadlines],
+            status="open",
+        )
+        await conn.execute(stmt.on_conflict_do_nothing(index_elements=[campaigns.c.campaign_id]))
+        self._campaigns = None
+
+    @on(CampaignClosed)
+    async def campaign_closed(self, conn: AsyncConnection, event: CampaignClosed, ctx: Context) -> None:
+        await conn.execute(
+            update(campaigns).where(campaigns.c.campaign_id == event.campaign_id).values(status="closed")
+        )
+
+    @on(TargetAssigned)
+    async def target_assigned(self, conn: AsyncConnection, event: TargetAssigned, ctx: Context) -> None:
+        key = (targets.c.campaign_id == event.campaign_id, targets.c.unit_id == event.unit_id)
+        await conn.execute(delete(targets).where(*key))
+        rows = [
+            {"campaign_id": event.campaign_id, "unit_id": event.unit_id, "indicator": code, "target": value}
+            for code, value in event.targets.items()
+        ]
+        if rows:
+            await conn.execute(insert(targets), rows)
+        await self._judge_reported(conn, event.campaign_id, event.unit_id)
+
+    @on(PledgeSigned, PledgeAmended)
+    async def pledged(self, conn: AsyncConnection, event: PledgeSigned | PledgeAmended, ctx: Context) -> None:
+        key = (commitments.c.campaign_id == event.campaign_id, commitments.c.unit_id == event.unit_id)
+        await conn.execute(delete(commitments).where(*key))
+        rows = {
+            c.indicator: {
+                "campaign_id": event.campaign_id,
+                "unit_id": event.unit_id,
+                "indicator": c.indicator,
+                "target": c.target,
+                "deadline": c.deadline,
+            }
+            for c in event.commitments
+        }
+        if rows:
+            await conn.execute(insert(commitments), list(rows.values()))
+        await self._judge_reported(conn, event.campaign_id, event.unit_id)
+
+    @on(ProgressReported)
+    async def progress_reported(self, conn: AsyncConnection, event: ProgressReported, ctx: Context) -> None:
+        rules = rules_on(event.reported_at.date()).radar
+        key = (
+            reported.c.campaign_id == event.campaign_id,
+            reported.c.unit_id == event.unit_id,
+            reported.c.indicator == event.indicator,
+        )
+        before = await conn.scalar(select(reported.c.verifiable).where(*key))
+        await conn.execute(delete(reported).where(*key))
+        await conn.execute(
+            insert(reported).values(
+                campaign_id=event.campaign_id,
+                unit_id=event.unit_id,
+                indicator=event.indicator,
+                value=event.value,
+                verifiable=bool(before) or radar.verifiable(event.evidence, rules),
+                reported_on=event.reported_at.date(),
+                evidence=list(event.evidence),
+            )
+        )
+        await self._judge_reported(conn, event.campaign_id, event.unit_id)
+
+    @on(ReminderIssued)
+    async def reminder_issued(self, conn: AsyncConnection, event: ReminderIssued, ctx: Context) -> None:
+        if event.kind != "report_overdue":
+            return
+        campaign = (await self._campaign_cache(conn)).get(event.campaign_id, {})
+        await self._signal(
+            conn,
+            event.unit_id,
+            "report_late",
+            f"{event.campaign_id}:{event.deadline.isoformat()}",
+            event.deadline + timedelta(days=1),
+            rules_on(event.deadline).version,
+            {
+                "campaign_id": event.campaign_id,
+                "campaign": campaign.get("title", ""),
+                "deadline": event.deadline,
+                "reminded_at": event.issued_at,
+            },
+        )
+
+    # -- registry ----------------------------------------------------------------------------------------
+
+    @on(InitiativeRegistered)
+    async def initiative_registered(self, conn: AsyncConnection, event: InitiativeRegistered, ctx: Context) -> None:
+        day = ctx.occurred_at.date()
+        stmt = upsert(conn, initiatives).values(
+            initiative_id=event.initiative_id,
+            unit_id=event.unit_id,
+            title=event.registration.title,
+            campaign_id=event.campaign_id,
+            status="registered",
+            registered_on=day,
+            applied_on=None,
+            recognised=False,
+        )
+        await conn.execute(stmt.on_conflict_do_nothing(index_elements=[initiatives.c.initiative_id]))
+        self._count(event.unit_id, COUNTED[event.event_type], ctx, event.campaign_id or "")
+        await self._duplicates(
+            conn, event.unit_id, event.initiative_id, event.registration.title, event.possible_duplicates, day
+        )
+        if event.campaign_id:
+            self._bunching.add((event.unit_id, event.campaign_id))
+
+    @on(InitiativeRevised)
+    async def initiative_revised(self, conn: AsyncConnection, event: InitiativeRevised, ctx: Context) -> None:
+        await self._status(conn, event)
+        await conn.execute(
+            update(initiatives)
+            .where(initiatives.c.initiative_id == event.initiative_id)
+            .values(title=event.registration.title)
+        )
+        await self._duplicates(
+            conn,
+            event.unit_id,
+            event.initiative_id,
+            event.registration.title,
+            event.possible_duplicates,
+            ctx.occurred_at.date(),
+        )
+
+    @on(InitiativeReturned, InitiativeRejected)
+    async def initiative_decided(self, conn: AsyncConnection, event: Event, ctx: Context) -> None:
+        await self._status(conn, event)
+
+    @on(InitiativeRecognised)
+    async def initiative_recognised(self, conn: AsyncConnection, event: InitiativeRecognised, ctx: Context) -> None:
+        """Counted once, whatever the number of levels that recognise it."""
+        before = await conn.scalar(
+            select(initiatives.c.recognised).where(initiatives.c.initiative_id == event.initiative_id)
+        )
+        await self._status(conn, event, recognised=True)
+        if not before:
+            self._count(event.unit_id, COUNTED[event.event_type], ctx)
+
+    @on(InitiativeApplied)
+    async def initiative_applied(self, conn: AsyncConnection, event: InitiativeApplied, ctx: Context) -> None:
+        first = await conn.scalar(
+            select(initiatives.c.applied_on).where(initiatives.c.initiative_id == event.initiative_id)
+        )
+        await self._status(conn, event, applied_on=min(first, event.since) if first else event.since)
+        self._count(event.unit_id, COUNTED[event.event_type], ctx)
+
+    @on(InitiativeAccepted)
+    async def initiative_accepted(self, conn: AsyncConnection, event: InitiativeAccepted, ctx: Context) -> None:
+        await self._status(conn, event)
+        self._count(event.unit_id, COUNTED[event.event_type], ctx)
+
+    # -- helpers -----------------------------------------------------------------------------------------
+
+    def _count(self, unit_id: str, source: str, ctx: Context, campaign_key: str = "") -> None:
+        self._counts[(unit_id, source, ctx.occurred_at.date(), campaign_key)] += 1
+
+    async def _status(self, conn: AsyncConnection, event: Any, **values: Any) -> None:
+        """Move the initiative's status forward (a later recognition never undoes an application)."""
+        new = STATUS_AFTER[event.event_type]
+        current = await conn.scalar(
+            select(initiatives.c.status).where(initiatives.c.initiative_id == event.initiative_id)
+        )
+        if current is None:
+            return  # registered before this level held the unit, and not back-filled: nothing to update
+        keep = _STATUS_RANK.get(current, 0) > _STATUS_RANK.get(new, 0) and new not in (
+            "returned",
+            "rejected",
+            "registered",
+        )
+        await conn.execute(
+            update(initiatives)
+            .where(initiatives.c.initiative_id == event.initiative_id)
+            .values(**({} if keep else {"status": new}), **values)
+        )
