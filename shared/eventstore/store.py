@@ -14,21 +14,21 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from opentelemetry import trace
-from sqlalchemy import String, and_, bindparam, func, insert, literal_column, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import String, Text, and_, bindparam, cast, func, insert, literal_column, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
 from shared.errors import ConcurrencyError, Conflict
 from shared.events import Event, EventEnvelope, EventMetadata, new_envelope
-from shared.eventstore.guard import check_storable
+from shared.eventstore.guard import Stored, check_storable, encoded
 from shared.eventstore.schema import events, idempotency_keys
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,7 @@ class InlineProjection(Protocol):
 class _Request:
     appends: tuple[StreamAppend, ...]
     idempotency: IdempotencyRecord | None
+    rows: list[dict[str, Any]] = field(repr=False)  # the events' rows, in the order of their envelopes
     future: asyncio.Future[list[EventEnvelope]] = field(repr=False)
 
 
@@ -123,21 +124,40 @@ class EventStore:
         Each event is first proven to load back equal (``check_storable``): an event that would not is
         refused with ``UnstorableEvent`` before anything is written, so no stored event fails to load.
         """
-        with _tracer.start_as_current_span("event store append") as span:
-            span.set_attribute("thidua.streams", [a.stream_id for a in appends])
-            if self.verify_events:
-                for append in appends:
-                    for envelope in append.envelopes:
-                        check_storable(envelope)
-            future: asyncio.Future[list[EventEnvelope]] = asyncio.get_running_loop().create_future()
-            request = _Request(tuple(appends), idempotency, future)
-            if not self.group_commit:
-                await self._commit_each([request])
-                return await future
-            self._queue.put_nowait(request)
-            if self._writer is None or self._writer.done():
-                self._writer = asyncio.create_task(self._write_loop(), name="event-store-writer")
-            return await asyncio.shield(future)
+        # A span only inside a recorded trace (the command's): an unsampled command pays nothing for it.
+        if trace.get_current_span().is_recording():
+            with _tracer.start_as_current_span("event store append") as span:
+                span.set_attribute("thidua.streams", [a.stream_id for a in appends])
+                return await self._append(appends, idempotency)
+        return await self._append(appends, idempotency)
+
+    async def _append(
+        self, appends: tuple[StreamAppend, ...], idempotency: IdempotencyRecord | None
+    ) -> list[EventEnvelope]:
+        rows = self._event_rows(appends)
+        future: asyncio.Future[list[EventEnvelope]] = asyncio.get_running_loop().create_future()
+        request = _Request(appends, idempotency, rows, future)
+        if not self.group_commit:
+            await self._commit_each([request])
+            return await future
+        self._queue.put_nowait(request)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="event-store-writer")
+        return await asyncio.shield(future)
+
+    def _event_rows(self, appends: tuple[StreamAppend, ...]) -> list[dict[str, Any]]:
+        """The rows of the command's events, their JSON written once, by the check that proves it loads back."""
+        rows: list[dict[str, Any]] = []
+        metadata: dict[int, str] = {}  # the events of one command usually share one metadata object
+        for append in appends:
+            for envelope in append.envelopes:
+                if self.verify_events:
+                    stored = check_storable(envelope, metadata.get(id(envelope.metadata)))
+                    metadata[id(envelope.metadata)] = stored.metadata
+                else:
+                    stored = encoded(envelope)
+                rows.append(_event_row(envelope, stored))
+        return rows
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -185,6 +205,7 @@ class EventStore:
             versions = await self._current_versions(conn, batch)
             replays = await self._existing_keys(conn, batch)
             accepted: list[EventEnvelope] = []
+            accepted_rows: list[dict[str, Any]] = []
             keys_in_batch: set[tuple[str, str]] = set()
             idem_rows: list[dict[str, Any]] = []
             for index, request in enumerate(batch):
@@ -205,12 +226,13 @@ class EventStore:
                 for append in request.appends:
                     versions[append.stream_id] = append.expected_version + len(append.envelopes)
                     accepted.extend(append.envelopes)
+                accepted_rows.extend(request.rows)
                 if idem is not None:
                     keys_in_batch.add((idem.namespace, idem.key))
                     idem_rows.append(_idempotency_row(idem))
                 outcomes[index] = [env for append in request.appends for env in append.envelopes]
             if accepted:
-                await conn.execute(insert(events), [_event_row(env) for env in accepted])
+                await conn.execute(_INSERT_EVENTS_PG if self.db.is_postgres else _INSERT_EVENTS, accepted_rows)
                 for projection in self.inline:
                     await projection.apply(conn, accepted)
             if idem_rows:
@@ -247,11 +269,7 @@ class EventStore:
                 # max() per id: an index-only backward scan however the generic plan estimates the array.
                 rows = await conn.execute(_PG_VERSIONS, {"ids": chunk})
             else:
-                rows = await conn.execute(
-                    select(events.c.stream_id, func.max(events.c.version))
-                    .where(events.c.stream_id.in_(chunk))
-                    .group_by(events.c.stream_id)
-                )
+                rows = await conn.execute(_SQLITE_VERSIONS, {"ids": chunk})
             found.update({sid: version for sid, version in rows if version is not None})
         return found
 
@@ -320,6 +338,13 @@ _PG_VERSIONS = select(
     select(func.max(events.c.version)).where(events.c.stream_id == _ids.c.stream_id).scalar_subquery(),
 )
 
+# SQLite: the same by the (stream_id, version) index; built once (an expanding IN, one statement per size).
+_SQLITE_VERSIONS = (
+    select(events.c.stream_id, func.max(events.c.version))
+    .where(events.c.stream_id.in_(bindparam("ids", expanding=True)))
+    .group_by(events.c.stream_id)
+)
+
 # PostgreSQL: the batch's idempotency keys; LIMIT 1 keeps the lateral lookup a primary-key probe per key
 # (the planner cannot turn it into a hash join over the whole key table).
 _wanted = (
@@ -359,7 +384,7 @@ def _sqlite_key_params(chunk: list[tuple[str, str]]) -> dict[str, str]:
     return params
 
 
-def _event_row(env: EventEnvelope) -> dict[str, Any]:
+def _event_row(env: EventEnvelope, stored: Stored) -> dict[str, Any]:
     return {
         "stream_id": env.stream_id,
         "version": env.version,
@@ -367,9 +392,20 @@ def _event_row(env: EventEnvelope) -> dict[str, Any]:
         "event_type": env.event_type,
         "schema_version": env.schema_version,
         "occurred_at": env.occurred_at,
-        "data": env.data,
-        "metadata": env.metadata.model_dump(mode="json"),
+        "data": stored.data,
+        "metadata": stored.metadata,
     }
+
+
+def _insert_events(json_param: Callable[[str], Any]) -> Any:
+    """INSERT of event rows whose data and metadata are JSON text already (``Stored``): written as they are."""
+    columns = ("stream_id", "version", "event_id", "event_type", "schema_version", "occurred_at")
+    values = {name: bindparam(name, type_=events.c[name].type) for name in columns}
+    return insert(events).values(**values, data=json_param("data"), metadata=json_param("metadata"))
+
+
+_INSERT_EVENTS = _insert_events(lambda name: bindparam(name, type_=Text))  # SQLite: JSON columns hold the text
+_INSERT_EVENTS_PG = _insert_events(lambda name: cast(bindparam(name, type_=Text), JSONB))
 
 
 def _idempotency_row(record: IdempotencyRecord) -> dict[str, Any]:
