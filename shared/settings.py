@@ -41,10 +41,13 @@ class Settings(BaseSettings):
     duplicate_window_seconds: int = 600
 
     # Projections
-    projection_batch: int = 256
+    projection_batch: int = 1024  # a replay commits (and acks) once per batch: fewer commits, faster replay
     projection_max_deliver: int = 5
     projection_ack_wait_seconds: float = 30.0
     projection_nak_delay_seconds: float = 1.0
+    # A level host that may not create consumers (a district's own NATS account): it binds to the consumers
+    # an operator provisioned for it (``--provision``) and never creates, changes or deletes one.
+    level_attach_only: bool = False
 
     # HTTP
     max_body_bytes: int = 256 * 1024

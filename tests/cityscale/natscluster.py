@@ -2,7 +2,8 @@
 
 Each node's file names the node, includes the deployment's ``cluster.conf`` (and through it
 ``accounts.conf``: the same accounts, users and permissions as production), then moves the ports, the
-routes and the JetStream folder to the test's loopback ports and temp folder.
+routes and the JetStream folder to the test's loopback ports and temp folder. A "cluster" of one is a
+single server with the deployment's ``accounts.conf`` and no routes (tests of the accounts alone).
 """
 
 import shutil
@@ -19,7 +20,9 @@ from tests.platform.helpers import REPO
 
 DEPLOY_NATS = REPO / "deploy" / "nats"
 # The documented local passwords whose bcrypt hashes are in deploy/nats/accounts.conf.
-PASSWORDS = {"admin": "admin-dev-password", "directory": "directory-dev-password"}
+PASSWORDS = {
+    user: f"{user}-dev-password" for user in ("admin", "directory", "registry", "pledges", "inspections", "awards")
+} | {"hn-ntl": "hn-ntl-dev-password", "hn-cg": "hn-cg-dev-password"}
 
 
 class NatsCluster:
@@ -33,6 +36,14 @@ class NatsCluster:
         self.route_ports = [free_port() for _ in range(size)]
         self.procs: list[subprocess.Popen[bytes] | None] = [None] * size
         routes = ", ".join(f"nats-route://127.0.0.1:{port}" for port in self.route_ports)
+        if size == 1:
+            (folder / "nats-1.conf").write_text(
+                "server_name: nats-1\n"
+                "include ./accounts.conf\n"
+                f"host: 127.0.0.1\nport: {self.ports[0]}\nhttp_port: {self.http_ports[0]}\n"
+                f"jetstream {{ store_dir: {folder / 'js-1'}, max_memory_store: 64MB, max_file_store: 2GB }}\n"
+            )
+            return
         for i in range(size):
             (folder / f"nats-{i + 1}.conf").write_text(
                 f"server_name: nats-{i + 1}\n"

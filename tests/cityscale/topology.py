@@ -120,14 +120,15 @@ def directory_replica(name: str, tmp: Path, database_url: str, nats_url: str, **
     )
 
 
-def level_host(name: str, tmp: Path, nats_url: str, levels: list[str], db: str, **env: str) -> Proc:
+def level_host(name: str, tmp: Path, nats_url: str, levels: list[str], db: str, *extra: str, **env: str) -> Proc:
+    """The directory's level host for ``levels`` (``extra``: more arguments, e.g. ``--provision``)."""
     port = free_port()
     args = [sys.executable, "-m", "services.directory.entrypoints.projector"]
     for level in levels:
         args += ["--level", level]
     return Proc(
         name,
-        [*args, "--db", db, "--port", str(port)],
+        [*args, "--db", db, "--port", str(port), *extra],
         {"THIDUA_LOCAL": "true", "THIDUA_NATS_URL": nats_url, "THIDUA_LOG_JSON": "false", **env},
         tmp / f"{name}.log",
         port,
@@ -153,11 +154,25 @@ async def register_city(client: httpx.AsyncClient, replica: Proc, code: str = "h
     return response.json()["unit_id"]
 
 
+async def register_districts(client: httpx.AsyncClient, replica: Proc, *codes: str) -> dict[str, str]:
+    """The city ``hn`` and a district federation per code (``hn.<code>``): unit ids by path."""
+    ids = {"hn": await register_city(client, replica)}
+    for code in codes:
+        body = {"code": code, "name": f"LĐLĐ quận {code}", "kind": "upper_level_union", "parent_id": ids["hn"]}
+        headers = {**ADMIN, "Idempotency-Key": f"hn.{code}"}
+        response = await client.post(f"{replica.url}/units", json=body, headers=headers)
+        assert response.status_code == 201, response.text
+        ids[f"hn.{code}"] = response.json()["unit_id"]
+    return ids
+
+
 @dataclass
 class Enrolments:
-    """Enrolments sent with an Idempotency-Key each, retried (same key) until one answer is a 201."""
+    """Enrolments sent with an Idempotency-Key each, retried (same key) until one answer is a 201; the
+    n-th goes to ``unit_id``, or to ``units[n % len(units)]`` when several are given."""
 
     unit_id: str
+    units: list[str] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     accepted: set[str] = field(default_factory=set)
     refusals: list[str] = field(default_factory=list)
@@ -174,8 +189,9 @@ class Enrolments:
             replica = replicas[(n + attempt) % len(replicas)]  # a retry goes to the next replica
             attempt += 1
             try:
+                unit_id = self.units[n % len(self.units)] if self.units else self.unit_id
                 response = await client.post(
-                    f"{replica.url}/units/{self.unit_id}/members",
+                    f"{replica.url}/units/{unit_id}/members",
                     json=body,
                     headers={**ADMIN, "Idempotency-Key": key},
                 )

@@ -6,6 +6,7 @@ districts, and the portal (demo sign-in).
 ``python -m tests.portal.platform_harness`` starts it by hand and prints the portal's URL.
 """
 
+import ctypes
 import json
 import os
 import signal
@@ -37,6 +38,13 @@ PORT_ENVS = {name: f"THIDUA_{name.upper()}_PORT" for name in SERVICES}
 DEMO_READY = ("directory", "registry", "pledges", "awards", "inspections")
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM when the test process dies, even by SIGKILL (a killed pytest run used to
+    leave the whole platform running, eating the machine's two cores)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 @dataclass
 class Platform:
     folder: Path
@@ -49,8 +57,9 @@ class Platform:
     def _start(self, name: str, args: list[str], env: dict[str, str]) -> None:
         log = open(self.folder / f"{name}.log", "ab")
         proc = subprocess.Popen(
-            args, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+            args, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )  # fmt: skip
         self.procs.append((name, proc))
 
     def _wait(self, url: str, name: str, seconds: float = 90) -> None:

@@ -101,9 +101,19 @@ def test_after_sign_in_the_portal_never_sends_a_person_to_another_site(platform:
 
 
 def test_every_form_route_checks_the_csrf_token() -> None:
-    from services.portal.entrypoints import auth, awards, book, dashboard, initiatives, inspections, pledges
+    from services.portal.entrypoints import (
+        auth,
+        award_records,
+        awards,
+        book,
+        dashboard,
+        grading,
+        initiatives,
+        inspections,
+        pledges,
+    )
 
-    modules = (auth, awards, book, dashboard, initiatives, inspections, pledges)
+    modules = (auth, awards, award_records, book, dashboard, grading, initiatives, inspections, pledges)
     routes = [r for m in modules for r in m.router.routes]
     assert create_app(PortalSettings(demo_sign_in=True))  # these are the routers the app includes
     posts = [r for r in routes if "POST" in getattr(r, "methods", set())]

@@ -8,7 +8,8 @@ from starlette.datastructures import FormData
 
 from services.portal.adapters.platform import Problem
 from services.portal.entrypoints import i18n
-from services.portal.entrypoints.inspections import _form_field, _said, checklist_id, evidence, graded_year
+from services.portal.entrypoints.grading import graded_year
+from services.portal.entrypoints.inspections_common import checklist_id, evidence, form_field, said_of
 
 
 @pytest.fixture(autouse=True)
@@ -19,12 +20,12 @@ def vietnamese() -> None:
 
 
 def test_service_fields_are_named_as_the_forms_name_them() -> None:
-    assert _form_field("answer.evidence") == "evidence.text"
-    assert _form_field("answers.0.evidence") == "evidence.text"
-    assert _form_field("evidence") == "evidence.text"
-    assert _form_field("evidence.links.2") == "evidence.links"
-    assert _form_field("units.1") == "units.1"  # a unit of the sample is said above the form, not renamed
-    assert _form_field("reason") == "reason"
+    assert form_field("answer.evidence") == "evidence.text"
+    assert form_field("answers.0.evidence") == "evidence.text"
+    assert form_field("evidence") == "evidence.text"
+    assert form_field("evidence.links.2") == "evidence.links"
+    assert form_field("units.1") == "units.1"  # a unit of the sample is said above the form, not renamed
+    assert form_field("reason") == "reason"
 
 
 def test_the_evidence_a_form_sends_is_a_statement_and_one_link_per_line() -> None:
@@ -47,13 +48,14 @@ def test_a_refusal_of_an_answer_without_evidence_is_said_beside_the_evidence_box
         "code": "checklist.evidence_required", "field": "answer.evidence", "detail": "needs its evidence",
         "params": {"item": "commitment:c:applied", "answer": "done"},
     })  # fmt: skip
-    said = _said(problem)
+    said = said_of(problem)
     assert said.fields == {"evidence.text": "Trả lời đã thực hiện hoặc thực hiện một phần cần có minh chứng: nội dung, "
                                             "đường dẫn hoặc tệp."}  # fmt: skip
-    sample = _said(Problem(422, {"code": "sample.not_proposed", "field": "units.0", "params": {"unit": "hn.ntl.ceo"}}))
+    refusal = {"code": "sample.not_proposed", "field": "units.0", "params": {"unit": "hn.ntl.ceo"}}
+    sample = said_of(Problem(422, refusal))
     assert sample.fields == {"units.0": "hn.ntl.ceo không nằm trong các đơn vị radar đề xuất."}
 
 
 def test_a_service_failure_is_not_turned_into_a_form_message() -> None:
     with pytest.raises(Problem):
-        _said(Problem(503, {"code": "portal.unavailable"}))
+        said_of(Problem(503, {"code": "portal.unavailable"}))

@@ -4,7 +4,7 @@ a service's refusal is said in Vietnamese beside the field it blames."""
 import pytest
 from starlette.datastructures import FormData
 
-from services.portal.adapters.platform import Problem, Topology
+from services.portal.adapters.platform import Platform, Problem, Topology
 from services.portal.entrypoints import forms, i18n
 from services.portal.entrypoints.problems import explain
 
@@ -89,3 +89,28 @@ def test_a_refusal_without_a_specific_code_keeps_the_services_reason_beside_the_
         ]
     finally:
         i18n.current_locale.reset(english)
+
+
+@pytest.mark.parametrize("read", ["query", "level", "download", "fetch"])
+async def test_a_service_or_level_host_that_does_not_answer_is_a_503_for_every_kind_of_read(read: str) -> None:
+    import socket
+
+    from shared.settings import Settings
+
+    with socket.socket() as s:  # a port nothing listens on: bound, never listening
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+        api = Platform(Topology({"registry": dead}, {"registry": {"hn": dead}}), Settings())
+        try:
+            call = {
+                "query": lambda: api.query("registry", "/initiatives", "t"),
+                "level": lambda: api.level("registry", "hn", "/book", "t"),
+                "download": lambda: api.download("registry", "hn", "/book.xlsx", "t"),
+                "fetch": lambda: api.fetch("registry", "/x/document", "t"),
+            }[read]
+            with pytest.raises(Problem) as refused:
+                await call()
+        finally:
+            await api.close()
+    assert refused.value.status == 503 and refused.value.code == "portal.unavailable"
+    assert dead in refused.value.body["detail"]

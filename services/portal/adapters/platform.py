@@ -154,8 +154,9 @@ class Platform:
         return await self._get(self.topology.level_base(service, level) + path, token, params)
 
     async def download(self, service: str, level: str, path: str, token: str | None, **params: Any) -> httpx.Response:
+        """A level host's export (a book), passed through as it is; a host that does not answer is a 503."""
         url = self.topology.level_base(service, level) + path
-        response = await self.http.get(url, params=self._params(params), headers=self._headers(token), timeout=300)
+        response = await self._send("GET", url, params=self._params(params), headers=self._headers(token), timeout=300)
         if response.status_code >= 400:
             raise Problem(response.status_code, self._body(response))
         return response

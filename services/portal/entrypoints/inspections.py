@@ -8,7 +8,6 @@ hosts serve the lists. Every list and figure is read within the person's subtree
 """
 
 import asyncio
-import re
 from datetime import date
 from typing import Any
 
@@ -16,165 +15,31 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.portal.adapters.platform import Platform, Problem
-from services.portal.adapters.sessions import Person, Session
-from services.portal.entrypoints import forms, i18n
+from services.portal.adapters.sessions import Session
+from services.portal.entrypoints import forms
 from services.portal.entrypoints.i18n import N_, _
-from services.portal.entrypoints.problems import CODE_MESSAGES, Said
-from services.portal.entrypoints.web import Api, Form, SignedIn, hx, new_key, redirect, refused, render, require_sees
+from services.portal.entrypoints.inspections_common import (
+    CONTENTS,
+    GRASSROOTS,
+    SERVICE,
+    SEVERITIES,
+    TEAM_ROLES,
+    checklist_id,
+    evidence,
+    level_of,
+    lines_of,
+    not_done,
+    or_empty,
+    person_of,
+    said_of,
+    send,
+    unit_at,
+)
+from services.portal.entrypoints.problems import Said
+from services.portal.entrypoints.web import Api, Form, SignedIn, hx, redirect, render, require_sees
 from shared.subjects import in_subtree
 
 router = APIRouter(prefix="/inspections")
-
-SERVICE = "inspections"
-ANSWERS = ("done", "partly", "not_done")
-CONTENTS = ("charter_compliance", "pledge_fulfilment", "finance", "signs_of_violation")
-SEVERITIES = ("minor", "moderate", "serious")
-GRADES = ("excellent", "good", "completed", "not_completed")
-UNION_TYPES = ("enterprise", "public_sector")
-TEAM_ROLES = ("chair", "standing_committee", "executive_committee", "inspection_committee")
-GRASSROOTS = "grassroots_union"
-
-# The words of the inspections pages the services send as codes, said in the person's language.
-i18n.LABELS.update(
-    {
-        "done": N_("done"),
-        "partly": N_("partly done"),
-        "not_done": N_("not done"),
-        "issued": N_("to answer"),
-        "withdrawn": N_("withdrawn"),
-        "overdue": N_("overdue"),
-        "half_year": N_("half-year"),
-        "year": N_("full year"),
-        "charter_compliance": N_("compliance with the Charter"),
-        "pledge_fulfilment": N_("fulfilment of the pledges"),
-        "finance": N_("union finance"),
-        "signs_of_violation": N_("signs of violation"),
-        "minor": N_("minor"),
-        "moderate": N_("moderate"),
-        "serious": N_("serious"),
-        "scheduled": N_("scheduled"),
-        "noticed": N_("notice issued"),
-        "decided": N_("decision issued"),
-        "concluded": N_("concluded"),
-        "fix_reported": N_("fix reported"),
-        "verified": N_("verified"),
-        "manual": N_("chosen by hand"),
-        "random": N_("random sample"),
-        "risk": N_("risk-based sample"),
-        "excellent": N_("excellently completed its tasks"),
-        "good": N_("well completed its tasks"),
-        "completed": N_("completed its tasks"),
-        "not_completed": N_("did not complete its tasks"),
-        "enterprise": N_("enterprise grassroots union"),
-        "public_sector": N_("public-sector grassroots union"),
-        "done_below_target": N_("Answered done, but the measured value misses the target"),
-        "applied_without_application": N_("Answered done, but no application of the initiative is recorded"),
-        "SelfGraded": N_("self-graded"),
-        "GradeConfirmed": N_("confirmed by the parent level"),
-        "chair": N_("chair"),
-        "standing_committee": N_("standing committee"),
-        "executive_committee": N_("executive committee"),
-        "inspection_committee": N_("inspection committee"),
-        "CorrectiveActionFixReported": N_("fix reported"),
-        "CorrectiveActionVerified": N_("verified"),
-        "CorrectiveActionReopened": N_("reopened"),
-    }
-)
-
-# The inspections service's refusals that have a sentence of their own.
-CODE_MESSAGES.update(
-    {
-        "sample.seed_required": N_("A random sample needs its seed."),
-        "sample.size_required": N_("A sample needs its size."),
-        "sample.not_the_draw": N_("The units listed are not the sample this seed draws: draw again."),
-        "sample.not_proposed": N_("{unit} is not among the units the radar proposes."),
-        "grading.not_eligible": N_("This union cannot be graded for this year: it has not operated long enough."),
-        "grading.too_early": N_("This year can be graded from {opens}."),
-        "grading.reason_required": N_("Give the reason for changing the grade."),
-        "grading.unscored": N_("Score every indicator."),
-        "checklist.evidence_required": N_("Done and partly done need evidence: a statement, a link or a file."),
-        "checklist.unanswered": N_("Answer every item before submitting."),
-        "checklist.reason_required": N_("An amendment after submission needs its reason."),
-        "checklist.empty_amendment": N_("The amendment changes no answer and no finding."),
-        "checklist.submitted": N_("The self-inspection is already submitted: amend it with a reason."),
-        "round.due_in_past": N_("The due date cannot be in the past."),
-        "round.no_units": N_("No active grassroots union below needs a checklist for this year and period."),
-        "action.evidence_required": N_("A fix is reported with its evidence."),
-    }
-)
-
-
-def _key(form: Any) -> str:
-    return str(form.get("idempotency_key") or new_key())
-
-
-async def _command(api: Platform, session: Session, path: str, body: Any, form: Any) -> Any:
-    assert session.token is not None
-    return (await api.command(SERVICE, "POST", path, session.token, body, _key(form))).body
-
-
-def _form_field(name: str) -> str:
-    """A service's field path as the forms name it: ``answer.evidence`` and ``answers.0.evidence`` are the
-    evidence box, ``evidence.links.2`` the links box."""
-    name = re.sub(r"^(answer|answers\.\d+)\.", "", name)
-    if name.startswith("evidence."):
-        name = re.sub(r"\.\d+$", "", name)
-    return "evidence.text" if name == "evidence" else name
-
-
-def _said(problem: Problem) -> Said:
-    """The refusal in words, beside the fields the forms show."""
-    if problem.status >= 500:
-        raise problem
-    said = refused(problem)
-    said.fields = {_form_field(name): message for name, message in said.fields.items()}
-    return said
-
-
-def _not_done(said: Said, shown: tuple[str, ...]) -> Said:
-    """A refused action's message above its form: "Not done:" and what no field of the form shows."""
-    said.general = [_("Not done:"), *said.general, *(m for k, m in said.fields.items() if k not in shown)]
-    return said
-
-
-def _person(session: Session) -> Person:
-    assert session.person is not None
-    return session.person
-
-
-def _level(api: Platform, path: str) -> str:
-    return api.topology.level_for(SERVICE, path, [])
-
-
-async def _unit(api: Platform, session: Session, path: str) -> dict[str, Any]:
-    return await api.query("directory", f"/units/by-path/{path}", session.token)
-
-
-def checklist_id(unit_id: str, year: int, period: str) -> str:
-    """The service keeps one checklist per unit, year and period under this id (its level reads list
-    checklists by unit)."""
-    return f"{unit_id}-{year}-{period}"
-
-
-def evidence(form: Any, prefix: str = "evidence") -> dict[str, Any]:
-    """A statement and links (one per line) → the service's evidence."""
-    links = [line.strip() for line in str(form.get(f"{prefix}.links") or "").splitlines() if line.strip()]
-    return {"text": str(form.get(f"{prefix}.text") or "").strip(), "links": links}
-
-
-def _lines(form: Any, name: str) -> list[str]:
-    return [line.strip() for line in str(form.get(name) or "").splitlines() if line.strip()]
-
-
-async def _safe(call: Any, empty: Any) -> Any:
-    """A panel whose read failed (a level host catching up) shows nothing rather than failing the page."""
-    try:
-        return await call
-    except Problem as problem:
-        if problem.status in (401,):
-            raise
-        return empty
-
 
 # -- the hub: rounds, my checklists, overdue units, open actions, inspections, the radar ---------------
 
@@ -183,15 +48,15 @@ async def _hub(
     request: Request, session: Session, api: Platform, here: str | None = None, said: Said | None = None,
     values: dict[str, str] | None = None, status: int = 200,
 ) -> Response:  # fmt: skip
-    person = _person(session)
+    person = person_of(session)
     here = here or person.unit_path
     require_sees(person, here)
-    level = _level(api, here)
-    unit = await _unit(api, session, here)
+    level = level_of(api, here)
+    unit = await unit_at(api, session, here)
     token = session.token
 
     def read(path: str, empty: dict[str, Any], **params: Any) -> Any:
-        return _safe(api.level(SERVICE, level, f"/inspections/{path}", token, **params), empty)
+        return or_empty(api.level(SERVICE, level, f"/inspections/{path}", token, **params), empty)
 
     rounds, overdue, actions, radar, listed = await asyncio.gather(
         read("rounds", {"rounds": []}),
@@ -203,7 +68,7 @@ async def _hub(
     mine: list[dict[str, Any]] = []
     if unit["kind"] == GRASSROOTS:
         for r in rounds["rounds"][:6]:
-            found = await _safe(
+            found = await or_empty(
                 api.level(SERVICE, level, f"/inspections/rounds/{r['round_id']}/checklists", token, under=here),
                 {"checklists": []},
             )
@@ -227,16 +92,16 @@ async def hub(request: Request, session: SignedIn, api: Api, unit: str | None = 
 
 @router.post("/rounds")
 async def open_round(request: Request, session: SignedIn, api: Api, form: Form) -> Response:
-    person = _person(session)
-    unit = await _unit(api, session, person.unit_path)
+    person = person_of(session)
+    unit = await unit_at(api, session, person.unit_path)
     body = {
         "level_unit_id": unit["unit_id"],
         **forms.fields(form, "year", "period", "title", "due_on", numbers=("year",)),
     }
     try:
-        answer = await _command(api, session, "/rounds", body, form)
+        answer = await send(api, session, "/rounds", body, form)
     except Problem as problem:
-        said = _not_done(_said(problem), ("title", "year", "period", "due_on"))
+        said = not_done(said_of(problem), ("title", "year", "period", "due_on"))
         return await _hub(request, session, api, said=said, values=forms.values(form), status=problem.status)
     session.flash.append(("ok", _("The round is open: {n} grassroots unions received their checklist.",
                                   n=answer.get("unit_count", 0))))  # fmt: skip
@@ -245,10 +110,10 @@ async def open_round(request: Request, session: SignedIn, api: Api, form: Form) 
 
 @router.get("/rounds/{round_id}")
 async def round_page(request: Request, round_id: str, session: SignedIn, api: Api, offset: int = 0) -> Response:
-    person = _person(session)
+    person = person_of(session)
     found = await api.query(SERVICE, f"/rounds/{round_id}", session.token)
     here = found["level_path"] if in_subtree(found["level_path"], person.unit_path) else person.unit_path
-    level = _level(api, here)
+    level = level_of(api, here)
     offset = max(0, offset)
     rows = await api.level(
         SERVICE,
@@ -270,9 +135,9 @@ async def round_page(request: Request, round_id: str, session: SignedIn, api: Ap
 @router.post("/rounds/{round_id}/overdue-check")
 async def overdue_check(request: Request, round_id: str, session: SignedIn, api: Api, form: Form) -> Response:
     try:
-        answer = await _command(api, session, f"/rounds/{round_id}/overdue-check", {}, form)
+        answer = await send(api, session, f"/rounds/{round_id}/overdue-check", {}, form)
     except Problem as problem:
-        said = _said(problem)
+        said = said_of(problem)
         session.flash.append(("error", " ".join([_("Not done:"), *said.general, *said.fields.values()])))
         return redirect(f"/inspections/rounds/{round_id}")
     count = int(answer.get("overdue_recorded") or 0)
@@ -309,9 +174,9 @@ async def answer_item(request: Request, cid: str, session: SignedIn, api: Api, f
     }  # fmt: skip
     said = None
     try:
-        await _command(api, session, f"/checklists/{cid}/answers", body, form)
+        await send(api, session, f"/checklists/{cid}/answers", body, form)
     except Problem as problem:
-        said = _said(problem)
+        said = said_of(problem)
     c = await _checklist(api, session, cid)
     item = next((i for i in c["items"] if i["key"] == body["item"]), None)
     if item is None:
@@ -334,7 +199,7 @@ async def checklist_action(
     request: Request, cid: str, action: str, session: SignedIn, api: Api, form: Form
 ) -> Response:
     if action == "submit":
-        body: dict[str, Any] = {"findings": _lines(form, "findings")}
+        body: dict[str, Any] = {"findings": lines_of(form, "findings")}
         done = _("The self-inspection is submitted. The levels above now see its answers and flags.")
     elif action == "amend":
         body = {**forms.fields(form, "reason"), "answers": []}
@@ -343,15 +208,15 @@ async def checklist_action(
                 "item": str(form.get("item")), "answer": str(form.get("answer")),
                 "comment": str(form.get("comment") or "").strip(), "evidence": evidence(form),
             }]  # fmt: skip
-        if _lines(form, "findings"):
-            body["findings"] = _lines(form, "findings")
+        if lines_of(form, "findings"):
+            body["findings"] = lines_of(form, "findings")
         done = _("The amendment is recorded with its reason.")
     else:
         raise Problem(404, {"code": "portal.not_found"})
     try:
-        await _command(api, session, f"/checklists/{cid}/{action}", body, form)
+        await send(api, session, f"/checklists/{cid}/{action}", body, form)
     except Problem as problem:
-        said = _not_done(_said(problem), ("findings", "reason", "comment", "evidence.text", "evidence.links"))
+        said = not_done(said_of(problem), ("findings", "reason", "comment", "evidence.text", "evidence.links"))
         c = await _checklist(api, session, cid)
         values = {f"{action}.{k}": v for k, v in forms.values(form).items()}
         return render(request, "inspections/checklist.html", status=problem.status, c=c, editable=_editable(c),
@@ -372,8 +237,8 @@ async def _plan_page(
     request: Request, session: Session, api: Platform, params: dict[str, str], said: Said | None = None,
     values: dict[str, str] | None = None, status: int = 200,
 ) -> Response:  # fmt: skip
-    person = _person(session)
-    unit = await _unit(api, session, person.unit_path)
+    person = person_of(session)
+    unit = await unit_at(api, session, person.unit_path)
     method = params.get("method") or ""
     proposal, proposal_said = None, None
     if method in ("random", "risk"):
@@ -383,7 +248,7 @@ async def _plan_page(
             proposal = await api.query(SERVICE, "/proposals", session.token, by_unit_id=unit["unit_id"],
                                        method=method, size=size, seed=seed)  # fmt: skip
         except Problem as problem:
-            proposal_said = _said(problem)
+            proposal_said = said_of(problem)
         if proposal is not None:
             names = await api.unit_names([u["path"] for u in proposal["units"] if not u.get("name")], session.token)
             for u in proposal["units"]:
@@ -403,8 +268,8 @@ async def plan_form(request: Request, session: SignedIn, api: Api) -> Response:
 
 @router.post("/plan")
 async def schedule(request: Request, session: SignedIn, api: Api, form: Form) -> Response:
-    person = _person(session)
-    unit = await _unit(api, session, person.unit_path)
+    person = person_of(session)
+    unit = await unit_at(api, session, person.unit_path)
     method = str(form.get("method") or "manual")
     selection: dict[str, Any] = {"method": method}
     if method in ("random", "risk"):
@@ -417,10 +282,10 @@ async def schedule(request: Request, session: SignedIn, api: Api, form: Form) ->
         "units": [] if method == "random" else [str(v) for v in form.getlist("units")],
     }  # fmt: skip
     try:
-        answer = await _command(api, session, "/inspections", body, form)
+        answer = await send(api, session, "/inspections", body, form)
     except Problem as problem:
         params = {k: str(form.get(k) or "") for k in ("method", "size", "seed")}
-        said = _not_done(_said(problem), ("purpose", "content", "period_from", "period_to", "team"))
+        said = not_done(said_of(problem), ("purpose", "content", "period_from", "period_to", "team"))
         values = {**forms.values(form), "units": ",".join(str(v) for v in form.getlist("units"))}
         return await _plan_page(request, session, api, params, said, values, problem.status)
     session.flash.append(("ok", _("The inspection is scheduled. Issue its notice next.")))
@@ -431,11 +296,11 @@ async def schedule(request: Request, session: SignedIn, api: Api, form: Form) ->
 async def radar_page(
     request: Request, session: SignedIn, api: Api, unit: str | None = None, offset: int = 0
 ) -> Response:
-    person = _person(session)
+    person = person_of(session)
     here = unit or person.unit_path
     require_sees(person, here)
     offset = max(0, offset)
-    found = await api.level(SERVICE, _level(api, here), "/inspections/radar", session.token, under=here,
+    found = await api.level(SERVICE, level_of(api, here), "/inspections/radar", session.token, under=here,
                             limit=50, offset=offset)  # fmt: skip
     return render(request, "inspections/radar.html", radar=found, unit_path=here, offset=offset)
 
@@ -443,10 +308,10 @@ async def radar_page(
 @router.get("/radar/{unit_id}")
 async def radar_unit(request: Request, unit_id: str, session: SignedIn, api: Api) -> Response:
     """What a unit's risk score counts: every sign with the initiatives, reports and actions behind it."""
-    person = _person(session)
+    person = person_of(session)
     unit = await api.query("directory", f"/units/{unit_id}", session.token)
     require_sees(person, unit["path"])
-    found = await api.level(SERVICE, _level(api, unit["path"]), f"/inspections/radar/units/{unit_id}", session.token)
+    found = await api.level(SERVICE, level_of(api, unit["path"]), f"/inspections/radar/units/{unit_id}", session.token)
     return render(request, "inspections/radar_unit.html", d=found, unit=unit)
 
 
@@ -454,11 +319,11 @@ async def radar_unit(request: Request, unit_id: str, session: SignedIn, api: Api
 async def overdue_page(
     request: Request, session: SignedIn, api: Api, unit: str | None = None, offset: int = 0
 ) -> Response:
-    person = _person(session)
+    person = person_of(session)
     here = unit or person.unit_path
     require_sees(person, here)
     offset = max(0, offset)
-    found = await api.level(SERVICE, _level(api, here), "/inspections/overdue", session.token, under=here,
+    found = await api.level(SERVICE, level_of(api, here), "/inspections/overdue", session.token, under=here,
                             limit=50, offset=offset)  # fmt: skip
     for row in found["units"]:
         row["checklist_id"] = checklist_id(row["unit_id"], row["year"], row["period"])
@@ -469,11 +334,11 @@ async def overdue_page(
 async def actions_page(
     request: Request, session: SignedIn, api: Api, unit: str | None = None, offset: int = 0, overdue: bool = False
 ) -> Response:
-    person = _person(session)
+    person = person_of(session)
     here = unit or person.unit_path
     require_sees(person, here)
     offset = max(0, offset)
-    found = await api.level(SERVICE, _level(api, here), "/inspections/actions", session.token, under=here,
+    found = await api.level(SERVICE, level_of(api, here), "/inspections/actions", session.token, under=here,
                             overdue_only=overdue, limit=50, offset=offset)  # fmt: skip
     return render(request, "inspections/actions.html", actions=found, unit_path=here, offset=offset, overdue=overdue)
 
@@ -482,110 +347,19 @@ async def actions_page(
 async def dashboard_part(request: Request, session: SignedIn, api: Api, unit: str | None = None) -> Response:
     """The dashboard's inspections panels (loaded into it): overdue self-inspections, open corrective
     actions oldest first, the radar's top signals; each figure opens the list it counts."""
-    person = _person(session)
+    person = person_of(session)
     here = unit or person.unit_path
     require_sees(person, here)
-    level, token = _level(api, here), session.token
+    level, token = level_of(api, here), session.token
     overdue, actions, radar = await asyncio.gather(
-        _safe(api.level(SERVICE, level, "/inspections/overdue", token, under=here, limit=5), None),
-        _safe(api.level(SERVICE, level, "/inspections/actions", token, under=here, limit=5), None),
-        _safe(api.level(SERVICE, level, "/inspections/radar", token, under=here, limit=5), None),
+        or_empty(api.level(SERVICE, level, "/inspections/overdue", token, under=here, limit=5), None),
+        or_empty(api.level(SERVICE, level, "/inspections/actions", token, under=here, limit=5), None),
+        or_empty(api.level(SERVICE, level, "/inspections/radar", token, under=here, limit=5), None),
     )
     for row in (overdue or {}).get("units", []):
         row["checklist_id"] = checklist_id(row["unit_id"], row["year"], row["period"])
     return render(request, "inspections/dashboard_part.html", overdue=overdue, actions=actions, radar=radar,
                   unit_path=here)  # fmt: skip
-
-
-# -- grading -------------------------------------------------------------------------------------------
-
-
-def graded_year(today: date) -> int:
-    """The year a union grades now: this year from December (when grading opens), else the last one."""
-    return today.year if today.month == 12 else today.year - 1
-
-
-@router.get("/grades")
-async def grades_page(request: Request, session: SignedIn, api: Api, unit: str | None = None,
-                      year: int | None = None) -> Response:  # fmt: skip
-    return await _grades(request, session, api, unit, year)
-
-
-async def _grades(
-    request: Request, session: Session, api: Platform, here: str | None = None, year: int | None = None,
-    said: Said | None = None, values: dict[str, str] | None = None, status: int = 200,
-) -> Response:  # fmt: skip
-    person = _person(session)
-    here = here or person.unit_path
-    require_sees(person, here)
-    unit = await _unit(api, session, here)
-    listed = await api.level(SERVICE, _level(api, here), "/inspections/grades", session.token, under=here, year=year)
-    typed = values or {}
-    indicators = [typed[k] for k in sorted(typed) if k.startswith("scores.") and k.endswith(".code") and typed[k]]
-    return render(
-        request, "inspections/grades.html", status=status, unit=unit, grades=listed["grades"], year=year,
-        can_grade=unit["kind"] == GRASSROOTS and here == person.unit_path, said=said,
-        values=values or {"year": str(graded_year(date.today()))}, union_types=UNION_TYPES, indicators=indicators,
-    )  # fmt: skip
-
-
-@router.post("/grades")
-async def self_grade(request: Request, session: SignedIn, api: Api, form: Form) -> Response:
-    person = _person(session)
-    unit = await _unit(api, session, person.unit_path)
-    scores = {
-        row["code"]: row.get("points") for row in forms.rows(form, "scores", numbers=("points",)) if "code" in row
-    }
-    body = {"unit_id": unit["unit_id"], **forms.fields(form, "year", "union_type", numbers=("year",)), "scores": scores}
-    try:
-        await _command(api, session, "/grades", body, form)
-    except Problem as problem:
-        said = _not_done(_said(problem), ("year", "union_type", "scores"))
-        values = forms.values(form)
-        missing = (problem.body.get("params") or {}).get("missing") or []
-        known = {v for k, v in values.items() if k.endswith(".code")}
-        extra = [code for code in missing if code not in known]
-        start = sum(1 for k in values if k.endswith(".code"))
-        for n, code in enumerate(extra):
-            values[f"scores.{start + n}.code"] = code
-        return await _grades(request, session, api, said=said, values=values, status=problem.status)
-    session.flash.append(("ok", _("The self-grading is recorded. The parent level confirms or changes it.")))
-    return redirect(f"/inspections/grades/{unit['unit_id']}/{body.get('year')}")
-
-
-@router.get("/grades/{unit_id}/{year}")
-async def grade_page(request: Request, unit_id: str, year: int, session: SignedIn, api: Api) -> Response:
-    return await _grade(request, session, api, unit_id, year)
-
-
-async def _grade(
-    request: Request, session: Session, api: Platform, unit_id: str, year: int, said: Said | None = None,
-    values: dict[str, str] | None = None, status: int = 200,
-) -> Response:  # fmt: skip
-    person = _person(session)
-    g = await api.query(SERVICE, f"/grades/{unit_id}/{year}", session.token)
-    parent = ".".join(g["path"].split(".")[:-1])
-    scores: list[dict[str, Any]] = []
-    for h in g["history"]:
-        scores = h.get("scores") or scores  # the latest self-grading's points per indicator
-    return render(
-        request, "inspections/grade.html", status=status, g=g, scores=scores, grades=GRADES,
-        can_confirm=person.unit_path == parent, said=said, values=values or {},
-    )  # fmt: skip
-
-
-@router.post("/grades/{unit_id}/{year}/confirm")
-async def confirm_grade(request: Request, unit_id: str, year: int, session: SignedIn, api: Api, form: Form) -> Response:
-    body: dict[str, Any] = {"reason": str(form.get("reason") or "").strip()}
-    if forms.text(form, "grade"):
-        body["grade"] = forms.text(form, "grade")
-    try:
-        await _command(api, session, f"/grades/{unit_id}/{year}/confirm", body, form)
-    except Problem as problem:
-        said = _not_done(_said(problem), ("grade", "reason"))
-        return await _grade(request, session, api, unit_id, year, said, forms.values(form), problem.status)
-    session.flash.append(("ok", _("The grade is confirmed.")))
-    return redirect(f"/inspections/grades/{unit_id}/{year}")
 
 
 # -- one inspection (its routes last: ``/inspections/{id}`` would take the names above) -------------------
@@ -595,11 +369,11 @@ async def _inspection(
     request: Request, session: Session, api: Platform, inspection_id: str, said: Said | None = None,
     failed: str = "", values: dict[str, str] | None = None, status: int = 200,
 ) -> Response:  # fmt: skip
-    person = _person(session)
+    person = person_of(session)
     found = await api.query(SERVICE, f"/inspections/{inspection_id}", session.token)
-    level = _level(api, found["by_path"] if in_subtree(found["by_path"], person.unit_path) else person.unit_path)
+    level = level_of(api, found["by_path"] if in_subtree(found["by_path"], person.unit_path) else person.unit_path)
     here = found["by_path"] if in_subtree(found["by_path"], person.unit_path) else person.unit_path
-    listed = await _safe(api.level(SERVICE, level, "/inspections/inspections", session.token, under=here),
+    listed = await or_empty(api.level(SERVICE, level, "/inspections/inspections", session.token, under=here),
                          {"inspections": []})  # fmt: skip
     summary = next((i for i in listed["inspections"] if i["inspection_id"] == inspection_id), {})
     inspecting = person.unit_path == found["by_path"]
@@ -660,9 +434,9 @@ async def _inspection_command(
     anchor: str = "",
 ) -> Response:  # fmt: skip
     try:
-        await _command(api, session, f"/inspections/{inspection_id}{path}", _inspection_body(action, form), form)
+        await send(api, session, f"/inspections/{inspection_id}{path}", _inspection_body(action, form), form)
     except Problem as problem:
-        said = _not_done(_said(problem), INSPECTION_FIELDS)
+        said = not_done(said_of(problem), INSPECTION_FIELDS)
         failed = anchor or action
         values = {f"{failed}.{k}": v for k, v in forms.values(form).items()}
         return await _inspection(request, session, api, inspection_id, said, failed, values, problem.status)

@@ -15,7 +15,17 @@ from services.portal.adapters.exports import ExportJobs
 from services.portal.adapters.oidc import OidcClient
 from services.portal.adapters.platform import Platform, Problem, Topology
 from services.portal.adapters.sessions import SessionStore
-from services.portal.entrypoints import auth, awards, book, dashboard, initiatives, inspections, pledges
+from services.portal.entrypoints import (
+    auth,
+    award_records,
+    awards,
+    book,
+    dashboard,
+    grading,
+    initiatives,
+    inspections,
+    pledges,
+)
 from services.portal.entrypoints.i18n import _
 from services.portal.entrypoints.problems import explain
 from services.portal.entrypoints.settings import PortalSettings
@@ -55,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.public_token = public
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, dashboard, initiatives, pledges, book, awards, inspections):
+    for module in (auth, dashboard, initiatives, pledges, book, awards, award_records, grading, inspections):
         app.include_router(module.router)
 
     @app.get("/health", include_in_schema=False)
