@@ -131,9 +131,9 @@ class Membership:
 
     async def route(self, conn: AsyncConnection, message: Message) -> None:
         """Change the level's units if the event says so, and hand the event on if the level keeps it."""
-        event_type = message.envelope.event_type
+        event_type = message.event_type
         if event_type in STRUCTURAL:
-            event = message.envelope.to_event()
+            event = message.event()
             await self._structural(conn, event, message)
             return
         if not self.projection.handles(event_type):
@@ -141,11 +141,11 @@ class Membership:
         cls = registry.get(event_type)
         key = cls.unit_field if cls is not None else None
         if key is not None:
-            unit_id = message.envelope.data.get(key)
+            unit_id = message.data.get(key)
             broadcast_reaches = cls is not None and cls.broadcast and self._adoption is None
             if not broadcast_reaches and not self._present(unit_id):
                 return
-        await self._deliver(conn, message.envelope.to_event(), message)
+        await self._deliver(conn, message.event(), message)
 
     async def _deliver(self, conn: AsyncConnection, event: Event, message: Message) -> None:
         await self.projection.handle(conn, event, Context(self.level, message, self.units))

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from shared.events import Event, EventEnvelope
+from shared.events import Event, EventEnvelope, registry
 
 if TYPE_CHECKING:
     from shared.membership import LevelUnits
@@ -38,14 +38,54 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Awaitable[None]])
 
 
-@dataclass(frozen=True)
 class Message:
-    """One event as delivered: its subject, stream sequence, the unit path the subject carries, the envelope."""
+    """One event as delivered: its subject, stream sequence, the unit path the subject carries, the envelope.
 
-    subject: str
-    sequence: int  # JetStream stream sequence
-    path: str
-    envelope: EventEnvelope
+    The runner builds it from the message's decoded JSON (``body``): the envelope model is validated only
+    when a handler reads it, and the typed event only for a handled type (a replay pays for neither on
+    the events it skips, nor for the envelope a handler never reads).
+    """
+
+    __slots__ = ("_body", "_envelope", "path", "sequence", "subject")
+
+    def __init__(
+        self,
+        subject: str,
+        sequence: int,
+        path: str,
+        envelope: EventEnvelope | None = None,
+        *,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        if envelope is None and body is None:
+            raise TypeError("a message needs its envelope or its decoded body")
+        self.subject, self.sequence, self.path = subject, sequence, path
+        self._envelope, self._body = envelope, body
+
+    @property
+    def envelope(self) -> EventEnvelope:
+        if self._envelope is None:
+            self._envelope = EventEnvelope.model_validate(self._body)
+        return self._envelope
+
+    @property
+    def event_type(self) -> str:
+        return self._envelope.event_type if self._envelope is not None else self._body["event_type"]  # type: ignore[index]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self._envelope.data if self._envelope is not None else self._body["data"]  # type: ignore[index]
+
+    def event(self) -> Event:
+        """The typed event (``contracts.<producer>``), upcast from an older schema version if need be."""
+        if self._envelope is not None:
+            return self._envelope.to_event()
+        body = self._body
+        assert body is not None
+        return registry.decode(body["event_type"], body["schema_version"], body["data"])
+
+    def __repr__(self) -> str:
+        return f"Message({self.subject!r}, {self.sequence}, {self.path!r})"
 
 
 @dataclass(frozen=True)

@@ -21,26 +21,29 @@ as consumed, and the runner moves on.
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import time
+from collections import deque
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import NotFoundError
+from nats.js.api import DEFAULT_PREFIX, AckPolicy, ConsumerConfig, DeliverPolicy, StatusCode
+from nats.js.api import Header as JsHeader
+from nats.js.errors import APIError, NotFoundError
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, select
+from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
-from shared.events import decode_envelope
 from shared.membership import Membership
 from shared.membership import metadata as membership_metadata
 from shared.projection import Context, Message, Projection
@@ -58,6 +61,7 @@ from shared.subjects import (
 from shared.telemetry import context_from
 
 log = logging.getLogger(__name__)
+STATUS = JsHeader.STATUS
 _tracer = trace.get_tracer("thidua.projections")
 
 checkpoint_metadata = MetaData()
@@ -69,6 +73,21 @@ checkpoints = Table(
     Column("last_sequence", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+
+def _record_statement(dialect_insert: Any) -> Any:
+    """The checkpoint upsert, built once (its parameters per batch)."""
+    stmt = dialect_insert(checkpoints).values(
+        projection=bindparam("projection"), level=bindparam("level"),
+        last_sequence=bindparam("sequence"), updated_at=bindparam("at"),
+    )  # fmt: skip
+    return stmt.on_conflict_do_update(
+        index_elements=[checkpoints.c.projection, checkpoints.c.level],
+        set_={"last_sequence": stmt.excluded.last_sequence, "updated_at": stmt.excluded.updated_at},
+    )
+
+
+_RECORD = {True: _record_statement(pg_insert), False: _record_statement(sqlite_insert)}
 
 
 def consumer_name(projection: str, level: str) -> str:
@@ -84,13 +103,97 @@ def outermost(paths: Sequence[str]) -> list[str]:
     return kept
 
 
-def to_message(msg: Msg) -> Message:
-    return Message(
-        subject=msg.subject,
-        sequence=msg.metadata.sequence.stream,
-        path=path_of_subject(msg.subject),
-        envelope=decode_envelope(msg.data),
-    )
+def stream_sequence(msg: Msg) -> int:
+    """The message's stream sequence, read from its reply subject alone (nats-py's ``metadata`` also
+    builds a timestamp and the rest, several times the cost, for every message of a replay)."""
+    if msg._metadata is not None:
+        return msg._metadata.sequence.stream
+    tokens = msg.reply.split(".")  # $JS.ACK[.<domain>.<account>].<stream>.<consumer>.<delivered>.<sseq>...
+    return int(tokens[5] if len(tokens) == 9 else tokens[7])
+
+
+def to_message(msg: Msg, sequence: int | None = None) -> Message:
+    """The envelope's JSON decoded; its model is validated only if a handler reads it (``Message``)."""
+    body = orjson.loads(msg.data)
+    if not isinstance(body, dict):
+        raise ValueError(f"{msg.subject}: the message is not an event envelope")
+    sequence = stream_sequence(msg) if sequence is None else sequence
+    return Message(msg.subject, sequence, path_of_subject(msg.subject), body=body)
+
+
+class Puller:
+    """Pull requests to one durable consumer, answered into an inbox of its own.
+
+    nats-py's ``fetch`` costs a task, a timer and a uuid per message, and once the first message came it
+    waits on for the batch to fill (up to the whole timeout). This asks for what is there now
+    (``no_wait``); only if nothing is, it waits for one message, then asks again for what came with it.
+    No request outlives the fetch that made it (a ``no_wait`` request ends with the messages there, a
+    wait for one with that message): nothing is delivered to an inbox nobody reads once it is dropped,
+    so acking a later batch (AckPolicy.ALL) never covers a message that was not applied.
+    """
+
+    def __init__(self, js: JetStreamContext, durable: str) -> None:
+        self.nc = js._nc  # the connection the JetStream context speaks through
+        self.subject = f"{DEFAULT_PREFIX}.CONSUMER.MSG.NEXT.{STREAM}.{durable}"
+        self.queue: deque[Msg] = deque()
+        self.arrived = asyncio.Event()
+        self.inbox = ""
+        self._sub: Any = None
+
+    async def start(self) -> None:
+        self.inbox = self.nc.new_inbox()
+        self._sub = await self.nc.subscribe(self.inbox, cb=self._received)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._sub.unsubscribe()
+        self.queue.clear()
+
+    async def _received(self, msg: Msg) -> None:
+        self.queue.append(msg)
+        self.arrived.set()
+
+    async def fetch(self, batch: int, wait: float) -> list[Msg]:
+        """Up to ``batch`` messages in delivery order; waits up to ``wait`` seconds for the first one."""
+        msgs: list[Msg] = []
+        while self.queue and len(msgs) < batch:  # came after an earlier fetch gave up waiting
+            msg = self.queue.popleft()
+            if not (msg.headers and STATUS in msg.headers):
+                msgs.append(msg)
+        if len(msgs) < batch:
+            await self._request(msgs, batch, {"batch": batch - len(msgs), "no_wait": True}, 5.0)
+        if not msgs:
+            expires = max(wait - 0.05, 0.01)  # ends on the server before the wait here does
+            await self._request(msgs, batch, {"batch": 1, "expires": int(expires * 1e9)}, wait + 0.5)
+            if msgs:
+                await self._request(msgs, batch, {"batch": batch - 1, "no_wait": True}, 5.0)
+        return msgs
+
+    async def _request(self, msgs: list[Msg], batch: int, request: dict[str, Any], patience: float) -> None:
+        """Send one pull request and take what it delivers into ``msgs``, until it ends."""
+        wanted = len(msgs) + request["batch"]
+        await self.nc.publish(self.subject, orjson.dumps(request), reply=self.inbox)
+        until = time.monotonic() + patience
+        while len(msgs) < wanted:
+            while not self.queue:
+                if self.nc.is_closed:
+                    raise ConnectionError("the NATS connection is closed")
+                self.arrived.clear()
+                remaining = until - time.monotonic()
+                if remaining <= 0:
+                    return  # NATS did not answer (a reconnect): what it delivers later waits in the queue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.arrived.wait(), remaining)
+            msg = self.queue.popleft()
+            status = msg.headers.get(STATUS) if msg.headers else None
+            if status is None:
+                msgs.append(msg)
+            elif status == StatusCode.CONTROL_MESSAGE:
+                continue
+            elif status in (StatusCode.NO_MESSAGES, StatusCode.REQUEST_TIMEOUT) or msgs:
+                return  # the request ended with fewer messages than asked for
+            else:
+                raise APIError.from_msg(msg)  # the consumer was deleted, or the server refused the request
 
 
 class ProjectionRunner:
@@ -117,7 +220,8 @@ class ProjectionRunner:
         self.filters = [f"{ROOT}.{self.service_filter}.>"] if self.root else level_filters(level, self.service_filter)
         follows_directory = "directory" in self.services and level != "*"
         self.membership = Membership(level, projection, self._history) if follows_directory else None
-        self._sub: JetStreamContext.PullSubscription | None = None
+        self._sub: Any = None  # bound: the Puller (a subclass may bind nats-py's own subscription)
+        self._puller: Puller | None = None  # the last one made (a subclass may drop _sub without stopping it)
         self._applied_to = -1  # the checkpoint the in-memory caches (membership, projection) reflect
         self.applied = 0
         self.dead_lettered = 0
@@ -162,6 +266,8 @@ class ProjectionRunner:
         or when its acknowledged position is not the checkpoint (the read model was dropped, restored
         from an older copy, or committed a batch whose ack was lost).
         """
+        if self._puller is not None:  # before the check below: it must see whatever that one left unacked
+            await self._puller.stop()
         start_after = await self.checkpoint()
         try:
             info = await self.js.consumer_info(STREAM, self.durable)
@@ -185,7 +291,17 @@ class ProjectionRunner:
         created = await self.js.add_consumer(STREAM, wanted)
         self.pending = created.num_pending
         self.caught_up = self.caught_up and created.num_pending == 0
-        self._sub = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM)
+        await self._bind()
+
+    async def _bind(self) -> None:
+        """Pull through a new inbox; the last one is unsubscribed (it holds nothing that was acked)."""
+        if self._sub is not None and self._sub is not self._puller:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+        if self._puller is not None:
+            await self._puller.stop()
+        self._sub = self._puller = Puller(self.js, self.durable)
+        await self._puller.start()
 
     def wants(self, subject: str) -> bool:
         """Is this event for the projection: one of its services, and (at a root) under its level?"""
@@ -209,16 +325,8 @@ class ProjectionRunner:
         return value or 0
 
     async def _record(self, conn: AsyncConnection, sequence: int) -> None:
-        dialect_insert = pg_insert if self.db.is_postgres else sqlite_insert
-        stmt = dialect_insert(checkpoints).values(
-            projection=self.projection.name, level=self.level, last_sequence=sequence, updated_at=datetime.now(UTC)
-        )
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[checkpoints.c.projection, checkpoints.c.level],
-                set_={"last_sequence": stmt.excluded.last_sequence, "updated_at": stmt.excluded.updated_at},
-            )
-        )
+        row = {"projection": self.projection.name, "level": self.level}
+        await conn.execute(_RECORD[self.db.is_postgres], row | {"sequence": sequence, "at": datetime.now(UTC)})
 
     def _forget(self) -> None:
         """In-memory state may not match the database (a rollback, another replica, a rebuild)."""
@@ -239,36 +347,42 @@ class ProjectionRunner:
             except Exception as error:  # the database or NATS is away: keep trying, never stop consuming
                 self.last_error = f"{type(error).__name__}: {error}"
                 log.warning("projection %s step failed: %s", self.durable, error)
-                self._sub = None
+                await self._drop_subscription()
                 await asyncio.sleep(1.0)
 
     async def step(self, wait: float = 1.0) -> int:
         """Fetch one batch and apply it; returns how many messages were handled (0 if none came)."""
         if self._sub is None:
             await self._ensure_consumer()
-        assert self._sub is not None
+        if self._sub is not self._puller:  # a subclass bound the consumer its own way: pull through ours
+            await self._bind()
+        assert self._puller is not None
         try:
-            msgs = await self._sub.fetch(self.settings.projection_batch, timeout=wait)
-        except (NatsTimeout, TimeoutError):
-            self.last_fetch_ok = time.monotonic()
-            self.pending, self.caught_up = 0, True
-            return 0
+            msgs = await self._puller.fetch(self.settings.projection_batch, wait)
         except Exception as error:  # connection lost or consumer gone: rebind once NATS answers again
             self.last_error = f"fetch: {type(error).__name__}: {error}"
             log.warning("projection %s cannot fetch (%s); rebinding", self.durable, error)
-            self._sub = None
+            await self._drop_subscription()
             await asyncio.sleep(0.5)
             with contextlib.suppress(Exception):
                 await self._ensure_consumer()
             return 0
         self.last_fetch_ok = time.monotonic()
-        if not msgs:  # a fetch can end with a status and no message
+        if not msgs:  # nothing came within ``wait``
+            self.pending, self.caught_up = 0, True
             return 0
-        msgs.sort(key=lambda m: m.metadata.sequence.stream)
+        sequences = [stream_sequence(msg) for msg in msgs]
+        if any(a >= b for a, b in itertools.pairwise(sequences)):  # a redelivery among new ones
+            msgs.sort(key=stream_sequence)
         await self._handle(msgs)
         self.pending = msgs[-1].metadata.num_pending
         self.caught_up = self.caught_up or self.pending == 0
         return len(msgs)
+
+    async def _drop_subscription(self) -> None:
+        if self._puller is not None:
+            await self._puller.stop()
+        self._sub = None
 
     async def catch_up(self, idle_timeout: float = 0.5, deadline: float = 120.0) -> None:
         """Apply until a fetch comes back empty and the consumer has nothing pending (tests, rebuilds)."""
@@ -293,7 +407,7 @@ class ProjectionRunner:
             await msgs[-1].ack_sync(timeout=5)
         except Exception as error:
             self.last_error = f"ack: {type(error).__name__}: {error}"
-            self._sub = None
+            await self._drop_subscription()
 
     async def _apply_batch(self, msgs: Sequence[Msg]) -> None:
         try:
@@ -301,37 +415,40 @@ class ProjectionRunner:
                 applied_to = await self._checkpoint(conn)
                 if applied_to != self._applied_to:
                     self._forget()
-                fresh = [msg for msg in msgs if msg.metadata.sequence.stream > applied_to]  # skip redeliveries
+                fresh = [(seq, msg) for msg in msgs if (seq := stream_sequence(msg)) > applied_to]  # redeliveries
                 if not fresh:
                     return
                 if self.membership is not None:
                     await self.membership.load(conn)
-                wanted = [msg for msg in fresh if self.wants(msg.subject)]
+                wanted = [(seq, msg) for seq, msg in fresh if self.wants(msg.subject)]
                 if len(wanted) == 1:  # the event's own trace gets the consumer's span
-                    parent = context_from(wanted[0].headers)
+                    seq, msg = wanted[0]
+                    parent = context_from(msg.headers)
                     with _tracer.start_as_current_span(
-                        f"apply {self.durable} {wanted[0].subject}", context=parent, kind=SpanKind.CONSUMER
+                        f"apply {self.durable} {msg.subject}", context=parent, kind=SpanKind.CONSUMER
                     ):
-                        await self._route(conn, to_message(wanted[0]))
+                        await self._route(conn, to_message(msg, seq))
                 elif wanted:
                     with _tracer.start_as_current_span(f"apply batch {self.durable}", kind=SpanKind.CONSUMER) as span:
-                        for msg in wanted:  # each event's own trace gets a link from the batch span
-                            span.add_link(trace.get_current_span(context_from(msg.headers)).get_span_context())
-                            await self._route(conn, to_message(msg))
+                        linking = span.is_recording()  # no tracing configured: no link to build per event
+                        for seq, msg in wanted:  # each event's own trace gets a link from the batch span
+                            if linking:
+                                span.add_link(trace.get_current_span(context_from(msg.headers)).get_span_context())
+                            await self._route(conn, to_message(msg, seq))
                 await self.projection.flush(conn, self.level)
-                await self._record(conn, fresh[-1].metadata.sequence.stream)
+                await self._record(conn, fresh[-1][0])
         except BaseException:
             self._forget()
             raise
-        self._applied_to = fresh[-1].metadata.sequence.stream
+        self._applied_to = fresh[-1][0]
         self.applied += len(fresh)
         await self.projection.committed()
 
     async def _route(self, conn: AsyncConnection, message: Message) -> None:
         if self.membership is not None:
             await self.membership.route(conn, message)
-        elif self.projection.handles(message.envelope.event_type):
-            await self.projection.handle(conn, message.envelope.to_event(), Context(self.level, message))
+        elif (handler := self.projection.handlers.get(message.event_type)) is not None:
+            await handler(self.projection, conn, message.event(), Context(self.level, message))
 
     async def _apply_one_by_one(self, msgs: list[Msg]) -> None:
         for index, msg in enumerate(msgs):
@@ -445,7 +562,7 @@ async def read_messages(
                 except (NatsTimeout, TimeoutError):
                     break
                 for msg in msgs:
-                    if before is not None and msg.metadata.sequence.stream >= before:
+                    if before is not None and stream_sequence(msg) >= before:
                         return found
                     found.append(msg)
                 if msgs[-1].metadata.num_pending == 0:

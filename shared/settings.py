@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     duplicate_window_seconds: int = 600
 
     # Projections
-    projection_batch: int = 256
+    projection_batch: int = 1024  # a replay commits (and acks) once per batch: fewer commits, faster replay
     projection_max_deliver: int = 5
     projection_ack_wait_seconds: float = 30.0
     projection_nak_delay_seconds: float = 1.0

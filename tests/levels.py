@@ -40,7 +40,11 @@ async def no_history(paths: Sequence[str], before: int) -> list[Message]:
 
 
 async def apply_level(
-    db: Database, projection: Projection, level: str, messages: Iterable[Message], history=no_history  # type: ignore[no-untyped-def]
+    db: Database,
+    projection: Projection,
+    level: str,
+    messages: Iterable[Message],
+    history=no_history,  # type: ignore[no-untyped-def]
 ) -> None:
     """Deliver what the level's filters match (its subtree and its ancestors' own subjects), in order."""
     membership = Membership(level, projection, history)

@@ -1,12 +1,16 @@
 """No stored event may ever fail to load: each event is round-tripped before it is appended.
 
-An event is stored as JSON (orjson, the columns' serializer) and read back through the event registry
-(upcasters, then the event class). ``check_storable`` does exactly that before the append and refuses
-the event if what would be read back is not what was meant: a ``NaN`` that JSON would store as ``null``,
-a lone surrogate no UTF-8 column holds, data the event class no longer accepts, or a value that decodes
-to something else. The refusal names the event type and the field, and nothing is written.
+An event is stored as JSON (orjson) and read back through the event registry (upcasters, then the event
+class). ``check_storable`` does exactly that before the append and refuses the event if what would be read
+back is not what was meant: a ``NaN`` that JSON would store as ``null``, a lone surrogate no UTF-8 column
+holds, data the event class no longer accepts, or a value that decodes to something else. The refusal
+names the event type and the field, and nothing is written.
+
+The check encodes each part once and hands back that JSON (``Stored``): the store writes exactly the text
+that was proven to load back, and pays for no second encoding.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,10 +20,21 @@ from shared.errors import UnstorableEvent
 from shared.events import EventEnvelope, EventMetadata, registry
 
 
-def check_storable(envelope: EventEnvelope) -> None:
-    """Raise ``UnstorableEvent`` unless ``envelope`` loads back from the store equal to itself."""
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An event's data and metadata as the JSON text the store writes (and was proven to load back)."""
+
+    data: str
+    metadata: str
+
+
+def check_storable(envelope: EventEnvelope, metadata: str | None = None) -> Stored:
+    """The stored JSON of ``envelope``; raises ``UnstorableEvent`` unless it loads back equal to itself.
+
+    ``metadata``: the JSON of ``envelope.metadata`` already checked (events of one command share theirs).
+    """
     event_type = envelope.event_type
-    data = _stored(envelope.data, event_type, "data")
+    encoded, data = _stored(envelope.data, event_type, "data")
     if data != envelope.data:
         _refuse(event_type, _first_difference(envelope.data, data), "it does not survive JSON (e.g. NaN or Infinity)")
     try:
@@ -32,16 +47,33 @@ def check_storable(envelope: EventEnvelope) -> None:
     again = decoded.model_dump(mode="json")
     if again != data:
         _refuse(event_type, _first_difference(data, again), "it decodes to a different value")
-    metadata = _stored(envelope.metadata.model_dump(mode="json"), event_type, "metadata")
-    if EventMetadata.model_validate(metadata) != envelope.metadata:
-        _refuse(event_type, "metadata", "its metadata does not survive JSON")
+    return Stored(encoded, metadata if metadata is not None else storable_metadata(envelope))
 
 
-def _stored(value: dict[str, Any], event_type: str, part: str) -> Any:
+def storable_metadata(envelope: EventEnvelope) -> str:
+    """The stored JSON of ``envelope.metadata``, refused unless it loads back as the same metadata."""
+    meant = envelope.metadata.model_dump(mode="json")
+    encoded, metadata = _stored(meant, envelope.event_type, "metadata")
+    # Compared field by field (``__dict__``): pydantic's ``==`` costs more than the validation it checks.
+    if metadata != meant or EventMetadata.model_validate(metadata).__dict__ != envelope.metadata.__dict__:
+        _refuse(envelope.event_type, "metadata", "its metadata does not survive JSON")
+    return encoded
+
+
+def encoded(envelope: EventEnvelope) -> Stored:
+    """The stored JSON of ``envelope`` without the check (``EventStore(verify_events=False)``)."""
+    return Stored(
+        orjson.dumps(envelope.data).decode(), orjson.dumps(envelope.metadata.model_dump(mode="json")).decode()
+    )
+
+
+def _stored(value: dict[str, Any], event_type: str, part: str) -> tuple[str, Any]:
+    """``value`` as stored JSON text, and as it is read back."""
     try:
-        return orjson.loads(orjson.dumps(value))
+        text = orjson.dumps(value)
     except (orjson.JSONEncodeError, TypeError) as error:
         _refuse(event_type, part, f"it cannot be written as JSON ({error})")
+    return text.decode(), orjson.loads(text)
 
 
 def _refuse(event_type: str, field: str, reason: str) -> Any:

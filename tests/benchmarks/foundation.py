@@ -2,6 +2,7 @@
 measured in the same run on the same machine.
 
 1. event store appends/s, 64 concurrent writers, SQLite and PostgreSQL — vs the same rows inserted raw
+   (alternating, best of three rounds each)
 2. outbox relay events/s — vs raw nats-py publish_async to the same server
 3. projection replay events/s — vs a raw pull consumer that only acks
 4. command → projection latency p50/p99 at 300 commands/s for 30 s (HTTP directory service, real relay,
@@ -24,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from shared.db import open_database
-from shared.eventstore import EventStore
+from shared.eventstore import EventStore, StreamAppend
 from shared.eventstore.migrate import migrate
 from shared.eventstore.schema import events
 from shared.messaging import connect, ensure_streams
@@ -49,37 +50,48 @@ def line(
 # -- 1. event store ----------------------------------------------------------------------------------
 
 
-async def bench_store(url: str, label: str, writers: int, per_writer: int) -> None:
+async def bench_store(url: str, label: str, writers: int, per_writer: int, rounds: int = 3) -> None:
+    """Appends by ``writers`` concurrent commands (one event each, as the group commit sees them) against
+    the same number of rows inserted raw in batches of 100. Both sides get their rows ready before the
+    clock starts (the raw side its dicts, the store side its ``StreamAppend``s: building an event is the
+    command's work, not the store's). The two alternate ``rounds`` times and the best of each is kept, so
+    a neighbour's burst on a shared machine does not land on one side only."""
     db = open_database(url)
     await migrate(db)
     store = EventStore(db)
+    total = writers * per_writer
+    best = {"store": 0.0, "raw": 0.0}
+    for round_ in range(rounds):
+        appends = [
+            [counted("hn.ntl.fecon", i, stream=f"w{round_}-{w}-{i}") for i in range(per_writer)] for w in range(writers)
+        ]
 
-    async def writer(w: int) -> None:
-        for i in range(per_writer):
-            await store.append(counted("hn.ntl.fecon", i, stream=f"w{w}-{i}"))
+        async def writer(mine: list[StreamAppend]) -> None:
+            for append in mine:
+                await store.append(append)
 
-    start = time.perf_counter()
-    await asyncio.gather(*[writer(w) for w in range(writers)])
-    appended = writers * per_writer / (time.perf_counter() - start)
+        start = time.perf_counter()
+        await asyncio.gather(*[writer(mine) for mine in appends])
+        best["store"] = max(best["store"], total / (time.perf_counter() - start))
 
-    rows = [
-        {
-            "stream_id": f"raw-{uuid.uuid4()}",
-            "version": 1,
-            "event_id": str(uuid.uuid4()),
-            "event_type": "Counted",
-            "schema_version": 1,
-            "occurred_at": datetime.now(UTC),
-            "data": {"n": i},
-            "metadata": {"actor": "bench", "unit_path": "hn.ntl.fecon"},
-        }
-        for i in range(writers * per_writer)
-    ]
-    start = time.perf_counter()
-    for chunk in range(0, len(rows), 100):
-        async with db.writer.begin() as conn:
-            await conn.execute(insert(events), rows[chunk : chunk + 100])
-    raw = len(rows) / (time.perf_counter() - start)
+        rows = [
+            {
+                "stream_id": f"raw-{uuid.uuid4()}",
+                "version": 1,
+                "event_id": str(uuid.uuid4()),
+                "event_type": "Counted",
+                "schema_version": 1,
+                "occurred_at": datetime.now(UTC),
+                "data": {"n": i},
+                "metadata": {"actor": "bench", "unit_path": "hn.ntl.fecon"},
+            }
+            for i in range(total)
+        ]
+        start = time.perf_counter()
+        for chunk in range(0, len(rows), 100):
+            async with db.writer.begin() as conn:
+                await conn.execute(insert(events), rows[chunk : chunk + 100])
+        best["raw"] = max(best["raw"], len(rows) / (time.perf_counter() - start))
 
     single = rows[:500]
     for row in single:
@@ -90,7 +102,14 @@ async def bench_store(url: str, label: str, writers: int, per_writer: int) -> No
             await conn.execute(insert(events), [row])
     one_by_one = len(single) / (time.perf_counter() - start)
 
-    line(f"store appends/s, {writers} writers [{label}]", appended, "ev/s", raw, "raw inserts, batches of 100")
+    line(
+        f"store appends/s, {writers} writers [{label}]",
+        best["store"],
+        "ev/s",
+        best["raw"],
+        "raw inserts, batches of 100",
+        "≥ 0.5",
+    )
     line(f"  for scale: one row per transaction [{label}]", one_by_one, "rows/s")
     await store.close()
     await db.dispose()
@@ -104,7 +123,7 @@ async def with_postgres_database(run) -> None:  # type: ignore[no-untyped-def]
     except Exception as error:
         print(f"  PostgreSQL not reachable at {PG_DSN} ({error}): skipped")
         return
-    name = f"thidua_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{os.environ.get('THIDUA_BENCH_DB_PREFIX', 'thidua_bench')}_{uuid.uuid4().hex[:8]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
         await run(PG_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + f"/{name}")
@@ -228,6 +247,11 @@ async def bench_latency(work: Path, seconds: float, rate: int) -> None:
     )
 
 
+def load_average() -> str:
+    """The machine's 1/5/15-minute load (on a shared machine the ratios hold, the absolute rates do not)."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -237,7 +261,11 @@ async def main() -> None:
     args = parser.parse_args()
     only = set(args.only.split(","))
     scale = 0.2 if args.quick else 1.0
-    print(f"thidua foundation benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
+    print(
+        f"thidua foundation benchmark — {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"load average {load_average()}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if "1" in only:
@@ -252,6 +280,7 @@ async def main() -> None:
         if "4" in only:
             for rate in args.rate or [300]:
                 await bench_latency(work / f"rate-{rate}", seconds=5 if args.quick else 30, rate=rate)
+    print(f"  load average at the end {load_average()}", flush=True)
 
 
 if __name__ == "__main__":

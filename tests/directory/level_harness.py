@@ -38,9 +38,7 @@ class MessageLog:
             self.messages.append(Message(subject, env.position or 0, path, env))
 
     async def history(self, paths: Sequence[str], before: int) -> list[Message]:
-        return [
-            m for m in self.messages if m.sequence < before and any(in_subtree(m.path, path) for path in paths)
-        ]
+        return [m for m in self.messages if m.sequence < before and any(in_subtree(m.path, path) for path in paths)]
 
 
 class Level:

@@ -1,6 +1,5 @@
 """Members and roles over HTTP, pagination and health."""
 
-
 import httpx
 import pytest
 from fastapi import FastAPI

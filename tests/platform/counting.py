@@ -93,6 +93,24 @@ class FoldingCountingProjection(CountingProjection):
         self.deltas = {}
 
 
+_upsert = sqlite_insert(counts)
+_upsert = _upsert.on_conflict_do_update(
+    index_elements=[counts.c.path],
+    set_={"events": counts.c.events + _upsert.excluded.events, "total": counts.c.total + _upsert.excluded.total},
+)
+
+
+class UpsertCountingProjection(CountingProjection):
+    """The same read model, one upsert per event (how a per-event projection is usually written: the
+    statement built once, its parameters per event)."""
+
+    @on(Counted)
+    async def counted(self, conn: AsyncConnection, event: Counted, ctx: Context) -> None:
+        if event.poison:
+            raise Poisoned(f"event {ctx.message.envelope.event_id} is poison")
+        await conn.execute(_upsert, {"path": ctx.message.path, "events": 1, "total": event.n})
+
+
 async def read_counts(conn: AsyncConnection) -> dict[str, tuple[int, int]]:
     rows = await conn.execute(select(counts).order_by(counts.c.path))
     return {row.path: (row.events, row.total) for row in rows}

@@ -240,4 +240,3 @@ class PledgesLevelProjection(Projection):
 def _units(ctx: Context) -> LevelUnits:
     assert ctx.units is not None, "the pledges level follows the directory: the runner owns its units"
     return ctx.units
-

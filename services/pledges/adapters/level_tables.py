@@ -126,9 +126,7 @@ async def totals_of(conn: AsyncConnection, unit_id: str) -> dict[tuple[str, str]
     return {(cid, code): total for cid, code, total in rows}
 
 
-async def add_to(
-    conn: AsyncConnection, unit_ids: list[str], totals: dict[tuple[str, str], float], sign: float
-) -> None:
+async def add_to(conn: AsyncConnection, unit_ids: list[str], totals: dict[tuple[str, str], float], sign: float) -> None:
     """Add (or, with ``sign`` -1, take away) a unit's totals to each of ``unit_ids`` (its ancestors)."""
     rows = [
         {"campaign_id": cid, "unit_id": uid, "indicator": code, "own": 0.0, "total": sign * total}

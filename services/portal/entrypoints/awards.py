@@ -35,6 +35,7 @@ LEVEL_RANK = {"grassroots": 1, "upper_level": 2, "city": 3, "national": 4}
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 FEED_PAGE = 500  # conferred awards read from the public feed for a search (the newest first)
 
+
 def merged(defaults: dict[str, str], values: dict[str, str]) -> dict[str, str]:
     return {**defaults, **values}
 

@@ -30,6 +30,7 @@ from services.portal.entrypoints.web import Api, Form, SignedIn, redirect, rende
 # Included before the inspections router: its ``/inspections/{id}`` would take ``/inspections/grades``.
 router = APIRouter(prefix="/inspections")
 
+
 def graded_year(today: date) -> int:
     """The year a union grades now: this year from December (when grading opens), else the last one."""
     return today.year if today.month == 12 else today.year - 1

@@ -201,26 +201,35 @@ async def get_book(
     )
 
 
-@router.get("/book.csv")
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _file(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI of an export: a file of ``media_type`` (not JSON), for agencies' clients and the fuzzer."""
+    return {200: {"description": what, "content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.get("/book.csv", response_class=Response, responses=_file(CSV, "The book as CSV (UTF-8 with BOM)"))
 async def get_book_csv(
     read: Level, unit: Path400 = None, year: Annotated[numbers.YearQuery | None, Query()] = None
 ) -> Response:
     page = await _book(read, unit, year=year, limit=100_000)
     return Response(
         book_csv(page["items"]),
-        media_type="text/csv; charset=utf-8",
+        media_type=CSV,
         headers={"Content-Disposition": f'attachment; filename="so-vang-sang-kien-{read.level}.csv"'},
     )
 
 
-@router.get("/book.xlsx")
+@router.get("/book.xlsx", response_class=Response, responses=_file(XLSX, "The book as an Excel workbook"))
 async def get_book_xlsx(
     read: Level, unit: Path400 = None, year: Annotated[numbers.YearQuery | None, Query()] = None
 ) -> Response:
     page = await _book(read, unit, year=year, limit=100_000)
     return Response(
         book_xlsx(page["items"], read.level),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="so-vang-sang-kien-{read.level}.xlsx"'},
     )
 

@@ -77,6 +77,7 @@ texts = Table(
     Column("text", Text, nullable=False),
 )
 
+
 def similarity_text(registration: dict[str, Any]) -> str:
     return " ".join((registration["title"], registration["objective"], registration["steps"]))
 
