@@ -191,8 +191,8 @@ class LevelRunner(ProjectionRunner):
 
 
 def copy_filters(levels: Sequence[str]) -> list[str]:
-    """What a scoped copy of the directory follows: its levels' subtrees and their ancestors' own subjects
-    (the people who may read those levels), without overlap (JetStream refuses overlapping filters)."""
+    """What an attached host's copy of the directory follows: its levels' subtrees and their ancestors'
+    own subjects (the people who may read those levels), without overlap (JetStream refuses it)."""
     filters = {f for level in outermost(levels) for f in level_filters(level, "directory")}
     return sorted(filters)
 
