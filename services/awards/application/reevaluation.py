@@ -9,12 +9,14 @@ append nothing, so running it twice is harmless.
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 
-from contracts.awards import Eligibility, Evidence
+from contracts.awards import Evidence
 from services.awards.adapters.facts import dirty
 from services.awards.adapters.records import judgement, proposals
 from services.awards.application.deps import Deps
@@ -22,7 +24,7 @@ from services.awards.domain.eligibility import Claim, evaluate
 from services.awards.domain.proposal import judged_again
 from services.awards.domain.rules import CONFERRED, OPEN
 from shared.errors import ConcurrencyError, Conflict, InvalidInput
-from shared.events import EventMetadata
+from shared.events import EventEnvelope, EventMetadata
 from shared.eventstore import StreamAppend
 
 log = logging.getLogger(__name__)
@@ -39,35 +41,52 @@ PAGE_COLUMNS = [
 ]  # fmt: skip
 
 
+class _Metadata:
+    """The metadata of one pass's judgements: one correlation id for everything one change caused, one
+    metadata per unit path (the store proves each only once that it loads back)."""
+
+    def __init__(self) -> None:
+        self.correlation_id = str(uuid.uuid4())
+        self._by_path: dict[str, EventMetadata] = {}
+
+    def of(self, unit_path: str) -> EventMetadata:
+        meta = self._by_path.get(unit_path)
+        if meta is None:
+            meta = EventMetadata(actor=ACTOR, unit_path=unit_path, correlation_id=self.correlation_id)
+            self._by_path[unit_path] = meta
+        return meta
+
+
 async def reevaluate(deps: Deps, cause: str, nominee_ids: Iterable[str] | None = None) -> int:
     """Judge again every open proposal (and conferred award) of ``nominee_ids`` (all when None);
     returns how many judgements changed."""
     changed = 0
+    metas = _Metadata()
     if nominee_ids is not None:  # some nominees: their proposals by the nominee index, a chunk at a time
         wanted = sorted(set(nominee_ids))
         for start in range(0, len(wanted), BATCH):
             stmt = select(proposals).where(proposals.c.nominee_id.in_(wanted[start : start + BATCH]))
-            changed += (await _judge_page(deps, stmt, cause))[0]
+            changed += (await _judge_page(deps, stmt, cause, metas))[0]
         return changed
     after: str | None = ""
     while after is not None:  # everyone: walk the primary key (a status filter would scan and sort per page)
         stmt = select(proposals).where(proposals.c.proposal_id > after).order_by(proposals.c.proposal_id).limit(BATCH)
-        judged, after = await _judge_page(deps, stmt, cause)
+        judged, after = await _judge_page(deps, stmt, cause, metas)
         changed += judged
     return changed
 
 
-async def _judge_page(deps: Deps, stmt: Any, cause: str) -> tuple[int, str | None]:
+async def _judge_page(deps: Deps, stmt: Any, cause: str, metas: _Metadata) -> tuple[int, str | None]:
     """Judge one page of proposals; returns how many changed and the page's last id (None: no page)."""
     async with deps.db.reader.connect() as conn:
         page = list(await conn.execute(stmt.with_only_columns(*PAGE_COLUMNS)))
         rows = [r for r in page if r.status in JUDGED]
         facts = await deps.facts_of(conn, sorted({(r.nominee_kind, r.nominee_id) for r in rows})) if rows else {}
     last = page[-1].proposal_id if page else None
-    return (await _judge(deps, rows, facts, cause) if rows else 0), last
+    return (await _judge(deps, rows, facts, cause, metas) if rows else 0), last
 
 
-async def _judge(deps: Deps, rows: list[Any], facts: dict[str, Any], cause: str) -> int:
+async def _judge(deps: Deps, rows: list[Any], facts: dict[str, Any], cause: str, metas: _Metadata) -> int:
     book = await deps.book()
     today = deps.clock()
     paths = await deps.directory.paths(sorted({r.unit_id for r in rows}))
@@ -86,14 +105,25 @@ async def _judge(deps: Deps, rows: list[Any], facts: dict[str, Any], cause: str)
             row.year,
             row.campaign_id,
             frozenset(row.attested),
-            tuple(Evidence.model_validate(e) for e in row.evidence),
+            tuple(Evidence.model_validate(e) for e in row.evidence) if row.evidence else (),
         )
         after = evaluate(rule, rule_set.version, facts[row.nominee_id], claim, today)
-        if row.outcome == after.outcome and row.judgement == judgement(_criteria_json(after)):
-            continue  # the same judgement (only its date or version would differ): nothing to record
         event = judged_again(row.proposal_id, row.unit_id, row.outcome, after, cause)
-        meta = EventMetadata(actor=ACTOR, unit_path=paths.get(row.unit_id, ""))
-        appends.append(StreamAppend.of(f"proposal-{row.proposal_id}", row.version, [(event, meta)]))
+        data = event.model_dump(mode="json")  # once: the digest below and the stored event share it
+        if row.outcome == after.outcome and row.judgement == judgement(data["eligibility"]["criteria"]):
+            continue  # the same judgement (only its date or version would differ): nothing to record
+        stream_id = f"proposal-{row.proposal_id}"
+        envelope = EventEnvelope(
+            event_id=str(uuid.uuid4()),
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            stream_id=stream_id,
+            version=row.version + 1,
+            occurred_at=datetime.now(UTC),
+            data=data,
+            metadata=metas.of(paths.get(row.unit_id, "")),
+        )
+        appends.append(StreamAppend(stream_id, row.version, [envelope]))
     if not appends:
         return 0
     try:  # one transaction for the batch; if any proposal changed meanwhile, each goes on its own
@@ -110,10 +140,6 @@ async def _judge(deps: Deps, rows: list[Any], facts: dict[str, Any], cause: str)
     if appends:
         deps.on_commit()
     return len(appends) - len(lost)
-
-
-def _criteria_json(eligibility: Eligibility) -> list[dict[str, Any]]:
-    return [c.model_dump(mode="json") for c in eligibility.criteria]
 
 
 async def reevaluate_dirty(deps: Deps) -> int:
