@@ -7,6 +7,8 @@ only then is it acked. A redelivered message at or below that sequence is acked 
 (exactly-once effect). The checkpoint is the truth: a consumer whose position differs from it (a level
 database dropped or restored, a crash between commit and ack) is recreated to deliver from it, so a
 level with no checkpoint replays from the start by itself, and says so in ``health`` until caught up.
+Batches are pulled by the runner's own requests (``Puller``): what is there at once, or the first event
+to come, never held back waiting for a batch to fill.
 
 Each message is decoded into its typed event (``contracts.<producer>``) only if the projection handles
 its type, and handed to the method registered for it (``shared.projection``). For a level projection
@@ -161,15 +163,15 @@ class Puller:
             if not (msg.headers and STATUS in msg.headers):
                 msgs.append(msg)
         if len(msgs) < batch:
-            await self._request(msgs, batch, {"batch": batch - len(msgs), "no_wait": True}, 5.0)
+            await self._request(msgs, {"batch": batch - len(msgs), "no_wait": True}, 5.0)
         if not msgs:
             expires = max(wait - 0.05, 0.01)  # ends on the server before the wait here does
-            await self._request(msgs, batch, {"batch": 1, "expires": int(expires * 1e9)}, wait + 0.5)
+            await self._request(msgs, {"batch": 1, "expires": int(expires * 1e9)}, wait + 0.5)
             if msgs:
-                await self._request(msgs, batch, {"batch": batch - 1, "no_wait": True}, 5.0)
+                await self._request(msgs, {"batch": batch - 1, "no_wait": True}, 5.0)
         return msgs
 
-    async def _request(self, msgs: list[Msg], batch: int, request: dict[str, Any], patience: float) -> None:
+    async def _request(self, msgs: list[Msg], request: dict[str, Any], patience: float) -> None:
         """Send one pull request and take what it delivers into ``msgs``, until it ends."""
         wanted = len(msgs) + request["batch"]
         await self.nc.publish(self.subject, orjson.dumps(request), reply=self.inbox)
