@@ -8,7 +8,7 @@ only then is it acked. A redelivered message at or below that sequence is acked 
 database dropped or restored, a crash between commit and ack) is recreated to deliver from it, so a
 level with no checkpoint replays from the start by itself, and says so in ``health`` until caught up.
 Batches are pulled by the runner's own requests (``Puller``): what is there at once, or the first event
-to come, never held back waiting for a batch to fill.
+to come.
 
 Each message is decoded into its typed event (``contracts.<producer>``) only if the projection handles
 its type, and handed to the method registered for it (``shared.projection``). For a level projection
@@ -126,9 +126,9 @@ def to_message(msg: Msg, sequence: int | None = None) -> Message:
 class Puller:
     """Pull requests to one durable consumer, answered into an inbox of its own.
 
-    nats-py's ``fetch`` costs a task, a timer and a uuid per message, and once the first message came it
-    waits on for the batch to fill (up to the whole timeout). This asks for what is there now
-    (``no_wait``); only if nothing is, it waits for one message, then asks again for what came with it.
+    nats-py's ``fetch`` costs a task, a timer and a uuid per message (a third of a replay's time). This
+    asks for what is there now (``no_wait``); only if nothing is, it waits for one message, then asks
+    again for what came with it.
     No request outlives the fetch that made it (a ``no_wait`` request ends with the messages there, a
     wait for one with that message): nothing is delivered to an inbox nobody reads once it is dropped,
     so acking a later batch (AckPolicy.ALL) never covers a message that was not applied.

@@ -223,8 +223,7 @@ async def test_the_level_host_process_serves_its_health(settings: Settings, tmp_
 
 
 async def test_a_live_event_is_applied_when_it_comes_not_when_the_wait_ends(settings: Settings, tmp_path: Path) -> None:
-    """A caught-up runner waits for the next event and returns with it (nats-py's fetch waited for the
-    whole batch to fill, up to the timeout)."""
+    """A caught-up runner waiting for the next event returns with it, not at the end of its wait."""
     nc, js = await connect(settings.nats_url, "live")
     await ensure_streams(js, settings)
     db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
