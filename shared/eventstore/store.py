@@ -14,15 +14,15 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from opentelemetry import trace
-from sqlalchemy import String, Text, and_, bindparam, cast, func, insert, literal_column, select, text
+from sqlalchemy import Integer, String, Text, bindparam, cast, column, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import Database
@@ -143,7 +143,8 @@ class EventStore:
         self._queue.put_nowait(request)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_loop(), name="event-store-writer")
-        return await asyncio.shield(future)
+        # Not shielded: a cancelled command cancels only its own future, which the writer skips (``done()``).
+        return await future
 
     def _event_rows(self, appends: tuple[StreamAppend, ...]) -> list[dict[str, Any]]:
         """The rows of the command's events, their JSON written once, by the check that proves it loads back."""
@@ -199,11 +200,8 @@ class EventStore:
 
     async def _commit_batch(self, batch: list[_Request]) -> None:
         outcomes: dict[int, list[EventEnvelope] | Exception] = {}
-        async with self.db.writer.begin() as conn:
-            if self.db.is_postgres:
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_APPEND_LOCK})
-            versions = await self._current_versions(conn, batch)
-            replays = await self._existing_keys(conn, batch)
+        async with self._locked_transaction() as conn:
+            versions, replays = await self._lookup(conn, batch)
             accepted: list[EventEnvelope] = []
             accepted_rows: list[dict[str, Any]] = []
             keys_in_batch: set[tuple[str, str]] = set()
@@ -248,6 +246,54 @@ class EventStore:
             else:
                 request.future.set_result(outcome)
 
+    @contextlib.asynccontextmanager
+    async def _locked_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction holding the store's write lock.
+
+        PostgreSQL: BEGIN and the advisory lock go in one round trip (one simple-protocol message) on a
+        connection SQLAlchemy leaves in autocommit, so the store says BEGIN and COMMIT itself. A group
+        commit is then four round trips: BEGIN with the lock, the look-up, the insert, COMMIT.
+        """
+        if not self.db.is_postgres:
+            async with self.db.writer.begin() as conn:  # SQLite: BEGIN IMMEDIATE is the lock
+                yield conn
+            return
+        async with self.db.writer.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await _simple_query(conn, _PG_BEGIN_LOCKED)
+            try:
+                yield conn
+            except BaseException:
+                try:
+                    await _simple_query(conn, "ROLLBACK")
+                except BaseException:  # the connection is broken or busy: it must not go back to the pool
+                    await conn.invalidate()
+                raise
+            await _simple_query(conn, "COMMIT")
+
+    async def _lookup(
+        self, conn: AsyncConnection, batch: list[_Request]
+    ) -> tuple[dict[str, int], dict[tuple[str, str], IdempotencyRecord]]:
+        """The version of every stream the batch appends to, and the stored responses of its keys."""
+        if not self.db.is_postgres:
+            return await self._current_versions(conn, batch), await self._existing_keys(conn, batch)
+        wanted = sorted({(r.idempotency.namespace, r.idempotency.key) for r in batch if r.idempotency is not None})
+        params = {
+            "ids": sorted({a.stream_id for r in batch for a in r.appends}),
+            "namespaces": [namespace for namespace, _ in wanted],
+            "keys": [key for _, key in wanted],
+        }
+        versions: dict[str, int] = {}
+        replays: dict[tuple[str, str], IdempotencyRecord] = {}
+        for row in await conn.execute(_PG_LOOKUP, params):
+            if row.key is None:  # a stream's row (its version is None while the stream is empty)
+                if row.version is not None:
+                    versions[row.name] = row.version
+            else:
+                record = IdempotencyRecord(row.name, row.key, row.request_hash, row.status_code, row.response)
+                replays[(row.name, row.key)] = record
+        return versions, replays
+
     @staticmethod
     def _check_versions(request: _Request, versions: dict[str, int]) -> None:
         for append in request.appends:
@@ -259,33 +305,23 @@ class EventStore:
                 )
 
     async def _current_versions(self, conn: AsyncConnection, batch: list[_Request]) -> dict[str, int]:
-        """The version of every stream the batch appends to: one index lookup per stream."""
+        """SQLite: the version of every stream the batch appends to, one index lookup per stream."""
         stream_ids = sorted({a.stream_id for r in batch for a in r.appends})
         found: dict[str, int] = {}
-        for start in range(0, len(stream_ids), 500):
-            chunk = stream_ids[start : start + 500]
-            if self.db.is_postgres:
-                # One array parameter (one prepared statement for every batch size), and a correlated
-                # max() per id: an index-only backward scan however the generic plan estimates the array.
-                rows = await conn.execute(_PG_VERSIONS, {"ids": chunk})
-            else:
-                rows = await conn.execute(_SQLITE_VERSIONS, {"ids": chunk})
+        for start in range(0, len(stream_ids), 500):  # SQLite binds at most 32,766 parameters
+            rows = await conn.execute(_SQLITE_VERSIONS, {"ids": stream_ids[start : start + 500]})
             found.update({sid: version for sid, version in rows if version is not None})
         return found
 
     async def _existing_keys(
         self, conn: AsyncConnection, batch: list[_Request]
     ) -> dict[tuple[str, str], IdempotencyRecord]:
-        """Stored responses of the batch's idempotency keys, looked up by the primary key (namespace, key)."""
+        """SQLite: stored responses of the batch's idempotency keys, by the primary key (namespace, key)."""
         wanted = sorted({(r.idempotency.namespace, r.idempotency.key) for r in batch if r.idempotency is not None})
         found: dict[tuple[str, str], IdempotencyRecord] = {}
         for start in range(0, len(wanted), 400):
             chunk = wanted[start : start + 400]
-            if self.db.is_postgres:
-                params = {"namespaces": [s for s, _ in chunk], "keys": [k for _, k in chunk]}
-                rows = await conn.execute(_PG_KEYS, params)
-            else:
-                rows = await conn.execute(_sqlite_keys(len(chunk)), _sqlite_key_params(chunk))
+            rows = await conn.execute(_sqlite_keys(len(chunk)), _sqlite_key_params(chunk))
             for row in rows:
                 record = IdempotencyRecord(row.namespace, row.key, row.request_hash, row.status_code, row.response)
                 found[(row.namespace, row.key)] = record
@@ -331,34 +367,58 @@ class EventStore:
         return IdempotencyRecord(row.namespace, row.key, row.request_hash, row.status_code, row.response)
 
 
-# PostgreSQL: the versions of a batch's streams, one index-only lookup per stream id.
-_ids = func.unnest(bindparam("ids", type_=ARRAY(String))).table_valued("stream_id").render_derived(name="ids")
-_PG_VERSIONS = select(
-    _ids.c.stream_id,
-    select(func.max(events.c.version)).where(events.c.stream_id == _ids.c.stream_id).scalar_subquery(),
+# PostgreSQL, one statement for a group commit's look-ups: a row per stream id (its version: a correlated
+# max(), an index-only backward scan however the generic plan estimates the array) and a row per stored
+# idempotency key (LIMIT 1 keeps the lateral lookup a primary-key probe per key: the planner cannot turn it
+# into a hash join over the whole key table). Arrays: one prepared statement for every batch size.
+_PG_LOOKUP = (
+    text(
+        """
+SELECT ids.stream_id AS name,
+       (SELECT max(e.version) FROM events AS e WHERE e.stream_id = ids.stream_id) AS version,
+       NULL::varchar AS key, NULL::varchar AS request_hash, NULL::integer AS status_code, NULL::jsonb AS response
+  FROM unnest(CAST(:ids AS VARCHAR[])) AS ids(stream_id)
+UNION ALL
+SELECT found.namespace, NULL, found.key, found.request_hash, found.status_code, found.response
+  FROM unnest(CAST(:namespaces AS VARCHAR[]), CAST(:keys AS VARCHAR[])) AS wanted(namespace, key)
+  JOIN LATERAL (
+    SELECT k.namespace, k.key, k.request_hash, k.status_code, k.response FROM idempotency_keys AS k
+     WHERE k.namespace = wanted.namespace AND k.key = wanted.key LIMIT 1
+  ) AS found ON true
+"""
+    )
+    .bindparams(
+        bindparam("ids", type_=ARRAY(String)),
+        bindparam("namespaces", type_=ARRAY(String)),
+        bindparam("keys", type_=ARRAY(String)),
+    )
+    .columns(
+        column("name", String),
+        column("version", Integer),
+        column("key", String),
+        column("request_hash", String),
+        column("status_code", Integer),
+        idempotency_keys.c.response,
+    )
 )
+_PG_BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({_PG_APPEND_LOCK})"
 
-# SQLite: the same by the (stream_id, version) index; built once (an expanding IN, one statement per size).
+
+async def _simple_query(conn: AsyncConnection, sql: str) -> None:
+    """Run ``sql`` (statements without parameters) in one round trip, as SQLAlchemy would report it failing."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    try:
+        await driver.execute(sql)
+    except Exception as error:
+        raise DBAPIError.instance(sql, None, error, Exception, connection_invalidated=driver.is_closed()) from error
+
+
+# SQLite: stream versions by the (stream_id, version) index; built once (an expanding IN, one statement per size).
 _SQLITE_VERSIONS = (
     select(events.c.stream_id, func.max(events.c.version))
     .where(events.c.stream_id.in_(bindparam("ids", expanding=True)))
     .group_by(events.c.stream_id)
 )
-
-# PostgreSQL: the batch's idempotency keys; LIMIT 1 keeps the lateral lookup a primary-key probe per key
-# (the planner cannot turn it into a hash join over the whole key table).
-_wanted = (
-    func.unnest(bindparam("namespaces", type_=ARRAY(String)), bindparam("keys", type_=ARRAY(String)))
-    .table_valued("namespace", "key")
-    .render_derived(name="wanted")
-)
-_probe = (
-    select(idempotency_keys)
-    .where(and_(idempotency_keys.c.namespace == _wanted.c.namespace, idempotency_keys.c.key == _wanted.c.key))
-    .limit(1)
-    .lateral("found")
-)
-_PG_KEYS = select(_probe).select_from(_wanted).join(_probe, literal_column("true"))
 
 
 @functools.lru_cache(maxsize=64)

@@ -42,6 +42,11 @@ META = EventMetadata(actor="bench", unit_path="hn.ntl.fecon")
 class OldLookupStore(EventStore):
     """The store as it was: the batch's keys filtered by ``key IN (…)`` alone (a scan of the key table)."""
 
+    async def _lookup(self, conn: Any, batch: list[_Request]) -> tuple[dict[str, int], Any]:
+        keyless = [_Request(r.appends, None, r.rows, r.future) for r in batch]
+        versions, _ = await super()._lookup(conn, keyless)
+        return versions, await self._existing_keys(conn, batch)
+
     async def _existing_keys(self, conn: Any, batch: list[_Request]) -> dict[tuple[str, str], IdempotencyRecord]:
         wanted = [r.idempotency for r in batch if r.idempotency is not None]
         if not wanted:
@@ -59,6 +64,7 @@ def old_lookup_app() -> Any:
     """The registry app with the old look-up (uvicorn ``--factory`` target for the HTTP baseline)."""
     import shared.eventstore.store as store_module
 
+    store_module.EventStore._lookup = OldLookupStore._lookup  # type: ignore[method-assign]
     store_module.EventStore._existing_keys = OldLookupStore._existing_keys  # type: ignore[method-assign]
     from services.registry.entrypoints.main import create_app
 
@@ -164,9 +170,7 @@ async def bench_lookup(work: Path, sizes: list[int]) -> None:
         async with _store(f"sqlite+aiosqlite:///{work}/lookup-{size}.db", EventStore) as store:
             await _grow_keys(store, size)
             batch = [
-                _Request(
-                    (), IdempotencyRecord(f"user-{n % 500}:POST:/initiatives", str(uuid.uuid4()), "h", 201, {}), None
-                )  # type: ignore[arg-type]
+                _Request((), IdempotencyRecord(f"user-{n % 500}:POST:/x", str(uuid.uuid4()), "h", 201, {}), [], None)  # type: ignore[arg-type]
                 for n in range(250)
             ]
             timings = {}
