@@ -109,12 +109,19 @@ async def ensure_streams(js: JetStreamContext, settings: Settings, patience: flo
                 await asyncio.sleep(0.5)
 
 
+# What ensure_streams sets (a field left None takes the server's default); the server fills in the rest.
+_MANAGED = ("subjects", "storage", "retention", "discard", "max_age", "duplicate_window", "num_replicas")
+
+
 async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
     try:
-        await js.stream_info(config.name)
+        info = await js.stream_info(config.name)
     except NotFoundError:
         await js.add_stream(config)
         return
+    wanted = {name: getattr(config, name) for name in _MANAGED if getattr(config, name) is not None}
+    if all(getattr(info.config, name) == value for name, value in wanted.items()):
+        return  # every replica starting would otherwise put an update through the cluster's meta leader
     try:
         await js.update_stream(config)
     except BadRequestError as error:  # e.g. replicas cannot change on a single server

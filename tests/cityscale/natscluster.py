@@ -6,6 +6,7 @@ routes and the JetStream folder to the test's loopback ports and temp folder. A 
 single server with the deployment's ``accounts.conf`` and no routes (tests of the accounts alone).
 """
 
+import re
 import shutil
 import signal
 import socket
@@ -22,15 +23,23 @@ DEPLOY_NATS = REPO / "deploy" / "nats"
 # The documented local passwords whose bcrypt hashes are in deploy/nats/accounts.conf.
 PASSWORDS = {
     user: f"{user}-dev-password" for user in ("admin", "directory", "registry", "pledges", "inspections", "awards")
-} | {"hn-ntl": "hn-ntl-dev-password", "hn-cg": "hn-cg-dev-password"}
+} | {"sys": "sys-dev-password", "hn-ntl": "hn-ntl-dev-password", "hn-cg": "hn-cg-dev-password"}
+
+
+def plain_passwords(accounts: str) -> str:
+    """``accounts.conf`` with each user's bcrypt hash replaced by its documented password: a bcrypt check at
+    cost 11 takes ~0.2 s of a core per connection, and a dozen processes connecting at once to a two-core
+    machine would spend their start-up on it (the hashes themselves are checked by the other tests)."""
+    return re.sub(r'(user: ([\w-]+),?\s+password: )"\$2b\$[^"]+"', lambda m: f'{m[1]}"{PASSWORDS[m[2]]}"', accounts)
 
 
 class NatsCluster:
-    def __init__(self, folder: Path, size: int = 3) -> None:
+    def __init__(self, folder: Path, size: int = 3, hashed: bool = True) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        for name in ("cluster.conf", "accounts.conf"):
-            shutil.copy(DEPLOY_NATS / name, folder / name)
+        shutil.copy(DEPLOY_NATS / "cluster.conf", folder / "cluster.conf")
+        accounts = (DEPLOY_NATS / "accounts.conf").read_text()
+        (folder / "accounts.conf").write_text(accounts if hashed else plain_passwords(accounts))
         self.ports = [free_port() for _ in range(size)]
         self.http_ports = [free_port() for _ in range(size)]
         self.route_ports = [free_port() for _ in range(size)]

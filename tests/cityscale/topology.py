@@ -100,15 +100,16 @@ class Proc:
         return f"--- {self.name} ---\n" + "\n".join(text.splitlines()[-lines:])
 
 
-def directory_replica(name: str, tmp: Path, database_url: str, nats_url: str, **env: str) -> Proc:
+def service_replica(service: str, name: str, tmp: Path, database_url: str, nats_url: str, **env: str) -> Proc:
+    """One replica of ``service`` (uvicorn, its relay inside) on its store, as its own NATS user."""
     port = free_port()
-    args = [sys.executable, "-m", "uvicorn", "--factory", "services.directory.entrypoints.main:create_app"]
+    args = [sys.executable, "-m", "uvicorn", "--factory", f"services.{service}.entrypoints.main:create_app"]
     return Proc(
         name,
         [*args, "--port", str(port), "--no-access-log"],
         {
             "THIDUA_LOCAL": "true",
-            "THIDUA_SERVICE": "directory",
+            "THIDUA_SERVICE": service,
             "THIDUA_DATABASE_URL": database_url,
             "THIDUA_NATS_URL": nats_url,
             "THIDUA_LOG_JSON": "false",
@@ -118,6 +119,10 @@ def directory_replica(name: str, tmp: Path, database_url: str, nats_url: str, **
         tmp / f"{name}.log",
         port,
     )
+
+
+def directory_replica(name: str, tmp: Path, database_url: str, nats_url: str, **env: str) -> Proc:
+    return service_replica("directory", name, tmp, database_url, nats_url, **env)
 
 
 def level_host(name: str, tmp: Path, nats_url: str, levels: list[str], db: str, *extra: str, **env: str) -> Proc:

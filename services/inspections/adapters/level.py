@@ -18,15 +18,16 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.inspections.adapters import risk
 from services.inspections.adapters.level_facts import FactsHandlers
 from services.inspections.adapters.level_grading import GradingHandlers
 from services.inspections.adapters.level_inspections import InspectionHandlers
 from services.inspections.adapters.level_radar import upsert
 from services.inspections.adapters.level_selfinspection import SelfInspectionHandlers
-from services.inspections.adapters.tables import UNIT_TABLES, counts, metadata
+from services.inspections.adapters.tables import UNIT_TABLES, awarded, counts, metadata
 from shared.projection import Context, Projection
 
 
@@ -39,6 +40,9 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
         self._counts: dict[tuple[str, str, date, str], int] = defaultdict(int)
         self._bunching: set[tuple[str, str]] = set()  # (unit, campaign) whose registrations changed
         self._campaigns: dict[str, dict[str, Any]] | None = None
+        self._dirty: set[str] = set()
+        self._rules_checked = False  # the score rows were built by the rule sets in force
+        self._spans = risk.rule_segments()
 
     # -- batches ---------------------------------------------------------------------------------------
 
@@ -61,15 +65,29 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
             pending, self._bunching = self._bunching, set()
             for unit_id, campaign_id in sorted(pending):
                 await self._judge_bunching(conn, unit_id, campaign_id)
+        if not self._rules_checked:
+            await risk.rebuild_if_rules_changed(conn, self._spans)
+            self._rules_checked = True
+        if self._dirty:
+            touched, self._dirty = self._dirty, set()
+            await risk.rescore(conn, touched, self._spans)
 
     def reset(self) -> None:
         self._counts.clear()
         self._bunching.clear()
         self._campaigns = None
+        self._dirty.clear()
+        self._rules_checked = False
 
     async def units_left(self, conn: AsyncConnection, ctx: Context, unit_ids: set[str]) -> None:
         ids = sorted(unit_ids)
         self._counts = defaultdict(int, {k: v for k, v in self._counts.items() if k[0] not in unit_ids})
+        self._dirty -= unit_ids
+        for start in range(0, len(ids), 500):  # the levels whose awards went to them score again
+            chunk = ids[start : start + 500]
+            self._touched(
+                *(u for (u,) in await conn.execute(select(awarded.c.by_unit_id).where(awarded.c.unit_id.in_(chunk))))
+            )
         for table in UNIT_TABLES:
             for start in range(0, len(ids), 500):
                 await conn.execute(delete(table).where(table.c.unit_id.in_(ids[start : start + 500])))

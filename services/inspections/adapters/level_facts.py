@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from contracts.directory import MemberEnrolled, UnitAbsorbed, UnitMerged, UnitRegistered
+from contracts.directory import SUB_UNIT, MemberEnrolled, UnitAbsorbed, UnitMerged, UnitMovedIn, UnitRegistered
 from contracts.pledges import (
     CampaignClosed,
     CampaignLaunched,
@@ -34,6 +34,7 @@ from services.inspections.adapters.tables import (
     commitments,
     initiatives,
     merged,
+    owners,
     reported,
     targets,
     unit_dates,
@@ -74,6 +75,13 @@ class FactsHandlers(RadarHandlers):
         since = getattr(event, "established_on", None) or ctx.occurred_at.date()
         stmt = upsert(conn, unit_dates).values(unit_id=event.unit_id, operating_since=since)
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=[unit_dates.c.unit_id]))
+        if event.kind == SUB_UNIT and event.parent_id:  # a sub-unit's signs count for its grassroots union
+            await self._counts_for(conn, event.unit_id, event.parent_id)
+
+    @on(UnitMovedIn)
+    async def unit_moved_in(self, conn: AsyncConnection, event: UnitMovedIn, ctx: Context) -> None:
+        if await conn.scalar(select(owners.c.unit_id).where(owners.c.unit_id == event.unit_id)):
+            await self._counts_for(conn, event.unit_id, event.new_parent_id)  # a sub-unit to another union
 
     @on(UnitAbsorbed)
     async def unit_absorbed(self, conn: AsyncConnection, event: UnitAbsorbed, ctx: Context) -> None:
@@ -83,6 +91,9 @@ class FactsHandlers(RadarHandlers):
             .where(unit_dates.c.unit_id == event.unit_id)
             .values(restructured_on=ctx.occurred_at.date())
         )
+        for child in event.moved_child_ids:  # the absorbed union's sub-units now belong to this one
+            if await conn.scalar(select(owners.c.unit_id).where(owners.c.unit_id == child)):
+                await self._counts_for(conn, child, event.unit_id)
 
     @on(UnitMerged)
     async def unit_merged(self, conn: AsyncConnection, event: UnitMerged, ctx: Context) -> None:
@@ -90,6 +101,7 @@ class FactsHandlers(RadarHandlers):
         await conn.execute(
             stmt.on_conflict_do_update(index_elements=[merged.c.unit_id], set_={"into_unit_id": event.into_unit_id})
         )
+        await self._counts_for(conn, event.unit_id, event.into_unit_id)
 
     @on(MemberEnrolled)
     async def member_enrolled(self, conn: AsyncConnection, event: MemberEnrolled, ctx: Context) -> None:
@@ -207,6 +219,7 @@ class FactsHandlers(RadarHandlers):
             recognised=False,
         )
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=[initiatives.c.initiative_id]))
+        self._touched(event.unit_id)
         self._count(event.unit_id, COUNTED[event.event_type], ctx, event.campaign_id or "")
         await self._duplicates(
             conn, event.unit_id, event.initiative_id, event.registration.title, event.possible_duplicates, day
@@ -271,6 +284,7 @@ class FactsHandlers(RadarHandlers):
         )
         if current is None:
             return  # registered before this level held the unit, and not back-filled: nothing to update
+        self._touched(event.unit_id)
         keep = _STATUS_RANK.get(current, 0) > _STATUS_RANK.get(new, 0) and new not in (
             "returned",
             "rejected",

@@ -77,6 +77,7 @@ class InspectionHandlers(RadarHandlers):
 
     @on(CorrectiveActionAssigned)
     async def action_assigned(self, conn: AsyncConnection, event: CorrectiveActionAssigned, ctx: Context) -> None:
+        self._touched(event.unit_id)
         await conn.execute(
             insert(actions).values(
                 action_id=event.action_id,
@@ -108,4 +109,5 @@ class InspectionHandlers(RadarHandlers):
                 }
             case _:
                 return
+        self._touched(event.unit_id)  # type: ignore[attr-defined]
         await conn.execute(update(actions).where(actions.c.action_id == event.action_id).values(**values))  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ bunched before a deadline), and the awards signal.
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,6 +20,7 @@ from services.inspections.adapters.tables import (
     campaigns,
     commitments,
     initiatives,
+    owners,
     reported,
     signals,
     targets,
@@ -37,6 +38,18 @@ class RadarHandlers:
     """Signs of formalism fixed by events, and what the rest of the projection shares."""
 
     _campaigns: dict[str, dict[str, Any]] | None
+    _dirty: set[str]  # units whose score rows (adapters/risk.py) are rebuilt at the batch's flush
+
+    def _touched(self, *unit_ids: str | None) -> None:
+        self._dirty.update(u for u in unit_ids if u)
+
+    async def _counts_for(self, conn: AsyncConnection, unit_id: str, owner_id: str) -> None:
+        """From now on the unit's signs (and those of the units counting for it) count for ``owner_id``."""
+        previous = await conn.scalar(select(owners.c.owner_id).where(owners.c.unit_id == unit_id))
+        await conn.execute(update(owners).where(owners.c.owner_id == unit_id).values(owner_id=owner_id))
+        stmt = upsert(conn, owners).values(unit_id=unit_id, owner_id=owner_id)
+        await conn.execute(stmt.on_conflict_do_update(index_elements=[owners.c.unit_id], set_={"owner_id": owner_id}))
+        self._touched(unit_id, owner_id, previous)
 
     # -- awards (the radar's awards signal) --------------------------------------------------------------
 
@@ -45,6 +58,7 @@ class RadarHandlers:
         """Who a level's awards go to: direct workers, or officials (seed 001: aimed at direct workers)."""
         if event.nominee.kind != "individual":
             return
+        self._touched(event.decision.level.unit_id)
         stmt = upsert(conn, awarded).values(
             award_id=event.award_id,
             unit_id=event.unit_id,
@@ -57,6 +71,9 @@ class RadarHandlers:
 
     @on(AwardRevoked)
     async def award_revoked(self, conn: AsyncConnection, event: AwardRevoked, ctx: Context) -> None:
+        by = await conn.scalar(select(awarded.c.by_unit_id).where(awarded.c.award_id == event.award_id))
+        if by is not None:
+            self._touched(by)
         await conn.execute(delete(awarded).where(awarded.c.award_id == event.award_id))
 
     # -- signs ------------------------------------------------------------------------------------------
@@ -71,6 +88,7 @@ class RadarHandlers:
         rule_set: str,
         detail: dict[str, Any],
     ) -> None:
+        self._touched(unit_id)
         stmt = upsert(conn, signals).values(
             unit_id=unit_id,
             kind=kind,
@@ -91,6 +109,7 @@ class RadarHandlers:
         )
 
     async def _drop_signal(self, conn: AsyncConnection, unit_id: str, kind: str, subject: str) -> None:
+        self._touched(unit_id)
         await conn.execute(
             delete(signals).where(signals.c.unit_id == unit_id, signals.c.kind == kind, signals.c.subject == subject)
         )

@@ -33,15 +33,16 @@ async def radar_view(
     path, day = read.unit(under, "under"), _day(today)
     rules = rules_on(day)
     async with read.db.reader.connect() as conn:
-        rows = await views.radar_rows(conn, level_units, path, day, rules)
+        whole = None if path == read.level else path  # the level's units table holds only its subtree
+        page = await views.radar_page(conn, level_units, whole, day, rules, limit, offset)
     return {
         "level": read.level,
         "under": path,
         "today": day.isoformat(),
         "rule_set": rules.version,
-        "total": len(rows),
-        "signals": views.radar_summary(rows),
-        "units": [views.risk_view(r) for r in rows[offset : offset + limit]],
+        "total": page.total,
+        "signals": page.summary,
+        "units": [views.risk_view(r) for r in page.units],
     }
 
 
@@ -70,9 +71,10 @@ async def radar_proposals(
     path, day = read.unit(under, "under"), _day(today)
     rules = rules_on(day)
     async with read.db.reader.connect() as conn:
-        rows = await views.radar_rows(conn, level_units, path, day, rules)
-    candidates = [radar.Candidate(r.unit_id, r.path, r.risk) for r in rows if r.kind == "grassroots_union"]
-    chosen = radar.risk_sample(candidates, size, rules.radar)
+        page = await views.radar_page(
+            conn, level_units, path, day, rules, size, kind="grassroots_union", min_score=rules.radar.risk_min_score
+        )
+    chosen = [radar.Candidate(r.unit_id, r.path, r.risk) for r in page.units]
     return {
         "level": read.level,
         "today": day.isoformat(),

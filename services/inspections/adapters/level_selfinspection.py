@@ -77,6 +77,7 @@ class SelfInspectionHandlers(RadarHandlers):
             values = {"amendments": event.amendment}
         await conn.execute(update(checklists).where(*where).values(contradictions=len(event.contradictions), **values))
         version = rules_on(day).version
+        self._touched(event.unit_id)
         await conn.execute(
             delete(signals).where(
                 signals.c.unit_id == event.unit_id,
@@ -143,6 +144,7 @@ class SelfInspectionHandlers(RadarHandlers):
             .where(checklists.c.unit_id == event.unit_id, checklists.c.round_id == event.round_id)
             .values(status="withdrawn")
         )
+        self._touched(event.unit_id)
         await conn.execute(
             delete(signals).where(
                 signals.c.unit_id == event.unit_id,

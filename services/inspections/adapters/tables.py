@@ -9,6 +9,8 @@ names the unit it belongs to, so a unit that leaves a level takes its rows with 
 
 from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, Index, Integer, MetaData, String, Table
 
+from services.inspections.domain.rulesets import SIGNALS
+
 metadata = MetaData()
 
 # -- facts from the directory ------------------------------------------------------------------------
@@ -239,6 +241,40 @@ awarded = Table(
     Index("insp_awarded_by", "by_unit_id", "year"),
 )
 
+# Units whose signs count for another unit (the directory's sub-units for their grassroots union, merged
+# units for the unit they merged into), as the directory's events said: who a score row adds up.
+owners = Table(
+    "insp_owners",
+    metadata,
+    Column("unit_id", String(36), primary_key=True),
+    Column("owner_id", String(36), nullable=False, index=True),
+)
+# The radar's score rows (``adapters/risk.py``): each accountable unit's count of every sign (a column per
+# sign, its own and those of the units that count for it) and its risk score, on the days from
+# ``from_day`` until ``until_day`` — one row per day they change (a sign's day, N months after a
+# registration, the day after an action's due date, a rule set's effective date), rebuilt when the unit's
+# facts change. A read for a day takes one row per unit, ordered and paged in SQL.
+risk = Table(
+    "insp_risk",
+    metadata,
+    Column("unit_id", String(36), primary_key=True),
+    Column("from_day", Date, primary_key=True),
+    Column("until_day", Date, nullable=False),
+    Column("score", Float, nullable=False),  # weighed and capped by the rules in force from from_day
+    *(Column(kind, Integer, nullable=False) for kind in SIGNALS),
+    # The rows of a day, with what a level's totals and its page's cut-off read (no table lookups).
+    Index("insp_risk_days", "until_day", "from_day", "score", *SIGNALS),
+    Index("insp_risk_score", "score"),  # a page's rows, riskiest first, from the cut-off down
+)
+# What the score rows were built by: the rules that move a time-dependent sign's steps (a deployment with
+# other rules rebuilds every row at its first batch).
+risk_rules = Table(
+    "insp_risk_rules",
+    metadata,
+    Column("name", String(20), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+)
+
 UNIT_TABLES = (
     unit_dates,
     merged,
@@ -254,4 +290,6 @@ UNIT_TABLES = (
     grades,
     signals,
     awarded,
+    owners,
+    risk,
 )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Table, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.inspections.adapters.tables import (
@@ -22,6 +22,7 @@ from services.inspections.adapters.tables import (
     initiatives,
     inspected,
     inspections,
+    risk,
     rounds,
     signals,
 )
@@ -57,77 +58,83 @@ class UnitRisk:
     risk: radar.Risk
 
 
-def _occurrences(today: date, rules: RuleSet) -> Any:
-    """(unit, signal, count) for every sign active on ``today``."""
-    r = rules.radar
-    fixed = (
-        select(signals.c.unit_id, signals.c.kind, func.count().label("n"))
-        .where(signals.c.active_from <= today)
-        .group_by(signals.c.unit_id, signals.c.kind)
-    )
-    stale = (
-        select(initiatives.c.unit_id, literal("never_applied").label("kind"), func.count().label("n"))
-        .where(
-            initiatives.c.applied_on.is_(None),
-            initiatives.c.registered_on <= radar.stale_cutoff(today, r),
-            initiatives.c.status != "rejected",
+@dataclass(frozen=True)
+class RadarPage:
+    total: int  # units with at least one sign
+    summary: dict[str, Any]  # per sign: units showing it, occurrences
+    units: list[UnitRisk]
+
+
+async def radar_page(
+    conn: AsyncConnection,
+    units: Table,
+    path: str | None,
+    today: date,
+    rules: RuleSet,
+    limit: int | None = None,
+    offset: int = 0,
+    *,
+    kind: str | None = None,
+    min_score: float | None = None,
+) -> RadarPage:
+    """The units under ``path`` with at least one sign on ``today``, riskiest first (ties by path): their
+    score rows (one per unit on a day) ordered and cut in SQL, with the totals per sign. ``path`` None:
+    every unit the table holds (a level's own path at a level host)."""
+    on_day = [risk.c.from_day <= today, risk.c.until_day > today]
+    chosen = [units.c.status == "active"]
+    if path is not None:
+        chosen.append(under(units, path))
+    if kind is not None:
+        chosen.append(units.c.kind == kind)
+    if min_score is not None:
+        on_day.append(risk.c.score >= min_score)
+    if path is None and kind is None:
+        # Score rows exist only for units of the table that count for themselves: no join to count them.
+        counted = select(risk).where(*on_day).subquery("counted")
+    else:
+        joined = risk.join(units, units.c.unit_id == risk.c.unit_id)
+        counted = select(risk).select_from(joined).where(*on_day, *chosen).subquery("counted")
+    totals = (
+        await conn.execute(
+            select(
+                func.count(),
+                *(func.coalesce(func.sum(case((counted.c[k] > 0, 1), else_=0)), 0) for k in SIGNALS),
+                *(func.coalesce(func.sum(counted.c[k]), 0) for k in SIGNALS),
+            )
         )
-        .group_by(initiatives.c.unit_id)
+    ).one()
+    n = len(SIGNALS)
+    summary = {
+        k: {"label": SIGNALS[k], "units": int(totals[1 + i]), "occurrences": int(totals[1 + n + i])}
+        for i, k in enumerate(SIGNALS)
+    }
+    if path is None and kind is None and limit is not None:
+        # The page's lowest score first, from the score rows alone: the page then joins only the rows at
+        # or above it to their units (for the ties' order by path), not every unit with a sign.
+        cut = select(risk.c.score).where(*on_day).order_by(risk.c.score.desc()).offset(offset + limit - 1).limit(1)
+        lowest = await conn.scalar(cut)
+        if lowest is not None:
+            on_day.append(risk.c.score >= lowest)
+    query = (
+        select(risk, units.c.path, units.c.name, units.c.kind.label("unit_kind"))
+        .select_from(risk.join(units, units.c.unit_id == risk.c.unit_id))
+        .where(*on_day, *chosen)
+        .order_by(risk.c.score.desc(), units.c.path)
+        .offset(offset)
     )
-    overdue = (
-        select(actions.c.unit_id, literal("action_overdue").label("kind"), func.count().label("n"))
-        .where(actions.c.status == "open", actions.c.due_on < today)
-        .group_by(actions.c.unit_id)
-    )
-    years = (
-        select(awarded.c.by_unit_id.label("unit_id"))
-        .group_by(awarded.c.by_unit_id, awarded.c.year)
-        .having(func.sum(case((awarded.c.official, 1), else_=0)) * 1.0 > func.count() * r.awards_max_official_share)
-        .subquery("years")
-    )
-    to_officials = select(
-        years.c.unit_id, literal("awards_to_officials").label("kind"), func.count().label("n")
-    ).group_by(years.c.unit_id)
-    return union_all(fixed, stale, overdue, to_officials).subquery("occurrences")
+    rows = await conn.execute(query.limit(limit) if limit is not None else query)
+    found = [
+        UnitRisk(r.unit_id, r.path, r.name, r.unit_kind, radar.risk({k: r._mapping[k] for k in SIGNALS}, rules.radar))
+        for r in rows
+    ]
+    return RadarPage(int(totals[0]), summary, found)
 
 
 async def radar_rows(
     conn: AsyncConnection, units: Table, path: str | None, today: date, rules: RuleSet
 ) -> list[UnitRisk]:
     """Every unit under ``path`` with at least one sign, riskiest first (ties by path)."""
-    occ = _occurrences(today, rules)
-    owner = owner_of(units).label("owner_id")
-    per_owner = (
-        select(owner, occ.c.kind, func.sum(occ.c.n).label("n"))
-        .select_from(occ.join(units, units.c.unit_id == occ.c.unit_id))
-        .group_by(owner, occ.c.kind)
-        .subquery("per_owner")
-    )
-    o = units.alias("o")
-    rows = await conn.execute(
-        select(o.c.unit_id, o.c.path, o.c.name, o.c.kind, per_owner.c.kind.label("signal"), per_owner.c.n)
-        .select_from(per_owner.join(o, o.c.unit_id == per_owner.c.owner_id))
-        .where(under(o, path), o.c.status == "active")
-    )
-    found: dict[str, tuple[Any, dict[str, int]]] = {}
-    for row in rows:
-        entry = found.setdefault(row.unit_id, (row, {}))
-        entry[1][row.signal] = entry[1].get(row.signal, 0) + int(row.n)
-    result = [
-        UnitRisk(uid, row.path, row.name, row.kind, radar.risk(c, rules.radar)) for uid, (row, c) in found.items()
-    ]
-    result.sort(key=lambda u: (-u.risk.score, u.path))
-    return result
-
-
-def radar_summary(rows: list[UnitRisk]) -> dict[str, Any]:
-    totals: dict[str, dict[str, int]] = {k: {"units": 0, "occurrences": 0} for k in SIGNALS}
-    for row in rows:
-        for kind, n in row.risk.counts.items():
-            totals.setdefault(kind, {"units": 0, "occurrences": 0})
-            totals[kind]["units"] += 1
-            totals[kind]["occurrences"] += n
-    return {k: {"label": SIGNALS.get(k, k), **v} for k, v in totals.items()}
+    return (await radar_page(conn, units, path, today, rules)).units
 
 
 def risk_view(row: UnitRisk) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from services.inspections.domain.commands import (
     VerifyAction,
 )
 from services.inspections.domain.inspection import Inspection, verifier_for
-from services.inspections.domain.rules import INSPECTORS, TEAM_ROLES, UNIT_OFFICIALS, below
+from services.inspections.domain.rules import GRASSROOTS, INSPECTORS, TEAM_ROLES, UNIT_OFFICIALS, below
 from shared.commands import CommandContext
 from shared.directory_copy import units as copy_units
 from shared.errors import InvalidInput
@@ -67,12 +67,8 @@ async def population(deps: Deps, level: UnitRef) -> list[UnitRef]:
 async def risk_candidates(deps: Deps, level: UnitRef) -> list[radar.Candidate]:
     """The radar's view of the level's grassroots unions, from the service's copy of the facts."""
     async with deps.directory.db.reader.connect() as conn:  # type: ignore[union-attr]
-        rows = await views.radar_rows(conn, copy_units, level.path, deps.today(), deps.rules())
-    return [
-        radar.Candidate(r.unit_id, r.path, r.risk)
-        for r in rows
-        if r.kind == "grassroots_union" and r.path != level.path
-    ]
+        page = await views.radar_page(conn, copy_units, level.path, deps.today(), deps.rules(), kind=GRASSROOTS)
+    return [radar.Candidate(r.unit_id, r.path, r.risk) for r in page.units if r.path != level.path]
 
 
 async def propose(

@@ -124,3 +124,98 @@ def random_sample(unit_ids: Iterable[str], size: int, seed: int) -> list[str]:
 def population_digest(unit_ids: Iterable[str]) -> str:
     """SHA-256 of the sorted unit ids (one per line): proves which population a sample was drawn from."""
     return hashlib.sha256("\n".join(sorted(set(unit_ids))).encode()).hexdigest()
+
+
+# -- the score rows: a unit's signs as a function of the day read --------------------------------------
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One sign of a unit, active from ``start`` until ``end`` (exclusive)."""
+
+    kind: str
+    start: date
+    end: date = date.max
+
+
+@dataclass(frozen=True)
+class Step:
+    """A unit's count of each sign and its score on every day from ``from_day`` until ``until_day``."""
+
+    from_day: date
+    until_day: date
+    counts: Mapping[str, int]
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The days a rule set judges the time-dependent signs on: from its effective date to the next one's."""
+
+    start: date
+    end: date
+    rules: RadarRules
+
+
+def segments(rule_sets: Sequence[tuple[date, RadarRules]]) -> list[Segment]:
+    """(effective date, radar rules) pairs as consecutive segments; the first reaches back to any day."""
+    ordered = sorted(rule_sets, key=lambda r: r[0])
+    return [
+        Segment(date.min if i == 0 else day, ordered[i + 1][0] if i + 1 < len(ordered) else date.max, rules)
+        for i, (day, rules) in enumerate(ordered)
+    ]
+
+
+def stale_from(registered_on: date, rules: RadarRules) -> date:
+    """The first day on which an initiative registered on ``registered_on`` and never applied is a sign
+    (the first day whose ``stale_cutoff`` reaches it; month ends make it a day or two after N months)."""
+    day = add_months(registered_on, rules.never_applied_months) - timedelta(days=3)
+    while stale_cutoff(day, rules) < registered_on:
+        day += timedelta(days=1)
+    return day
+
+
+def never_applied_spans(registered_on: date, spans: Sequence[Segment]) -> list[Occurrence]:
+    found = []
+    for segment in spans:
+        start = max(segment.start, stale_from(registered_on, segment.rules))
+        if start < segment.end:
+            found.append(Occurrence("never_applied", start, segment.end))
+    return found
+
+
+def awards_spans(direct_workers: int, officials: int, spans: Sequence[Segment]) -> list[Occurrence]:
+    """A level's awards of one year, a sign wherever the rules in force find too many went to officials."""
+    return [
+        Occurrence("awards_to_officials", s.start, s.end)
+        for s in spans
+        if awards_to_officials(direct_workers, officials, s.rules)
+    ]
+
+
+def steps(occurrences: Iterable[Occurrence], spans: Sequence[Segment]) -> list[Step]:
+    """The counts of each sign and the risk score as a step function of the day read: a step each day
+    they change or another rule set takes effect, none for the days without any sign."""
+    deltas: dict[date, dict[str, int]] = {s.start: {} for s in spans if s.start != date.min}
+    for o in occurrences:
+        if o.start >= o.end:
+            continue
+        at = deltas.setdefault(o.start, {})
+        at[o.kind] = at.get(o.kind, 0) + 1
+        if o.end != date.max:
+            at = deltas.setdefault(o.end, {})
+            at[o.kind] = at.get(o.kind, 0) - 1
+    current: dict[str, int] = {}
+    changes: list[tuple[date, dict[str, int], RadarRules]] = []
+    for day in sorted(deltas):
+        for kind, n in deltas[day].items():
+            current[kind] = current.get(kind, 0) + n
+        counts = {k: n for k, n in sorted(current.items()) if n > 0}
+        rules = next(s.rules for s in reversed(spans) if s.start <= day)
+        if not changes or changes[-1][1:] != (counts, rules):
+            changes.append((day, counts, rules))
+    return [
+        Step(day, changes[i + 1][0] if i + 1 < len(changes) else date.max, counts, risk(counts, rules).score)
+        for i, (day, counts, rules) in enumerate(changes)
+        if counts
+    ]
