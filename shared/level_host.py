@@ -3,7 +3,8 @@
     python -m services.registry.entrypoints.projector --level hn --level hn.ntl --port 8202
 
 Each level keeps its own durable consumer, checkpoint and database (``--db``, a URL template with
-``{projection}`` and ``{level}``), so it can be rebuilt alone. Reads are at ``/levels/{level}/…``
+``{projection}`` and ``{level}``; ``{level}`` is ``directory_<host name>`` for the host's own copy of the
+directory), so it can be rebuilt alone. Reads are at ``/levels/{level}/…``
 behind the same bearer token and subtree rule as the services: the host keeps its own copy of the
 directory to know who is calling. ``GET /levels`` lists what this host serves; ``GET /health`` is 503
 until every level has caught up with the stream; ``POST /levels/{level}/rebuild`` (admin) drops a
@@ -135,8 +136,8 @@ class LevelRunner(ProjectionRunner):
         self._sub = None
 
     async def _ensure_consumer(self) -> None:
-        if self.attach_only:
-            self._sub = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM)
+        if self.attach_only:  # pulling and acking need no JetStream API
+            await self._bind()
             return
         await self._check_stream()
         await super()._ensure_consumer()
@@ -190,8 +191,8 @@ class LevelRunner(ProjectionRunner):
 
 
 def copy_filters(levels: Sequence[str]) -> list[str]:
-    """What a scoped copy of the directory follows: its levels' subtrees and their ancestors' own subjects
-    (the people who may read those levels), without overlap (JetStream refuses overlapping filters)."""
+    """What an attached host's copy of the directory follows: its levels' subtrees and their ancestors'
+    own subjects (the people who may read those levels), without overlap (JetStream refuses it)."""
     filters = {f for level in outermost(levels) for f in level_filters(level, "directory")}
     return sorted(filters)
 
@@ -319,7 +320,7 @@ async def run_host(
         databases.append(open_database(args.db.format(projection=name, level=level)))
         return databases[-1]
 
-    copy_db = database("directory")
+    copy_db = database(f"directory_{args.name}")  # the host's own: two hosts' copies never share a checkpoint
     copy = DirectoryCopy(copy_db, name=f"{name}_host_directory")
     durable = consumer_name(f"{name}_host_directory", args.name)
     host.directory = LevelRunner(copy, "*", copy_db, js, settings, durable=durable, attach_only=attach)

@@ -1,12 +1,28 @@
-"""Command → projection latency: HTTP commands at a fixed rate into the directory service (its own
-process, real relay), measured until a real level projector has committed each resulting event."""
+"""Directory commands (run on purpose): ``python -m tests.benchmarks.latency [--seconds 15] [--rate 300 ...]``
 
+1. the ``eventsourcing`` library doing the same command (enrol a member in a unit it loads) in-process
+   on SQLite, without and with its aggregate cache — installed into a virtual environment of its own in
+   the run's temporary folder (it is no dependency of thidua);
+2. thidua's directory over HTTP (uvicorn in its own process, SQLite, relay on to a real nats-server):
+   enrolments/s from ``wrk`` with 64 connections, beside 1.'s rates from the same run (goal ≥ the cached);
+3. command → level projection latency: enrolments at fixed rates (open loop), each timed from its
+   request to the commit of its event in the city's level projection (a real runner): p50/p99 per rate,
+   and the highest rate holding p99 ≤ 150 ms (goal ≥ 1,000/s).
+
+``command_to_projection_latency`` is also the foundation benchmark's part 4.
+"""
+
+import argparse
 import asyncio
+import contextlib
 import os
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +35,7 @@ from shared.db import open_database
 from shared.messaging import connect, ensure_streams
 from shared.runner import ProjectionRunner
 from shared.settings import Settings
+from tests.benchmarks.wrk import post_load
 from tests.natsserver import NatsServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,7 +57,10 @@ class StampingRunner(ProjectionRunner):
                 self.committed_at.setdefault(member_id, now)
 
 
-async def command_to_projection_latency(work: Path, *, seconds: float, rate: int) -> tuple[list[float], int, int]:
+@contextlib.asynccontextmanager
+async def directory_service(work: Path) -> AsyncIterator[tuple[int, str, str, str, Settings, list[int]]]:
+    """nats-server, the directory under uvicorn in its own process (SQLite, relay on), a city and a
+    district registered: yields (port, token, district id, NATS URL, settings, the two processes' pids)."""
     work.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - before any load starts
     server = NatsServer(work / "latency-js").start()
     port = free_port()
@@ -56,71 +76,88 @@ async def command_to_projection_latency(work: Path, *, seconds: float, rate: int
     }
     service = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "uvicorn", "--factory", "services.directory.entrypoints.main:create_app",
-        "--port", str(port), "--log-level", "warning",
+        "--port", str(port), "--log-level", "warning", "--no-access-log",
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    level = open_database(f"sqlite+aiosqlite:///{work}/latency-level.db")
-    nc, js = await connect(server.url, "latency")
-    stop = asyncio.Event()
     try:
         await _wait_port(port)
         token = issue_token(settings, "admin")
         headers = {"Authorization": f"Bearer {token}"}
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
             await client.post("/units", json={"code": "hn", "name": "Hà Nội", "kind": "city_federation"})
             city = (await client.get("/units/by-path/hn")).json()["unit_id"]
             body = {"code": "ntl", "name": "Nam Từ Liêm", "kind": "upper_level_union", "parent_id": city}
             district = (await client.post("/units", json=body)).json()["unit_id"]
-            await ensure_streams(js, settings)
-            runner = StampingRunner(DirectoryLevelProjection(), "hn", level, js, settings)
-            await runner.start()
-            consuming = asyncio.create_task(runner.run(stop))
+        assert server.process is not None
+        yield port, token, district, server.url, settings, [service.pid, server.process.pid]
+    finally:
+        service.terminate()
+        await service.wait()
+        server.stop()
 
-            sent_at: dict[str, float] = {}
-            answered: list[float] = []
-            errors = 0
 
-            pool = RawHttpPool(port, token)
-            await pool.start()
+async def command_to_projection_latency(work: Path, *, seconds: float, rate: int) -> tuple[list[float], int, int]:
+    async with directory_service(work) as (port, token, district, nats_url, settings, _):
+        return await _latency_at(work, port, token, district, nats_url, settings, seconds=seconds, rate=rate)
 
-            async def enrol(n: int) -> None:
-                nonlocal errors
-                started = time.perf_counter()
-                status, body = await pool.post(f"/units/{district}/members", {"full_name": f"Đoàn viên {n}"})
-                if status != 201:
-                    errors += 1
-                    return
-                sent_at[orjson.loads(body)["member_id"]] = started
-                answered.append(time.perf_counter() - started)
 
-            total = int(seconds * rate)
-            begin = time.perf_counter()
-            tasks = []
-            for n in range(total):  # open loop: a fixed rate whatever the latency
-                delay = begin + n / rate - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(enrol(n)))
-            await asyncio.gather(*tasks)
-            await pool.close()
-            deadline = time.perf_counter() + 15
-            while time.perf_counter() < deadline and not set(sent_at) <= set(runner.committed_at):  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
-            stop.set()
-            await consuming
+async def _latency_at(
+    work: Path, port: int, token: str, district: str, nats_url: str, settings: Settings, *, seconds: float, rate: int
+) -> tuple[list[float], int, int]:
+    """Enrolments at ``rate``/s for ``seconds`` (open loop); the time from each request's start to the
+    commit of its event in the city's level projection (a real runner in this process)."""
+    level = open_database(f"sqlite+aiosqlite:///{work}/latency-level-{rate}.db")
+    nc, js = await connect(nats_url, "latency")
+    stop = asyncio.Event()
+    try:
+        await ensure_streams(js, settings)
+        runner = StampingRunner(DirectoryLevelProjection(), "hn", level, js, settings, durable=f"latency_{rate}")
+        await runner.start()
+        await runner.catch_up(idle_timeout=0.3)  # the units and any earlier run's members: not timed
+        consuming = asyncio.create_task(runner.run(stop))
+
+        sent_at: dict[str, float] = {}
+        answered: list[float] = []
+        errors = 0
+
+        pool = RawHttpPool(port, token)
+        await pool.start()
+
+        async def enrol(n: int) -> None:
+            nonlocal errors
+            started = time.perf_counter()
+            status, body = await pool.post(f"/units/{district}/members", {"full_name": f"Đoàn viên {rate}-{n}"})
+            if status != 201:
+                errors += 1
+                return
+            sent_at[orjson.loads(body)["member_id"]] = started
+            answered.append(time.perf_counter() - started)
+
+        total = int(seconds * rate)
+        begin = time.perf_counter()
+        tasks = []
+        for n in range(total):  # open loop: a fixed rate whatever the latency
+            delay = begin + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(enrol(n)))
+        await asyncio.gather(*tasks)
+        await pool.close()
+        deadline = time.perf_counter() + 15
+        while time.perf_counter() < deadline and not set(sent_at) <= set(runner.committed_at):  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        stop.set()
+        await consuming
         latencies = [runner.committed_at[m] - t for m, t in sent_at.items() if m in runner.committed_at]
         answered.sort()
-        print(f"  (HTTP response p50 {answered[len(answered) // 2] * 1000:.1f} ms, "
-              f"p99 {answered[int(len(answered) * 0.99) - 1] * 1000:.1f} ms)")  # fmt: skip
+        if answered:
+            print(f"  (HTTP response p50 {answered[len(answered) // 2] * 1000:.1f} ms, "
+                  f"p99 {answered[max(int(len(answered) * 0.99) - 1, 0)] * 1000:.1f} ms)")  # fmt: skip
         return latencies, total, errors
     finally:
         stop.set()
         await nc.close()
         await level.dispose()
-        service.terminate()
-        await service.wait()
-        server.stop()
 
 
 class RawHttpPool:
@@ -175,3 +212,152 @@ async def _wait_port(port: int) -> None:
                 return
         await asyncio.sleep(0.1)
     raise RuntimeError(f"the directory service did not listen on {port}")
+
+
+# -- the eventsourcing library beside it ----------------------------------------------------------------
+
+EVENTSOURCING = """
+import os, sys, time
+from uuid import UUID
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+
+
+class Unit(Aggregate):
+    @event("Registered")
+    def __init__(self, code: str, name: str, parent_id: "UUID | None") -> None:
+        self.code, self.name, self.parent_id = code, name, parent_id
+
+
+class Member(Aggregate):
+    @event("Enrolled")
+    def __init__(self, unit_id: UUID, full_name: str) -> None:
+        self.unit_id, self.full_name = unit_id, full_name
+
+
+class Directory(Application):
+    def register(self, code: str, name: str, parent_id: "UUID | None" = None) -> UUID:
+        unit = Unit(code, name, parent_id)
+        self.save(unit)
+        return unit.id
+
+    def enrol(self, unit_id: UUID, full_name: str) -> UUID:
+        unit = self.repository.get(unit_id)  # the unit must exist (as the directory checks)
+        member = Member(unit.id, full_name)
+        self.save(member)
+        return member.id
+
+
+count, folder, run = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+for label, cache in (("no cache", None), ("aggregate cache", "1000")):
+    env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{folder}/es-{run}-{cache}.db"}
+    if cache:
+        env["AGGREGATE_CACHE_MAXSIZE"] = cache
+    app = Directory(env=env)
+    city = app.register("hn", "Ha Noi")
+    district = app.register("ntl", "Nam Tu Liem", city)
+    start, cpu = time.perf_counter(), time.process_time()
+    for n in range(count):
+        app.enrol(district, f"Doan vien {n}")
+    print(f"{label}\\t{count / (time.perf_counter() - start):.1f}", flush=True)
+    print(f"{label} cpu\\t{count / (time.process_time() - cpu):.1f}", flush=True)
+"""
+
+
+def eventsourcing_venv(work: Path) -> tuple[Path, str]:
+    """A virtual environment of its own with the ``eventsourcing`` library: (its python, the version)."""
+    venv = work / "es-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    pip = [str(python), "-m", "pip", "install", "-q", "eventsourcing"]
+    subprocess.run(pip, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    version = subprocess.run(
+        [str(python), "-c", "import importlib.metadata as m; print(m.version('eventsourcing'))"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    (work / "es_directory.py").write_text(EVENTSOURCING)
+    return python, version
+
+
+def eventsourcing_rates(python: Path, work: Path, count: int, run: int) -> dict[str, float]:
+    """Enrolments/s of the same command in the ``eventsourcing`` library, in-process on SQLite, without and
+    with its aggregate cache."""
+    out = subprocess.run(
+        [str(python), str(work / "es_directory.py"), str(count), str(work), str(run)],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    return {label: float(rate) for label, rate in (line.split("\t") for line in out.strip().splitlines())}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a running process has used (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each wrk run and each rate")
+    parser.add_argument("--rate", type=int, action="append", help="commands/s for the latency runs (repeatable)")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--es-count", type=int, default=5000, help="enrolments the eventsourcing library runs")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of 1. and 2.")
+    parser.add_argument("--only", default="1,2,3")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    print(f"thidua directory commands — {os.cpu_count()} cores, Python {sys.version.split()[0]}, load {_load()}")
+    with tempfile.TemporaryDirectory(prefix="thidua-bench-latency-") as tmp:
+        work = Path(tmp)
+        python, version = eventsourcing_venv(work) if "1" in only else (Path(), "")
+        async with directory_service(work / "service") as (port, token, district, nats_url, settings, pids):
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            bodies = [{"full_name": f"Đoàn viên {n}"} for n in range(1000)]
+            url = f"http://127.0.0.1:{port}"
+            # The machine is shared: each round runs the library and then thidua right after it, and the
+            # ratio is taken within the round.
+            for round_ in range(args.rounds if {"1", "2"} <= only else 0):
+                es = await asyncio.to_thread(eventsourcing_rates, python, work, args.es_count, round_)
+                cpu = sum(cpu_seconds(pid) for pid in pids)
+                result = post_load(url, f"/units/{district}/members", bodies, headers, work,
+                                   connections=args.connections, seconds=args.seconds, run=round_)  # fmt: skip
+                per_cpu = result.requests / max(sum(cpu_seconds(pid) for pid in pids) - cpu, 1e-9)
+                cached, plain = es["aggregate cache"], es["no cache"]
+                print(f"  round {round_ + 1}: eventsourcing {version} in-process on SQLite ({args.es_count:,}"
+                      f" enrolments): {plain:,.0f}/s, with its aggregate cache {cached:,.0f}/s; per CPU second"
+                      f" {es['no cache cpu']:,.0f} and {es['aggregate cache cpu']:,.0f}; load {_load()}")  # fmt: skip
+                print(f"    thidua enrolments over HTTP, relay on, {args.connections} connections (wrk): {result};"
+                      f" {per_cpu:,.0f} per CPU second of the service and nats-server")  # fmt: skip
+                print(f"    ratio thidua / eventsourcing cached {result.rate / cached:.2f} (per CPU second"
+                      f" {per_cpu / es['aggregate cache cpu']:.2f}), uncached {result.rate / plain:.2f} (per CPU"
+                      f" second {per_cpu / es['no cache cpu']:.2f})  goal ≥ 1.0 of the cached rate",
+                      flush=True)  # fmt: skip
+            if "3" in only:
+                holding = 0
+                for rate in args.rate or [300, 600, 1000]:
+                    latencies, sent, errors = await _latency_at(
+                        work, port, token, district, nats_url, settings, seconds=args.seconds, rate=rate
+                    )
+                    if not latencies:
+                        print(f"  3. at {rate}/s: no command reached the projection ({errors} errors)")
+                        continue
+                    ordered = sorted(latencies)
+                    p50 = statistics.median(ordered) * 1000
+                    p99 = ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000
+                    ok = p99 <= 150 and len(latencies) == sent
+                    holding = max(holding, rate) if ok else holding
+                    print(f"  3. command → city level projection at {rate}/s, {args.seconds:.0f} s: p50 {p50:.1f} ms,"
+                          f" p99 {p99:.1f} ms ({len(latencies)}/{sent} projected, {errors} errors)"
+                          f"  goal p99 ≤ 150 ms", flush=True)  # fmt: skip
+                    if not ok:  # a higher rate only builds a longer queue
+                        break
+                print(f"     highest rate holding p99 ≤ 150 ms: {holding or 'none'}/s  goal ≥ 1,000/s")
+    print(f"  load average after: {_load()}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -123,6 +123,9 @@ class FactsHandlers(RadarHandlers):
         )
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=[campaigns.c.campaign_id]))
         self._campaigns = None
+        # Registrations naming the campaign may have arrived first (another service's stream): judge them now.
+        named = select(initiatives.c.unit_id).where(initiatives.c.campaign_id == event.campaign_id).distinct()
+        self._bunching |= {(unit_id, event.campaign_id) for (unit_id,) in await conn.execute(named)}
 
     @on(CampaignClosed)
     async def campaign_closed(self, conn: AsyncConnection, event: CampaignClosed, ctx: Context) -> None:
@@ -207,7 +210,7 @@ class FactsHandlers(RadarHandlers):
 
     @on(InitiativeRegistered)
     async def initiative_registered(self, conn: AsyncConnection, event: InitiativeRegistered, ctx: Context) -> None:
-        day = ctx.occurred_at.date()
+        day = event.registered_on or ctx.occurred_at.date()  # a registration made on paper: its own day
         stmt = upsert(conn, initiatives).values(
             initiative_id=event.initiative_id,
             unit_id=event.unit_id,
@@ -220,7 +223,7 @@ class FactsHandlers(RadarHandlers):
         )
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=[initiatives.c.initiative_id]))
         self._touched(event.unit_id)
-        self._count(event.unit_id, COUNTED[event.event_type], ctx, event.campaign_id or "")
+        self._count(event.unit_id, COUNTED[event.event_type], ctx, event.campaign_id or "", day)
         await self._duplicates(
             conn, event.unit_id, event.initiative_id, event.registration.title, event.possible_duplicates, day
         )
@@ -273,8 +276,8 @@ class FactsHandlers(RadarHandlers):
 
     # -- helpers -----------------------------------------------------------------------------------------
 
-    def _count(self, unit_id: str, source: str, ctx: Context, campaign_key: str = "") -> None:
-        self._counts[(unit_id, source, ctx.occurred_at.date(), campaign_key)] += 1
+    def _count(self, unit_id: str, source: str, ctx: Context, campaign_key: str = "", day: date | None = None) -> None:
+        self._counts[(unit_id, source, day or ctx.occurred_at.date(), campaign_key)] += 1
 
     async def _status(self, conn: AsyncConnection, event: Any, **values: Any) -> None:
         """Move the initiative's status forward (a later recognition never undoes an application)."""
