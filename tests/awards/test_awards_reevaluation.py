@@ -3,6 +3,7 @@ new version, each judgement stored as an event that loads back, the record shows
 records nothing."""
 
 import asyncio
+import gc
 from datetime import date
 
 from contracts.awards import EligibilityReevaluated
@@ -68,4 +69,5 @@ async def test_a_rule_set_change_judges_every_open_proposal_again_once(api: Api)
     # Idempotent: nothing changed since, so a second pass judges the same and records nothing.
     lengths = [len(await deps.store.load(f"proposal-{pid}")) for pid in pids]
     assert await reevaluate(deps, "again") == 0
+    assert gc.get_freeze_count() == 0  # the heap frozen while judging is handed back to the collector
     assert [len(await deps.store.load(f"proposal-{pid}")) for pid in pids] == lengths

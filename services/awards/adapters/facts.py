@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     func,
     select,
     update,
@@ -317,6 +318,24 @@ def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
         yield list(ids[start : start + CHUNK])
 
 
+# The reader's statements, built once: the ids are one expanding parameter (no SQL expression per id).
+_IDS = bindparam("ids", expanding=True)
+_BY_AUTHOR = (
+    select(authors.c.member_id, initiatives)
+    .join(initiatives, initiatives.c.initiative_id == authors.c.initiative_id)
+    .where(authors.c.member_id.in_(_IDS))
+)
+_BY_UNIT = select(initiatives).where(initiatives.c.unit_id.in_(_IDS))
+_GRADES = select(grades).where(grades.c.unit_id.in_(_IDS))
+_PLEDGES = select(pledges).where(pledges.c.unit_id.in_(_IDS))
+_HELD = (
+    select(titles.c.unit_id, titles.c.year, titles.c.award_code, func.count(func.distinct(titles.c.nominee_id)))
+    .where(titles.c.unit_id.in_(_IDS), titles.c.nominee_kind == "individual", titles.c.revoked.is_(False))
+    .group_by(titles.c.unit_id, titles.c.year, titles.c.award_code)
+)
+_TITLES = select(titles).where(titles.c.nominee_id.in_(_IDS))
+
+
 class FactsReader:
     """``NomineeFacts`` for many nominees at once: individuals by member id, collectives by unit id."""
 
@@ -326,65 +345,51 @@ class FactsReader:
         """``member_counts``: a collective's members now (from the directory's copy)."""
         members = sorted({nid for kind, nid in nominees if kind == "individual"})
         units = sorted({nid for kind, nid in nominees if kind == "collective"})
-        found: dict[str, dict[str, Any]] = defaultdict(
-            lambda: {"initiatives": [], "titles": [], "grades": {}, "pledges": [], "members": {}}
-        )
+        found_initiatives: dict[str, list[InitiativeFact]] = defaultdict(list)
+        found_titles: dict[str, list[TitleFact]] = defaultdict(list)
+        found_grades: dict[str, dict[int, GradeFact]] = defaultdict(dict)
+        found_pledges: dict[str, list[PledgeFact]] = defaultdict(list)
+        found_members: dict[str, dict[int, MemberTitles]] = defaultdict(dict)
+        found_counts: dict[str, int] = {}
         for chunk in _chunks(members):
-            rows = await conn.execute(
-                select(authors.c.member_id, initiatives)
-                .join(initiatives, initiatives.c.initiative_id == authors.c.initiative_id)
-                .where(authors.c.member_id.in_(chunk))
-            )
-            for row in rows:
-                found[row.member_id]["initiatives"].append(_initiative(row))
+            for row in await conn.execute(_BY_AUTHOR, {"ids": chunk}):
+                found_initiatives[row.member_id].append(_initiative(row))
         for chunk in _chunks(units):
-            for row in await conn.execute(select(initiatives).where(initiatives.c.unit_id.in_(chunk))):
-                found[row.unit_id]["initiatives"].append(_initiative(row))
-            for row in await conn.execute(select(grades).where(grades.c.unit_id.in_(chunk))):
-                found[row.unit_id]["grades"][row.year] = GradeFact(
+            for row in await conn.execute(_BY_UNIT, {"ids": chunk}):
+                found_initiatives[row.unit_id].append(_initiative(row))
+            for row in await conn.execute(_GRADES, {"ids": chunk}):
+                found_grades[row.unit_id][row.year] = GradeFact(
                     row.year, row.grade, row.points, row.rule_set, row.confirmed_by
                 )
-            for row in await conn.execute(select(pledges).where(pledges.c.unit_id.in_(chunk))):
-                found[row.unit_id]["pledges"].append(
+            for row in await conn.execute(_PLEDGES, {"ids": chunk}):
+                found_pledges[row.unit_id].append(
                     PledgeFact(row.pledge_id, row.campaign_id, row.signed_on, row.fulfilment_rate)
                 )
             counts = {u: (member_counts or {}).get(u, 0) for u in chunk}
-            held = await conn.execute(
-                select(
-                    titles.c.unit_id, titles.c.year, titles.c.award_code, func.count(func.distinct(titles.c.nominee_id))
-                )
-                .where(titles.c.unit_id.in_(chunk), titles.c.nominee_kind == "individual", titles.c.revoked.is_(False))
-                .group_by(titles.c.unit_id, titles.c.year, titles.c.award_code)
-            )
             by_unit_year: dict[tuple[str, int], dict[str, int]] = defaultdict(dict)
-            for unit_id, year, code, count in held:
+            for unit_id, year, code, count in await conn.execute(_HELD, {"ids": chunk}):
                 by_unit_year[(unit_id, year)][code] = count
             for (unit_id, year), holders in by_unit_year.items():
-                found[unit_id]["members"][year] = MemberTitles(counts.get(unit_id, 0), holders)
-            for unit_id, count in counts.items():
-                found[unit_id]["count"] = count
+                found_members[unit_id][year] = MemberTitles(counts.get(unit_id, 0), holders)
+            found_counts.update(counts)
         everyone = members + units
         for chunk in _chunks(everyone):
-            for row in await conn.execute(select(titles).where(titles.c.nominee_id.in_(chunk))):
-                found[row.nominee_id]["titles"].append(
+            for row in await conn.execute(_TITLES, {"ids": chunk}):
+                found_titles[row.nominee_id].append(
                     TitleFact(row.award_id, row.award_code, row.year, row.decision_number, row.decided_on, row.revoked)
                 )
-        result: dict[str, NomineeFacts] = {}
-        for nid in everyone:
-            f = found.get(nid)
-            if f is None:
-                result[nid] = NomineeFacts(nominee_id=nid)
-                continue
-            result[nid] = NomineeFacts(
+        return {
+            nid: NomineeFacts(
                 nominee_id=nid,
-                initiatives=tuple(f["initiatives"]),
-                titles=tuple(sorted(f["titles"], key=lambda t: (t.year, t.award_id))),
-                grades=f["grades"],
-                pledges=tuple(f["pledges"]),
-                members=f["members"],
-                member_count=f.get("count"),
+                initiatives=tuple(found_initiatives.get(nid, ())),
+                titles=tuple(sorted(found_titles.get(nid, ()), key=lambda t: (t.year, t.award_id))),
+                grades=found_grades.get(nid, {}),
+                pledges=tuple(found_pledges.get(nid, ())),
+                members=found_members.get(nid, {}),
+                member_count=found_counts.get(nid),
             )
-        return result
+            for nid in everyone
+        }
 
 
 def _initiative(row: Any) -> InitiativeFact:

@@ -7,7 +7,8 @@
 - the facts of the service's own decisions (``facts.apply_awards``): a conferral counts for a streak the
   moment it commits.
 
-Rebuildable from the events (``rebuild``).
+The proposals' row is kept narrow (no JSON of the filing or of the judgement: the events hold them), so
+re-judging tens of thousands of proposals rewrites small rows. ``upgrade`` narrows a row of the older shape.
 """
 
 import hashlib
@@ -19,6 +20,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Connection,
     Date,
     DateTime,
     Integer,
@@ -26,7 +28,9 @@ from sqlalchemy import (
     Table,
     bindparam,
     case,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -70,10 +74,9 @@ proposals = Table(
     Column("flagged", Boolean, nullable=False),
     Column("rule_set", String(60), nullable=False),
     Column("campaign_id", String(36), nullable=True),
-    Column("filed", JSON, nullable=False),  # the ProposalFiled data
-    Column("attested", JSON, nullable=False),  # what re-evaluation needs of it, kept small
+    Column("first_level_unit_id", String(36), nullable=False),  # the level that first handled it
+    Column("attested", JSON, nullable=False),  # what re-evaluation needs of the filing, kept small
     Column("evidence", JSON, nullable=False),
-    Column("eligibility", JSON, nullable=False),
     Column("judgement", String(32), nullable=False),  # a digest of the criteria's outcomes and facts
     Column("version", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -128,7 +131,6 @@ class AwardRecords:
                     outcome=bindparam("outcome"),
                     flagged=bindparam("flagged"),
                     rule_set=bindparam("rule_set"),
-                    eligibility=bindparam("eligibility"),
                     judgement=bindparam("judgement"),
                     version=bindparam("v"),
                     updated_at=bindparam("at"),
@@ -139,7 +141,6 @@ class AwardRecords:
                         "outcome": e.data["eligibility"]["outcome"],
                         "flagged": e.data["flagged"],
                         "rule_set": e.data["eligibility"]["rule_set"],
-                        "eligibility": e.data["eligibility"],
                         "judgement": judgement(e.data["eligibility"]["criteria"]),
                         "v": e.version,
                         "at": e.occurred_at,
@@ -185,10 +186,9 @@ class AwardRecords:
                         flagged=event.eligibility.outcome != "met",
                         rule_set=event.eligibility.rule_set,
                         campaign_id=event.campaign_id,
-                        filed=envelope.data,
+                        first_level_unit_id=event.level.unit_id,
                         attested=envelope.data["attested"],
                         evidence=envelope.data["evidence"],
-                        eligibility=envelope.data["eligibility"],
                         judgement=judgement(envelope.data["eligibility"]["criteria"]),
                         **values,
                     )
@@ -199,7 +199,6 @@ class AwardRecords:
                     "outcome": event.eligibility.outcome,
                     "flagged": event.flagged,
                     "rule_set": event.eligibility.rule_set,
-                    "eligibility": envelope.data["eligibility"],
                     "judgement": judgement(envelope.data["eligibility"]["criteria"]),
                 }
             case ProposalJustified():
@@ -262,8 +261,25 @@ async def waiting_upward(conn: AsyncConnection) -> list[tuple[str, str, str]]:
     """(proposal, proposing unit, level) of every open proposal waiting or handled at a level above the one
     that first handled it (``Proposal.position``): what ``shared.upward`` checks after a change of the tree."""
     at = case((proposals.c.status == "escalated", proposals.c.inbox_unit_id), else_=proposals.c.level_unit_id)
-    first = proposals.c.filed["level"]["unit_id"].as_string()
+    first = proposals.c.first_level_unit_id
     stmt = select(proposals.c.proposal_id, proposals.c.unit_id, at).where(
         proposals.c.status.in_(OPEN), at.is_not(None), at != first, at != NATIONAL.unit_id
     )
     return [(pid, unit_id, level) for pid, unit_id, level in await conn.execute(stmt)]
+
+
+def upgrade(conn: Connection) -> None:
+    """Narrow ``awards_proposals`` made before 2026-11-30 (it carried the filing's and the judgement's JSON):
+    the first level's id is kept in its own column and the two JSON columns are dropped. Nothing to do on a
+    table of the current shape; run at start-up after ``create_all``, under the start-up lock."""
+    columns = {c["name"] for c in inspect(conn).get_columns(proposals.name)}
+    if "filed" not in columns:
+        return
+    if "first_level_unit_id" not in columns:
+        conn.execute(text("ALTER TABLE awards_proposals ADD COLUMN first_level_unit_id VARCHAR(36)"))
+    for pid, filed in list(conn.execute(text("SELECT proposal_id, filed FROM awards_proposals"))):
+        level = (orjson.loads(filed) if isinstance(filed, str | bytes) else filed)["level"]["unit_id"]
+        conn.execute(update(proposals).where(proposals.c.proposal_id == pid).values(first_level_unit_id=level))
+    for column in ("filed", "eligibility"):
+        if column in columns:
+            conn.execute(text(f"ALTER TABLE awards_proposals DROP COLUMN {column}"))

@@ -10,6 +10,7 @@ pure and cheap, so every open proposal can be judged again whenever a fact or a 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from contracts.awards import AwardRule, CriterionResult, CriterionRule, Eligibility, Evidence, Fact, Outcome
 
@@ -96,6 +97,7 @@ def _result(
     )
 
 
+@lru_cache(maxsize=4096)  # a nominee's initiative is shown by each initiative criterion: built once
 def _initiative_fact(i: InitiativeFact) -> Fact:
     parts = [f"«{i.title}»"]
     if i.scope:

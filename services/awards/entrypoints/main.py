@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from services.awards.adapters.consumer import AwardFacts
 from services.awards.adapters.facts import metadata
 from services.awards.adapters.feed_relay import PublicFeedRelay, ensure_public_stream
-from services.awards.adapters.records import AwardRecords
+from services.awards.adapters.records import AwardRecords, upgrade
 from services.awards.application.deps import Deps
 from services.awards.application.proposals import StrandedProposals
 from services.awards.application.reevaluation import reevaluate_dirty
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, *, clock=date.today) -> FastAPI
     async def start(app: FastAPI) -> None:
         async with app.state.db.writer.begin() as conn:
             await conn.run_sync(metadata.create_all)  # read models: created, rebuildable, not migrated
+            await conn.run_sync(upgrade)  # except one narrowing of the proposals' row (records.upgrade)
         deps = Deps(app.state.store, app.state.db, app.state.directory, app.state.evidence, clock=clock)
         app.state.deps = deps
         app.state.judge_wake, app.state.feed_wake = asyncio.Event(), asyncio.Event()
