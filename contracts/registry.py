@@ -112,6 +112,9 @@ class InitiativeRegistered(Event):
     registration: Registration
     registered_by: str
     possible_duplicates: tuple[PossibleDuplicate, ...] = ()
+    # The day of a registration made on paper and entered later by the platform operator; None: the day
+    # of the event. Where a registration's day matters (a year's count, the days before a deadline).
+    registered_on: date | None = None
 
 
 @event

@@ -23,6 +23,7 @@ from demo.campaign import load_campaign
 from demo.city import CITY, load_city
 from demo.initiatives import load_initiatives
 from demo.inspections import load_inspections
+from demo.paper import load_paper_records
 from shared.settings import Settings
 from shared.tokens import issue_token
 
@@ -53,13 +54,17 @@ async def load(
     inspections: httpx.AsyncClient | None = None,
 ) -> dict[str, Any]:
     """Every part of the demo, in order: the city, then (concurrently) initiatives, the campaign, awards,
-    then inspections (its checklists are pre-filled from the campaign and the initiatives)."""
+    then the paper records, then inspections (its checklists are pre-filled from the campaign and the
+    initiatives)."""
     city = await load_city(directory)
     parts = [load_initiatives(registry), load_campaign(pledges, directory, date.today().year)]
     if awards is not None:
         parts.append(load_awards(awards, directory))
     initiatives, campaign, *rest = await asyncio.gather(*parts)
     loaded = {"city": city, "initiatives": initiatives, "campaign": campaign, **({"awards": rest[0]} if rest else {})}
+    # What units did on paper before the platform (the operator enters it with its days): the radar's
+    # date-bound signs (reports late, registrations bunched before a deadline, initiatives never applied).
+    loaded["paper records"] = await load_paper_records(registry, pledges, directory, date.today())
     if inspections is not None:
         loaded["inspections"] = await load_inspections(inspections, directory, awards=awards)
     return loaded

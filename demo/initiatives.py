@@ -41,7 +41,7 @@ FATES = ["registered"] * 4 + ["under_review"] * 2 + ["returned", "rejected"] + [
 FATES += ["accepted"] * 3 + ["district"] * 2 + ["city"]
 
 
-def _registration(rng: random.Random, path: str, n: int) -> dict[str, Any]:
+def registration_body(rng: random.Random, path: str, n: int) -> dict[str, Any]:
     subject, field = rng.choice(SUBJECTS)
     title = f"{rng.choice(ACTIONS)} {subject} {rng.choice(PLACES)}"
     people = demo_people(path, 4)
@@ -68,7 +68,9 @@ async def _one(registry: httpx.AsyncClient, rng: random.Random, path: str, n: in
     async def act(step: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
         return await send(registry, url, body, f"{key}:{step}")
 
-    iid = (await act("register", "/initiatives", {"unit_path": path, **_registration(rng, path, n)}))["initiative_id"]
+    iid = (await act("register", "/initiatives", {"unit_path": path, **registration_body(rng, path, n)}))[
+        "initiative_id"
+    ]
     if fate == "registered":
         return fate
     score = {

@@ -136,8 +136,8 @@ class LevelRunner(ProjectionRunner):
         self._sub = None
 
     async def _ensure_consumer(self) -> None:
-        if self.attach_only:
-            self._sub = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM)
+        if self.attach_only:  # pulling and acking need no JetStream API
+            await self._bind()
             return
         await self._check_stream()
         await super()._ensure_consumer()

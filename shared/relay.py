@@ -41,8 +41,8 @@ import orjson
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from opentelemetry import trace
-from opentelemetry.trace import Link, SpanKind
-from sqlalchemy import func, select, text, update
+from opentelemetry.trace import SpanKind
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -84,7 +84,12 @@ class RelayLease:
     async def held(self) -> bool:
         return True
 
-    async def record(self, stmt: Any) -> None:
+    @property
+    def holding(self) -> bool:
+        """Whether this process believes it holds the lease (no round trip: for metrics, not for fencing)."""
+        return True
+
+    async def record(self, stmt: Any, params: dict[str, Any] | None = None) -> None:
         """Run ``stmt`` (the progress record) only while the lease is held."""
         raise NotImplementedError
 
@@ -127,6 +132,10 @@ class PostgresLease(RelayLease):
                 await asyncio.wait_for(stop.wait(), poll_seconds)
         return False
 
+    @property
+    def holding(self) -> bool:
+        return self.conn is not None
+
     async def held(self) -> bool:
         if self.conn is None:
             return False
@@ -139,11 +148,11 @@ class PostgresLease(RelayLease):
             await self.release()
             return False
 
-    async def record(self, stmt: Any) -> None:
+    async def record(self, stmt: Any, params: dict[str, Any] | None = None) -> None:
         if self.conn is None:
             raise LeaseLost("the relay does not hold the lease")
         try:
-            await self.conn.execute(stmt)  # on the lease's own session: no session, no write
+            await self.conn.execute(stmt, params)  # on the lease's own session: no session, no write
         except Exception as error:
             await self.release()
             raise LeaseLost(f"the lease's session is gone ({type(error).__name__}: {error})") from error
@@ -188,11 +197,15 @@ class FileLease(RelayLease):
     async def held(self) -> bool:
         return self.fd is not None
 
-    async def record(self, stmt: Any) -> None:
+    @property
+    def holding(self) -> bool:
+        return self.fd is not None
+
+    async def record(self, stmt: Any, params: dict[str, Any] | None = None) -> None:
         if self.fd is None:
             raise LeaseLost("the relay does not hold the lease")
         async with self.db.writer.begin() as conn:
-            await conn.execute(stmt)
+            await conn.execute(stmt, params)
 
     async def release(self) -> None:
         fd, self.fd = self.fd, None
@@ -208,9 +221,9 @@ class _Unshared(RelayLease):
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def record(self, stmt: Any) -> None:
+    async def record(self, stmt: Any, params: dict[str, Any] | None = None) -> None:
         async with self.db.writer.begin() as conn:
-            await conn.execute(stmt)
+            await conn.execute(stmt, params)
 
 
 def relay_lease(db: Database, name: str = "relay") -> RelayLease:
@@ -227,26 +240,56 @@ def encode(env: EventEnvelope) -> bytes:
     return orjson.dumps(env.model_dump(mode="json"))
 
 
+async def relay_backlog(db: Database, name: str = "relay") -> int:
+    """Events stored but not yet published by the relay ``name``: the store's last position minus the
+    relay's recorded one (two index look-ups, whatever the backlog). Read from the store, so any replica
+    can answer it, holder of the lease or not, and a relay that is stuck still shows its backlog. On
+    PostgreSQL a rolled-back append leaves a gap in the positions: the figure is then a few too high."""
+    last = select(func.max(events.c.position)).scalar_subquery()
+    recorded = select(outbox.c.position).where(outbox.c.name == name).scalar_subquery()
+    async with db.reader.connect() as conn:
+        backlog = await conn.scalar(select(func.coalesce(last, 0) - func.coalesce(recorded, 0)))
+    return max(int(backlog or 0), 0)
+
+
+def _record_statement(dialect_insert: Any) -> Any:
+    """The relay's progress, recorded forward only: a slower replica never moves it back."""
+    stmt = dialect_insert(outbox).values(
+        name=bindparam("name"), position=bindparam("position"), updated_at=bindparam("updated_at")
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[outbox.c.name],
+        set_={"position": stmt.excluded.position, "updated_at": stmt.excluded.updated_at},
+        where=outbox.c.position < stmt.excluded.position,
+    )
+
+
+_RECORD_PG = _record_statement(pg_insert)
+_RECORD_SQLITE = _record_statement(sqlite_insert)
+
+
 def encode_row(row: Any) -> bytes:
-    """The envelope JSON straight from a stored row (naive SQLite datetimes are UTC)."""
+    """The envelope JSON straight from a stored row (``EventStore.read_rows_after``): its data and metadata
+    JSON go in as stored, not decoded and encoded again (naive SQLite datetimes are UTC)."""
+    position, stream_id, version, event_id, event_type, schema_version, occurred_at, data, metadata = row
     return orjson.dumps(
         {
-            "event_id": row.event_id,
-            "event_type": row.event_type,
-            "schema_version": row.schema_version,
-            "stream_id": row.stream_id,
-            "version": row.version,
-            "occurred_at": row.occurred_at,
-            "data": row.data,
-            "metadata": row.metadata,
-            "position": row.position,
+            "event_id": event_id,
+            "event_type": event_type,
+            "schema_version": schema_version,
+            "stream_id": stream_id,
+            "version": version,
+            "occurred_at": occurred_at,
+            "data": orjson.Fragment(data),
+            "metadata": orjson.Fragment(metadata),
+            "position": position,
         },
         option=orjson.OPT_NAIVE_UTC,
     )
 
 
-def _link(traceparent: str) -> Link:
-    return Link(trace.get_current_span(context_from({"traceparent": traceparent})).get_span_context())
+def _span_context(traceparent: str) -> trace.SpanContext:
+    return trace.get_current_span(context_from({"traceparent": traceparent})).get_span_context()
 
 
 def decode(payload: bytes) -> EventEnvelope:
@@ -283,18 +326,13 @@ class OutboxRelay:
             return (await conn.scalar(select(outbox.c.position).where(outbox.c.name == self.name))) or 0
 
     async def _record(self, position: int) -> None:
-        dialect_insert = pg_insert if self.store.db.is_postgres else sqlite_insert
-        stmt = dialect_insert(outbox).values(name=self.name, position=position, updated_at=datetime.now(UTC))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[outbox.c.name],
-            set_={"position": stmt.excluded.position, "updated_at": stmt.excluded.updated_at},
-            where=outbox.c.position < stmt.excluded.position,  # a slower replica never moves it back
-        )
+        stmt = _RECORD_PG if self.store.db.is_postgres else _RECORD_SQLITE
+        params = {"name": self.name, "position": position, "updated_at": datetime.now(UTC)}
         if self.lease is not None:
-            await self.lease.record(stmt)
+            await self.lease.record(stmt, params)
             return
         async with self.store.db.writer.begin() as conn:
-            await conn.execute(stmt)
+            await conn.execute(stmt, params)
 
     async def heal(self) -> int:
         """If the stream ends before the recorded position, move the position back to where it ends.
@@ -356,21 +394,29 @@ class OutboxRelay:
         """
         total = 0
         rows = await self.store.read_rows_after(await self.position(), self.batch)
+        proven = False  # the lease shown held since the last batch (by recording it on the lease's session)
         while rows:
-            if self.lease is not None and not await self.lease.held():
+            if self.lease is not None and not proven and not await self.lease.held():
                 raise LeaseLost("the relay lost its lease before publishing a batch")
             next_rows = asyncio.create_task(self.store.read_rows_after(rows[-1].position, self.batch))
             try:
                 # One span per batch, linked to each event's command trace (a span per event would cost
                 # more than the publish); the event's own traceparent travels on in its NATS headers.
-                links = [_link(row.metadata.get("traceparent")) for row in rows if row.metadata.get("traceparent")]
-                with _tracer.start_as_current_span("relay batch", kind=SpanKind.PRODUCER, links=links) as span:
-                    span.set_attribute("thidua.relay.events", len(rows))
-                    await self._publish(rows)
+                with _tracer.start_as_current_span("relay batch", kind=SpanKind.PRODUCER) as span:
+                    metadata = [orjson.loads(row[8]) for row in rows]
+                    if span.is_recording():  # links only for a batch that is recorded
+                        span.set_attribute("thidua.relay.events", len(rows))
+                        for meta in metadata:
+                            if meta.get("traceparent"):
+                                span.add_link(_span_context(meta["traceparent"]))
+                    await self._publish(rows, metadata)
                 if _PAUSE_FILE:
                     Path(_PAUSE_FILE).write_text(str(rows[-1].position))  # noqa: ASYNC240 - test hook, tiny write
                     await asyncio.sleep(3600)
                 await self._record(rows[-1].position)
+                # A record written on the lease's own session proves the lease held, as ``held()`` would: the
+                # next batch (read while this one was published) goes without another round trip.
+                proven = True
             except BaseException:
                 next_rows.cancel()
                 raise
@@ -379,32 +425,39 @@ class OutboxRelay:
             rows = await next_rows
         return total
 
-    async def _publish(self, rows: list[Any]) -> None:
+    async def _publish(self, rows: list[Any], metadata: list[dict[str, Any]]) -> None:
         """Publish with a sliding window of at most ``max_in_flight`` unacknowledged messages.
 
         An ack lost with a dropped connection never arrives: if no ack comes for ``ack_timeout``, the
         batch fails and is published again from the recorded position (JetStream drops the copies that
-        did land). One deadline, pushed forward by each ack, costs less than a timeout per message.
+        did land). One deadline for the batch, pushed forward by the acks, costs less than a timeout per
+        message; it is pushed at most once per half ``ack_timeout`` (moving a timer is not free either),
+        so the batch fails after between half and all of ``ack_timeout`` without an ack.
         """
         loop = asyncio.get_running_loop()
         window: deque[asyncio.Future] = deque()
+        half = self.ack_timeout / 2
         async with asyncio.timeout(self.ack_timeout) as deadline:
-            for row in rows:
-                meta = row.metadata
-                headers = {H_MSG_ID: row.event_id}
+            pushed = loop.time()
+            for row, meta in zip(rows, metadata, strict=True):
+                headers = {H_MSG_ID: row[3]}  # the event id (rows as ``read_rows_after`` orders them)
                 # The trace context stored with the event travels on: consumers continue the command's trace.
                 if meta.get("traceparent"):
                     headers["traceparent"] = meta["traceparent"]
                     if meta.get("tracestate"):
                         headers["tracestate"] = meta["tracestate"]
-                subject = event_subject(self.service, row.event_type, meta["unit_path"])
+                subject = event_subject(self.service, row[4], meta["unit_path"])
                 window.append(await self.js.publish_async(subject, encode_row(row), headers=headers))
                 if len(window) >= self.max_in_flight:
                     self._check(await window.popleft())
-                    deadline.reschedule(loop.time() + self.ack_timeout)
+                    if loop.time() - pushed > half:
+                        pushed = loop.time()
+                        deadline.reschedule(pushed + self.ack_timeout)
             while window:
                 self._check(await window.popleft())
-                deadline.reschedule(loop.time() + self.ack_timeout)
+                if loop.time() - pushed > half:
+                    pushed = loop.time()
+                    deadline.reschedule(pushed + self.ack_timeout)
 
     @staticmethod
     def _check(ack: Any) -> None:

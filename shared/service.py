@@ -11,7 +11,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import PlainTextResponse
 
 from shared.db import Database, open_database
 from shared.directory_copy import DirectoryCopy
@@ -21,7 +22,7 @@ from shared.eventstore.store import InlineProjection
 from shared.http import create_app
 from shared.messaging import connect, ensure_streams
 from shared.projection import Projection
-from shared.relay import run_supervised
+from shared.relay import relay_backlog, run_supervised
 from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from shared.telemetry import setup_telemetry
@@ -104,7 +105,35 @@ def service_app(
         app.state.directory = copy
     for router in routers:
         app.include_router(router)
+    app.add_api_route("/metrics", relay_metrics(settings, db), include_in_schema=False, tags=["ops"])
     return app
+
+
+def relay_metrics(settings: Settings, db: Database) -> Callable[..., Awaitable[PlainTextResponse]]:
+    """``GET /metrics`` (Prometheus text): the store's relay backlog, what an operator or KEDA watches.
+
+    ``thidua_relay_backlog`` is read from the store, so every replica reports the same figure whichever
+    holds the relay's lease; ``thidua_relay_publishing`` says whether this replica's relay holds it.
+    """
+
+    async def metrics(request: Request) -> PlainTextResponse:
+        relay = getattr(request.app.state, "relay", None)
+        publishing = relay is not None and relay.lease is not None and relay.lease.holding
+        labels = f'service="{settings.service}"'
+        lines = [
+            "# HELP thidua_relay_backlog Events stored but not yet published to JetStream.",
+            "# TYPE thidua_relay_backlog gauge",
+            f"thidua_relay_backlog{{{labels}}} {await relay_backlog(db)}",
+            "# HELP thidua_relay_publishing 1 while this replica's relay holds the store's lease.",
+            "# TYPE thidua_relay_publishing gauge",
+            f"thidua_relay_publishing{{{labels}}} {int(publishing)}",
+            "# HELP thidua_relay_published_total Events this replica's relay has published since it took the lease.",
+            "# TYPE thidua_relay_published_total counter",
+            f"thidua_relay_published_total{{{labels}}} {relay.published if relay is not None else 0}",
+        ]
+        return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+    return metrics
 
 
 def consumer_task(projection: Callable[[], Projection], level: str = "*", durable: str | None = None) -> BackgroundTask:

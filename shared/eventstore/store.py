@@ -342,12 +342,12 @@ class EventStore:
             return [envelope_from_row(row) for row in rows]
 
     async def read_rows_after(self, position: int, limit: int = 500) -> list[Any]:
-        """Raw rows past ``position``: the relay's hot path, which needs no pydantic model per event."""
+        """Raw rows past ``position`` (columns ``ROW_COLUMNS``), ``data`` and ``metadata`` as the stored JSON
+        text (SQLite's ``occurred_at`` as ISO text): the relay's hot path, which sends the data on as it is
+        stored (no decoding, no pydantic model per event)."""
         async with self.db.reader.connect() as conn:
-            rows = await conn.execute(
-                select(events).where(events.c.position > position).order_by(events.c.position).limit(limit)
-            )
-            return list(rows)
+            statement = _ROWS_AFTER_PG if self.db.is_postgres else _ROWS_AFTER_SQLITE
+            return list(await conn.execute(statement, {"position": position, "limit": limit}))
 
     async def last_position(self) -> int:
         async with self.db.reader.connect() as conn:
@@ -412,6 +412,41 @@ async def _simple_query(conn: AsyncConnection, sql: str) -> None:
     except Exception as error:
         raise DBAPIError.instance(sql, None, error, Exception, connection_invalidated=driver.is_closed()) from error
 
+
+# The relay's read, in this column order (it unpacks rows by position): JSON columns as text, cast by the
+# database (the driver would decode a jsonb value itself): PostgreSQL renders its jsonb, SQLite hands back
+# the text that was written.
+ROW_COLUMNS = (
+    "position",
+    "stream_id",
+    "version",
+    "event_id",
+    "event_type",
+    "schema_version",
+    "occurred_at",
+    "data",
+    "metadata",
+)
+
+
+def _rows_after(occurred_at: Any) -> Any:
+    return (
+        select(
+            *(events.c[name] for name in ROW_COLUMNS[:-3]),
+            occurred_at.label("occurred_at"),
+            cast(events.c.data, Text).label("data"),
+            cast(events.c.metadata, Text).label("metadata"),
+        )
+        .where(events.c.position > bindparam("position"))
+        .order_by(events.c.position)
+        .limit(bindparam("limit"))
+    )
+
+
+_ROWS_AFTER_PG = _rows_after(events.c.occurred_at)
+# SQLite keeps a naive UTC timestamp as text ("2026-11-30 08:00:00.000000"): read as ISO 8601 text, not
+# parsed into a datetime per row (most of the read's cost) only to be written out as text again.
+_ROWS_AFTER_SQLITE = _rows_after(func.replace(cast(events.c.occurred_at, Text), " ", "T").concat("+00:00"))
 
 # SQLite: stream versions by the (stream_id, version) index; built once (an expanding IN, one statement per size).
 _SQLITE_VERSIONS = (

@@ -3,7 +3,8 @@ measured in the same run on the same machine.
 
 1. event store appends/s, 64 concurrent writers, SQLite and PostgreSQL — vs the same rows inserted raw
    (alternating, best of three rounds each)
-2. outbox relay events/s — vs raw nats-py publish_async to the same server
+2. outbox relay events/s, SQLite and PostgreSQL — vs raw nats-py publish_async to the same server
+   (alternating, best of three rounds each)
 3. projection replay events/s — vs a raw pull consumer that only acks
 4. command → projection latency p50/p99 at 300 commands/s for 30 s (HTTP directory service, real relay,
    real level projector)
@@ -29,7 +30,7 @@ from shared.eventstore import EventStore, StreamAppend
 from shared.eventstore.migrate import migrate
 from shared.eventstore.schema import events
 from shared.messaging import connect, ensure_streams
-from shared.relay import OutboxRelay
+from shared.relay import OutboxRelay, relay_lease
 from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from shared.subjects import STREAM
@@ -135,40 +136,54 @@ async def with_postgres_database(run) -> None:  # type: ignore[no-untyped-def]
 # -- 2. relay ----------------------------------------------------------------------------------------
 
 
-async def bench_relay(work: Path, count: int) -> None:
-    server = NatsServer(work / "relay-js").start()
-    settings = Settings(service="testsvc", nats_url=server.url, database_url=f"sqlite+aiosqlite:///{work}/relay.db")
+async def bench_relay(work: Path, count: int, url: str, label: str, rounds: int = 3) -> None:
+    """The relay as a service runs it (holding the store's lease: read the store, publish, record) against
+    raw ``publish_async`` of the same number of messages, alternating ``rounds`` times, best of each. Each
+    round's events are stored before its clock starts."""
+    server = NatsServer(work / f"relay-js-{label}").start()
+    settings = Settings(service="testsvc", nats_url=server.url, database_url=url)
     try:
         db = open_database(settings.database_url)
         await migrate(db)
         store = EventStore(db)
-        await asyncio.gather(*[store.append(counted("hn.ntl.fecon", i, stream=f"r-{i}")) for i in range(count)])
-        payload = (await store.read_after(0, 1))[0]
         nc, js = await connect(settings.nats_url, "bench")
         await ensure_streams(js, settings)
-
+        lease = relay_lease(db)  # as a service runs it: fenced by the store's lease
+        assert await lease.acquire(asyncio.Event())
+        relay = OutboxRelay(
+            store, js, "testsvc", batch=settings.relay_batch, max_in_flight=settings.relay_max_in_flight, lease=lease
+        )
         from shared.relay import encode
 
-        body = encode(payload)
-        start = time.perf_counter()
-        pending = []
-        for i in range(count):
-            pending.append(
-                await js.publish_async(f"thidua.raw.counted.hn.{i % 50}", body, headers={"Nats-Msg-Id": f"raw-{i}"})
-            )
-            if len(pending) >= 256:
-                await asyncio.gather(*pending)
-                pending = []
-        await asyncio.gather(*pending)
-        raw = count / (time.perf_counter() - start)
+        best = {"relay": 0.0, "raw": 0.0}
+        for round_ in range(rounds):
+            appends = [counted("hn.ntl.fecon", i, stream=f"r{round_}-{i}") for i in range(count)]
+            for start in range(0, count, 500):
+                await asyncio.gather(*[store.append(a) for a in appends[start : start + 500]])
+            begin = time.perf_counter()
+            published = await relay.publish_pending()
+            best["relay"] = max(best["relay"], published / (time.perf_counter() - begin))
 
-        relay = OutboxRelay(
-            store, js, "testsvc", batch=settings.relay_batch, max_in_flight=settings.relay_max_in_flight
+            body = encode((await store.read_after(0, 1))[0])
+            begin = time.perf_counter()
+            pending = []
+            for i in range(count):
+                subject = f"thidua.raw.counted.hn.{i % 50}"
+                pending.append(await js.publish_async(subject, body, headers={"Nats-Msg-Id": f"raw-{round_}-{i}"}))
+                if len(pending) >= 256:
+                    await asyncio.gather(*pending)
+                    pending = []
+            await asyncio.gather(*pending)
+            best["raw"] = max(best["raw"], count / (time.perf_counter() - begin))
+        line(
+            f"relay events/s (read, publish, record) [{label}]",
+            best["relay"],
+            "ev/s",
+            best["raw"],
+            "raw publish_async",
+            "≥ 0.8",
         )
-        start = time.perf_counter()
-        published = await relay.publish_pending()
-        relayed = published / (time.perf_counter() - start)
-        line("relay events/s (read store, publish, record)", relayed, "ev/s", raw, "raw publish_async", "≥ 0.6")
+        await lease.release()
         await nc.close()
         await store.close()
         await db.dispose()
@@ -274,7 +289,10 @@ async def main() -> None:
             if not args.skip_postgres:
                 await with_postgres_database(lambda url: bench_store(url, "PostgreSQL", 64, per_writer))
         if "2" in only:
-            await bench_relay(work, int(20_000 * scale))
+            count = int(20_000 * scale)
+            await bench_relay(work, count, f"sqlite+aiosqlite:///{work}/relay.db", "SQLite")
+            if not args.skip_postgres:
+                await with_postgres_database(lambda url: bench_relay(work, count, url, "PostgreSQL"))
         if "3" in only:
             await bench_replay(work, int(20_000 * scale))
         if "4" in only:

@@ -70,10 +70,10 @@ async def test_the_city_topology_under_load_through_three_faults_loses_and_doubl
         stack.callback(cluster.stop)
         await asyncio.to_thread(cluster.start)
         procs: list[Proc] = []
+        stack.callback(Proc.stop_all, procs)
 
         def started(proc: Proc) -> Proc:
             procs.append(proc)
-            stack.callback(proc.stop)
             return proc.start()
 
         r3 = {"THIDUA_STREAM_REPLICAS": "3"}
@@ -90,6 +90,12 @@ async def test_the_city_topology_under_load_through_three_faults_loses_and_doubl
         for proc in directory:
             await until_healthy(client, proc, 90)
         replicas |= {service: [started(replica(service, i)) for i in range(2)] for service in SERVICES[1:]}
+        ids = await register_districts(client, directory[0], *DISTRICTS)
+        hosts = {
+            "hn": started(
+                level_host("levels-hn", tmp_path, cluster.url("directory"), ["hn"], databases["levels_hn"], **r3)
+            )
+        }
         attach = {"THIDUA_LEVEL_ATTACH_ONLY": "true", **r3}
         unused = f"sqlite+aiosqlite:///{tmp_path}/provisioning.db"  # provisioning opens no database
         provisions = [
@@ -100,31 +106,12 @@ async def test_the_city_topology_under_load_through_three_faults_loses_and_doubl
             )
             for d in DISTRICTS
         ]
-        for proc in [r for s in SERVICES[1:] for r in replicas[s]]:
+        for d, proc in zip(DISTRICTS, provisions, strict=True):  # each district's host once its consumers exist
+            assert proc.proc is not None and await asyncio.to_thread(proc.proc.wait, 90) == 0, proc.tail()
+            nats_url, db = cluster.url(f"hn-{d}"), databases[f"levels_hn_{d}"]
+            hosts[f"hn.{d}"] = started(level_host(f"levels-hn.{d}", tmp_path, nats_url, [f"hn.{d}"], db, **attach))
+        for proc in [*(r for s in SERVICES[1:] for r in replicas[s]), *hosts.values()]:
             await until_healthy(client, proc, 90)
-        for proc in provisions:
-            assert proc.proc is not None and await asyncio.to_thread(proc.proc.wait, 60) == 0, proc.tail()
-        ids = await register_districts(client, directory[0], *DISTRICTS)
-        hosts = {
-            "hn": started(
-                level_host("levels-hn", tmp_path, cluster.url("directory"), ["hn"], databases["levels_hn"], **r3)
-            ),
-            **{
-                f"hn.{d}": started(
-                    level_host(
-                        f"levels-hn.{d}",
-                        tmp_path,
-                        cluster.url(f"hn-{d}"),
-                        [f"hn.{d}"],
-                        databases[f"levels_hn_{d}"],
-                        **attach,
-                    )
-                )
-                for d in DISTRICTS
-            },
-        }
-        for host in hosts.values():
-            await until_healthy(client, host, 90)
         nc, js = await connect(cluster.url("admin"), "test-admin")
         stack.push_async_callback(nc.close)
 
@@ -174,9 +161,11 @@ async def test_the_city_topology_under_load_through_three_faults_loses_and_doubl
             async def holders() -> list[Proc]:
                 found = []
                 for replica in directory:
-                    if replica.alive:
+                    try:
                         health = (await client.get(f"{replica.url}/health", headers=ADMIN)).json()
-                        found += [replica] if health.get("relay") is not None else []
+                    except httpx.HTTPError:  # killed, or too busy to answer now: not a holder we can see
+                        continue
+                    found += [replica] if health.get("relay") is not None else []
                 return found
 
             async def one_holder() -> bool:

@@ -87,7 +87,9 @@ async def test_a_district_reads_only_its_consumers_and_its_level_host_attaches_t
             health = (await client.get(f"{host.url}/health")).json()["levels"]["hn.ntl"]
             assert health["attach_only"] and health["consumer"] == "directory_level__hn_ntl"
             rebuild = await client.post(f"{host.url}/levels/hn.ntl/rebuild", headers=ADMIN)
-            assert rebuild.status_code == 409 and "--provision" in rebuild.json()["detail"], rebuild.text
+            refused = rebuild.json()
+            assert rebuild.status_code == 409 and refused["code"] == "conflict" and refused["field"] == "level"
+            assert "directory_level__hn_ntl" in refused["detail"] and "--provision" in refused["detail"]
 
             # 2. The same credentials, refused by the server for everything outside their consumers.
             js = district.jetstream(timeout=1)

@@ -2,8 +2,13 @@
 pinned by mutation testing (issue 8): each test fails if a check, or what its refusal says, is removed.
 Plain Python, no I/O."""
 
-import pytest
+import threading
+from types import SimpleNamespace
 
+import pytest
+from fastapi.security import HTTPAuthorizationCredentials
+
+import shared.auth
 from shared.auth import Unauthenticated, current_caller, resolve_caller
 from shared.errors import Forbidden
 from shared.identity import ADMIN, Caller
@@ -65,8 +70,12 @@ async def test_a_platform_operator_enrolled_somewhere_keeps_their_unit_and_roles
 
 
 async def test_someone_the_directory_does_not_know_is_refused() -> None:
-    with pytest.raises(Forbidden, match="m-9 is not a member in this service's copy of the directory"):
+    with pytest.raises(Forbidden) as refused:
         await resolve_caller(Directory(NTL_CHAIR), Settings(admin_subjects=["op"]), "m-9")
+    assert str(refused.value) == (
+        "m-9 is not a member in this service's copy of the directory "
+        "(a new member appears within moments; otherwise ask your unit to enrol you)"
+    )
     assert await resolve_caller(Directory(NTL_CHAIR), Settings(), "m-1") == NTL_CHAIR
 
 
@@ -74,3 +83,23 @@ async def test_a_request_without_a_bearer_token_is_401_saying_a_token_is_require
     with pytest.raises(Unauthenticated) as refused:
         await current_caller(None, None)  # type: ignore[arg-type]  # refused before the request is read
     assert str(refused.value) == "a bearer token is required" and refused.value.status_code == 401
+
+
+async def test_with_a_jwks_url_the_token_is_read_off_the_event_loop_and_its_person_looked_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fetching keys may block on the network: the token is read in a worker thread, then resolved."""
+    settings = Settings(jwks_url="https://id.example/jwks.json")
+    seen: list[tuple[Settings, str, bool]] = []
+
+    def token_subject(given: Settings, token: str) -> str:
+        seen.append((given, token, threading.current_thread() is threading.main_thread()))
+        return "m-1"
+
+    monkeypatch.setattr(shared.auth, "token_subject", token_subject)
+    request = SimpleNamespace(
+        app=SimpleNamespace(state=SimpleNamespace(settings=settings, directory=Directory(NTL_CHAIR)))
+    )
+    credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials="the-token")
+    assert await current_caller(request, credentials) == NTL_CHAIR  # type: ignore[arg-type]
+    assert seen == [(settings, "the-token", False)]

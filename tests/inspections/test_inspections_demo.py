@@ -21,11 +21,12 @@ from demo.campaign import load_campaign
 from demo.city import load_city
 from demo.initiatives import load_initiatives
 from demo.inspections import CLAIM_ALL_DONE, LATE, NEVER_SUBMITTED, load_inspections, round_year
+from demo.paper import BUNCHED, NEVER_APPLIED, load_paper_records
 from services.awards.entrypoints.main import create_app as awards_app
 from services.directory.entrypoints.main import create_app as directory_app
 from services.inspections.adapters import views
 from services.inspections.adapters.tables import actions
-from services.inspections.domain.rulesets import rules_on
+from services.inspections.domain.rulesets import SIGNALS, rules_on
 from services.inspections.entrypoints.main import create_app as inspections_app
 from services.pledges.entrypoints.main import create_app as pledges_app
 from services.registry.entrypoints.main import create_app as registry_app
@@ -79,6 +80,8 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
         await feed(apps[name].state.directory, [(env.to_event(), env.metadata.unit_path) for env in stored])
     await load_initiatives(registry, per_unit=4)
     await load_campaign(pledges, directory, today.year)
+    paper = await load_paper_records(registry, pledges, directory, today)
+    late_reports = await apps["pledges"].state.reminders.tick()  # as the pledges scheduler would, soon after
     for name in ("directory", "registry", "pledges"):  # what the service's consumers copy from NATS
         for envelope in await apps[name].state.store.read_after(0, limit=100_000):
             await world.feed(envelope.to_event(), envelope.metadata.unit_path, envelope.occurred_at, name)
@@ -132,9 +135,12 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
         states = [(r.status, r.reopened, r.due_on < today) for r in await conn.execute(select(actions))]
         graded = {g["path"]: g for g in await views.grade_list(conn, copy_units, "hn", today.year - 1)}
     shown = {kind for row in rows for kind in views.risk_view(row)["signals"]}
-    assert {
-        "self_inspection_late", "contradicted", "reported_without_evidence", "action_overdue", "awards_to_officials",
-    } <= shown  # fmt: skip
+    assert shown == set(SIGNALS)  # every sign of formalism, each arisen from what was entered
+    assert paper == {"campaigns": 1, "reports on paper": 2, "registrations on paper": 9}
+    assert len([r for r in late_reports if r.kind == "report_overdue"]) == 2  # the two without a paper report
+    signed = {row.path: set(views.risk_view(row)["signals"]) for row in rows}
+    assert "bunched_registrations" in signed[BUNCHED] and "never_applied" in signed[NEVER_APPLIED]
+    assert {p for p, kinds in signed.items() if "report_late" in kinds} == {"hn.xd.nha-ha-noi", "hn.xd.vlxd"}
     assert total == len(NEVER_SUBMITTED) and {o["path"] for o in overdue} == set(NEVER_SUBMITTED)
     assert all(o["due_on"] == f"{round_year(today)}-07-15" and o["days_late"] > 0 for o in overdue)
     assert sorted(states) == sorted(

@@ -20,9 +20,11 @@ from contracts.registry import (
 from services.registry.domain.commands import ConvertIdea, RegisterInitiative
 from services.registry.domain.idea import Idea
 from services.registry.domain.initiative import Initiative
-from services.registry.domain.rules import allowed_next
+from services.registry.domain.rules import allowed_next, require_decider, scope_of
+from services.registry.domain.similarity import Features, features, jaccard, similarity
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
 from shared.identity import Caller
+from shared.units import UnitRef
 from tests.registry.registry_helpers import (
     BCH,
     BTV_HN,
@@ -99,6 +101,10 @@ REFUSED_BY_STATUS: list[tuple[Callable[[], object], str]] = [
     (lambda: recognised().reject(BCH, FECON, "x"), f"a recognised initiative cannot be rejected: {RECOGNISED_NEXT}"),
     (lambda: recognised().return_for_revision(BCH, FECON, "x"),
      f"a recognised initiative cannot be returned: {RECOGNISED_NEXT}"),
+    (lambda: recognised().recognise(BCH, CHAIN, FECON, "2/QĐ", D),
+     f"a recognised initiative cannot be recognised: {RECOGNISED_NEXT}"),
+    (lambda: given(registered()).recognise(BCH, CHAIN, FECON, "1/QĐ", D),
+     "the council has not scored it yet; allowed next: score it in council"),
     (lambda: recognised().complete(registration(), MEMBER), f"the initiative is not a draft: {RECOGNISED_NEXT}"),
     (lambda: recognised().revise(registration(), MEMBER), f"only a returned initiative is revised: {RECOGNISED_NEXT}"),
     (lambda: recognised().accept(BCH, FECON, 1, ""), f"acceptance needs a reported application: {RECOGNISED_NEXT}"),
@@ -275,3 +281,52 @@ def test_the_authors_shares_sum_to_exactly_100(
     assert error["ctx"] == {"total": sum(shares), "expected": 100}
     body["authors"][0]["share"] = 100 - sum(shares[1:])
     assert command.model_validate(body).authors[0].share == 100 - sum(shares[1:])
+
+
+# -- statuses an event leaves ---------------------------------------------------------------------------
+
+
+def test_an_accepted_initiative_is_not_accepted_twice_and_stays_accepted_when_applied_again() -> None:
+    initiative = applied()
+    then(initiative, initiative.accept(BCH, FECON, 75_000_000, "Nghiệm thu"))
+    assert initiative.status == "accepted" and initiative.benefit_vnd == 75_000_000
+    with pytest.raises(IllegalTransition) as twice:
+        initiative.accept(BCH, FECON, 1, "")
+    assert str(twice.value) == (
+        "acceptance needs a reported application: it is accepted; allowed next: report more applications, "
+        "propose it upward or order its replication"
+    )
+    then(initiative, initiative.report_application(MEMBER, "Khối văn phòng", D, "Biên bản", 90_000_000))
+    assert initiative.status == "accepted" and initiative.benefit_vnd == 90_000_000
+
+
+# -- a level of a kind with no deciding roles of its own ---------------------------------------------------
+
+SUB = UnitRef(unit_id="u-tc", path="hn.ntl.fecon.thi-cong", kind="sub_unit", parent_id="u-fecon")
+
+
+def test_at_a_level_of_another_kind_only_the_chair_decides_and_the_scope_is_grassroots() -> None:
+    require_decider(actor(SUB, "chair"), SUB, "decide")
+    with pytest.raises(Forbidden) as refused:
+        require_decider(actor(SUB, "executive_committee"), SUB, "decide")
+    assert str(refused.value) == "to decide at hn.ntl.fecon.thi-cong you need one of the roles: chair"
+    assert scope_of(SUB) == "grassroots" and scope_of(NTL) == "upper_level"
+
+
+# -- the duplicate score ----------------------------------------------------------------------------------
+
+
+def test_features_are_content_words_their_bigrams_and_character_trigrams() -> None:
+    found = features("Và của Sáng kiến")
+    assert found.terms == {"sang", "kien", "cua_sang", "sang_kien"}  # stop words alone, or paired, say nothing
+    assert found.grams == {
+        "va ", "a c", " cu", "cua", "ua ", "a s", " sa", "san", "ang", "ng ", "g k", " ki", "kie", "ien",
+    }  # fmt: skip
+    assert features("ab").grams == frozenset()
+
+
+def test_the_score_blends_both_overlaps_to_three_places_and_nothing_shared_is_zero() -> None:
+    a = Features(frozenset({"x"}), frozenset({"p"}))
+    b = Features(frozenset("xyzuvwt"), frozenset({"q"}))
+    assert similarity(a, b) == 0.086  # 0.6 × 1/7
+    assert jaccard(frozenset(), frozenset({"x"})) == 0.0 and jaccard(frozenset({"x"}), frozenset()) == 0.0

@@ -27,7 +27,7 @@ from services.inspections.adapters.level_grading import GradingHandlers
 from services.inspections.adapters.level_inspections import InspectionHandlers
 from services.inspections.adapters.level_radar import upsert
 from services.inspections.adapters.level_selfinspection import SelfInspectionHandlers
-from services.inspections.adapters.tables import UNIT_TABLES, awarded, counts, metadata
+from services.inspections.adapters.tables import UNIT_TABLES, awarded, counts, initiatives, metadata
 from shared.projection import Context, Projection
 
 
@@ -41,12 +41,18 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
         self._bunching: set[tuple[str, str]] = set()  # (unit, campaign) whose registrations changed
         self._campaigns: dict[str, dict[str, Any]] | None = None
         self._dirty: set[str] = set()
+        self._initiatives: dict[str, dict[str, Any]] = {}
+        self._reports: set[tuple[str, str]] = set()
         self._rules_checked = False  # the score rows were built by the rule sets in force
         self._spans = risk.rule_segments()
 
     # -- batches ---------------------------------------------------------------------------------------
 
     async def flush(self, conn: AsyncConnection, level: str) -> None:
+        if self._initiatives:
+            rows, self._initiatives = list(self._initiatives.values()), {}
+            stmt = upsert(conn, initiatives).on_conflict_do_nothing(index_elements=[initiatives.c.initiative_id])
+            await conn.execute(stmt, rows)
         if self._counts:
             rows = [
                 {"unit_id": u, "source": s, "day": d, "campaign_key": c, "n": n}
@@ -63,8 +69,10 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
             )
         if self._bunching:
             pending, self._bunching = self._bunching, set()
-            for unit_id, campaign_id in sorted(pending):
-                await self._judge_bunching(conn, unit_id, campaign_id)
+            await self._judge_bunching(conn, pending)
+        if self._reports:
+            reports, self._reports = self._reports, set()
+            await self._judge_reported(conn, reports)
         if not self._rules_checked:
             await risk.rebuild_if_rules_changed(conn, self._spans)
             self._rules_checked = True
@@ -77,12 +85,17 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
         self._bunching.clear()
         self._campaigns = None
         self._dirty.clear()
+        self._reports.clear()
+        self._initiatives.clear()
         self._rules_checked = False
 
     async def units_left(self, conn: AsyncConnection, ctx: Context, unit_ids: set[str]) -> None:
         ids = sorted(unit_ids)
         self._counts = defaultdict(int, {k: v for k, v in self._counts.items() if k[0] not in unit_ids})
         self._dirty -= unit_ids
+        self._initiatives = {k: v for k, v in self._initiatives.items() if v["unit_id"] not in unit_ids}
+        self._bunching = {p for p in self._bunching if p[0] not in unit_ids}
+        self._reports = {p for p in self._reports if p[1] not in unit_ids}
         for start in range(0, len(ids), 500):  # the levels whose awards went to them score again
             chunk = ids[start : start + 500]
             self._touched(

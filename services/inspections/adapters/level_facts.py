@@ -2,11 +2,14 @@
 events (units' dates and mergers, campaigns, targets, commitments, reported values, initiatives and their
 status, counted events per day), judging the radar's signs those facts make as they arrive."""
 
+import functools
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, case, delete, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.directory import SUB_UNIT, MemberEnrolled, UnitAbsorbed, UnitMerged, UnitMovedIn, UnitRegistered
@@ -67,6 +70,7 @@ _STATUS_RANK = {"registered": 1, "returned": 1, "rejected": 1, "recognised": 2, 
 class FactsHandlers(RadarHandlers):
     _counts: defaultdict[tuple[str, str, date, str], int]
     _bunching: set[tuple[str, str]]
+    _initiatives: dict[str, dict[str, Any]]  # registered in the batch, written at its flush
 
     # -- directory ---------------------------------------------------------------------------------------
 
@@ -123,6 +127,9 @@ class FactsHandlers(RadarHandlers):
         )
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=[campaigns.c.campaign_id]))
         self._campaigns = None
+        # Registrations naming the campaign may have arrived first (another service's stream): judge them now.
+        named = select(initiatives.c.unit_id).where(initiatives.c.campaign_id == event.campaign_id).distinct()
+        self._bunching |= {(unit_id, event.campaign_id) for (unit_id,) in await conn.execute(named)}
 
     @on(CampaignClosed)
     async def campaign_closed(self, conn: AsyncConnection, event: CampaignClosed, ctx: Context) -> None:
@@ -140,7 +147,7 @@ class FactsHandlers(RadarHandlers):
         ]
         if rows:
             await conn.execute(insert(targets), rows)
-        await self._judge_reported(conn, event.campaign_id, event.unit_id)
+        self._reports.add((event.campaign_id, event.unit_id))  # judged at the batch's flush
 
     @on(PledgeSigned, PledgeAmended)
     async def pledged(self, conn: AsyncConnection, event: PledgeSigned | PledgeAmended, ctx: Context) -> None:
@@ -158,30 +165,16 @@ class FactsHandlers(RadarHandlers):
         }
         if rows:
             await conn.execute(insert(commitments), list(rows.values()))
-        await self._judge_reported(conn, event.campaign_id, event.unit_id)
+        self._reports.add((event.campaign_id, event.unit_id))  # judged at the batch's flush
 
     @on(ProgressReported)
     async def progress_reported(self, conn: AsyncConnection, event: ProgressReported, ctx: Context) -> None:
         rules = rules_on(event.reported_at.date()).radar
-        key = (
-            reported.c.campaign_id == event.campaign_id,
-            reported.c.unit_id == event.unit_id,
-            reported.c.indicator == event.indicator,
-        )
-        before = await conn.scalar(select(reported.c.verifiable).where(*key))
-        await conn.execute(delete(reported).where(*key))
-        await conn.execute(
-            insert(reported).values(
-                campaign_id=event.campaign_id,
-                unit_id=event.unit_id,
-                indicator=event.indicator,
-                value=event.value,
-                verifiable=bool(before) or radar.verifiable(event.evidence, rules),
-                reported_on=event.reported_at.date(),
-                evidence=list(event.evidence),
-            )
-        )
-        await self._judge_reported(conn, event.campaign_id, event.unit_id)
+        row = {"campaign_id": event.campaign_id, "unit_id": event.unit_id, "indicator": event.indicator}
+        latest = {"value": event.value, "reported_on": event.reported_at.date(), "evidence": list(event.evidence)}
+        verifiable = radar.verifiable(event.evidence, rules)
+        await conn.execute(_report_upsert(conn.dialect.name), {**row, **latest, "verifiable": verifiable})
+        self._reports.add((event.campaign_id, event.unit_id))  # judged at the batch's flush
 
     @on(ReminderIssued)
     async def reminder_issued(self, conn: AsyncConnection, event: ReminderIssued, ctx: Context) -> None:
@@ -207,20 +200,19 @@ class FactsHandlers(RadarHandlers):
 
     @on(InitiativeRegistered)
     async def initiative_registered(self, conn: AsyncConnection, event: InitiativeRegistered, ctx: Context) -> None:
-        day = ctx.occurred_at.date()
-        stmt = upsert(conn, initiatives).values(
-            initiative_id=event.initiative_id,
-            unit_id=event.unit_id,
-            title=event.registration.title,
-            campaign_id=event.campaign_id,
-            status="registered",
-            registered_on=day,
-            applied_on=None,
-            recognised=False,
-        )
-        await conn.execute(stmt.on_conflict_do_nothing(index_elements=[initiatives.c.initiative_id]))
+        """Kept in the batch and written at its flush (one statement for all): the events of the same
+        batch that move its status change the kept row. A registration delivered again changes nothing."""
+        day = event.registered_on or ctx.occurred_at.date()  # a registration made on paper: its own day
+        self._initiatives.setdefault(
+            event.initiative_id,
+            {
+                "initiative_id": event.initiative_id, "unit_id": event.unit_id, "title": event.registration.title,
+                "campaign_id": event.campaign_id, "status": "registered", "registered_on": day,
+                "applied_on": None, "recognised": False,
+            },
+        )  # fmt: skip
         self._touched(event.unit_id)
-        self._count(event.unit_id, COUNTED[event.event_type], ctx, event.campaign_id or "")
+        self._count(event.unit_id, COUNTED[event.event_type], ctx, event.campaign_id or "", day)
         await self._duplicates(
             conn, event.unit_id, event.initiative_id, event.registration.title, event.possible_duplicates, day
         )
@@ -229,12 +221,7 @@ class FactsHandlers(RadarHandlers):
 
     @on(InitiativeRevised)
     async def initiative_revised(self, conn: AsyncConnection, event: InitiativeRevised, ctx: Context) -> None:
-        await self._status(conn, event)
-        await conn.execute(
-            update(initiatives)
-            .where(initiatives.c.initiative_id == event.initiative_id)
-            .values(title=event.registration.title)
-        )
+        await self._status(conn, event, title=event.registration.title)
         await self._duplicates(
             conn,
             event.unit_id,
@@ -251,19 +238,17 @@ class FactsHandlers(RadarHandlers):
     @on(InitiativeRecognised)
     async def initiative_recognised(self, conn: AsyncConnection, event: InitiativeRecognised, ctx: Context) -> None:
         """Counted once, whatever the number of levels that recognise it."""
-        before = await conn.scalar(
+        kept = self._initiatives.get(event.initiative_id)
+        before = kept["recognised"] if kept else await conn.scalar(
             select(initiatives.c.recognised).where(initiatives.c.initiative_id == event.initiative_id)
-        )
+        )  # fmt: skip
         await self._status(conn, event, recognised=True)
         if not before:
             self._count(event.unit_id, COUNTED[event.event_type], ctx)
 
     @on(InitiativeApplied)
     async def initiative_applied(self, conn: AsyncConnection, event: InitiativeApplied, ctx: Context) -> None:
-        first = await conn.scalar(
-            select(initiatives.c.applied_on).where(initiatives.c.initiative_id == event.initiative_id)
-        )
-        await self._status(conn, event, applied_on=min(first, event.since) if first else event.since)
+        await self._status(conn, event, applied_on=event.since)  # the first application's day: the earliest
         self._count(event.unit_id, COUNTED[event.event_type], ctx)
 
     @on(InitiativeAccepted)
@@ -273,25 +258,62 @@ class FactsHandlers(RadarHandlers):
 
     # -- helpers -----------------------------------------------------------------------------------------
 
-    def _count(self, unit_id: str, source: str, ctx: Context, campaign_key: str = "") -> None:
-        self._counts[(unit_id, source, ctx.occurred_at.date(), campaign_key)] += 1
+    def _count(self, unit_id: str, source: str, ctx: Context, campaign_key: str = "", day: date | None = None) -> None:
+        self._counts[(unit_id, source, day or ctx.occurred_at.date(), campaign_key)] += 1
 
     async def _status(self, conn: AsyncConnection, event: Any, **values: Any) -> None:
-        """Move the initiative's status forward (a later recognition never undoes an application)."""
+        """Move the initiative's status forward (a later recognition never undoes an application);
+        ``applied_on`` keeps the earliest day. One prepared statement, no read first: an initiative
+        registered before this level held its unit (and not back-filled) has no row, nothing changes."""
         new = STATUS_AFTER[event.event_type]
-        current = await conn.scalar(
-            select(initiatives.c.status).where(initiatives.c.initiative_id == event.initiative_id)
-        )
-        if current is None:
-            return  # registered before this level held the unit, and not back-filled: nothing to update
-        self._touched(event.unit_id)
-        keep = _STATUS_RANK.get(current, 0) > _STATUS_RANK.get(new, 0) and new not in (
-            "returned",
-            "rejected",
-            "registered",
-        )
-        await conn.execute(
-            update(initiatives)
-            .where(initiatives.c.initiative_id == event.initiative_id)
-            .values(**({} if keep else {"status": new}), **values)
-        )
+        kept = self._initiatives.get(event.initiative_id)
+        if kept is not None:  # registered in this batch, not written yet
+            if kept["status"] not in _ahead(new):
+                kept["status"] = new
+            if "applied_on" in values:
+                first = kept["applied_on"]
+                values = {**values, "applied_on": min(first, values["applied_on"]) if first else values["applied_on"]}
+            kept.update(values)
+            self._touched(kept["unit_id"])
+            return
+        params = {"initiative": event.initiative_id, **{f"new_{k}": v for k, v in values.items()}}
+        updated = await conn.execute(_status_update(new, tuple(sorted(values))), params)
+        self._touched(*(unit_id for (unit_id,) in updated))  # the unit the initiative's row belongs to
+
+
+@functools.cache
+def _report_upsert(dialect: str) -> Any:
+    """A reported value, the latest kept; verifiable if any report of it carried a link or a file (one
+    statement, built once: not a read and a write per report)."""
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(reported)
+    latest = {k: stmt.excluded[k] for k in ("value", "reported_on", "evidence")}
+    return stmt.on_conflict_do_update(
+        index_elements=[reported.c.campaign_id, reported.c.unit_id, reported.c.indicator],
+        set_={**latest, "verifiable": or_(reported.c.verifiable, stmt.excluded.verifiable)},
+    )
+
+
+def _ahead(new: str) -> tuple[str, ...]:
+    """The statuses an initiative keeps when an event would move it to ``new`` (a decision sends it back
+    whatever it was)."""
+    if new in ("returned", "rejected", "registered"):
+        return ()
+    return tuple(status for status, rank in _STATUS_RANK.items() if rank > _STATUS_RANK.get(new, 0))
+
+
+@functools.cache
+def _status_update(new: str, columns: tuple[str, ...]) -> Any:
+    """The statement moving an initiative to ``new`` and setting ``columns`` (built once per shape: an
+    event's statement is then only executed, not built)."""
+    ahead = _ahead(new)
+    values: dict[str, Any] = {
+        "status": case((initiatives.c.status.in_(ahead), initiatives.c.status), else_=new) if ahead else new
+    }
+    for column in columns:
+        given = bindparam(f"new_{column}", type_=initiatives.c[column].type)
+        if column == "applied_on":
+            first = initiatives.c.applied_on
+            given = case((or_(first.is_(None), first > given), given), else_=first)
+        values[column] = given
+    where = initiatives.c.initiative_id == bindparam("initiative")
+    return update(initiatives).where(where).values(**values).returning(initiatives.c.unit_id)

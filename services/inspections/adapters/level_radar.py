@@ -6,10 +6,12 @@ bunched before a deadline), and the awards signal.
 ``RadarHandlers`` is the base every other part of the level projection builds on (``adapters/level.py``).
 """
 
+import functools
+from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -34,11 +36,27 @@ def upsert(conn: AsyncConnection, table: Any) -> Any:
     return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
+def prepared_upsert(conn: AsyncConnection, table: Table) -> Any:
+    """An insert of a row (given as the execute's parameters) that overwrites the row with its key:
+    built once per table and dialect, so a handler only executes it (building a statement per event was
+    most of a replay's cost)."""
+    return _upsert(conn.dialect.name, table)
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table) -> Any:
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+    keys = [c for c in table.primary_key.columns]
+    rest = {c.name: stmt.excluded[c.name] for c in table.columns if not c.primary_key}
+    return stmt.on_conflict_do_update(index_elements=keys, set_=rest)
+
+
 class RadarHandlers:
     """Signs of formalism fixed by events, and what the rest of the projection shares."""
 
     _campaigns: dict[str, dict[str, Any]] | None
     _dirty: set[str]  # units whose score rows (adapters/risk.py) are rebuilt at the batch's flush
+    _reports: set[tuple[str, str]]  # (campaign, unit) whose reports, targets or commitments changed
 
     def _touched(self, *unit_ids: str | None) -> None:
         self._dirty.update(u for u in unit_ids if u)
@@ -89,30 +107,15 @@ class RadarHandlers:
         detail: dict[str, Any],
     ) -> None:
         self._touched(unit_id)
-        stmt = upsert(conn, signals).values(
-            unit_id=unit_id,
-            kind=kind,
-            subject=subject,
-            active_from=active_from,
-            rule_set=rule_set,
-            detail=_jsonable(detail),
-        )
-        await conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[signals.c.unit_id, signals.c.kind, signals.c.subject],
-                set_={
-                    "active_from": stmt.excluded.active_from,
-                    "detail": stmt.excluded.detail,
-                    "rule_set": stmt.excluded.rule_set,
-                },
-            )
-        )
+        row = {"unit_id": unit_id, "kind": kind, "subject": subject, "active_from": active_from}
+        await conn.execute(prepared_upsert(conn, signals), {**row, "rule_set": rule_set, "detail": _jsonable(detail)})
 
     async def _drop_signal(self, conn: AsyncConnection, unit_id: str, kind: str, subject: str) -> None:
-        self._touched(unit_id)
-        await conn.execute(
+        dropped = await conn.execute(
             delete(signals).where(signals.c.unit_id == unit_id, signals.c.kind == kind, signals.c.subject == subject)
         )
+        if dropped.rowcount:
+            self._touched(unit_id)
 
     async def _duplicates(
         self, conn: AsyncConnection, unit_id: str, initiative_id: str, title: str, found: Any, day: date
@@ -137,94 +140,95 @@ class RadarHandlers:
                     },
                 )
 
-    async def _judge_reported(self, conn: AsyncConnection, campaign_id: str, unit_id: str) -> None:
-        """A reported indicator whose target is met only by values reported without checkable evidence."""
-        campaign = (await self._campaign_cache(conn)).get(campaign_id)
-        if campaign is None:
-            return
-        rows = await conn.execute(
-            select(reported).where(reported.c.campaign_id == campaign_id, reported.c.unit_id == unit_id)
-        )
-        wanted = {
-            r.indicator: r.target
-            for r in await conn.execute(
-                select(targets.c.indicator, targets.c.target).where(
-                    targets.c.campaign_id == campaign_id, targets.c.unit_id == unit_id
-                )
-            )
-        }
-        wanted |= {
-            r.indicator: r.target
-            for r in await conn.execute(
-                select(commitments.c.indicator, commitments.c.target).where(
-                    commitments.c.campaign_id == campaign_id, commitments.c.unit_id == unit_id
-                )
-            )
-        }
+    async def _judge_reported(self, conn: AsyncConnection, pending: set[tuple[str, str]]) -> None:
+        """(campaign, unit) pairs whose reports, targets or commitments changed in the batch: a reported
+        indicator whose target is met only by values reported without checkable evidence is a sign."""
+        cache = await self._campaign_cache(conn)
+        pairs = {p for p in pending if p[0] in cache}
+        units = sorted({u for _, u in pairs})
+        goals: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+        rows: list[Any] = []
+        for chunk in _chunks(units):
+            rows += [r for r in await conn.execute(select(reported).where(reported.c.unit_id.in_(chunk)))]
+            for table in (targets, commitments):  # a unit's own commitment overrides the target it was given
+                query = select(table.c.campaign_id, table.c.unit_id, table.c.indicator, table.c.target)
+                for c, u, indicator, target in await conn.execute(query.where(table.c.unit_id.in_(chunk))):
+                    goals[(c, u)][indicator] = target
+        judged, wanted = set(), {}
         for row in rows:
-            subject = f"{campaign_id}:{row.indicator}"
-            target = wanted.get(row.indicator)
+            if (row.campaign_id, row.unit_id) not in pairs:
+                continue
+            campaign = cache[row.campaign_id]
+            key = (row.unit_id, f"{row.campaign_id}:{row.indicator}")
+            judged.add(key)
+            target = goals[(row.campaign_id, row.unit_id)].get(row.indicator)
             direction = campaign["directions"].get(row.indicator, "at_least")
             if target is None or row.verifiable or not radar.met(row.value, target, direction):
-                await self._drop_signal(conn, unit_id, "reported_without_evidence", subject)
                 continue
-            await self._signal(
-                conn,
-                unit_id,
-                "reported_without_evidence",
-                subject,
-                row.reported_on,
-                rules_on(row.reported_on).version,
-                {
-                    "campaign_id": campaign_id,
-                    "campaign": campaign["title"],
-                    "indicator": row.indicator,
-                    "value": row.value,
-                    "target": target,
-                    "reported_on": row.reported_on,
-                    "evidence": row.evidence,
-                },
-            )
+            detail = {
+                "campaign_id": row.campaign_id, "campaign": campaign["title"], "indicator": row.indicator,
+                "value": row.value, "target": target, "reported_on": row.reported_on, "evidence": row.evidence,
+            }  # fmt: skip
+            wanted[key] = (row.reported_on, rules_on(row.reported_on).version, detail)
+        await self._reconcile(conn, "reported_without_evidence", units, judged, wanted)
 
-    async def _judge_bunching(self, conn: AsyncConnection, unit_id: str, campaign_id: str) -> None:
-        """Each deadline of the campaign: did the unit's registrations for it crowd into its last days?"""
-        campaign = (await self._campaign_cache(conn)).get(campaign_id)
-        if campaign is None:
-            return
-        days = [
-            r
-            for (r,) in await conn.execute(
-                select(initiatives.c.registered_on).where(
-                    initiatives.c.unit_id == unit_id, initiatives.c.campaign_id == campaign_id
-                )
+    async def _judge_bunching(self, conn: AsyncConnection, pending: set[tuple[str, str]]) -> None:
+        """(unit, campaign) pairs with new registrations: at each deadline of the campaign, did the unit's
+        registrations for it crowd into its last days?"""
+        cache = await self._campaign_cache(conn)
+        pairs = {p for p in pending if p[1] in cache}
+        units = sorted({u for u, _ in pairs})
+        days: dict[tuple[str, str], list[date]] = defaultdict(list)
+        for chunk in _chunks(units):
+            query = select(initiatives.c.unit_id, initiatives.c.campaign_id, initiatives.c.registered_on).where(
+                initiatives.c.unit_id.in_(chunk), initiatives.c.registered_on.is_not(None)
             )
-        ]
-        previous = campaign["starts_on"] - timedelta(days=1)
-        for deadline in campaign["deadlines"]:
-            rules = rules_on(deadline)
-            found = radar.bunching(days, previous, deadline, rules.radar)
-            subject = f"{campaign_id}:{deadline.isoformat()}"
+            for unit_id, campaign_id, day in await conn.execute(query):
+                days[(unit_id, campaign_id)].append(day)
+        judged, wanted = set(), {}
+        for unit_id, campaign_id in pairs:
+            campaign = cache[campaign_id]
+            previous = campaign["starts_on"] - timedelta(days=1)
+            for deadline in campaign["deadlines"]:
+                rules = rules_on(deadline)
+                found = radar.bunching(days[(unit_id, campaign_id)], previous, deadline, rules.radar)
+                key = (unit_id, f"{campaign_id}:{deadline.isoformat()}")
+                judged.add(key)
+                if found is not None:
+                    detail = {
+                        "campaign_id": campaign_id, "campaign": campaign["title"], "deadline": deadline,
+                        "registrations": found.total, "in_last_days": found.bunched,
+                        "days": rules.radar.bunching_days, "share": found.share,
+                    }  # fmt: skip
+                    wanted[key] = (deadline + timedelta(days=1), rules.version, detail)
+                previous = deadline
+        await self._reconcile(conn, "bunched_registrations", units, judged, wanted)
+
+    async def _reconcile(
+        self,
+        conn: AsyncConnection,
+        kind: str,
+        units: list[str],
+        judged: set[tuple[str, str]],
+        wanted: dict[tuple[str, str], tuple[date, str, dict[str, Any]]],
+    ) -> None:
+        """Make the signs of ``kind`` judged just now ((unit, subject) pairs) what the judgement found,
+        writing only what differs from the stored signs (most judgements change nothing)."""
+        stored: dict[tuple[str, str], tuple[date, str, Any]] = {}
+        for chunk in _chunks(units):
+            query = select(signals.c.unit_id, signals.c.subject, signals.c.active_from, signals.c.rule_set,
+                           signals.c.detail).where(signals.c.kind == kind, signals.c.unit_id.in_(chunk))  # fmt: skip
+            stored |= {
+                (u, subject): (since, version, detail)
+                for u, subject, since, version, detail in await conn.execute(query)
+            }
+        for key in sorted(judged):
+            found = wanted.get(key)
             if found is None:
-                await self._drop_signal(conn, unit_id, "bunched_registrations", subject)
-            else:
-                await self._signal(
-                    conn,
-                    unit_id,
-                    "bunched_registrations",
-                    subject,
-                    deadline + timedelta(days=1),
-                    rules.version,
-                    {
-                        "campaign_id": campaign_id,
-                        "campaign": campaign["title"],
-                        "deadline": deadline,
-                        "registrations": found.total,
-                        "in_last_days": found.bunched,
-                        "days": rules.radar.bunching_days,
-                        "share": found.share,
-                    },
-                )
-            previous = deadline
+                if key in stored:
+                    await self._drop_signal(conn, key[0], kind, key[1])
+            elif key not in stored or stored[key] != (found[0], found[1], _jsonable(found[2])):
+                await self._signal(conn, key[0], kind, key[1], found[0], found[1], found[2])
 
     async def _campaign_cache(self, conn: AsyncConnection) -> dict[str, dict[str, Any]]:
         if self._campaigns is None:
@@ -239,6 +243,10 @@ class RadarHandlers:
                 }
             self._campaigns = found
         return self._campaigns
+
+
+def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def _jsonable(value: Any) -> Any:

@@ -4,7 +4,7 @@ overdue or withdrawn, and the signs they make (contradicted self-assessments, la
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.inspections import (
@@ -20,6 +20,13 @@ from services.inspections.adapters.level_radar import RadarHandlers
 from services.inspections.adapters.tables import checklists, rounds, signals
 from services.inspections.domain.rulesets import rules_on
 from shared.projection import Context, on
+
+# Built once: the sweep records thousands of overdue checklists at a time.
+_OVERDUE = (
+    update(checklists)
+    .where(checklists.c.unit_id == bindparam("unit"), checklists.c.round_id == bindparam("round"))
+    .values(overdue_detected=bindparam("detected", type_=checklists.c.overdue_detected.type))
+)
 
 
 class SelfInspectionHandlers(RadarHandlers):
@@ -116,11 +123,8 @@ class SelfInspectionHandlers(RadarHandlers):
 
     @on(SelfInspectionOverdue)
     async def self_inspection_overdue(self, conn: AsyncConnection, event: SelfInspectionOverdue, ctx: Context) -> None:
-        await conn.execute(
-            update(checklists)
-            .where(checklists.c.unit_id == event.unit_id, checklists.c.round_id == event.round_id)
-            .values(overdue_detected=event.detected_at.date())
-        )
+        params = {"unit": event.unit_id, "round": event.round_id, "detected": event.detected_at.date()}
+        await conn.execute(_OVERDUE, params)
         await self._signal(
             conn,
             event.unit_id,

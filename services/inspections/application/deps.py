@@ -14,9 +14,10 @@ from services.inspections.domain.grading import Grading
 from services.inspections.domain.inspection import InspectedUnit, Inspection, Plan
 from services.inspections.domain.rulesets import RULE_SETS, RuleSet, rules_on
 from services.inspections.domain.selfinspection import Checklist, Round
+from shared import paper
 from shared.commands import CommandContext
 from shared.directory_copy import DirectoryCopy
-from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.errors import NotFound
 from shared.eventstore import EventStore
 from shared.evidence import EvidenceStore
 from shared.repository import Repository
@@ -60,25 +61,7 @@ class Deps:
         """The day a command happened: today, or an earlier day when the platform operator enters what was
         done on paper (a round, a submission, an action from before the service was used). Nobody else
         backdates: a date in the past from them would move a due date or a lateness they are judged by."""
-        today = self.today()
-        if given is None or given == today:
-            return today
-        if given > today:
-            raise InvalidInput(
-                f"{given.isoformat()} is after today ({today.isoformat()})",
-                field=field,
-                code="date.in_future",
-                params={"given": given.isoformat(), "today": today.isoformat()},
-            )
-        if not ctx.caller.is_admin:
-            raise Forbidden(
-                f"only the platform operator enters a past day ({given.isoformat()}) from paper records; "
-                "leave it out to act today",
-                field=field,
-                code="date.backdated",
-                params={"given": given.isoformat(), "today": today.isoformat()},
-            )
-        return given
+        return paper.day_of(ctx.caller, given, self.today(), field)
 
     def rules(self, day: date | None = None) -> RuleSet:
         return rules_on(day or self.today(), self.rule_sets)

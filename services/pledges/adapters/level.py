@@ -94,6 +94,8 @@ class PledgesLevelProjection(Projection):
             return
         only = event.campaign_id if isinstance(event, InitiativeRegistered) else None
         day = ctx.occurred_at.date()
+        if isinstance(event, InitiativeRegistered) and event.registered_on is not None:
+            day = event.registered_on  # a registration made on paper counts in its own day's campaign
         for cid, campaign in (await self._campaign_cache(conn)).items():
             codes = campaign.by_source.get(COUNTED[type(event)])
             if not codes or (only and only != cid) or not campaign.starts_on <= day <= campaign.ends_on:

@@ -1,12 +1,14 @@
 """Handlers of what units and members commit to: sign and amend a pledge, register for the year,
 report a value with its evidence."""
 
+from datetime import datetime
 from typing import Any
 
 from contracts.pledges import Commitment, Signatory
 from services.pledges.application.deps import Deps
 from services.pledges.domain.commands import AmendPledge, CommitmentSpec, Register, ReportProgress, SignPledge
 from services.pledges.domain.rules import OFFICIAL_ROLES
+from shared import paper
 from shared.commands import CommandContext
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.identity import Caller
@@ -94,6 +96,9 @@ async def report(deps: Deps, ctx: CommandContext, campaign_id: str, cmd: ReportP
     ctx.caller.require_official_of(unit, *OFFICIAL_ROLES)
     campaign = await deps.campaigns.get(campaign_id)
     progress = await deps.progress.load(f"{campaign_id}-{unit.unit_id}")
-    events = progress.report(campaign, unit, cmd.indicator, cmd.value, cmd.evidence, deps.clock())
+    now = deps.clock()
+    day = paper.day_of(ctx.caller, cmd.reported_on, now.date(), "reported_on")
+    at = now if day == now.date() else datetime.combine(day, now.timetz())  # a report made on paper
+    events = progress.report(campaign, unit, cmd.indicator, cmd.value, cmd.evidence, at)
     response = {**events[0].model_dump(mode="json"), "path": unit.path, "version": progress.version + 1}
     return await deps.progress.save(progress, events, ctx, at=unit.path, respond=response, status_code=201)

@@ -94,3 +94,4 @@ class ReportProgress(_Command):
     indicator: Code
     value: Quantity
     evidence: list[ShortText] = Field(max_length=20)
+    reported_on: Day | None = None  # a report made on paper (a past day: the platform operator only)

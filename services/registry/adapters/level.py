@@ -9,6 +9,7 @@ same tables.
 """
 
 import re
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import delete, insert, select, text, update
@@ -93,7 +94,10 @@ class RegistryLevelProjection(Projection):
             "possible_duplicates": [d.model_dump(mode="json") for d in event.possible_duplicates], "scores": 0,
         }  # fmt: skip
         if isinstance(event, InitiativeRegistered):
-            values |= {"campaign_id": reg.campaign_id, "registered_at": ctx.occurred_at, "year": ctx.occurred_at.year}
+            at = ctx.occurred_at  # a registration made on paper: its own day
+            if event.registered_on is not None:
+                at = datetime.combine(event.registered_on, time(), UTC)
+            values |= {"campaign_id": reg.campaign_id, "registered_at": at, "year": at.year}
         await self._upsert(conn, ctx, event, values, " ".join((reg.objective, reg.field)))
 
     @on(InitiativeScored)

@@ -1,7 +1,9 @@
 """What every registry handler works with (``Deps``, built once in ``entrypoints/main.py``) and the
 lookups they share: where a unit sits now, from the service's copy of the directory."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from services.registry.adapters.duplicates import DuplicateIndex
 from services.registry.adapters.records import RegistryRecords
@@ -25,6 +27,7 @@ class Deps:
     duplicates: DuplicateIndex
     initiatives: Repository[Initiative]
     ideas: Repository[Idea]
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @classmethod
     def build(cls, store: EventStore, records: RegistryRecords, directory: DirectoryCopy) -> "Deps":

@@ -19,6 +19,7 @@ from services.registry.domain.commands import (
 )
 from services.registry.domain.initiative import Initiative
 from services.registry.domain.rules import reviewing_unit
+from shared import paper
 from shared.commands import CommandContext
 from shared.errors import Forbidden
 from shared.events import Event
@@ -82,17 +83,20 @@ def _dupes(duplicates: tuple[PossibleDuplicate, ...]) -> list[dict[str, Any]]:
 
 async def register_initiative(deps: Deps, ctx: CommandContext, cmd: RegisterInitiative) -> dict[str, Any]:
     registration = registration_of(cmd)
+    today = deps.clock().date()
+    day = paper.day_of(ctx.caller, cmd.registered_on, today, "registered_on")
+    on_paper = day if day != today else None  # the event names a day only for a paper registration
     if cmd.draft_id is not None:
         initiative = await deps.initiatives.get(cmd.draft_id, field="draft_id")
         home, _ = await deps.chain(initiative.unit_id)
         ctx.caller.require_subtree(home.path, "draft_id")
         duplicates = await possible_duplicates(deps, registration, home, initiative.id)
-        events = initiative.complete(registration, ctx.caller, duplicates)
+        events = initiative.complete(registration, ctx.caller, duplicates, on_paper)
     else:
         home = await deps.unit_at(ctx.caller, cmd.unit_path)
         initiative = Initiative(str(uuid.uuid4()))
         duplicates = await possible_duplicates(deps, registration, home, initiative.id)
-        events = Initiative.register(initiative.id, home, registration, ctx.caller, duplicates)
+        events = Initiative.register(initiative.id, home, registration, ctx.caller, duplicates, on_paper)
     return await save(
         deps, ctx, initiative, events, home.path, 201, unit_path=home.path, possible_duplicates=_dupes(duplicates)
     )

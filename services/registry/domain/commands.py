@@ -77,6 +77,7 @@ class RegistrationIn(_Command):
 class RegisterInitiative(RegistrationIn):
     unit_path: UnitPath | None = None  # default: the caller's unit
     draft_id: Ref | None = None  # complete a draft made from an idea
+    registered_on: Day | None = None  # a registration made on paper (a past day: the platform operator only)
 
 
 class ScoreInitiative(_Command):

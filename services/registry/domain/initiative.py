@@ -78,7 +78,9 @@ class Initiative(Aggregate):
         registration: Registration,
         actor: Caller,
         duplicates: tuple[PossibleDuplicate, ...] = (),
+        registered_on: date | None = None,
     ) -> list[Event]:
+        """``registered_on``: the day of a registration made on paper (None: today)."""
         return [
             InitiativeRegistered(
                 initiative_id=initiative_id,
@@ -87,17 +89,22 @@ class Initiative(Aggregate):
                 registration=registration,
                 registered_by=actor.subject,
                 possible_duplicates=duplicates,
+                registered_on=registered_on,
             )
         ]
 
     def complete(
-        self, registration: Registration, actor: Caller, duplicates: tuple[PossibleDuplicate, ...] = ()
+        self,
+        registration: Registration,
+        actor: Caller,
+        duplicates: tuple[PossibleDuplicate, ...] = (),
+        registered_on: date | None = None,
     ) -> list[Event]:
         """Register a draft made from an idea."""
         if self.status != DRAFT:
             raise IllegalTransition(f"the initiative is not a draft: {allowed_next(self.status)}")
         home = UnitRef(unit_id=self.unit_id, path="", kind="")
-        return Initiative.register(self.id, home, registration, actor, duplicates)
+        return Initiative.register(self.id, home, registration, actor, duplicates, registered_on)
 
     def revise(
         self, registration: Registration, actor: Caller, duplicates: tuple[PossibleDuplicate, ...] = ()

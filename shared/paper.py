@@ -1,0 +1,33 @@
+"""Paper records: what a unit did before it used the platform, entered later with the day it happened.
+
+Only the platform operator enters a past day (a registration, a report, a round run on paper): anyone
+else acts today, because a past day from them would move a deadline or a lateness they are judged by
+(403 ``date.backdated``). Nobody enters a day after today (422 ``date.in_future``).
+"""
+
+from datetime import date
+
+from shared.errors import Forbidden, InvalidInput
+from shared.identity import Caller
+
+
+def day_of(caller: Caller, given: date | None, today: date, field: str) -> date:
+    """The day a command happened: today, or (the operator only) the earlier day ``given``."""
+    if given is None or given == today:
+        return today
+    if given > today:
+        raise InvalidInput(
+            f"{given.isoformat()} is after today ({today.isoformat()})",
+            field=field,
+            code="date.in_future",
+            params={"given": given.isoformat(), "today": today.isoformat()},
+        )
+    if not caller.is_admin:
+        raise Forbidden(
+            f"only the platform operator enters a past day ({given.isoformat()}) from paper records; "
+            "leave it out to act today",
+            field=field,
+            code="date.backdated",
+            params={"given": given.isoformat(), "today": today.isoformat()},
+        )
+    return given
