@@ -1,0 +1,88 @@
+"""The pledges' rules, pinned by mutation testing (issue 8): closing a campaign, amending a pledge, the
+achievement percentage at its edges. Each test fails if a check, or what its refusal says (type, field,
+message), is removed. Domain only, no I/O."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from contracts.pledges import Commitment, PledgeSigned
+from services.pledges.domain.pledge import Pledge
+from services.pledges.domain.registration import Registration
+from services.pledges.domain.rules import achievement
+from shared.errors import Conflict, IllegalTransition, InvalidInput
+from shared.units import UnitRef
+from tests.pledges.test_pledges_domain import (
+    FECON,
+    HN,
+    NTL,
+    START,
+    STRANGER,
+    fecon_campaign,
+    given_campaign,
+    signed_pledge,
+)
+
+OTHER_STRANGER = UnitRef(unit_id="u-y", path="hcm.y", parent_id=None, kind="grassroots_union")
+MORE = [Commitment(indicator="registered", target=1500, deadline=date(2025, 11, 30))]
+
+# -- closing a campaign -----------------------------------------------------------------------------------
+
+
+def test_a_campaign_closes_from_its_first_day() -> None:
+    (closed,) = given_campaign().close(HN, START, "Đạt", "", [])
+    assert closed.closed_on == START  # type: ignore[attr-defined]
+    with pytest.raises(IllegalTransition) as early:
+        given_campaign().close(HN, date(2024, 12, 31), "Đạt", "", [])
+    assert str(early.value) == "the campaign has not started yet (it starts on 2025-01-01)"
+
+
+def test_closing_refusals_name_the_field() -> None:
+    campaign = given_campaign()
+    with pytest.raises(Conflict) as not_launcher:
+        campaign.close(NTL, date(2026, 1, 1), "Đạt", "", [])
+    assert (not_launcher.value.field, str(not_launcher.value)) == (
+        "unit_id",
+        "only hn, which launched it, closes the campaign",
+    )
+    with pytest.raises(InvalidInput) as no_results:
+        campaign.close(HN, date(2026, 1, 1), " \n", "", [])
+    assert (no_results.value.field, str(no_results.value)) == ("results", "the closing review states the results")
+    with pytest.raises(InvalidInput) as strangers:
+        campaign.close(HN, date(2026, 1, 1), "Đạt", "", [FECON, STRANGER, OTHER_STRANGER])
+    assert (strangers.value.field, str(strangers.value)) == (
+        "commended",
+        "units outside the campaign cannot be commended: hcm.x, hcm.y",
+    )
+
+
+# -- amending a pledge ------------------------------------------------------------------------------------
+
+
+def test_amendment_refusals_name_the_field() -> None:
+    with pytest.raises(IllegalTransition) as unsigned:
+        Pledge("p-9").amend(fecon_campaign(), FECON, "Thêm", MORE)
+    assert str(unsigned.value) == "the unit has not signed a pledge for this campaign yet"
+    with pytest.raises(InvalidInput) as no_reason:
+        signed_pledge(fecon_campaign()).amend(fecon_campaign(), FECON, "  ", MORE)
+    assert (no_reason.value.field, str(no_reason.value)) == ("reason", "an amendment states its reason")
+
+
+# -- achievement at its edges ----------------------------------------------------------------------------
+
+
+def test_achievement_at_its_edges() -> None:
+    assert achievement(1, 1) == Decimal("100.00")  # a target of one is a target
+    assert achievement(3, 0.5) == Decimal("600.00")
+    assert achievement(0, 0, "at_most") == Decimal("100.00")  # nothing allowed, nothing happened
+    assert achievement(0.00125, 1) == Decimal("0.13")  # half rounds up
+    assert achievement(2, 2, "at_most") == Decimal("100.00")
+
+
+def test_a_registration_applies_only_its_own_event() -> None:
+    signed = PledgeSigned(
+        pledge_id="pledge-p", campaign_id="c-1", unit_id="u-fecon", signed_on=START, commitments=(), signatories=()
+    )
+    with pytest.raises(TypeError, match="a registration cannot apply PledgeSigned"):
+        Registration("2025-m-1").apply(signed)
