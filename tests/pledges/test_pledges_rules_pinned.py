@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from contracts.pledges import Commitment, PledgeSigned
+from contracts.pledges import Commitment, PledgeSigned, Topic
 from services.pledges.domain.pledge import Pledge
 from services.pledges.domain.registration import Registration
-from services.pledges.domain.rules import achievement
+from services.pledges.domain.rules import achievement, check_titles
 from shared.errors import Conflict, IllegalTransition, InvalidInput
 from shared.units import UnitRef
 from tests.pledges.test_pledges_domain import (
@@ -86,3 +86,37 @@ def test_a_registration_applies_only_its_own_event() -> None:
     )
     with pytest.raises(TypeError, match="a registration cannot apply PledgeSigned"):
         Registration("2025-m-1").apply(signed)
+
+
+def test_an_amendment_that_changes_nothing_is_a_conflict_on_the_commitments() -> None:
+    pledge = signed_pledge(fecon_campaign())
+    with pytest.raises(Conflict) as unchanged:
+        pledge.amend(fecon_campaign(), FECON, "Không đổi", pledge.commitments)
+    assert (unchanged.value.field, str(unchanged.value)) == ("commitments", "the amendment changes no commitment")
+    with pytest.raises(TypeError, match="a pledge cannot apply TopicLess"):
+        pledge.apply(TopicLess())  # type: ignore[arg-type]
+
+
+class TopicLess:
+    """Not a pledge's event."""
+
+
+# -- registrations' titles --------------------------------------------------------------------------------
+
+ALL_TITLES = "lao_dong_tien_tien, chien_si_thi_dua_co_so, chien_si_thi_dua_cap_tinh, chien_si_thi_dua_toan_quoc"
+
+
+@pytest.mark.parametrize(
+    ("titles", "topics", "field", "says"),
+    [
+        ([], [], "target_titles", "a registration names at least one target title"),
+        (["anh_hung", "lao_dong_gioi"], [], "target_titles",
+         f"unknown titles anh_hung, lao_dong_gioi; choose from {ALL_TITLES}"),
+        (["chien_si_thi_dua_co_so"], [Topic(title="Đề tài")], "topics",
+         "a Chiến sĩ thi đua title needs at least one initiative among the topics"),
+    ],
+)  # fmt: skip
+def test_registration_refusals_name_the_field(titles: list[str], topics: list[Topic], field: str, says: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_titles(titles, topics)
+    assert (refused.value.field, str(refused.value)) == (field, says)
