@@ -2,6 +2,7 @@
 achievement percentage at its edges. Each test fails if a check, or what its refusal says (type, field,
 message), is removed. Domain only, no I/O."""
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -9,12 +10,18 @@ import pytest
 
 from contracts.pledges import Commitment, PledgeSigned, Topic
 from services.pledges.domain.pledge import Pledge
+from services.pledges.domain.progress import Progress
 from services.pledges.domain.registration import Registration
-from services.pledges.domain.rules import achievement, check_titles
+from services.pledges.domain.rules import achievement, check_titles, fmt
 from shared.errors import Conflict, IllegalTransition, InvalidInput
+from shared.events import EventMetadata, new_envelope
 from shared.units import UnitRef
 from tests.pledges.test_pledges_domain import (
+    CEO,
+    CHAIR,
+    DD,
     FECON,
+    HANDICO,
     HN,
     NTL,
     START,
@@ -120,3 +127,50 @@ def test_registration_refusals_name_the_field(titles: list[str], topics: list[To
     with pytest.raises(InvalidInput) as refused:
         check_titles(titles, topics)
     assert (refused.value.field, str(refused.value)) == (field, says)
+
+
+# -- every refusal names its field ----------------------------------------------------------------------
+
+SIGNED = [Commitment(indicator="registered", target=1200, deadline=date(2025, 11, 30))]
+FULL_SPLIT = {"registered": 1789, "activities": 8, "late_reports": 2}
+
+
+def registered_member() -> Registration:
+    (event,) = Registration("r-1").submit("m-1", "u-fecon", 2025, ["lao_dong_tien_tien"], [], 2025)
+    return Registration.from_history("r-1", [new_envelope("r", 1, event, EventMetadata(actor="t", unit_path="x"))])
+
+
+REFUSALS: list[tuple[Callable[[], object], type[Exception], str, str]] = [
+    (lambda: registered_member().submit("m-1", "u-fecon", 2025, ["lao_dong_tien_tien"], [], 2025),
+     Conflict, "year", "member m-1 has already registered for 2025"),
+    (lambda: Registration("r-2").submit("m-1", "u-fecon", 2024, ["lao_dong_tien_tien"], [], 2025),
+     InvalidInput, "year", "registrations for 2024 are closed; register for 2025 or later"),
+    (lambda: given_campaign().split(STRANGER, [], {}), Conflict, "unit_id", "the campaign of hn does not reach hcm.x"),
+    (lambda: given_campaign().split(DD, [HANDICO], {"u-handico": {"registered": 1}}),
+     Conflict, "unit_id", "hn.dd has no target of its own to split yet"),
+    (lambda: given_campaign().split(NTL, [FECON], {"u-fecon": {"registered": 2000}}),
+     Conflict, "targets", "the split leaves out the indicators activities, late_reports"),
+    (lambda: given_campaign().split(NTL, [FECON, CEO], {"u-fecon": {**FULL_SPLIT, "activities": 7},
+                                                          "u-ceo": {"registered": 0, "late_reports": 0}}),
+     Conflict, "targets",
+     "the split of 'Hoạt động đổi mới, sáng tạo' totals 7 hoạt động, 1 short of hn.ntl's target of 8"),
+    (lambda: Pledge("p-1").sign(fecon_campaign(), FECON, date(2025, 2, 1), SIGNED, []),
+     InvalidInput, "signatories", "a pledge is signed by at least one official of the unit"),
+    (lambda: Pledge("p-1").sign(fecon_campaign(), STRANGER, date(2025, 2, 1), SIGNED, [CHAIR]),
+     Conflict, "unit_id", "the campaign of hn does not reach hcm.x"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("refused", "error", "field", "says"), REFUSALS)
+def test_each_refusal_names_its_field_and_says_why(
+    refused: Callable[[], object], error: type[Exception], field: str, says: str
+) -> None:
+    with pytest.raises(error) as raised:
+        refused()
+    assert (raised.value.field, str(raised.value)) == (field, says)  # type: ignore[attr-defined]
+
+
+def test_progress_applies_only_its_own_event_and_quantities_print_as_a_report_does() -> None:
+    with pytest.raises(TypeError, match="progress cannot apply TopicLess"):
+        Progress("c-1-u-fecon").apply(TopicLess())  # type: ignore[arg-type]
+    assert (fmt(2.001), fmt(1234.5), fmt(1789.0)) == ("2", "1,234.5", "1,789")
