@@ -106,7 +106,11 @@ async def test_a_proposal_escalated_twice_is_conferred_at_the_city_with_document
 async def test_revocation_flags_the_streak_that_rested_on_it(api: Api, clock: Clock) -> None:
     await api.past_award("cstd_tinh", 2024)
     pid = await _to_city(api, clock)
-    assert (await _decide(api, clock, pid))["proposals"][0]["status"] == "conferred"
+    decided = (await _decide(api, clock, pid))["proposals"][0]
+    assert decided["status"] == "conferred"
+    award_id = decided["award_id"]
+    conferred = (await api.client.get(f"/public/awards/{award_id}")).json()  # no token: the public record
+    assert (conferred["status"], [i["data"]["status"] for i in conferred["items"]]) == ("conferred", ["conferred"])
     national = await api.file("cstd_tq", justification="Sáng kiến đang được đề nghị công nhận toàn quốc")
     streak = next(c for c in national["eligibility"]["criteria"] if c["code"] == "two_cstd_tinh")
     assert streak["outcome"] == "met"
@@ -126,6 +130,14 @@ async def test_revocation_flags_the_streak_that_rested_on_it(api: Api, clock: Cl
     assert streak["outcome"] == "not_met" and "revoked in 2025" in streak["reason"]
     statuses = [i["data"]["status"] for i in (await api.client.get("/public/awards")).json()["items"]]
     assert statuses == ["revoked", "conferred"]
+    one = (await api.client.get(f"/public/awards/{award_id}")).json()
+    assert one["award_id"] == award_id and one["status"] == "revoked"
+    assert [i["data"]["status"] for i in one["items"]] == ["revoked", "conferred"]
+    assert all(i["subject"] == award_id for i in one["items"])
+    unknown = await api.client.get("/public/awards/a-none")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "award.not_public"
+    too_long = await api.client.get("/public/awards/" + "a" * 65)
+    assert too_long.status_code == 422 and too_long.json()["field"] == "award_id"
 
 
 async def test_refusals_name_the_field_and_the_code(api: Api, clock: Clock) -> None:
