@@ -7,6 +7,8 @@ only then is it acked. A redelivered message at or below that sequence is acked 
 (exactly-once effect). The checkpoint is the truth: a consumer whose position differs from it (a level
 database dropped or restored, a crash between commit and ack) is recreated to deliver from it, so a
 level with no checkpoint replays from the start by itself, and says so in ``health`` until caught up.
+Batches are pulled by the runner's own requests (``Puller``): what is there at once, or the first event
+to come.
 
 Each message is decoded into its typed event (``contracts.<producer>``) only if the projection handles
 its type, and handed to the method registered for it (``shared.projection``). For a level projection
@@ -124,9 +126,9 @@ def to_message(msg: Msg, sequence: int | None = None) -> Message:
 class Puller:
     """Pull requests to one durable consumer, answered into an inbox of its own.
 
-    nats-py's ``fetch`` costs a task, a timer and a uuid per message, and once the first message came it
-    waits on for the batch to fill (up to the whole timeout). This asks for what is there now
-    (``no_wait``); only if nothing is, it waits for one message, then asks again for what came with it.
+    nats-py's ``fetch`` costs a task, a timer and a uuid per message (a third of a replay's time). This
+    asks for what is there now (``no_wait``); only if nothing is, it waits for one message, then asks
+    again for what came with it.
     No request outlives the fetch that made it (a ``no_wait`` request ends with the messages there, a
     wait for one with that message): nothing is delivered to an inbox nobody reads once it is dropped,
     so acking a later batch (AckPolicy.ALL) never covers a message that was not applied.
@@ -161,15 +163,15 @@ class Puller:
             if not (msg.headers and STATUS in msg.headers):
                 msgs.append(msg)
         if len(msgs) < batch:
-            await self._request(msgs, batch, {"batch": batch - len(msgs), "no_wait": True}, 5.0)
+            await self._request(msgs, {"batch": batch - len(msgs), "no_wait": True}, 5.0)
         if not msgs:
             expires = max(wait - 0.05, 0.01)  # ends on the server before the wait here does
-            await self._request(msgs, batch, {"batch": 1, "expires": int(expires * 1e9)}, wait + 0.5)
+            await self._request(msgs, {"batch": 1, "expires": int(expires * 1e9)}, wait + 0.5)
             if msgs:
-                await self._request(msgs, batch, {"batch": batch - 1, "no_wait": True}, 5.0)
+                await self._request(msgs, {"batch": batch - 1, "no_wait": True}, 5.0)
         return msgs
 
-    async def _request(self, msgs: list[Msg], batch: int, request: dict[str, Any], patience: float) -> None:
+    async def _request(self, msgs: list[Msg], request: dict[str, Any], patience: float) -> None:
         """Send one pull request and take what it delivers into ``msgs``, until it ends."""
         wanted = len(msgs) + request["batch"]
         await self.nc.publish(self.subject, orjson.dumps(request), reply=self.inbox)

@@ -77,6 +77,17 @@ async def test_a_proposal_escalated_twice_is_conferred_at_the_city_with_document
     assert award["status"] == "conferred" and award["award_id"]
     got = (await api.get(f"/proposals/{pid}", "hn.ntl.fecon", "member")).json()
     assert [e["to_level"]["path"] for e in got["escalations"]] == ["hn.ntl", "hn"]
+    # The read says where each level published it, and the decision that conferred it.
+    windows = got["publicity"]
+    assert [w["level"]["path"] for w in windows] == ["hn.ntl.fecon", "hn.ntl", "hn"]
+    assert all(w["opens_on"] <= w["closes_on"] and w["working_days"] > 0 for w in windows)
+    decision = got["decision"]
+    assert (decision["number"], decision["level"]["path"], decision["award_id"]) == (
+        "2150/QĐ-UBND",
+        "hn",
+        award["award_id"],
+    )
+    assert decision["rule_set"] and decision["amount_vnd"] > 0 and got["revocation"] is None
     radar = (await api.get("/radar/hn", "hn", "standing_committee", year=2025)).json()
     assert radar["by_deciding_level"] == {"city": {"direct_workers": 1, "officials": 0}}
     # The dossier Fecon sent, and the decision, read back with their Vietnamese intact.
@@ -106,7 +117,11 @@ async def test_a_proposal_escalated_twice_is_conferred_at_the_city_with_document
 async def test_revocation_flags_the_streak_that_rested_on_it(api: Api, clock: Clock) -> None:
     await api.past_award("cstd_tinh", 2024)
     pid = await _to_city(api, clock)
-    assert (await _decide(api, clock, pid))["proposals"][0]["status"] == "conferred"
+    decided = (await _decide(api, clock, pid))["proposals"][0]
+    assert decided["status"] == "conferred"
+    award_id = decided["award_id"]
+    conferred = (await api.client.get(f"/public/awards/{award_id}")).json()  # no token: the public record
+    assert (conferred["status"], [i["data"]["status"] for i in conferred["items"]]) == ("conferred", ["conferred"])
     national = await api.file("cstd_tq", justification="Sáng kiến đang được đề nghị công nhận toàn quốc")
     streak = next(c for c in national["eligibility"]["criteria"] if c["code"] == "two_cstd_tinh")
     assert streak["outcome"] == "met"
@@ -119,6 +134,8 @@ async def test_revocation_flags_the_streak_that_rested_on_it(api: Api, clock: Cl
         "signer_title": "CHỦ TỊCH",
     }
     assert (await api.ok(f"/proposals/{pid}/revoke", body, "hn", "standing_committee"))["status"] == "revoked"
+    revocation = (await api.get(f"/proposals/{pid}", "hn", "standing_committee")).json()["revocation"]
+    assert (revocation["number"], revocation["reason"]) == ("30/QĐ-UBND", "forged_evidence")
     await reevaluate_dirty(api.app.state.deps)
     again = (await api.get(f"/proposals/{national['proposal_id']}", "hn.ntl.fecon", "member")).json()
     assert again["flagged"] is True
@@ -126,6 +143,14 @@ async def test_revocation_flags_the_streak_that_rested_on_it(api: Api, clock: Cl
     assert streak["outcome"] == "not_met" and "revoked in 2025" in streak["reason"]
     statuses = [i["data"]["status"] for i in (await api.client.get("/public/awards")).json()["items"]]
     assert statuses == ["revoked", "conferred"]
+    one = (await api.client.get(f"/public/awards/{award_id}")).json()
+    assert one["award_id"] == award_id and one["status"] == "revoked"
+    assert [i["data"]["status"] for i in one["items"]] == ["revoked", "conferred"]
+    assert all(i["subject"] == award_id for i in one["items"])
+    unknown = await api.client.get("/public/awards/a-none")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "award.not_public"
+    too_long = await api.client.get("/public/awards/" + "a" * 65)
+    assert too_long.status_code == 422 and too_long.json()["field"] == "award_id"
 
 
 async def test_refusals_name_the_field_and_the_code(api: Api, clock: Clock) -> None:

@@ -15,6 +15,8 @@ Options: ``--quick`` (smaller counts), ``--only 0,1,2``.
 import argparse
 import asyncio
 import contextlib
+import os
+import random
 import tempfile
 import time
 import uuid
@@ -23,16 +25,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+import orjson
 from sqlalchemy import insert, select, text
 
+from shared.auth import issue_token
 from shared.db import open_database
 from shared.events import EventMetadata
 from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
 from shared.eventstore.migrate import migrate
 from shared.eventstore.schema import idempotency_keys
-from shared.eventstore.store import _Request
+from shared.eventstore.store import _Request, time_ordered_id
 from shared.settings import Settings
-from tests.benchmarks.registry import _load, _seed_registry, _serve
+from tests.benchmarks.registry import _seed_registry, _serve, body
 from tests.natsserver import free_port
 from tests.platform.counting import Counted
 
@@ -188,6 +193,30 @@ async def bench_lookup(work: Path, sizes: list[int]) -> None:
             )
 
 
+async def _load(port: int, clients: int, per_client: int, settings: Settings) -> float:
+    """Registrations/s of ``clients`` httpx clients (a ceiling of its own: only the first/last ratio counts)."""
+    token = issue_token(settings, "bench")
+    rng = random.Random(7)
+    bodies = [body(rng, n) for n in range(clients * per_client)]
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        for _ in range(100):
+            try:
+                if (await client.get("/health")).status_code in (200, 404):
+                    break
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+
+        async def one_client(c: int) -> None:
+            for i in range(per_client):
+                headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+                response = await client.post("/initiatives", json=bodies[c * per_client + i], headers=headers)
+                assert response.status_code == 201, response.text
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one_client(c) for c in range(clients)))
+        return clients * per_client / (time.perf_counter() - start)
+
+
 async def bench_http(work: Path, registrations: int) -> None:
     settings = Settings()
     blocks = registrations // 1000
@@ -213,10 +242,140 @@ async def bench_http(work: Path, registrations: int) -> None:
         )
 
 
+# -- 3. history: 0 → 100,000 → 1,000,000 stored events and keys ------------------------------------
+
+SEED_PER_STREAM = 10  # seeded history: streams of ten events each, one idempotency key per event
+
+
+async def _seed_history(store: EventStore, start: int, end: int) -> None:
+    """Events ``start``..``end`` (ten per stream) and as many idempotency keys, written in bulk (COPY on
+    PostgreSQL, large executemany batches on SQLite), as the store would have written them."""
+    now = datetime.now(UTC)
+    metadata = orjson.dumps({"actor": "bench", "unit_path": "hn.ntl.fecon", "correlation_id": "c"}).decode()
+    for chunk in range(start, end, 50_000):
+        numbers = range(chunk, min(chunk + 50_000, end))
+        event_rows = [
+            (f"seed-{n // SEED_PER_STREAM}", n % SEED_PER_STREAM + 1, time_ordered_id(), "Counted", 1, now,
+             orjson.dumps({"n": n, "poison": False}).decode(), metadata)
+            for n in numbers
+        ]  # fmt: skip
+        key_rows = [(f"user-{n % 500}:POST:/x", f"seed-{n}", "h", 201, '{"ok": true}', now) for n in numbers]
+        event_columns = ["stream_id", "version", "event_id", "event_type", "schema_version", "occurred_at"]
+        key_columns = ["namespace", "key", "request_hash", "status_code", "response", "created_at"]
+        async with store.db.writer.connect() as conn:
+            if store.db.is_postgres:
+                driver = (await conn.get_raw_connection()).driver_connection
+                await driver.copy_records_to_table(
+                    "events", records=event_rows, columns=[*event_columns, "data", "metadata"]
+                )
+                await driver.copy_records_to_table("idempotency_keys", records=key_rows, columns=key_columns)
+            else:
+                raw = (await conn.get_raw_connection()).driver_connection
+                stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DATETIME text
+                await raw.execute("BEGIN IMMEDIATE")  # the driver runs in autocommit: one transaction per chunk
+                await raw.executemany(
+                    f"INSERT INTO events ({', '.join(event_columns)}, data, metadata) VALUES ({', '.join('?' * 8)})",
+                    [(*row[:5], stamp, *row[6:]) for row in event_rows],
+                )
+                await raw.executemany(
+                    f"INSERT INTO idempotency_keys ({', '.join(key_columns)}) VALUES ({', '.join('?' * 6)})",
+                    [(*row[:5], stamp) for row in key_rows],
+                )
+                await raw.commit()
+    if store.db.is_postgres:
+        async with store.db.writer.begin() as conn:
+            await conn.execute(text("ANALYZE"))
+
+
+async def _cpu_seconds(store: EventStore) -> float:
+    """CPU spent for ``store`` so far: this process's, plus its PostgreSQL backends' (read from /proc; the
+    server is on this machine). Less sensitive than a rate to what the neighbours run."""
+    spent = time.process_time()
+    if store.db.is_postgres:
+        async with store.db.reader.connect() as conn:
+            pids = await conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+            for (pid,) in pids:
+                with contextlib.suppress(OSError):
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # noqa: ASYNC240 - /proc, no disk
+                    spent += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return spent
+
+
+async def _history_commands_per_second(store: EventStore, fresh: list[int], commands: int) -> float:
+    """Commands as a service sends them: three in four append one event to a stream with history (a seeded
+    stream no command touched yet, at its version), the others start a stream; each with a new
+    Idempotency-Key; 250 at a time."""
+
+    async def one(n: int) -> None:
+        if fresh and n % 4:
+            append = StreamAppend.of(f"seed-{fresh.pop()}", SEED_PER_STREAM, [(Counted(n=n), META)])
+        else:
+            append = StreamAppend.of(f"new-{uuid.uuid4()}", 0, [(Counted(n=n), META)])
+        record = IdempotencyRecord(f"user-{n % 500}:POST:/x", str(uuid.uuid4()), "h", 201, {"n": n})
+        await store.append(append, idempotency=record)
+
+    start = time.perf_counter()
+    for block in range(0, commands, 250):
+        await asyncio.gather(*(one(n) for n in range(block, min(block + 250, commands))))
+    return commands / (time.perf_counter() - start)
+
+
+async def bench_history(work: Path, sizes: list[int], commands: int, rounds: int = 3) -> None:
+    """Command throughput with 0, 100,000 and 1,000,000 events and keys stored, beside a store that stays
+    (nearly) empty, measured in alternation in the same rounds (best of ``rounds`` each, after a warm-up),
+    so a neighbour's burst lands on both. Goal: the ratio within 0.90–1.10; the row with nothing stored
+    shows the noise of the machine."""
+    prefix = os.environ.get("THIDUA_BENCH_DB_PREFIX", "thidua_bench")
+    names = {role: f"{prefix}_history_{role}_{uuid.uuid4().hex[:6]}" for role in ("grown", "empty")}
+    backends: dict[str, dict[str, str]] = {
+        "SQLite": {role: f"sqlite+aiosqlite:///{work}/history-{role}.db" for role in names}
+    }
+    with contextlib.suppress(Exception):
+        from tests.conftest import PG_ADMIN_DSN
+
+        for name in names.values():
+            await _pg_create(name)
+        base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        backends["PostgreSQL"] = {role: f"{base}/{name}" for role, name in names.items()}
+    try:
+        for backend, urls in backends.items():
+            async with _store(urls["grown"], EventStore) as grown, _store(urls["empty"], EventStore) as empty:
+                previous = 0
+                for size in sizes:
+                    began = time.perf_counter()
+                    await _seed_history(grown, previous, size)
+                    seeding = time.perf_counter() - began
+                    fresh = list(range(previous // SEED_PER_STREAM, size // SEED_PER_STREAM))
+                    random.shuffle(fresh)
+                    previous = size
+                    best = {"grown": 0.0, "empty": 0.0}
+                    cpu = {"grown": float("inf"), "empty": float("inf")}  # µs of CPU per command, least
+                    await _history_commands_per_second(grown, fresh, 250)  # warm-up
+                    await _history_commands_per_second(empty, [], 250)
+                    for _ in range(rounds):
+                        for role, store, streams in (("empty", empty, []), ("grown", grown, fresh)):
+                            spent = await _cpu_seconds(store)
+                            rate = await _history_commands_per_second(store, streams, commands)
+                            best[role] = max(best[role], rate)
+                            cpu[role] = min(cpu[role], (await _cpu_seconds(store) - spent) / commands * 1e6)
+                    print(
+                        f"  {backend}: {best['grown']:,.0f} commands/s with {size:,} events and keys stored "
+                        f"(baseline a store with none, same rounds: {best['empty']:,.0f}/s)  "
+                        f"ratio {best['grown'] / best['empty']:.2f}  goal 0.90–1.10;  CPU per command "
+                        f"{cpu['grown']:.0f} µs (baseline {cpu['empty']:.0f} µs)  [seeded in {seeding:.0f} s; "
+                        f"load {' '.join(f'{v:.1f}' for v in os.getloadavg())}]",
+                        flush=True,
+                    )
+    finally:
+        if "PostgreSQL" in backends:
+            for name in names.values():
+                await _pg_drop(name)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--only", default="0,1,2")
+    parser.add_argument("--only", default="0,1,2,3")
     parser.add_argument("--registrations", type=int, default=15_000)
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -232,6 +391,10 @@ async def main() -> None:
         if "2" in only:
             print("2. registrations over HTTP as history grows (the issue's 290 → 154/s)", flush=True)
             await bench_http(work, 3000 if args.quick else args.registrations)
+        if "3" in only:
+            print("3. commands/s as history grows to 1,000,000 events and keys (SQLite, PostgreSQL)", flush=True)
+            sizes = [0, 10_000, 100_000] if args.quick else [0, 100_000, 1_000_000]
+            await bench_history(work, sizes, 1000 if args.quick else 3000)
 
 
 if __name__ == "__main__":

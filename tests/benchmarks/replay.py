@@ -15,11 +15,14 @@ is not counted (nor is the raw consumer's).
 1. folding a batch into one upsert per path (``FoldingCountingProjection``), goal ratio ≥ 0.5;
 2. one statement per event (``CountingProjection`` as a per-event projection would be written: an upsert
    per event), goal ratio ≥ 0.5;
-3. the same per-event projection as it was first written (a select, then an insert or an update), for scale.
+3. the same per-event projection as it was first written (a select, then an insert or an update), for scale;
+4. live: events published one at a time into a caught-up runner, p99 publish → commit, beside the same
+   runner pulling with nats-py's ``fetch``.
 """
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
@@ -28,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from shared.db import open_database
@@ -93,6 +97,70 @@ async def replay_rate(js: Any, settings: Settings, work: Path, projection: Proje
         await db.dispose()
 
 
+class NatsPyFetch:
+    """The runner's pull before this benchmark's work: nats-py's ``fetch`` (for the live comparison)."""
+
+    def __init__(self, sub: Any) -> None:
+        self.sub = sub
+
+    async def fetch(self, batch: int, wait: float) -> list[Any]:
+        try:
+            return await self.sub.fetch(batch, timeout=wait)
+        except (NatsTimeout, TimeoutError):
+            return []
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.sub.unsubscribe()
+
+
+class NatsPyFetchRunner(ProjectionRunner):
+    async def _bind(self) -> None:
+        if self._puller is not None:
+            await self._puller.stop()
+        sub = await self.js.pull_subscribe_bind(durable=self.durable, stream=STREAM)
+        self._sub = self._puller = NatsPyFetch(sub)  # type: ignore[assignment]
+
+
+async def live_latency(js: Any, settings: Settings, work: Path, runner_class: type, rate: float, count: int) -> float:
+    """Events published one at a time at ``rate``/s into a caught-up runner: p99 publish → commit, in ms."""
+    name = f"live_{runner_class.__name__}"
+    db = open_database(f"sqlite+aiosqlite:///{work}/level-{name}.db")
+    runner = runner_class(FoldingCountingProjection(), "hn", db, js, settings, durable=name)
+    await runner.start()
+    await runner.catch_up(idle_timeout=0.3, deadline=600)
+    stop = asyncio.Event()
+    consuming = asyncio.create_task(runner.run(stop))
+    committed: list[float] = []
+    applied = runner.applied
+
+    async def watch() -> None:
+        nonlocal applied
+        while not stop.is_set():
+            if runner.applied > applied:
+                committed.extend([time.perf_counter()] * (runner.applied - applied))
+                applied = runner.applied
+            await asyncio.sleep(0.001)
+
+    watching = asyncio.create_task(watch())
+    sent: list[float] = []
+    for n in range(count):
+        subject, payload, msg_id = envelope("testsvc", "Counted", "hn.ntl.live", {"n": n})
+        sent.append(time.perf_counter())
+        await js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
+        await asyncio.sleep(1 / rate)
+    deadline = time.perf_counter() + 10
+    while len(committed) < count and time.perf_counter() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.gather(consuming, watching)
+    await runner._drop_subscription()
+    await js.delete_consumer(STREAM, name)
+    await db.dispose()
+    lags = sorted(c - s for c, s in zip(committed, sent, strict=False))
+    return lags[max(int(len(lags) * 0.99) - 1, 0)] * 1000 if lags else float("nan")
+
+
 def line(name: str, rate: float, raw: float, ratio: float) -> None:
     print(f"  {name:<46} {rate:>9,.0f} ev/s  baseline raw pull + ack {raw:,.0f} ev/s"
           f"  ratio {ratio:.2f}  goal ≥ 0.5", flush=True)  # fmt: skip
@@ -102,8 +170,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--batch", type=int, default=Settings().projection_batch, help="settings.projection_batch")
-    parser.add_argument("--only", default="1,2,3")
+    parser.add_argument("--only", default="1,2,3,4")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--live-rate", type=float, default=20.0, help="events/s for 4.")
+    parser.add_argument("--live-count", type=int, default=200, help="events for 4.")
     args = parser.parse_args()
     only = set(args.only.split(","))
     print(f"thidua replay benchmark — {args.events:,} events, {os.cpu_count()} cores, Python "
@@ -149,6 +219,12 @@ async def main() -> None:
                 if key in ratios:
                     line(f"{key}. replay, SQLite, {label}", statistics.median(rates[key]),
                          statistics.median(raws), statistics.median(ratios[key]))  # fmt: skip
+            if "4" in only:
+                new = await live_latency(js, settings, work, ProjectionRunner, args.live_rate, args.live_count)
+                old = await live_latency(js, settings, work, NatsPyFetchRunner, args.live_rate, args.live_count)
+                print(f"  4. live, one event every {1000 / args.live_rate:.0f} ms, publish → commit p99: {new:.1f} ms"
+                      f"  (baseline, the same runner pulling with nats-py's fetch: {old:.1f} ms)",
+                      flush=True)  # fmt: skip
             await nc.close()
         finally:
             server.stop()

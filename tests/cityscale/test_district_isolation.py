@@ -17,6 +17,7 @@ import nats
 from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig
 
+from shared.level_host import copy_filters
 from shared.subjects import STREAM
 from tests.cityscale.natscluster import NatsCluster
 from tests.cityscale.topology import (
@@ -149,3 +150,13 @@ async def test_a_district_reads_only_its_consumers_and_its_level_host_attaches_t
         for proc in (host, replica):
             proc.stop()
         server.stop()
+
+
+def test_an_attached_copy_of_the_directory_follows_its_levels_and_their_ancestors_once() -> None:
+    assert copy_filters(["hn.ntl", "hn.ntl.fecon", "hn.cg"]) == [
+        "thidua.directory.*.hn",  # the city's own subjects, once for both districts
+        "thidua.directory.*.hn.cg",
+        "thidua.directory.*.hn.cg.>",
+        "thidua.directory.*.hn.ntl",
+        "thidua.directory.*.hn.ntl.>",  # hn.ntl.fecon is inside it: no overlapping filter (JetStream refuses one)
+    ]

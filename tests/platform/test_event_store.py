@@ -177,6 +177,7 @@ def test_old_schema_versions_are_upcast_on_read() -> None:
 
 async def test_a_store_made_before_the_namespace_rename_keeps_its_keys(store_url: str) -> None:
     """A data folder from before migration 0002 upgrades in place: a key stored then still replays."""
+
     def to_0001(connection: object) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))

@@ -220,3 +220,42 @@ async def test_the_level_host_process_serves_its_health(settings: Settings, tmp_
     finally:
         projector.send_signal(signal.SIGTERM)
         assert projector.wait(10) == 0  # a clean stop on SIGTERM
+
+
+async def test_a_live_event_is_applied_when_it_comes_not_when_the_wait_ends(settings: Settings, tmp_path: Path) -> None:
+    """A caught-up runner waiting for the next event returns with it, not at the end of its wait."""
+    nc, js = await connect(settings.nats_url, "live")
+    await ensure_streams(js, settings)
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
+    runner = ProjectionRunner(CountingProjection(), "hn", db, js, settings)
+    await runner.start()
+    waiting = asyncio.create_task(runner.step(wait=10.0))
+    await asyncio.sleep(0.3)
+    published = asyncio.get_running_loop().time()
+    await publish(settings, [counted("hn.ntl", 7, stream="live-1")])
+    assert await asyncio.wait_for(waiting, 5.0) == 1
+    assert asyncio.get_running_loop().time() - published < 3.0  # not the 10 s wait
+    assert await counts_of(db) == {"hn.ntl": (1, 7)}
+    await nc.close()
+    await db.dispose()
+
+
+async def test_a_binding_dropped_between_batches_loses_and_doubles_nothing(settings: Settings, tmp_path: Path) -> None:
+    """The runner's pull requests never outlive a fetch: after the binding is dropped (a lost ack, a
+    reconnect, a level host rebinding), every event is still applied exactly once."""
+    await publish(settings, [counted(f"hn.ntl.u{n % 5}", n, stream=f"b-{n}") for n in range(300)])
+    nc, js = await connect(settings.nats_url, "dropped-binding")
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
+    runner = ProjectionRunner(
+        FoldingCountingProjection(), "hn", db, js, settings.model_copy(update={"projection_batch": 64})
+    )
+    await runner.start()
+    for _ in range(3):
+        assert await runner.step(wait=1.0) > 0
+        runner._sub = None  # as LevelRunner.rebind does after a reconnect: the old inbox is not stopped
+    await runner.catch_up()
+    counts = await counts_of(db)
+    assert sum(e for e, _ in counts.values()) == 300
+    assert sum(t for _, t in counts.values()) == sum(range(300))
+    await nc.close()
+    await db.dispose()

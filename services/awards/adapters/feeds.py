@@ -28,6 +28,21 @@ async def page(conn: AsyncConnection, *, limit: int, before: int | None, unit_pa
     return list(await conn.execute(stmt))
 
 
+async def of_award(conn: AsyncConnection, award_id: str) -> list[Any]:
+    """One award's public records (its conferral, then its revocation if any), newest first."""
+    stmt = select(public_feed).where(public_feed.c.award_id == award_id).order_by(public_feed.c.seq.desc())
+    return list(await conn.execute(stmt))
+
+
+def as_award(award_id: str, rows: Sequence[Any]) -> dict[str, Any]:
+    """An award as the feed shows it: where it stands now and its CloudEvents, newest first."""
+    return {
+        "award_id": award_id,
+        "status": rows[0].status,
+        "items": [{"seq": row.seq, **row.cloudevent} for row in rows],
+    }
+
+
 def _title(event: dict[str, Any]) -> str:
     d = event["data"]
     return f"{STATUS_VI[d['status']]}: {d['award_name']} — {d['nominee_name']} ({d['unit_name']})"

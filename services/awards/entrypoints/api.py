@@ -29,6 +29,7 @@ from services.awards.domain.commands import (
     Withdraw,
 )
 from shared.auth import CurrentCaller
+from shared.errors import NotFound
 from shared.http import Command
 from shared.numbers import Limit, YearQuery
 
@@ -297,3 +298,14 @@ async def public_atom(request: Request, deps: Awards, limit: Limit = 50) -> Resp
         rows, feed_url=str(request.url_for("public_atom")), home_url=str(request.base_url).rstrip("/"), updated=now
     )
     return AtomResponse(body)
+
+
+# Declared after feed.json and feed.atom, so those names are never taken for an award's id.
+@router.get("/public/awards/{award_id}", tags=["public feed"])
+async def public_award(award_id: Id, deps: Awards) -> Json:
+    """One award's public record: conferred or revoked now, and its CloudEvents, newest first (404: none)."""
+    async with deps.db.reader.connect() as conn:
+        rows = await feeds.of_award(conn, award_id)
+    if not rows:
+        raise NotFound(f"no public record of award {award_id}", code="award.not_public", params={"award_id": award_id})
+    return feeds.as_award(award_id, rows)

@@ -67,6 +67,22 @@ STATUS_AFTER: dict[str, str] = {
 _STATUS_RANK = {"registered": 1, "returned": 1, "rejected": 1, "recognised": 2, "applied": 3, "accepted": 4}
 
 
+# Statements built once (a city's replay runs each of them tens of thousands of times): a unit's targets
+# or commitments for a campaign are replaced by the latest event's.
+_REPLACE = {
+    table: delete(table).where(table.c.campaign_id == bindparam("campaign"), table.c.unit_id == bindparam("unit"))
+    for table in (targets, commitments)
+}
+_INSERT = {table: insert(table) for table in (targets, commitments)}
+
+
+@functools.cache
+def _first_date(dialect: str) -> Any:
+    """A unit's first operating day, kept if known already."""
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(unit_dates)
+    return stmt.on_conflict_do_nothing(index_elements=[unit_dates.c.unit_id])
+
+
 class FactsHandlers(RadarHandlers):
     _counts: defaultdict[tuple[str, str, date, str], int]
     _bunching: set[tuple[str, str]]
@@ -77,8 +93,7 @@ class FactsHandlers(RadarHandlers):
     @on(UnitRegistered)
     async def unit_registered(self, conn: AsyncConnection, event: UnitRegistered, ctx: Context) -> None:
         since = getattr(event, "established_on", None) or ctx.occurred_at.date()
-        stmt = upsert(conn, unit_dates).values(unit_id=event.unit_id, operating_since=since)
-        await conn.execute(stmt.on_conflict_do_nothing(index_elements=[unit_dates.c.unit_id]))
+        await conn.execute(_first_date(conn.dialect.name), {"unit_id": event.unit_id, "operating_since": since})
         if event.kind == SUB_UNIT and event.parent_id:  # a sub-unit's signs count for its grassroots union
             await self._counts_for(conn, event.unit_id, event.parent_id)
 
@@ -139,20 +154,18 @@ class FactsHandlers(RadarHandlers):
 
     @on(TargetAssigned)
     async def target_assigned(self, conn: AsyncConnection, event: TargetAssigned, ctx: Context) -> None:
-        key = (targets.c.campaign_id == event.campaign_id, targets.c.unit_id == event.unit_id)
-        await conn.execute(delete(targets).where(*key))
+        await conn.execute(_REPLACE[targets], {"campaign": event.campaign_id, "unit": event.unit_id})
         rows = [
             {"campaign_id": event.campaign_id, "unit_id": event.unit_id, "indicator": code, "target": value}
             for code, value in event.targets.items()
         ]
         if rows:
-            await conn.execute(insert(targets), rows)
+            await conn.execute(_INSERT[targets], rows)
         self._reports.add((event.campaign_id, event.unit_id))  # judged at the batch's flush
 
     @on(PledgeSigned, PledgeAmended)
     async def pledged(self, conn: AsyncConnection, event: PledgeSigned | PledgeAmended, ctx: Context) -> None:
-        key = (commitments.c.campaign_id == event.campaign_id, commitments.c.unit_id == event.unit_id)
-        await conn.execute(delete(commitments).where(*key))
+        await conn.execute(_REPLACE[commitments], {"campaign": event.campaign_id, "unit": event.unit_id})
         rows = {
             c.indicator: {
                 "campaign_id": event.campaign_id,
@@ -164,7 +177,7 @@ class FactsHandlers(RadarHandlers):
             for c in event.commitments
         }
         if rows:
-            await conn.execute(insert(commitments), list(rows.values()))
+            await conn.execute(_INSERT[commitments], list(rows.values()))
         self._reports.add((event.campaign_id, event.unit_id))  # judged at the batch's flush
 
     @on(ProgressReported)
