@@ -77,6 +77,17 @@ async def test_a_proposal_escalated_twice_is_conferred_at_the_city_with_document
     assert award["status"] == "conferred" and award["award_id"]
     got = (await api.get(f"/proposals/{pid}", "hn.ntl.fecon", "member")).json()
     assert [e["to_level"]["path"] for e in got["escalations"]] == ["hn.ntl", "hn"]
+    # The read says where each level published it, and the decision that conferred it.
+    windows = got["publicity"]
+    assert [w["level"]["path"] for w in windows] == ["hn.ntl.fecon", "hn.ntl", "hn"]
+    assert all(w["opens_on"] <= w["closes_on"] and w["working_days"] > 0 for w in windows)
+    decision = got["decision"]
+    assert (decision["number"], decision["level"]["path"], decision["award_id"]) == (
+        "2150/QĐ-UBND",
+        "hn",
+        award["award_id"],
+    )
+    assert decision["rule_set"] and decision["amount_vnd"] > 0 and got["revocation"] is None
     radar = (await api.get("/radar/hn", "hn", "standing_committee", year=2025)).json()
     assert radar["by_deciding_level"] == {"city": {"direct_workers": 1, "officials": 0}}
     # The dossier Fecon sent, and the decision, read back with their Vietnamese intact.
@@ -123,6 +134,8 @@ async def test_revocation_flags_the_streak_that_rested_on_it(api: Api, clock: Cl
         "signer_title": "CHỦ TỊCH",
     }
     assert (await api.ok(f"/proposals/{pid}/revoke", body, "hn", "standing_committee"))["status"] == "revoked"
+    revocation = (await api.get(f"/proposals/{pid}", "hn", "standing_committee")).json()["revocation"]
+    assert (revocation["number"], revocation["reason"]) == ("30/QĐ-UBND", "forged_evidence")
     await reevaluate_dirty(api.app.state.deps)
     again = (await api.get(f"/proposals/{national['proposal_id']}", "hn.ntl.fecon", "member")).json()
     assert again["flagged"] is True

@@ -4,6 +4,7 @@ records nothing."""
 
 import asyncio
 import gc
+import uuid
 from datetime import date
 
 from contracts.awards import EligibilityReevaluated
@@ -61,6 +62,7 @@ async def test_a_rule_set_change_judges_every_open_proposal_again_once(api: Api)
     # One change, one correlation: the judgements it caused share it (and each has its own event id).
     assert judgements[0].metadata.correlation_id == judgements[1].metadata.correlation_id
     assert judgements[0].event_id != judgements[1].event_id
+    assert {uuid.UUID(j.event_id).version for j in judgements} == {7}  # time-ordered: appended at the index's end
 
     board = (await api.get("/board/hn.ntl.fecon", "hn.ntl.fecon", "executive_committee", year=2025)).json()
     rows = {i["proposal_id"]: i for i in board["items"]}

@@ -65,3 +65,37 @@ async def test_a_replayed_key_says_which_key_and_carries_the_stored_response(sto
     with pytest.raises(IdempotentReplay) as replay:
         await store.append(StreamAppend.of("r", 1, [(HardeningMeasured(amount=2), META)]), idempotency=record)
     assert str(replay.value) == "key-1" and replay.value.record == record
+
+
+async def test_the_relays_raw_rows_come_in_position_order_a_page_at_a_time(store: EventStore) -> None:
+    for n in range(6):
+        await store.append(StreamAppend.of(f"raw-{n % 2}", n // 2, [(HardeningMeasured(amount=n), META)]))
+    rows = await store.read_rows_after(1, limit=3)
+    assert [(r.position, r.stream_id, r.version) for r in rows] == [(2, "raw-1", 1), (3, "raw-0", 2), (4, "raw-1", 2)]
+    assert [r.position for r in await store.read_rows_after(0)] == [1, 2, 3, 4, 5, 6]
+    assert [r.position for r in await store.read_rows_after(6)] == []
+
+
+async def test_a_stored_key_is_found_by_its_namespace_and_its_key(store: EventStore) -> None:
+    first = IdempotencyRecord("tester:POST:/x", "key-1", "hash-1", 201, {"id": "m-1"})
+    second = IdempotencyRecord("tester:POST:/x", "key-2", "hash-2", 200, {"id": "m-2"})
+    for n, record in enumerate([first, second]):
+        await store.append(StreamAppend.of(f"k-{n}", 0, [(HardeningMeasured(amount=n), META)]), idempotency=record)
+    assert await store.find_idempotent("tester:POST:/x", "key-2") == second
+    assert await store.find_idempotent("tester:POST:/x", "key-1") == first
+    assert await store.find_idempotent("tester:POST:/x", "key-3") is None
+    assert await store.find_idempotent("tester:POST:/y", "key-1") is None
+
+
+async def test_a_store_that_does_not_verify_still_writes_what_it_was_given(tmp_path: Path) -> None:
+    """A test's stand-in for another service's producer: the JSON written is the event's own."""
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/unverified.db")
+    await migrate(db)
+    store = EventStore(db, verify_events=False)
+    try:
+        await store.append(StreamAppend.of("u", 0, [(HardeningMeasured(amount=2.5, label="Sáng kiến"), META)]))
+        (loaded,) = await store.load("u")
+        assert loaded.to_event() == HardeningMeasured(amount=2.5, label="Sáng kiến") and loaded.metadata == META
+    finally:
+        await store.close()
+        await db.dispose()

@@ -37,6 +37,28 @@ async def get_proposal(deps: Deps, caller: Caller, proposal_id: str) -> dict[str
     out["votes"] = [v.model_dump(mode="json") for v in p.votes.values()]
     out["escalations"] = [e.model_dump(mode="json") for e in p.escalations]
     out["readdressed"] = [e.model_dump(mode="json") for e in p.readdressed]
+    out["publicity"] = [  # each level's window, in the order the levels published it
+        {
+            "level": w.level.model_dump(mode="json"),
+            "opens_on": w.opens_on.isoformat(),
+            "closes_on": w.closes_on.isoformat(),
+            "working_days": w.working_days,
+            "rule_set": w.rule_set,
+        }
+        for w in p.publicity.values()
+    ]
+    conferred, revoked = p.conferred, p.revoked
+    out["decision"] = (
+        conferred.decision.model_dump(mode="json")
+        | {"award_id": conferred.award_id, "rule_set": conferred.rule_set, "amount_vnd": conferred.amount_vnd}
+        if conferred
+        else None
+    )
+    out["revocation"] = (
+        revoked.decision.model_dump(mode="json") | {"reason": revoked.reason, "explanation": revoked.explanation}
+        if revoked
+        else None
+    )
     return out
 
 
