@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 
 from shared.db import open_database
-from shared.errors import ConcurrencyError, Conflict
+from shared.errors import ConcurrencyError, Conflict, UnstorableEvent
+from shared.events import new_envelope
 from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
-from shared.eventstore.guard import _first_difference
+from shared.eventstore.guard import _first_difference, check_storable
 from shared.eventstore.migrate import migrate
 from shared.eventstore.store import IdempotentReplay
 from tests.hardening.test_unloadable_events import META, HardeningMeasured
@@ -151,3 +152,18 @@ async def test_a_cancelled_command_in_a_group_commit_does_not_stop_the_commands_
     first.cancel()
     (stored,) = await asyncio.wait_for(second, 10)
     assert stored.stream_id == "c-2"
+
+
+def test_a_refused_event_says_which_event_where_and_why() -> None:
+    poisoned = new_envelope("p", 1, HardeningMeasured.model_construct(amount=float("nan")), META)
+    with pytest.raises(UnstorableEvent) as refused:
+        check_storable(poisoned)
+    assert str(refused.value) == (
+        "the event HardeningMeasured would not load back from the store at amount: it does not survive JSON "
+        "(e.g. NaN or Infinity); nothing was stored"
+    )
+    unknown = poisoned.model_copy(update={"event_type": "NoSuchEvent", "data": {"a": 1}})
+    with pytest.raises(UnstorableEvent) as no_field:
+        check_storable(unknown)
+    assert str(no_field.value).startswith("the event NoSuchEvent would not load back from the store: ")
+    assert no_field.value.field is None
