@@ -33,7 +33,6 @@ from typing import Any
 
 import orjson
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import DEFAULT_PREFIX, AckPolicy, ConsumerConfig, DeliverPolicy, StatusCode
 from nats.js.api import Header as JsHeader
@@ -134,9 +133,9 @@ class Puller:
     so acking a later batch (AckPolicy.ALL) never covers a message that was not applied.
     """
 
-    def __init__(self, js: JetStreamContext, durable: str) -> None:
+    def __init__(self, js: JetStreamContext, durable: str, stream: str = STREAM) -> None:
         self.nc = js._nc  # the connection the JetStream context speaks through
-        self.subject = f"{DEFAULT_PREFIX}.CONSUMER.MSG.NEXT.{STREAM}.{durable}"
+        self.subject = f"{DEFAULT_PREFIX}.CONSUMER.MSG.NEXT.{stream}.{durable}"
         self.queue: deque[Msg] = deque()
         self.arrived = asyncio.Event()
         self.inbox = ""
@@ -167,7 +166,7 @@ class Puller:
         if not msgs:
             expires = max(wait - 0.05, 0.01)  # ends on the server before the wait here does
             await self._request(msgs, {"batch": 1, "expires": int(expires * 1e9)}, wait + 0.5)
-            if msgs:
+            if msgs:  # and what came with it (redeliveries come back together: the batch is sorted)
                 await self._request(msgs, {"batch": batch - 1, "no_wait": True}, 5.0)
         return msgs
 
@@ -556,13 +555,10 @@ async def read_messages(
     try:
         if info.num_pending == 0:
             return found
-        sub = await js.pull_subscribe_bind(consumer=info.name, stream=stream)
+        puller = Puller(js, info.name, stream)
+        await puller.start()
         try:
-            while True:
-                try:
-                    msgs = await sub.fetch(500, timeout=1.0)
-                except (NatsTimeout, TimeoutError):
-                    break
+            while msgs := await puller.fetch(500, 2.0):
                 for msg in msgs:
                     if before is not None and stream_sequence(msg) >= before:
                         return found
@@ -570,7 +566,7 @@ async def read_messages(
                 if msgs[-1].metadata.num_pending == 0:
                     break
         finally:
-            await sub.unsubscribe()
+            await puller.stop()
     finally:
         with contextlib.suppress(Exception):
             await js.delete_consumer(stream, info.name)
