@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from shared.db import open_database
+from shared.errors import ConcurrencyError, Conflict, UnstorableEvent
+from shared.events import new_envelope
 from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
-from shared.eventstore.guard import _first_difference
+from shared.eventstore.guard import _first_difference, check_storable
 from shared.eventstore.migrate import migrate
 from shared.eventstore.store import IdempotentReplay
 from tests.hardening.test_unloadable_events import META, HardeningMeasured
@@ -99,3 +101,69 @@ async def test_a_store_that_does_not_verify_still_writes_what_it_was_given(tmp_p
     finally:
         await store.close()
         await db.dispose()
+
+
+# -- one group commit: every request gets its own outcome -------------------------------------------------
+
+
+def measured(stream: str, expected: int, amount: float = 1) -> StreamAppend:
+    return StreamAppend.of(stream, expected, [(HardeningMeasured(amount=amount), META)])
+
+
+async def test_a_lost_race_says_the_version_found_and_the_version_expected(store: EventStore) -> None:
+    await store.append(measured("v", 0))
+    with pytest.raises(ConcurrencyError) as lost:
+        await store.append(measured("v", 0))
+    assert str(lost.value) == "v is at version 1, not 0: someone else changed it first; reload and try again"
+
+
+async def test_a_key_twice_in_one_group_commit_the_second_is_told_it_is_in_progress_and_the_rest_go_on(
+    store: EventStore,
+) -> None:
+    record = IdempotencyRecord("tester:POST:/x", "key-9", "hash", 200, {"ok": True})
+    results = await asyncio.gather(
+        store.append(measured("d-1", 0), idempotency=record),
+        store.append(measured("d-2", 0), idempotency=record),
+        store.append(measured("d-3", 0)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], list) and isinstance(results[2], list)
+    assert isinstance(results[1], Conflict)
+    assert str(results[1]) == "the same Idempotency-Key is already being processed"
+
+
+async def test_a_replayed_key_in_a_group_commit_does_not_stop_the_commands_after_it(store: EventStore) -> None:
+    record = IdempotencyRecord("tester:POST:/x", "key-8", "hash", 200, {"ok": True})
+    await store.append(measured("e-1", 0), idempotency=record)
+    results = await asyncio.gather(
+        store.append(measured("e-2", 0), idempotency=record),
+        store.append(measured("e-3", 0)),
+        store.append(measured("e-4", 0)),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], IdempotentReplay)
+    assert [[e.stream_id for e in r] for r in results[1:]] == [["e-3"], ["e-4"]]  # type: ignore[union-attr]
+
+
+async def test_a_cancelled_command_in_a_group_commit_does_not_stop_the_commands_after_it(store: EventStore) -> None:
+    first = asyncio.create_task(store.append(measured("c-1", 0)))
+    second = asyncio.create_task(store.append(measured("c-2", 0)))
+    await asyncio.sleep(0)  # both queued for the same commit
+    first.cancel()
+    (stored,) = await asyncio.wait_for(second, 10)
+    assert stored.stream_id == "c-2"
+
+
+def test_a_refused_event_says_which_event_where_and_why() -> None:
+    poisoned = new_envelope("p", 1, HardeningMeasured.model_construct(amount=float("nan")), META)
+    with pytest.raises(UnstorableEvent) as refused:
+        check_storable(poisoned)
+    assert str(refused.value) == (
+        "the event HardeningMeasured would not load back from the store at amount: it does not survive JSON "
+        "(e.g. NaN or Infinity); nothing was stored"
+    )
+    unknown = poisoned.model_copy(update={"event_type": "NoSuchEvent", "data": {"a": 1}})
+    with pytest.raises(UnstorableEvent) as no_field:
+        check_storable(unknown)
+    assert str(no_field.value).startswith("the event NoSuchEvent would not load back from the store: ")
+    assert no_field.value.field is None

@@ -281,3 +281,35 @@ def test_only_a_counted_indicator_keeps_its_source_and_an_unnamed_one_is_numbere
     assert str(no_evidence.value) == (
         "indicator 'X' cannot be measured: it has no the evidence a reported value needs (evidence_required)"
     )
+
+
+def launch(**change: object) -> object:
+    fields: dict[str, object] = {
+        "title": "Phong trào", "plan_number": "1/KH", "pillars": ["Đổi mới"], "starts_on": START, "ends_on": END,
+        "report_deadlines": [END], "indicators": INDICATORS, "targets": {},
+    }  # fmt: skip
+    return Campaign.launch("c-3", HN, [NTL], **(fields | change))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "says"),
+    [
+        ({"ends_on": START}, "ends_on", "a campaign ends after it starts"),
+        ({"report_deadlines": [date(2024, 12, 31), date(2026, 1, 1)]}, "report_deadlines",
+         "report deadlines outside the period: 2024-12-31, 2026-01-01"),
+        ({"indicators": []}, "indicators", "a campaign needs at least one measurable indicator"),
+        ({"indicators": [*INDICATORS, *INDICATORS[:2]]}, "indicators",
+         "indicator codes must be unique: activities, registered"),
+        ({"targets": {"u-ntl": {"nothing": 1}}}, "targets.u-ntl", "the campaign has no indicator 'nothing'"),
+        ({"targets": {"u-ntl": {"activities": -1}}}, "targets.u-ntl", "the target for 'activities' cannot be negative"),
+    ],
+)  # fmt: skip
+def test_launch_refusals_name_the_field(change: dict[str, object], field: str, says: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        launch(**change)
+    assert (refused.value.field, str(refused.value)) == (field, says)
+
+
+def test_a_campaign_applies_only_its_own_events() -> None:
+    with pytest.raises(TypeError, match="a campaign cannot apply TopicLess"):
+        given_campaign().apply(TopicLess())  # type: ignore[arg-type]
