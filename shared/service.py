@@ -22,7 +22,7 @@ from shared.eventstore.store import InlineProjection
 from shared.http import create_app
 from shared.messaging import connect, ensure_streams
 from shared.projection import Projection
-from shared.relay import relay_backlog, run_supervised
+from shared.relay import RelayLease, relay_backlog, relay_lease, run_supervised
 from shared.runner import ProjectionRunner
 from shared.settings import Settings
 from shared.telemetry import setup_telemetry
@@ -142,30 +142,72 @@ def consumer_task(projection: Callable[[], Projection], level: str = "*", durabl
     For a service's own view of other services' events (e.g. its copy of the directory): same runner,
     same checkpoints and dead letters as a level host. ``app.state.consumers`` lists the runners for
     health checks.
+
+    The replicas of a service share this durable consumer and its checkpoint, so one replica applies at a
+    time (a lease like the relay's): two appliers could each take a batch and commit them out of stream
+    order, and the checkpoint would then skip the earlier batch or move back and repeat the later one. A
+    replica that loses the lease stops its runner; another takes over from the checkpoint.
     """
 
     async def run(app: FastAPI, stop: asyncio.Event) -> None:
         settings: Settings = app.state.settings
+        name = durable or getattr(projection, "name", "projection")
+        lease = relay_lease(app.state.db, f"consumer:{name}")
         while not stop.is_set():
+            if not await lease.acquire(stop):
+                return
+            mine = asyncio.Event()  # set when the service stops or the lease is lost
+            watch = asyncio.create_task(_keep(lease, stop, mine), name=f"lease-{name}")
             try:
-                nc, js = await connect(settings.nats_url, f"thidua-{settings.service}-consumer")
-            except Exception as error:
-                log.warning("consumer cannot reach NATS (%s); retrying", error)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1.0)
-                continue
-            try:
-                await ensure_streams(js, settings)
-                runner = ProjectionRunner(projection(), level, app.state.db, js, settings, durable=durable)
-                await runner.start()
-                others = [c for c in getattr(app.state, "consumers", []) if c.durable != runner.durable]
-                app.state.consumers = [*others, runner]
-                await runner.run(stop)
-            except Exception as error:
-                log.warning("consumer stopped (%s); restarting", error)
-                await asyncio.sleep(1.0)
+                await _consume(app, settings, projection, level, durable, mine)
             finally:
-                await nc.close()
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
+                await lease.release()
 
     run.__name__ = f"consume-{getattr(projection, 'name', 'projection')}"
     return run
+
+
+async def _keep(lease: RelayLease, stop: asyncio.Event, mine: asyncio.Event, every: float = 2.0) -> None:
+    """Set ``mine`` once the service stops or the lease is no longer held (checked every ``every`` s)."""
+    while not mine.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if stop.is_set() or not await lease.held():
+            mine.set()
+
+
+async def _consume(
+    app: FastAPI,
+    settings: Settings,
+    projection: Callable[[], Projection],
+    level: str,
+    durable: str | None,
+    mine: asyncio.Event,
+) -> None:
+    """Run the projection while ``mine`` is not set, reconnecting to NATS as needed."""
+    runner: ProjectionRunner | None = None
+    while not mine.is_set():
+        try:
+            nc, js = await connect(settings.nats_url, f"thidua-{settings.service}-consumer")
+        except Exception as error:
+            log.warning("consumer cannot reach NATS (%s); retrying", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(mine.wait(), 1.0)
+            continue
+        try:
+            await ensure_streams(js, settings)
+            runner = ProjectionRunner(projection(), level, app.state.db, js, settings, durable=durable)
+            await runner.start()
+            others = [c for c in getattr(app.state, "consumers", []) if c.durable != runner.durable]
+            app.state.consumers = [*others, runner]
+            await runner.run(mine)
+        except Exception as error:
+            log.warning("consumer stopped (%s); restarting", error)
+            await asyncio.sleep(1.0)
+        finally:
+            await nc.close()
+    # A replica without the lease lists no runner of this consumer (its health says it is standing by).
+    app.state.consumers = [c for c in getattr(app.state, "consumers", []) if c is not runner]

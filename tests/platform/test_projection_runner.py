@@ -12,12 +12,13 @@ from shared.db import Database, open_database
 from shared.eventstore import EventStore
 from shared.eventstore.migrate import migrate
 from shared.messaging import connect, ensure_streams
+from shared.projection import on
 from shared.relay import OutboxRelay
 from shared.runner import ProjectionRunner, checkpoints, read_messages
 from shared.settings import Settings
 from shared.subjects import DLQ_STREAM, STREAM
 from tests.natsserver import free_port
-from tests.platform.counting import CountingProjection, FoldingCountingProjection, counted, read_counts
+from tests.platform.counting import Counted, CountingProjection, FoldingCountingProjection, counted, read_counts
 from tests.platform.helpers import spawn, wait_for
 
 
@@ -257,5 +258,47 @@ async def test_a_binding_dropped_between_batches_loses_and_doubles_nothing(setti
     counts = await counts_of(db)
     assert sum(e for e, _ in counts.values()) == 300
     assert sum(t for _, t in counts.values()) == sum(range(300))
+    await nc.close()
+    await db.dispose()
+
+
+class _FailsTwiceOnOne(CountingProjection):
+    """Event n=1 fails its first two attempts (the batch's, then its own), as a database hiccup would."""
+
+    attempts = 0
+
+    @on(Counted)
+    async def counted(self, conn, event, ctx):  # type: ignore[no-untyped-def,override]
+        if event.n == 1 and _FailsTwiceOnOne.attempts < 2:
+            _FailsTwiceOnOne.attempts += 1
+            raise RuntimeError("a passing failure")
+        await CountingProjection.counted(self, conn, event, ctx)
+
+
+async def test_no_newer_message_overtakes_a_failed_one(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server keeps a nak'ed message 1.5 s longer than the runner waits before its next fetch. A newer
+    message applied meanwhile would move the checkpoint past the failed one and its batch, which would be
+    skipped when they came back; nats-server delivers nothing newer to this consumer (AckPolicy.ALL, one
+    batch in flight) until they are back, and the runner applies them in order."""
+    from nats.aio.msg import Msg
+
+    nak = Msg.nak
+
+    async def slow_nak(self: Msg, delay: float | None = None) -> None:
+        await nak(self, delay=(delay or 0) + 1.5)
+
+    monkeypatch.setattr(Msg, "nak", slow_nak)
+    settings.projection_batch = 4
+    await publish(settings, [counted("hn.ntl", n) for n in range(10)])
+    nc, js = await connect(settings.nats_url, "overtaken")
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
+    runner = ProjectionRunner(_FailsTwiceOnOne(), "hn", db, js, settings)
+    await runner.start()
+    await runner.catch_up(idle_timeout=0.5, deadline=60)
+    assert _FailsTwiceOnOne.attempts == 2 and runner.dead_lettered == 0
+    assert await counts_of(db) == {"hn.ntl": (10, sum(range(10)))}  # every event once, none skipped
+    assert await runner.checkpoint() == 10
     await nc.close()
     await db.dispose()
