@@ -317,7 +317,9 @@ async def run_host(
     databases: list[Database] = []
 
     def database(level: str) -> Database:
-        databases.append(open_database(args.db.format(projection=name, level=level)))
+        databases.append(
+            open_database(args.db.format(projection=name, level=level), pool_size=settings.database_pool_size)
+        )
         return databases[-1]
 
     copy_db = database(f"directory_{args.name}")  # the host's own: two hosts' copies never share a checkpoint

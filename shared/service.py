@@ -56,7 +56,7 @@ def service_app(
     """
     settings.check_deployable()
     setup_telemetry(settings)
-    db = open_database(settings.database_url)
+    db = open_database(settings.database_url, pool_size=settings.database_pool_size)
     inline_models = list(inline(db))
     store = EventStore(db, inline=inline_models)
     copy = DirectoryCopy(db, name=f"{settings.service}_directory_copy") if directory_copy else None

@@ -11,6 +11,8 @@ class Settings(BaseSettings):
 
     service: str = "directory"
     database_url: str = ""  # default: an SQLite file named after the service under ./data
+    # PostgreSQL connections a process keeps per engine (as many again on overflow); leases hold one each.
+    database_pool_size: int = Field(default=10, ge=1, le=100)
     nats_url: str = "nats://127.0.0.1:4322"
 
     # The local run (`make run`, `make tokens`, the tests) may use the signing secret published in this

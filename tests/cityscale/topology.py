@@ -124,6 +124,7 @@ def service_replica(service: str, name: str, tmp: Path, database_url: str, nats_
             "THIDUA_NATS_URL": nats_url,
             "THIDUA_LOG_JSON": "false",
             "THIDUA_RELAY_IDLE_POLL_SECONDS": "0.05",
+            "THIDUA_DATABASE_POOL_SIZE": "4",  # ten replicas and the level hosts share one server's 100
             **env,
         },
         tmp / f"{name}.log",
@@ -144,7 +145,13 @@ def level_host(name: str, tmp: Path, nats_url: str, levels: list[str], db: str, 
     return Proc(
         name,
         [*args, "--db", db, "--port", str(port), *extra],
-        {"THIDUA_LOCAL": "true", "THIDUA_NATS_URL": nats_url, "THIDUA_LOG_JSON": "false", **env},
+        {
+            "THIDUA_LOCAL": "true",
+            "THIDUA_NATS_URL": nats_url,
+            "THIDUA_LOG_JSON": "false",
+            "THIDUA_DATABASE_POOL_SIZE": "4",
+            **env,
+        },
         tmp / f"{name}.log",
         port,
     )

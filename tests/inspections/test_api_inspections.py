@@ -266,6 +266,12 @@ async def test_findings_actions_fixes_and_verification(
     ]
     concluded = await post(client, f"/inspections/{iid}/conclusion", {"conclusion": "Đơn vị đã khắc phục"}, UBKT)
     assert concluded["concluded_on"] == "2025-06-02"
+    # The inspection's own view says at once what was announced and decided (no level host in between).
+    view = (await client.get(f"/inspections/{iid}", headers=FECON)).json()
+    assert view["selection"]["method"] == "manual" and view["purpose"] and view["period_from"] <= view["period_to"]
+    assert (view["notice"]["number"], view["notice"]["starts_on"]) == ("05/TB-UBKT", "2025-06-10")
+    assert (view["decision"]["number"], view["decision"]["decided_on"]) == ("07/QĐ-UBKT", "2025-06-08")
+    assert (view["status"], view["conclusion"]["conclusion"]) == ("concluded", "Đơn vị đã khắc phục")
     assert person_id(world.ids["hn.ntl"], ("inspection_committee",)) == team[0]
 
 

@@ -21,7 +21,6 @@ from contracts.awards import (
     EligibilityReevaluated,
     Evidence,
     Level,
-    Meeting,
     Nominee,
     NomineeNotified,
     NoticeOutcome,
@@ -40,7 +39,7 @@ from contracts.awards import (
     RevocationReason,
     RuleSetData,
 )
-from services.awards.domain.calendar import WorkingCalendar
+from services.awards.domain.council import CouncilSteps
 from services.awards.domain.dossier import PIECE_NAMES, missing_pieces, pieces_present
 from services.awards.domain.eligibility import worse
 from services.awards.domain.rules import (
@@ -62,9 +61,8 @@ from services.awards.domain.rules import (
     status_after,
 )
 from shared.aggregate import Aggregate
-from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
+from shared.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from shared.events import Event
-from shared.subjects import in_subtree
 from shared.units import UnitRef
 
 
@@ -78,7 +76,7 @@ def _illegal(status: str, what: str) -> IllegalTransition:
     )
 
 
-class Proposal(Aggregate):
+class Proposal(CouncilSteps, Aggregate):
     def __init__(self, proposal_id: str) -> None:
         super().__init__(proposal_id)
         self.status = FILED
@@ -276,160 +274,6 @@ class Proposal(Aggregate):
         before = self.eligibility
         assert before is not None
         return reevaluation(self.id, self.record.unit_id, before, eligibility, cause)
-
-    # -- publicity, objections, vote ---------------------------------------------------------------
-
-    def publicise(
-        self, actor: Actor, rule: AwardRule, rule_set: str, calendar: WorkingCalendar, opens_on: date
-    ) -> list[Event]:
-        self._require((FILED, ACCEPTED), "be made public")
-        require_preparer(actor, self.level, "publish its list")
-        days = rule.publicity_working_days
-        return [
-            ProposalPublicised(
-                proposal_id=self.id,
-                unit_id=self.record.unit_id,
-                level=self.level,
-                opens_on=opens_on,
-                closes_on=calendar.window(opens_on, days),
-                working_days=days,
-                rule_set=rule_set,
-                publicised_by=actor.subject,
-            )
-        ]
-
-    def object(self, actor: Actor, objection_id: str, text: str) -> list[Event]:
-        self._require((PUBLIC,), "take objections")
-        where = actor.unit.path if actor.unit else ""
-        if not actor.is_admin and not in_subtree(where, self.level.path):
-            raise Forbidden(
-                f"the list is public in {self.level.path}'s subtree; you act for {where or 'an unknown unit'}",
-                code="award.outside_publicity",
-                params={"level": self.level.path},
-            )
-        return [
-            ObjectionRaised(
-                proposal_id=self.id,
-                unit_id=self.record.unit_id,
-                objection_id=objection_id,
-                level_path=self.level.path,
-                text=text,
-                raised_by=actor.subject,
-            )
-        ]
-
-    def answer(self, actor: Actor, objection_id: str, answer: str, upheld: bool) -> list[Event]:
-        self._require((PUBLIC,), "answer objections")
-        require_decider(actor, self.level, "answer objections")
-        if objection_id not in self.objections:
-            raise NotFound(f"no objection {objection_id} on this proposal", code="award.objection_not_found")
-        if objection_id in self.answered:
-            raise Conflict(f"objection {objection_id} is already answered", code="award.objection_answered")
-        events: list[Event] = [
-            ObjectionAnswered(
-                proposal_id=self.id,
-                unit_id=self.record.unit_id,
-                objection_id=objection_id,
-                answer=answer,
-                upheld=upheld,
-                answered_by=actor.subject,
-            )
-        ]
-        if upheld:
-            reasons = f"objection upheld: {answer}"
-            events += [
-                ProposalRejected(
-                    proposal_id=self.id,
-                    unit_id=self.record.unit_id,
-                    level=self.level,
-                    reasons=reasons,
-                    rejected_by=actor.subject,
-                ),
-                self._notice("rejected", reasons),
-            ]
-        return events
-
-    def vote(
-        self,
-        actor: Actor,
-        rule: AwardRule,
-        rule_set: str,
-        meeting: Meeting,
-        votes_for: int,
-        votes_against: int,
-        votes_abstain: int,
-        today: date,
-    ) -> list[Event]:
-        self._require((FILED, ACCEPTED, PUBLIC), "be voted on")
-        require_preparer(actor, self.level, "record its council's vote")
-        if self.level.unit_id in self.votes:
-            raise Conflict(f"the council of {self.level.path} has already voted", code="award.already_voted")
-        window = self.publicity.get(self.level.unit_id)
-        if rule.publicity_working_days > 0 and window is None:
-            raise IllegalTransition(
-                f"{rule.code} is made public for {rule.publicity_working_days} working days before the vote; "
-                "allowed next: publicise",
-                code="award.publicity_required",
-                params={"working_days": rule.publicity_working_days},
-                allowed_next=["publicise"],
-            )
-        if window is not None and meeting.held_on <= window.closes_on:
-            raise IllegalTransition(
-                f"the list is public until {window.closes_on.isoformat()}; the council meets after that",
-                code="award.publicity_not_over",
-                field="meeting.held_on",
-                params={"closes_on": window.closes_on.isoformat()},
-            )
-        open_objections = [o for o in self.objections if o not in self.answered]
-        if open_objections:
-            raise IllegalTransition(
-                f"{len(open_objections)} objection(s) are not answered; answer them before the vote",
-                code="award.objections_open",
-                params={"objection_ids": open_objections},
-                allowed_next=["answer_objection"],
-            )
-        _check_counts(meeting, votes_for, votes_against, votes_abstain, today)
-        rule_vote = rule.vote
-        if meeting.members_present < rule_vote.quorum_share * meeting.members_total:
-            raise InvalidInput(
-                f"no quorum: {meeting.members_present} of {meeting.members_total} present, "
-                f"{rule_vote.quorum_share:.0%} needed",
-                code="award.no_quorum",
-                field="meeting.members_present",
-                params={"needed_share": rule_vote.quorum_share},
-            )
-        base = meeting.members_total if rule_vote.of == "all_members" else meeting.members_present
-        passed = votes_for >= rule_vote.threshold_share * base
-        events: list[Event] = [
-            CouncilVoted(
-                proposal_id=self.id,
-                unit_id=self.record.unit_id,
-                level=self.level,
-                meeting=meeting,
-                votes_for=votes_for,
-                votes_against=votes_against,
-                votes_abstain=votes_abstain,
-                quorum_share=rule_vote.quorum_share,
-                threshold_share=rule_vote.threshold_share,
-                threshold_of=rule_vote.of,
-                passed=passed,
-                rule_set=rule_set,
-                recorded_by=actor.subject,
-            )
-        ]
-        if not passed:
-            reasons = f"{votes_for} of {base} votes for; {rule_vote.threshold_share:.0%} needed"
-            events += [
-                ProposalRejected(
-                    proposal_id=self.id,
-                    unit_id=self.record.unit_id,
-                    level=self.level,
-                    reasons=reasons,
-                    rejected_by=actor.subject,
-                ),
-                self._notice("rejected", reasons),
-            ]
-        return events
 
     # -- escalation --------------------------------------------------------------------------------
 
@@ -717,24 +561,3 @@ def judged_again(proposal_id: str, unit_id: str, previous: Outcome, after: Eligi
         cause=cause,
         flagged=after.outcome != "met" or worse(previous, after.outcome),
     )
-
-
-def _check_counts(meeting: Meeting, votes_for: int, votes_against: int, votes_abstain: int, today: date) -> None:
-    if meeting.members_present > meeting.members_total:
-        raise InvalidInput(
-            "more members present than the council has",
-            code="award.present_over_total",
-            field="meeting.members_present",
-        )
-    if votes_for + votes_against + votes_abstain > meeting.members_present:
-        raise InvalidInput(
-            f"{votes_for + votes_against + votes_abstain} votes from {meeting.members_present} members present",
-            code="award.votes_over_present",
-            field="votes_for",
-        )
-    if meeting.held_on > today:
-        raise InvalidInput(
-            "a council vote is recorded after the meeting, not before",
-            code="award.meeting_in_future",
-            field="meeting.held_on",
-        )

@@ -88,6 +88,8 @@ async def round_view(deps: Deps, caller: Caller, round_id: str) -> dict[str, Any
 
 async def inspection_view(deps: Deps, caller: Caller, inspection_id: str) -> dict[str, Any]:
     found = await deps.inspections.get(inspection_id, field="inspection_id")
+    scheduled = found.scheduled
+    assert scheduled is not None  # an inspection's stream starts with its scheduling
     by = await deps.unit(found.by_unit_id, what="inspecting level")
     paths = await deps.directory.paths(list(found.units))
     visible = [uid for uid in found.units if caller.sees(paths.get(uid, ""))]
@@ -131,6 +133,14 @@ async def inspection_view(deps: Deps, caller: Caller, inspection_id: str) -> dic
         "by_path": by.path,
         "status": found.status,
         "content": found.content,
+        "purpose": scheduled.purpose,
+        "plan_id": scheduled.plan_id,
+        "period_from": scheduled.period_from.isoformat(),
+        "period_to": scheduled.period_to.isoformat(),
+        "selection": scheduled.selection.model_dump(mode="json"),
+        "notice": found.notice.model_dump(mode="json") if found.notice else None,
+        "decision": found.decision.model_dump(mode="json") if found.decision else None,
+        "conclusion": found.conclusion.model_dump(mode="json") if found.conclusion else None,
         "team": [m.model_dump() for m in found.team.values()],
         "units": units,
     }

@@ -152,6 +152,12 @@ class Inspection(Aggregate):
         self.team: dict[str, TeamMember] = {}
         self.notice_on: date | None = None
         self.content: str = ""
+        # What was announced and decided, as the events said it (the inspection's own view shows it at once;
+        # a level's list of inspections may still be catching up).
+        self.scheduled: InspectionScheduled | None = None
+        self.notice: InspectionNoticeIssued | None = None
+        self.decision: InspectionDecisionIssued | None = None
+        self.conclusion: InspectionConcluded | None = None
 
     @staticmethod
     def schedule(
@@ -261,12 +267,13 @@ class Inspection(Aggregate):
                 self.by_unit_id, self.by_path, self.content = event.by_unit_id, event.by_path, event.content
                 self.units = {u.unit_id: u for u in event.units}
                 self.team = {m.member_id: m for m in event.team}
+                self.scheduled = event
             case InspectionNoticeIssued():
-                self.status, self.notice_on = "noticed", event.issued_on
+                self.status, self.notice_on, self.notice = "noticed", event.issued_on, event
             case InspectionDecisionIssued():
-                self.status = "decided"
+                self.status, self.decision = "decided", event
             case InspectionConcluded():
-                self.status = "concluded"
+                self.status, self.conclusion = "concluded", event
             case _:
                 raise TypeError(f"an inspection cannot apply {type(event).__name__}")
 

@@ -371,17 +371,12 @@ async def _inspection(
 ) -> Response:  # fmt: skip
     person = person_of(session)
     found = await api.query(SERVICE, f"/inspections/{inspection_id}", session.token)
-    level = level_of(api, found["by_path"] if in_subtree(found["by_path"], person.unit_path) else person.unit_path)
-    here = found["by_path"] if in_subtree(found["by_path"], person.unit_path) else person.unit_path
-    listed = await or_empty(api.level(SERVICE, level, "/inspections/inspections", session.token, under=here),
-                         {"inspections": []})  # fmt: skip
-    summary = next((i for i in listed["inspections"] if i["inspection_id"] == inspection_id), {})
     inspecting = person.unit_path == found["by_path"]
     for u in found["units"]:
         u["ours"] = person.unit_path == u["path"]
         u["verifier"] = inspecting or (in_subtree(u["path"], person.unit_path) and person.unit_path != u["path"])
     return render(
-        request, "inspections/inspection.html", status=status, i=found, s=summary, inspecting=inspecting,
+        request, "inspections/inspection.html", status=status, i=found, s=found, inspecting=inspecting,
         said=said, failed=failed, values=values or {}, severities=SEVERITIES, today=date.today().isoformat(),
     )  # fmt: skip
 
