@@ -11,13 +11,10 @@ from contracts.awards import (
     CouncilVoted,
     Level,
     Meeting,
-    NomineeNotified,
-    NoticeOutcome,
     ObjectionAnswered,
     ObjectionRaised,
     ProposalFiled,
     ProposalPublicised,
-    ProposalRejected,
 )
 from services.awards.domain.calendar import WorkingCalendar
 from services.awards.domain.rules import ACCEPTED, FILED, PUBLIC, Actor, require_decider, require_preparer
@@ -45,7 +42,7 @@ class CouncilSteps:
 
         def _require(self, statuses: tuple[str, ...], what: str) -> None: ...
 
-        def _notice(self, outcome: NoticeOutcome, message: str) -> NomineeNotified: ...
+        def _rejection(self, actor: Actor, level: Level, reasons: str) -> list[Event]: ...
 
     def publicise(
         self, actor: Actor, rule: AwardRule, rule_set: str, calendar: WorkingCalendar, opens_on: date
@@ -105,16 +102,7 @@ class CouncilSteps:
         ]
         if upheld:
             reasons = f"objection upheld: {answer}"
-            events += [
-                ProposalRejected(
-                    proposal_id=self.id,
-                    unit_id=self.record.unit_id,
-                    level=self.level,
-                    reasons=reasons,
-                    rejected_by=actor.subject,
-                ),
-                self._notice("rejected", reasons),
-            ]
+            events += self._rejection(actor, self.level, reasons)
         return events
 
     def vote(
@@ -187,16 +175,7 @@ class CouncilSteps:
         ]
         if not passed:
             reasons = f"{votes_for} of {base} votes for; {rule_vote.threshold_share:.0%} needed"
-            events += [
-                ProposalRejected(
-                    proposal_id=self.id,
-                    unit_id=self.record.unit_id,
-                    level=self.level,
-                    reasons=reasons,
-                    rejected_by=actor.subject,
-                ),
-                self._notice("rejected", reasons),
-            ]
+            events += self._rejection(actor, self.level, reasons)
         return events
 
 

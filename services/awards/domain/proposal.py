@@ -161,6 +161,13 @@ class Proposal(CouncilSteps, Aggregate):
         if self.status not in statuses:
             raise _illegal(self.status, what)
 
+    def _rejection(self, actor: Actor, level: Level, reasons: str) -> list[Event]:
+        """Not awarded at ``level`` (a decision, an upheld objection, a failed vote), and the nominee told why."""
+        rejected = ProposalRejected(
+            proposal_id=self.id, unit_id=self.record.unit_id, level=level, reasons=reasons, rejected_by=actor.subject
+        )
+        return [rejected, self._notice("rejected", reasons)]
+
     def _notice(self, outcome: NoticeOutcome, message: str) -> NomineeNotified:
         record = self.record
         return NomineeNotified(
@@ -501,16 +508,7 @@ class Proposal(CouncilSteps, Aggregate):
         self._require((PASSED, ESCALATED), "be rejected")
         level = self.deciding_level(rule)
         require_decider(actor, level, "reject proposals")
-        return [
-            ProposalRejected(
-                proposal_id=self.id,
-                unit_id=self.record.unit_id,
-                level=level,
-                reasons=reasons,
-                rejected_by=actor.subject,
-            ),
-            self._notice("rejected", reasons),
-        ]
+        return self._rejection(actor, level, reasons)
 
     def revoke(self, actor: Actor, reason: RevocationReason, explanation: str, decision: Decision) -> list[Event]:
         self._require((CONFERRED,), "be revoked")
