@@ -31,15 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 from fastapi import FastAPI
-from nats.js.api import AckPolicy, ConsumerConfig
 from sqlalchemy import func, insert, select
 
 from contracts.inspections import ChecklistIssued
 from services.inspections.adapters import risk
 from services.inspections.adapters import tables as t
-from services.inspections.adapters.level import InspectionsProjection
 from services.inspections.adapters.level_reads import router as level_reads
 from services.inspections.application import selfinspection
 from services.inspections.domain.commands import OpenRound
@@ -53,11 +50,7 @@ from shared.eventstore import StreamAppend
 from shared.identity import Caller
 from shared.level_host import LevelRead, level_read
 from shared.membership import level_units
-from shared.messaging import H_MSG_ID, connect, ensure_streams
-from shared.runner import ProjectionRunner
 from shared.settings import Settings
-from shared.subjects import STREAM, event_subject
-from tests.natsserver import NatsServer
 
 DISTRICTS = 30
 CAMPAIGN = "c0000000-0000-4000-8000-000000000018"
@@ -402,246 +395,6 @@ def quantiles(samples: list[float]) -> tuple[float, float]:
     return cuts[49], cuts[94]
 
 
-# -- 3. radar replay ------------------------------------------------------------------------------------
-
-
-def envelope(service: str, event_type: str, path: str, data: dict[str, Any], at: str) -> tuple[str, bytes, str]:
-    event_id = str(uuid.uuid4())
-    body = {
-        "event_id": event_id,
-        "event_type": event_type,
-        "schema_version": 1,
-        "stream_id": f"b-{event_id}",
-        "version": 1,
-        "occurred_at": at,
-        "data": data,
-        "metadata": {"actor": "bench", "unit_path": path, "correlation_id": event_id},
-    }
-    return event_subject(service, event_type, path), orjson.dumps(body), event_id
-
-
-async def publish(js: Any, messages: list[tuple[str, bytes, str]], window: int = 4000) -> None:
-    for start in range(0, len(messages), window):
-        acks = [await js.publish_async(s, p, headers={H_MSG_ID: m}) for s, p, m in messages[start : start + window]]
-        await asyncio.gather(*acks)
-
-
-def registration(title: str) -> dict[str, Any]:
-    return {
-        "title": title,
-        "objective": "o",
-        "steps": "s",
-        "scope_of_application": "a",
-        "expected_effectiveness": "e",
-        "pillar": "sang_tao",
-        "field": "f",
-        "campaign_id": CAMPAIGN,
-        "authors": [{"name": "A", "member_id": None, "share": 100}],
-        "estimated_benefit_vnd": 1,
-        "first_applied_on": "2025-03-01",
-    }
-
-
-async def generate(js: Any, grassroots: int, events: int) -> int:
-    units = city(grassroots)
-    rng = random.Random(5)
-    msgs = [
-        envelope(
-            "directory",
-            "UnitRegistered",
-            u["path"],
-            {k: u[k] for k in ("unit_id", "code", "name", "kind", "parent_id", "path")},
-            "2015-01-05T00:00:00Z",
-        )
-        for u in units
-    ]
-    msgs.append(
-        envelope(
-            "pledges",
-            "CampaignLaunched",
-            "hn",
-            {
-                "campaign_id": CAMPAIGN,
-                "launcher_unit_id": units[0]["unit_id"],
-                "launcher_path": "hn",
-                "title": "Đổi mới",
-                "plan_number": "18/KH",
-                "pillars": [],
-                "starts_on": "2025-01-01",
-                "ends_on": "2025-12-31",
-                "report_deadlines": ["2025-06-30"],
-                "indicators": INDICATORS,
-            },
-            "2025-01-02T00:00:00Z",
-        )
-    )
-    grass = [u for u in units if u["kind"] == "grassroots_union"]
-    for u in grass:
-        msgs.append(
-            envelope(
-                "pledges",
-                "PledgeSigned",
-                u["path"],
-                {
-                    "pledge_id": f"p-{u['code']}",
-                    "campaign_id": CAMPAIGN,
-                    "unit_id": u["unit_id"],
-                    "signed_on": "2025-01-15",
-                    "commitments": [{"indicator": "registered", "target": 5, "deadline": "2025-11-30", "note": None}],
-                    "signatories": [],
-                },
-                "2025-01-15T00:00:00Z",
-            )
-        )
-    await publish(js, msgs)
-    total, batch = len(msgs), []
-    for n in range(max(0, events - total)):
-        u = grass[rng.randrange(len(grass))]
-        roll = rng.random()
-        if roll < 0.55:
-            other = grass[rng.randrange(len(grass))]
-            dups = (
-                [
-                    {
-                        "initiative_id": f"i{n - 1}",
-                        "unit_id": other["unit_id"],
-                        "title": "x",
-                        "score": 0.9,
-                        "other_unit": True,
-                    }
-                ]
-                if roll < 0.05
-                else []
-            )
-            batch.append(
-                envelope(
-                    "registry",
-                    "InitiativeRegistered",
-                    u["path"],
-                    {
-                        "initiative_id": f"i{n}",
-                        "unit_id": u["unit_id"],
-                        "campaign_id": CAMPAIGN,
-                        "registration": registration(f"Sáng kiến {n}"),
-                        "registered_by": "m",
-                        "possible_duplicates": dups,
-                    },
-                    f"2025-{1 + n % 6:02d}-{1 + n % 28:02d}T08:00:00Z",
-                )
-            )
-        elif roll < 0.8:
-            batch.append(
-                envelope(
-                    "registry",
-                    "InitiativeApplied",
-                    u["path"],
-                    {
-                        "initiative_id": f"i{max(0, n - 7)}",
-                        "unit_id": u["unit_id"],
-                        "where": "w",
-                        "since": "2025-05-01",
-                        "evidence": "e",
-                        "actual_benefit_vnd": 1,
-                        "reported_by": "m",
-                    },
-                    "2025-05-01T08:00:00Z",
-                )
-            )
-        elif roll < 0.9:
-            batch.append(
-                envelope(
-                    "pledges",
-                    "ProgressReported",
-                    u["path"],
-                    {
-                        "campaign_id": CAMPAIGN,
-                        "unit_id": u["unit_id"],
-                        "indicator": "activities",
-                        "value": 2,
-                        "delta": 1,
-                        "evidence": ["Biên bản"],
-                        "reported_at": "2025-05-20T00:00:00Z",
-                    },
-                    "2025-05-20T00:00:00Z",
-                )
-            )
-        else:
-            batch.append(
-                envelope(
-                    "inspections",
-                    "SelfInspectionOverdue",
-                    u["path"],
-                    {
-                        "round_id": f"r-{n % 4}",
-                        "unit_id": u["unit_id"],
-                        "due_on": "2025-06-30",
-                        "detected_at": "2025-07-01T00:00:00Z",
-                        "days_late": 1,
-                    },
-                    "2025-07-01T00:00:00Z",
-                )
-            )
-        if len(batch) >= 50_000:
-            await publish(js, batch)
-            total += len(batch)
-            batch = []
-    await publish(js, batch)
-    return total + len(batch)
-
-
-async def raw_ack_rate(js: Any, name: str, filters: list[str], batch: int) -> float:
-    config = ConsumerConfig(durable_name=name, filter_subjects=filters, ack_policy=AckPolicy.ALL, max_ack_pending=batch)
-    await js.add_consumer(STREAM, config)
-    sub = await js.pull_subscribe_bind(durable=name, stream=STREAM)
-    start, seen = time.perf_counter(), 0
-    while True:
-        try:
-            msgs = await sub.fetch(batch, timeout=2)
-        except Exception:
-            break
-        await msgs[-1].ack_sync()
-        seen += len(msgs)
-        if msgs[-1].metadata.num_pending == 0:
-            break
-    return seen / (time.perf_counter() - start)
-
-
-async def replay(work: Path, grassroots: int, events: int, batch: int) -> None:
-    server = NatsServer(work / "js").start()
-    settings = Settings(
-        service="inspections",
-        nats_url=server.url,
-        projection_batch=batch,
-        projection_ack_wait_seconds=120,
-        local=True,
-    )
-    try:
-        nc, js = await connect(server.url, "bench-inspections")
-        await ensure_streams(js, settings)
-        started = time.perf_counter()
-        total = await generate(js, grassroots, events)
-        print(
-            f"     ({total:,} events of the four services generated into JetStream in"
-            f" {time.perf_counter() - started:.0f} s)",
-            flush=True,
-        )
-        db = open_database(f"sqlite+aiosqlite:///{work}/replay.db")
-        runner = ProjectionRunner(InspectionsProjection(), "hn", db, js, settings)
-        raw = await raw_ack_rate(js, "raw_same_filter", runner.filters, batch)
-        await runner.start()
-        start = time.perf_counter()
-        await runner.catch_up(idle_timeout=0.5, deadline=3600)
-        rate = runner.applied / (time.perf_counter() - start)
-        print(
-            f"  3. radar replay (city level) {rate:>8,.0f} ev/s  ({runner.applied:,} events)"
-            f"  baseline raw pull + ack {raw:,.0f} ev/s  ratio {rate / raw:.2f}  goal ratio ≥ 0.5"
-        )
-        await db.dispose()
-        await nc.close()
-    finally:
-        server.stop()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=13_000, help="grassroots unions of the city")
@@ -655,6 +408,8 @@ async def main() -> None:
         print(f"inspections benchmark: a city of {args.units:,} grassroots unions under {DISTRICTS} districts")
         await opening(work, args.units, args.initiatives)
         await views(work, args.units, args.initiatives, args.queries)
+        from tests.benchmarks.inspections_replay import replay  # it imports this module's city
+
         await replay(work, args.units, args.events, args.batch)
     finally:
         shutil.rmtree(work, ignore_errors=True)
