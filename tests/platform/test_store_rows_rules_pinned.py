@@ -3,6 +3,7 @@ stored key's row hold (UTC timestamps whatever the server's zone), the statement
 events' INSERT, the relay's read) checked by building them again, an inline projection's conflict as the
 caller reads it, and PostgreSQL's one-round-trip statements reporting a failure as SQLAlchemy would."""
 
+import asyncio
 import json
 import os
 import time
@@ -195,3 +196,67 @@ async def test_on_postgresql_a_failed_round_trip_is_a_dbapi_error_with_its_state
             await conn.invalidate()
     finally:
         await db.dispose()
+
+
+# -- on both stores: the group commit's look-up, and a failed transaction leaves nothing ----------------------
+
+
+@pytest.fixture
+async def either(store_url: str) -> AsyncIterator[EventStore]:
+    db = open_database(store_url)
+    await migrate(db)
+    FailingOnce.fail = False
+    store = EventStore(db, inline=[FailingOnce()])
+    yield store
+    await store.close()
+    await db.dispose()
+
+
+class FailingOnce:
+    """An inline projection that fails the transaction it is told to, after the events were inserted."""
+
+    fail = False
+
+    async def apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+        if FailingOnce.fail:
+            FailingOnce.fail = False
+            raise RuntimeError("the projection broke")
+
+
+async def test_a_group_commit_finds_each_streams_version_and_each_stored_key_by_its_namespace_and_key(
+    either: EventStore,
+) -> None:
+    alice, bob = "alice:POST:/x", "bob:POST:/x"
+    first = IdempotencyRecord(alice, "k-1", "hash-1", 201, {"id": 1})
+    second = IdempotencyRecord(bob, "k-2", "hash-2", 200, {"id": 2})
+    await either.append(measured("old", 0, 1), idempotency=first)
+    await either.append(StreamAppend.of("old", 1, [(HardeningMeasured(amount=2), META)]))
+    await either.append(measured("old-2", 0), idempotency=second)
+    results = await asyncio.gather(
+        either.append(measured("old", 2), idempotency=IdempotencyRecord(alice, "k-2", "h", 201, {})),  # bob's key
+        either.append(measured("new", 0), idempotency=IdempotencyRecord(alice, "k-1", "other", 201, {})),
+        either.append(measured("old-2", 1), idempotency=IdempotencyRecord(bob, "k-1", "h", 201, {})),  # alice's key
+        either.append(measured("new-2", 0), idempotency=second),
+        either.append(measured("old", 2)),
+        return_exceptions=True,
+    )
+    assert [type(r).__name__ for r in results] == [
+        "list",
+        "IdempotentReplay",
+        "list",
+        "IdempotentReplay",
+        "ConcurrencyError",
+    ]
+    assert results[1].record == first and results[3].record == second  # type: ignore[union-attr]
+    assert str(results[4]) == "old is at version 3, not 2: someone else changed it first; reload and try again"
+    assert [e.version for e in await either.load("old")] == [1, 2, 3]
+    assert await either.load("new") == [] and await either.load("new-2") == []
+
+
+async def test_a_failed_transaction_leaves_nothing_behind_even_once_the_next_one_commits(either: EventStore) -> None:
+    FailingOnce.fail = True
+    with pytest.raises(RuntimeError, match="the projection broke"):
+        await either.append(measured("lost", 0), idempotency=IdempotencyRecord("a:POST:/x", "k", "h", 201, {}))
+    await asyncio.gather(*(either.append(measured(f"kept-{n}", 0)) for n in range(3)))
+    assert sorted(e.stream_id for e in await either.read_after(0)) == ["kept-0", "kept-1", "kept-2"]
+    assert await either.find_idempotent("a:POST:/x", "k") is None
