@@ -269,3 +269,14 @@ async def test_the_relays_read_selects_row_columns_in_order_as_text_past_a_posit
     async with either.db.reader.connect() as conn:
         rest = list(await conn.execute(statement, {"position": 2, "limit": 500}))
     assert [r.position for r in rest] == [3, 4]
+    # The store's own reads, over the same rows: in position order, and each stream in version order.
+    assert [e.position for e in await either.read_after(0)] == [1, 2, 3, 4]
+    assert [e.version for e in await either.load("r-0")] == [1, 2]
+    relayed = await either.read_rows_after(0)
+    assert [r.position for r in relayed] == [1, 2, 3, 4]
+    assert [instant(r.occurred_at) for r in relayed] == [e.occurred_at for e in await either.read_after(0)]
+
+
+def instant(value: datetime | str) -> datetime:
+    """The relay's timestamp: ISO text from SQLite, a timestamp from PostgreSQL."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -209,7 +209,9 @@ def test_each_refusal_names_the_event_the_field_and_the_reason() -> None:
     )
     assert surrogate.message.endswith("); nothing was stored")
     bad_metadata = refusal(good.model_copy(update={"metadata": META.model_copy(update={"actor": "\udfff"})}))
-    assert bad_metadata.field == "metadata" and "at metadata: it cannot be written as JSON (" in bad_metadata.message
+    assert bad_metadata.field == "metadata" and bad_metadata.message.startswith(
+        "the event HardeningMeasured would not load back from the store at metadata: it cannot be written as JSON ("
+    )
 
 
 def test_metadata_already_checked_for_the_command_is_written_as_given() -> None:
