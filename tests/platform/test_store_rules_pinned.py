@@ -13,7 +13,7 @@ import pytest
 
 from shared.db import open_database
 from shared.errors import ConcurrencyError, Conflict, UnstorableEvent
-from shared.events import EventEnvelope, new_envelope
+from shared.events import EventEnvelope, EventMetadata, new_envelope
 from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
 from shared.eventstore.guard import _first_difference, check_storable
 from shared.eventstore.migrate import migrate
@@ -220,3 +220,15 @@ def test_metadata_already_checked_for_the_command_is_written_as_given() -> None:
     stored = check_storable(envelope)
     assert json.loads(stored.data) == envelope.data and json.loads(stored.metadata) == META.model_dump(mode="json")
     assert check_storable(envelope, '{"already": "checked"}').metadata == '{"already": "checked"}'
+
+
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
+def test_metadata_that_does_not_survive_json_is_refused_naming_its_event() -> None:
+    """Metadata made without validation (as a NaN event is, above): its JSON would load back different."""
+    broken = EventMetadata.model_construct(actor=float("nan"), unit_path="hn")  # JSON writes NaN as null
+    refused = refusal(new_envelope("p", 1, HardeningMeasured(amount=1), META).model_copy(update={"metadata": broken}))
+    assert (refused.message, refused.field) == (
+        "the event HardeningMeasured would not load back from the store at metadata: its metadata does not survive "
+        "JSON; nothing was stored",
+        "metadata",
+    )
