@@ -155,6 +155,10 @@ def test_done_below_a_target_says_what_was_measured_against_what() -> None:
         "measures 2.25 sáng kiến against a target of 2.5"
         in contradiction(answered(REGISTERED), commitment(target=2.5, measured=2.25)).message
     )  # type: ignore[union-attr]
+    assert (
+        "measures 3 sáng kiến against a target of 3.5"
+        in contradiction(answered(REGISTERED), commitment(target=3.5, measured=3.001)).message
+    )  # type: ignore[union-attr]  # shown to hundredths, no trailing zeros or point
     assert contradiction(answered(REGISTERED), commitment(target=10, measured=10)) is None  # met exactly
     kept_low = commitment(direction="at_most", target=3, measured=3)
     assert contradiction(answered(REGISTERED), kept_low) is None
