@@ -360,3 +360,13 @@ def test_the_withdrawal_names_the_absorbing_unit() -> None:
     assert c.status == "withdrawn"
     with pytest.raises(TypeError, match="a checklist cannot apply str"):
         c.apply("x")  # type: ignore[arg-type]
+
+
+def test_a_submission_is_judged_on_the_facts_now_else_on_the_issued_copy() -> None:
+    done = [answered(REGISTERED), *ALL_DONE[1:]]  # "done" on 10 registered; 4 when the checklist was issued
+    met_since = checklist().submit(round_(), done, [], facts(measured=12), ON_TIME, "x")[0]
+    assert met_since.contradictions == ()
+    gone = checklist().submit(round_(), done, [], UnitFacts(FECON), ON_TIME, "x")[0]  # the facts no longer list it
+    assert [c.item for c in gone.contradictions] == [REGISTERED]
+    amended = submitted().amend(round_(), "Sửa", [answered(REGISTERED)], None, facts(measured=12), "x")[0]
+    assert amended.contradictions == ()
