@@ -201,6 +201,7 @@ class EventStore:
             self._writer = None
 
     async def _write_loop(self) -> None:
+        failing = False  # during an outage every batch fails alike: its traceback is logged once
         while True:
             batch = [await self._queue.get()]
             while len(batch) < self.max_batch and not self._queue.empty():
@@ -210,10 +211,16 @@ class EventStore:
             except IntegrityError:
                 await self._commit_each(batch)
             except Exception as error:  # a broken database: every waiting command learns why
-                log.exception("event store batch failed")
+                log.warning(
+                    "event store batch of %d commands failed: %s: %s", len(batch), type(error).__name__, error,
+                    exc_info=not failing or log.isEnabledFor(logging.DEBUG),
+                )  # fmt: skip
+                failing = True
                 for request in batch:
                     if not request.future.done():
                         request.future.set_exception(error)
+            else:
+                failing = False
 
     async def _commit_each(self, batch: list[_Request]) -> None:
         for request in batch:
