@@ -237,7 +237,9 @@ class ProjectionRunner:
         return [self.projection.metadata, *([membership_metadata] if self.membership else [])]
 
     async def start(self) -> None:
-        async with self.db.writer.begin() as conn:
+        # Replicas starting together on PostgreSQL would race on CREATE TABLE (a unique violation in
+        # pg_type); the start-up lock lets the second find the tables made.
+        async with self.db.startup_lock(), self.db.writer.begin() as conn:
             await conn.run_sync(checkpoint_metadata.create_all)
             for metadata in self._metadatas():
                 await conn.run_sync(metadata.create_all)
@@ -419,6 +421,7 @@ class ProjectionRunner:
                 fresh = [(seq, msg) for msg in msgs if (seq := stream_sequence(msg)) > applied_to]  # redeliveries
                 if not fresh:
                     return
+                self.projection.backlog = msgs[-1].metadata.num_pending
                 if self.membership is not None:
                     await self.membership.load(conn)
                 wanted = [(seq, msg) for seq, msg in fresh if self.wants(msg.subject)]
