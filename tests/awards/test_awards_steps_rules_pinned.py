@@ -156,8 +156,9 @@ def test_a_preparer_justifies_an_open_proposal() -> None:
     assert filed().justify(OFFICER, "Lý do") == [
         ProposalJustified(proposal_id="p-1", unit_id=FECON.unit_id, justification="Lý do", justified_by="officer-fecon")
     ]
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as member:
         filed().justify(MEMBER, "x")
+    assert member.value.message.startswith("to justify proposals at hn.ntl.fecon you need one of the roles")
     with pytest.raises(IllegalTransition) as closed:
         conferred().justify(BTV_HN, "x")
     assert closed.value.message == "the proposal is conferred; it cannot be justified; allowed next: revoke"
