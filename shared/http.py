@@ -33,6 +33,7 @@ from shared.db import unavailable_reason
 from shared.errors import DEFAULT_CODES, ThiduaError, Unavailable
 from shared.eventstore.store import EventStore, IdempotentReplay
 from shared.settings import Settings
+from shared.telemetry import continue_incoming, detach
 
 log = logging.getLogger(__name__)
 
@@ -479,19 +480,21 @@ async def command_context(
         request_hash=request_hash,
         correlation_id=request.headers.get("x-correlation-id") or str(uuid.uuid4()),
     )
-    if not idempotency_key:
-        yield ctx
-        return
+    incoming = continue_incoming(request.headers.get("traceparent"), request.headers.get("tracestate"))
     try:
         yield ctx
     except IdempotentReplay:
         raise
     except Exception:
+        if not idempotency_key:
+            raise
         store: EventStore = request.app.state.store
         record = await store.find_idempotent(namespace, idempotency_key)
         if record is None:
             raise
         raise ctx.replayed(record) from None
+    finally:
+        detach(incoming)
 
 
 Command = Annotated[CommandContext, Depends(command_context)]

@@ -110,9 +110,9 @@ async def test_another_replica_sees_a_revocation_within_its_recheck(
 async def test_an_expired_token_is_refused_though_it_was_verified_before(
     client: httpx.AsyncClient, settings: Settings, tree: dict[str, str]
 ) -> None:
-    token = {"Authorization": f"Bearer {issue_token(settings, 'admin', ttl_seconds=1)}"}
+    token = {"Authorization": f"Bearer {issue_token(settings, 'admin', ttl_seconds=2)}"}  # ≥ 1 s left: iat is whole
     assert (await enrol(client, tree["hn.ntl"], token, "Hoàng Văn O")).status_code == 201
-    await asyncio.sleep(1.1)
+    await asyncio.sleep(2.1)
     answer = await enrol(client, tree["hn.ntl"], token, "Hoàng Văn P")
     assert answer.status_code == 401 and "expired" in answer.json()["detail"], answer.text
 
@@ -135,3 +135,14 @@ async def test_a_retried_command_refused_before_its_commit_answers_with_the_stor
     assert fresh.status_code == 409, fresh.text
     changed = await client.post("/units", json={**body, "name": "Khác"}, headers=headers)
     assert changed.status_code == 409 and changed.json()["field"] == "Idempotency-Key"
+
+
+async def test_a_clients_trace_context_is_stored_with_the_event_though_this_process_exports_no_spans(
+    app: FastAPI, client: httpx.AsyncClient, settings: Settings, tree: dict[str, str]
+) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers = {**bearer(settings, "hn", "admin"), "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    created = await enrol(client, tree["hn.ntl"], headers, "Đặng Văn Q")
+    assert created.status_code == 201, created.text
+    stored = await app.state.store.load(f"member-{created.json()['member_id']}")
+    assert stored[0].metadata.traceparent is not None and trace_id in stored[0].metadata.traceparent
