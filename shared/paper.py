@@ -2,7 +2,9 @@
 
 Only the platform operator enters a past day (a registration, a report, a round run on paper): anyone
 else acts today, because a past day from them would move a deadline or a lateness they are judged by
-(403 ``date.backdated``). Nobody enters a day after today (422 ``date.in_future``).
+(403 ``date.backdated``). Nobody enters a day after today (422 ``date.in_future``). For the same reason
+only the operator sets a deadline that has already passed (a campaign run on paper): from anyone else it
+would make the units below late for a report they never had the chance to make.
 """
 
 from datetime import date
@@ -31,3 +33,17 @@ def day_of(caller: Caller, given: date | None, today: date, field: str) -> date:
             params={"given": given.isoformat(), "today": today.isoformat()},
         )
     return given
+
+
+def deadlines_ahead(caller: Caller, deadlines: list[date], today: date, field: str) -> None:
+    """Refuse deadlines before today, unless the operator is entering a plan that ran on paper."""
+    passed = sorted({d for d in deadlines if d < today})
+    if passed and not caller.is_admin:
+        days = ", ".join(d.isoformat() for d in passed)
+        raise Forbidden(
+            f"deadlines already passed ({days}) would make units late for reports they could not make; "
+            "only the platform operator enters a plan that ran on paper",
+            field=field,
+            code="date.deadline_passed",
+            params={"passed": [d.isoformat() for d in passed], "today": today.isoformat()},
+        )

@@ -237,7 +237,9 @@ class ProjectionRunner:
         return [self.projection.metadata, *([membership_metadata] if self.membership else [])]
 
     async def start(self) -> None:
-        async with self.db.writer.begin() as conn:
+        # Replicas starting together on PostgreSQL would race on CREATE TABLE (a unique violation in
+        # pg_type); the start-up lock lets the second find the tables made.
+        async with self.db.startup_lock(), self.db.writer.begin() as conn:
             await conn.run_sync(checkpoint_metadata.create_all)
             for metadata in self._metadatas():
                 await conn.run_sync(metadata.create_all)

@@ -3,12 +3,19 @@ concluding an inspection refuse with the type, field, code, parameters and what 
 fails if a check, or what its refusal says, is removed. Domain only, no I/O."""
 
 from datetime import date
+from typing import Any
 
 import pytest
 
-from shared.errors import IllegalTransition, InvalidInput
+from shared.errors import IllegalTransition, InvalidInput, ThiduaError
 from tests.inspections.test_inspection_domain import TODAY, decided, inspection, then
 from tests.inspections.test_selfinspection_domain import DUE, round_
+
+
+def said(refused: pytest.ExceptionInfo[Any]) -> tuple[str, str | None, str, dict[str, Any]]:
+    """What a refusal says: its message, field, code and parameters (the type is what was raised)."""
+    error: ThiduaError = refused.value
+    return str(error), error.field, error.code, error.params
 
 
 def test_a_round_closes_only_after_its_due_day_with_a_summary_and_once() -> None:

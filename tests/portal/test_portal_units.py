@@ -91,6 +91,19 @@ def test_a_refusal_without_a_specific_code_keeps_the_services_reason_beside_the_
         i18n.current_locale.reset(english)
 
 
+def test_a_paper_record_day_refused_is_said_in_vietnamese_beside_its_field() -> None:
+    backdated = {"code": "date.backdated", "field": "reported_on", "detail": "only the platform operator …",
+                 "params": {"given": "2025-06-20", "today": "2025-07-05"}}  # fmt: skip
+    assert explain(Problem(403, backdated)).fields == {
+        "reported_on": "Chỉ quản trị nền tảng mới nhập ngày đã qua (2025-06-20) theo hồ sơ giấy; để trống để ghi "
+        "nhận hôm nay."
+    }
+    passed = {"code": "date.deadline_passed", "field": "report_deadlines", "params": {"passed": ["2025-06-30"]}}
+    assert explain(Problem(403, passed)).fields["report_deadlines"].startswith("Có hạn đã qua")
+    future = {"code": "date.in_future", "field": "closed_on", "params": {"given": "2026-01-11", "today": "2026-01-10"}}
+    assert explain(Problem(422, future)).fields == {"closed_on": "Ngày 2026-01-11 ở sau hôm nay (2026-01-10)."}
+
+
 @pytest.mark.parametrize("read", ["query", "level", "download", "fetch"])
 async def test_a_service_or_level_host_that_does_not_answer_is_a_503_for_every_kind_of_read(read: str) -> None:
     import socket

@@ -8,6 +8,7 @@ from services.pledges.application.deps import Deps
 from services.pledges.domain.campaign import Campaign
 from services.pledges.domain.commands import CloseCampaign, LaunchCampaign, SplitTargets
 from services.pledges.domain.rules import LEADER_ROLES
+from shared import paper
 from shared.commands import CommandContext
 from shared.events import Event
 
@@ -25,6 +26,8 @@ def _targets(events: list[Event]) -> dict[str, dict[str, float]]:
 async def launch(deps: Deps, ctx: CommandContext, cmd: LaunchCampaign) -> dict[str, Any]:
     launcher = await deps.locate(cmd.unit_id)
     ctx.caller.require_official_of(launcher, *LEADER_ROLES)
+    field = "report_deadlines" if cmd.report_deadlines else "ends_on"  # no deadlines: the end is the one
+    paper.deadlines_ahead(ctx.caller, list(cmd.report_deadlines) or [cmd.ends_on], deps.clock().date(), field)
     campaign = Campaign(str(uuid.uuid4()))
     events = Campaign.launch(
         campaign.id,
@@ -70,7 +73,7 @@ async def close(deps: Deps, ctx: CommandContext, campaign_id: str, cmd: CloseCam
     launcher = await deps.locate(campaign.launcher_unit_id)
     ctx.caller.require_official_of(launcher, *LEADER_ROLES)
     commended = [await deps.locate(uid, "commended") for uid in cmd.commended]
-    today = cmd.closed_on or deps.clock().date()
+    today = paper.day_of(ctx.caller, cmd.closed_on, deps.clock().date(), "closed_on")
     events = campaign.close(launcher, today, cmd.results, cmd.lessons, commended)
     response = {**events[0].model_dump(mode="json"), "status": "closed", "version": campaign.version + 1}
     return await deps.campaigns.save(campaign, events, ctx, at=launcher.path, respond=response)

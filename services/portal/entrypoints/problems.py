@@ -58,6 +58,14 @@ CODE_MESSAGES: dict[str, str] = {
     "too_large": N_("What you sent is too large."),
     "invalid_input": N_("This value is not accepted."),
     "event.unstorable": N_("This value cannot be stored."),
+    "date.in_future": N_("The day {given} is after today ({today})."),
+    "date.backdated": N_(
+        "Only the platform operator enters a past day ({given}) from paper records; leave it empty to act today."
+    ),
+    "date.deadline_passed": N_(
+        "A deadline has already passed: the units below could not report by it. Only the platform operator "
+        "enters a plan that ran on paper."
+    ),
     "portal.unavailable": N_("A service did not answer. Try again in a moment."),
     "portal.no_level": N_("No level view serves this unit."),
     "portal.not_found": N_("Not found, or outside your unit."),

@@ -1,0 +1,275 @@
+"""The event store's group commit, pinned by mutation testing (issue 8): how many commands one transaction
+holds, what an inline projection is given, what a failure tells each waiting command, a batch of more than
+one look-up chunk, the single writer and its end, the commit signal the relay waits on, the append's span,
+and the time-ordered event ids. SQLite (the contract on both stores is in ``test_event_store.py``)."""
+
+import asyncio
+import logging
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.db import Database, open_database
+from shared.errors import ConcurrencyError
+from shared.events import EventEnvelope, EventMetadata
+from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
+from shared.eventstore.migrate import migrate
+from shared.eventstore.store import IdempotentReplay, time_ordered_id
+from tests.hardening.test_unloadable_events import META, HardeningMeasured
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/store.db")
+    await migrate(db)
+    yield db
+    await db.dispose()
+
+
+def measured(stream: str, expected: int, *amounts: float) -> StreamAppend:
+    return StreamAppend.of(stream, expected, [(HardeningMeasured(amount=a), META) for a in amounts or (1,)])
+
+
+class Recorder:
+    """An inline projection that records what each transaction gives it, and can be told to fail."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.failure: Exception | None = None
+
+    async def apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.batches.append([f"{e.stream_id}@{e.version}" for e in envelopes])
+
+
+async def test_one_transaction_holds_at_most_max_batch_commands_and_projects_only_the_accepted(db: Database) -> None:
+    recorder = Recorder()
+    store = EventStore(db, inline=[recorder], max_batch=2)
+    try:
+        await store.append(measured("taken", 0))
+        results = await asyncio.gather(
+            *(store.append(measured(f"m-{n}", 0)) for n in range(3)),
+            store.append(measured("taken", 0)),  # lost its race: not projected
+            store.append(measured("m-4", 0)),
+            return_exceptions=True,
+        )
+        assert isinstance(results[3], ConcurrencyError)
+        assert recorder.batches == [["taken@1"], ["m-0@1", "m-1@1"], ["m-2@1"], ["m-4@1"]]
+    finally:
+        await store.close()
+
+
+async def test_by_default_a_transaction_holds_500_commands(db: Database) -> None:
+    recorder = Recorder()
+    store = EventStore(db, inline=[recorder])
+    try:
+        await asyncio.gather(*(store.append(measured(f"d-{n}", 0)) for n in range(501)))
+        assert [len(batch) for batch in recorder.batches] == [500, 1]
+        assert len(await store.read_rows_after(0)) == 500  # the relay's page is 500 rows too
+    finally:
+        await store.close()
+
+
+async def test_a_group_commit_of_more_than_one_look_up_chunk_finds_every_stream_and_every_key(db: Database) -> None:
+    """SQLite looks streams up 500 at a time and keys 400 at a time: the first and the last chunk count."""
+    store = EventStore(db, max_batch=1000)
+    try:
+        key = {n: IdempotencyRecord("tester:POST:/x", f"k-{n:03}", "hash", 201, {"n": n}) for n in range(501)}
+        for n in (0, 500):  # streams already stored: the first of the first chunk, the first of the next
+            await store.append(measured(f"b-{n:03}", 0))
+        for n in (0, 400):  # keys already stored: the same for the keys' chunks
+            await store.append(measured(f"pre-{n}", 0), idempotency=key[n])
+        # Command n appends to b-n with key k-(n+100): commands 300 and 401 carry the stored keys.
+        results = await asyncio.gather(
+            *(
+                store.append(measured(f"b-{n:03}", 1 if n in (0, 500) else 0), idempotency=key[(n + 100) % 501])
+                for n in range(501)
+            ),
+            return_exceptions=True,
+        )
+        assert [n for n, r in enumerate(results) if not isinstance(r, list)] == [300, 401]
+        assert all(isinstance(results[n], IdempotentReplay) for n in (300, 401))
+        assert [r.record for r in (results[300], results[401])] == [key[400], key[0]]  # type: ignore[union-attr]
+        assert [e.version for e in await store.load("b-000")] == [1, 2]
+        assert [e.version for e in await store.load("b-500")] == [1, 2]
+    finally:
+        await store.close()
+
+
+async def test_a_command_of_two_events_leaves_its_stream_two_versions_on_for_the_next_in_the_same_commit(
+    db: Database,
+) -> None:
+    store = EventStore(db)
+    try:
+        first, second, stale = await asyncio.gather(
+            store.append(measured("two", 0, 1, 2)),
+            store.append(measured("two", 2, 3)),
+            store.append(measured("two", 1, 9)),
+            return_exceptions=True,
+        )
+        assert [e.version for e in first] == [1, 2] and [e.version for e in second] == [3]  # type: ignore[union-attr]
+        assert str(stale) == "two is at version 3, not 1: someone else changed it first; reload and try again"
+    finally:
+        await store.close()
+
+
+async def test_a_command_on_two_streams_gets_back_every_event_in_the_order_given(db: Database) -> None:
+    store = EventStore(db)
+    try:
+        stored = await store.append(measured("x", 0, 1, 2), measured("y", 0, 3))
+        assert [(e.stream_id, e.version, e.data["amount"]) for e in stored] == [("x", 1, 1), ("x", 2, 2), ("y", 1, 3)]
+        assert [e.event_id for e in stored] == [e.event_id for e in await store.read_after(0)]
+    finally:
+        await store.close()
+
+
+async def test_each_event_of_a_command_keeps_its_own_metadata(db: Database) -> None:
+    other = EventMetadata(actor="someone-else", unit_path="hn.dd")
+    store = EventStore(db)
+    try:
+        append = StreamAppend.of("meta", 0, [(HardeningMeasured(amount=1), META), (HardeningMeasured(amount=2), other)])
+        await store.append(append, measured("meta-2", 0))
+        assert [e.metadata for e in await store.load("meta")] == [META, other]
+        assert [e.metadata for e in await store.load("meta-2")] == [META]
+    finally:
+        await store.close()
+
+
+# -- failures ------------------------------------------------------------------------------------------------
+
+
+async def test_a_broken_transaction_tells_every_command_of_the_batch_why_and_the_writer_goes_on(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    recorder = Recorder()
+    store = EventStore(db, inline=[recorder])
+    try:
+        recorder.failure = RuntimeError("the disk is full")
+        with caplog.at_level(logging.ERROR, logger="shared.eventstore.store"):
+            appends = (store.append(measured(f"f-{n}", 0)) for n in range(3))
+            results = await asyncio.gather(*appends, return_exceptions=True)
+        assert [str(r) for r in results] == ["the disk is full"] * 3 and all(r is recorder.failure for r in results)
+        (record,) = [r for r in caplog.records if r.name == "shared.eventstore.store"]
+        assert record.getMessage() == "event store batch failed" and record.exc_info is not None
+        assert await store.read_after(0) == []
+        recorder.failure = None
+        assert [e.version for e in await store.append(measured("f-0", 0))] == [1]
+    finally:
+        await store.close()
+
+
+async def test_without_group_commit_a_failing_transaction_tells_its_command(db: Database) -> None:
+    recorder = Recorder()
+    store = EventStore(db, inline=[recorder], group_commit=False)
+    try:
+        recorder.failure = RuntimeError("the disk is full")
+        with pytest.raises(RuntimeError, match="the disk is full"):
+            await store.append(measured("g", 0))
+        recorder.failure = None
+        await store.append(measured("g", 0))
+        assert recorder.batches == [["g@1"]] and store._writer is None  # committed by the caller itself
+    finally:
+        await store.close()
+
+
+# -- the writer and the commit signal ----------------------------------------------------------------------
+
+
+def writers() -> list[asyncio.Task]:
+    return [t for t in asyncio.all_tasks() if t.get_name() == "event-store-writer" and not t.done()]
+
+
+async def test_one_writer_commits_every_command_and_close_ends_it(db: Database) -> None:
+    store = EventStore(db)
+    await store.append(measured("w", 0))
+    await store.append(measured("w", 1))
+    await asyncio.gather(*(store.append(measured(f"w-{n}", 0)) for n in range(3)))
+    assert len(writers()) == 1
+    await store.close()
+    assert writers() == [] and store._writer is None
+    await store.close()  # closing twice is fine
+
+
+async def test_the_commit_signal_is_raised_only_by_a_commit_that_stored_something(db: Database) -> None:
+    store = EventStore(db)
+    try:
+        assert not store.committed.is_set()
+        await store.append(measured("c", 0))
+        assert store.committed.is_set()
+        store.committed.clear()
+        with pytest.raises(ConcurrencyError):
+            await store.append(measured("c", 0))
+        assert not store.committed.is_set()
+    finally:
+        await store.close()
+
+
+# -- the append's span ----------------------------------------------------------------------------------------
+
+_spans = InMemorySpanExporter()
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    """This process's spans, in memory (the provider is process-wide: installed once, as test_tracing does)."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    if not getattr(provider, "_store_rules_exporter", False):
+        provider.add_span_processor(SimpleSpanProcessor(_spans))
+        provider._store_rules_exporter = True  # type: ignore[attr-defined]
+    _spans.clear()
+    return _spans
+
+
+async def test_an_append_inside_a_recorded_trace_is_a_span_naming_its_streams_and_outside_none(
+    db: Database, spans: InMemorySpanExporter
+) -> None:
+    store = EventStore(db)
+    try:
+        await store.append(measured("quiet", 0))
+        assert [s.name for s in spans.get_finished_spans()] == []
+        with trace.get_tracer("test").start_as_current_span("command") as command:
+            await store.append(measured("p", 0), measured("q", 0))
+        (append,) = [s for s in spans.get_finished_spans() if s.name == "event store append"]
+        assert append.attributes == {"thidua.streams": ("p", "q")}
+        assert append.parent is not None and append.parent.span_id == command.get_span_context().span_id
+    finally:
+        await store.close()
+
+
+# -- event ids ---------------------------------------------------------------------------------------------------
+
+
+def test_an_event_id_is_a_version_7_uuid_milliseconds_first_then_74_random_bits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    millis = 1_764_495_000_123
+    random = bytes(range(0xA1, 0xAB))  # ten bytes: 12 bits go after the version, 62 after the variant
+    monkeypatch.setattr(time, "time_ns", lambda: millis * 1_000_000 + 999_999)
+    monkeypatch.setattr(os, "urandom", lambda n: random[:n])
+    bits = int.from_bytes(random, "big")
+    expected = f"{millis:012x}7{bits >> 68:03x}{(0b10 << 62) | (bits & ((1 << 62) - 1)):016x}"
+    made = uuid.UUID(time_ordered_id())
+    assert made.hex == expected
+    assert (made.version, made.variant) == (7, uuid.RFC_4122)
+
+
+def test_event_ids_sort_by_the_millisecond_they_were_made_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([5_000_000_000, 5_001_000_000])
+    randoms = iter([b"\xff" * 10, b"\x00" * 10])  # the later id has the smaller random part
+    monkeypatch.setattr(time, "time_ns", lambda: next(clock))
+    monkeypatch.setattr(os, "urandom", lambda n: next(randoms))
+    earlier, later = time_ordered_id(), time_ordered_id()
+    assert earlier < later and uuid.UUID(earlier).int >> 80 == 5_000 and uuid.UUID(later).int >> 80 == 5_001
