@@ -44,8 +44,8 @@ class GenerationCache:
         """The generation entries are valid at now (read from the database when due)."""
         now = time.monotonic()
         if self.generation is None or now < self._watch_until or now - self._checked_at >= self.recheck_seconds:
+            self._checked_at = now  # one periodic read at a time: the others keep the generation meanwhile
             seen = await self._read_generation()
-            self._checked_at = now
             if seen != self.generation:
                 self._entries.clear()
                 self.generation = seen
