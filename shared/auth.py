@@ -4,8 +4,9 @@ Locally tokens are signed with a shared HS256 secret; in production the keys com
 Claims: ``sub`` (the person: a directory member id, or a platform operator named in
 ``THIDUA_ADMIN_SUBJECTS``), ``iat`` and ``exp`` (both required; at most ``jwt_max_lifetime_seconds``
 apart). The caller's unit and roles are read from the service's view of the directory at each request
-(``app.state.directory``: the directory's own tree, or a service's copy of it), so a revoked role or a
-moved unit takes effect at once. A token verified once is not verified again until it expires
+(``app.state.directory``: the directory's own tree, or a service's copy of it, which may keep a caller in
+memory only while it can tell nothing about them changed), so a revoked role or a moved unit takes effect
+at once. A token verified once is not verified again until it expires
 (``shared.tokens.VerifiedTokens``). The authorisation rule itself is ``shared.identity.Caller``.
 """
 

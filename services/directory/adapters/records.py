@@ -3,7 +3,8 @@
 Updated in the append's own transaction (``shared.records``), so handlers validate commands against
 exactly what is committed, and the partial unique index on active siblings' codes turns a racing
 duplicate registration or move into a failed append. Who is calling (``caller``) is read from here too:
-the directory is the system of record of people and their roles.
+the directory is the system of record of people and their roles. Who is calling, and where a unit sits
+with its ancestors, are kept in memory per generation of the tree and roles (``adapters.cache``).
 """
 
 from collections.abc import Collection
