@@ -120,6 +120,9 @@ class Projection:
     services: ClassVar[tuple[str, ...]]  # whose events it consumes (the first filters the subjects)
     metadata: ClassVar[MetaData]
     handlers: ClassVar[dict[str, Callable[..., Awaitable[None]]]] = {}
+    # Messages the runner's consumer still held when the batch being applied was delivered (set before
+    # its handlers run): a projection may put off work a later batch would redo, until it is caught up.
+    backlog: int = 0
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -421,6 +421,7 @@ class ProjectionRunner:
                 fresh = [(seq, msg) for msg in msgs if (seq := stream_sequence(msg)) > applied_to]  # redeliveries
                 if not fresh:
                     return
+                self.projection.backlog = msgs[-1].metadata.num_pending
                 if self.membership is not None:
                     await self.membership.load(conn)
                 wanted = [(seq, msg) for seq, msg in fresh if self.wants(msg.subject)]

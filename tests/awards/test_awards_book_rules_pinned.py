@@ -72,6 +72,8 @@ def test_union_levels_are_found_from_directory_units() -> None:
     assert authority_unit([HN, NTL, FECON, THI_CONG], "grassroots") == level_of(FECON)  # never a sub-unit
     assert authority_unit([HN, FECON], "upper_level") == level_of(HN)  # no district: the nearest above
     assert authority_unit([FECON], "city") == level_of(FECON)  # nothing above: the chain's first
+    assert authority_unit([HN, NTL], "grassroots") == level_of(NTL)  # no grassroots union: the nearest above
+    assert authority_unit([HN, NTL, THI_CONG], "grassroots") == level_of(NTL)  # a sub-unit never decides
     assert authority_unit([THI_CONG, FECON], "national") == NATIONAL
     assert level_key("union_body", level_of(NTL)) == "union_body:upper_level:u-ntl"
 

@@ -185,3 +185,80 @@ def test_the_built_in_calendar_declares_the_years_it_knows() -> None:
     assert calendar.years == frozenset({2023, 2024, 2025, 2026})
     assert not calendar.is_working_day(date(2026, 9, 2))  # Quốc khánh
     assert calendar.is_working_day(date(2025, 4, 26))  # a Saturday worked in the 30/4 swap
+
+
+# -- the union's forms and the movement's thematic awards ----------------------------------------------------
+
+UNION_MULTIPLES = {  # §1.6: NĐ 91/2017 values as defaults [U for union finance]: Giấy khen 0.3, Bằng khen 1.0,
+    # a collective's Giấy khen twice an individual's, Cờ thi đua of a province 8.0
+    "gk_cdcs": ("0.3", "individual", "grassroots"),
+    "gk_cdcs_tt": ("0.6", "collective", "grassroots"),
+    "gk_ctt": ("0.3", "individual", "upper_level"),
+    "gk_ctt_tt": ("0.6", "collective", "upper_level"),
+    "bk_ldld": ("1.0", "individual", "city"),
+    "bk_ldld_tt": ("2.0", "collective", "city"),
+    "co_ldld": ("8.0", "collective", "city"),
+    "bk_tld": ("1.0", "individual", "national"),
+    "blds_tld": ("1.0", "individual", "national"),
+}
+
+
+def test_the_unions_forms_are_its_own_track_decided_by_its_committees() -> None:
+    for version in ("union@2019-11-12", "union@2024-05-29"):
+        rule_set = BOOK.version(version)
+        assert rule_set is not None
+        rules = {a.code: a for a in rule_set.awards}
+        assert list(rules) == list(UNION_MULTIPLES)
+        for code, (multiple, kind, authority) in UNION_MULTIPLES.items():
+            rule = rules[code]
+            assert (rule.multiple, rule.nominee_kind, rule.authority) == (Decimal(multiple), kind, authority), code
+            assert (rule.track, rule.decider, rule.category, rule.publicity_working_days) == (
+                "union", "union_body", "overall", 5,
+            ), code  # fmt: skip
+            signer = "TM. BAN CHẤP HÀNH CHỦ TỊCH" if authority == "grassroots" else "TM. BAN THƯỜNG VỤ CHỦ TỊCH"
+            assert rule.decider_title == signer, code
+            assert rule.is_title == (code == "co_ldld"), code
+        # §1.3: a Cờ thi đua of the province for units graded "hoàn thành xuất sắc nhiệm vụ"; one a year [U].
+        flag = criteria(rules["co_ldld"])
+        assert flag["graded_excellent"].grades == ("excellent",) and rules["co_ldld"].default_quota == 1
+        assert (flag["pledge_fulfilled"].rate_at_least, flag["pledge_fulfilled"].unverified) == (1.0, True)
+        # §1.3: Bằng Lao động sáng tạo: an accepted, applied initiative of city scope; at most 4 per province.
+        (creative,) = rules["blds_tld"].criteria
+        assert (creative.scope_at_least, creative.applied, creative.accepted) == ("city", True, True)
+        assert rules["blds_tld"].default_quota == 4
+        assert (
+            rules["blds_tld"].deciding_body
+            == rules["bk_tld"].deciding_body
+            == ("Ban Chấp hành Tổng Liên đoàn Lao động Việt Nam")
+        )
+
+
+def test_the_movements_awards_are_thematic_with_the_seeds_criteria_and_dossier() -> None:
+    # §1.4 (seed 003, 08/HD-LĐLĐ 2019): individuals need an initiative accepted and applied; collectives
+    # launched the movement, signed a pledge, kept it alive, had initiatives recognised, unity, graded well.
+    rule_set = BOOK.version("dmst@2019-03-11")
+    assert rule_set is not None
+    for rule in rule_set.awards:
+        assert (rule.category, rule.track, rule.campaign_plan) == ("thematic", "union", "05/KH-TLĐ"), rule.code
+        assert rule.form == ("Bằng khen" if rule.authority == "city" else "Giấy khen"), rule.code
+        if rule.nominee_kind == "individual":
+            initiative, obeys = rule.criteria
+            assert (initiative.check, initiative.applied, initiative.accepted, obeys.check) == (
+                "initiative", True, True, "attested",
+            ), rule.code  # fmt: skip
+            assert rule.dossier == (*BASE_DOSSIER[:2], "initiative_summary", "recognition_decision", BASE_DOSSIER[2])
+        else:
+            assert [c.code for c in rule.criteria] == [
+                "launched", "pledge_signed", "reviewed", "many_initiatives", "unity", "graded_good",
+            ], rule.code  # fmt: skip
+            assert criteria(rule)["graded_good"].grades == ("excellent", "good")
+            assert criteria(rule)["many_initiatives"].count_at_least == 2
+            assert rule.dossier == BASE_DOSSIER
+    scopes = {
+        r.code: (r.authority, r.criteria[0].scope_at_least) for r in rule_set.awards if r.nominee_kind == "individual"
+    }
+    assert scopes == {
+        "dmst_gk_cdcs": ("grassroots", "grassroots"),
+        "dmst_gk_ctt": ("upper_level", "upper_level"),
+        "dmst_bk_ldld": ("city", "upper_level"),
+    }

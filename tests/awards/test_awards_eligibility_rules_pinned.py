@@ -144,7 +144,9 @@ def test_a_grade_is_the_years_confirmed_grade() -> None:
     fact = Fact(kind="grade", ref="m-an:2025", summary="xếp loại good năm 2025, 88.5 điểm, xác nhận bởi hn.ntl")
     assert C["grade"](good, graded, CLAIM) == result("met", "graded good", fact)
     excellent = rule("grade", grades=("excellent",))
-    assert C["grade"](excellent, graded, CLAIM).reason == "graded good; needs one of excellent"
+    assert C["grade"](excellent, graded, CLAIM) == result("not_met", "graded good; needs one of excellent", fact)
+    done = nominee(grades={2025: GradeFact(2025, "completed", None, "grading@2019", None)})
+    assert C["grade"](good, done, CLAIM).reason == "graded completed; needs one of excellent, good"
     bare = nominee(grades={2025: GradeFact(2025, "good", None, "grading@2019", None)})
     assert C["grade"](good, bare, CLAIM).facts[0].summary == "xếp loại good năm 2025"
     assert C["grade"](good, graded, Claim(year=2024)) == result("unknown", "no confirmed grade for 2024 yet")
@@ -170,6 +172,11 @@ def test_a_pledge_is_fulfilled_at_its_best_reported_rate() -> None:
     got = C["pledge_fulfilment"](full, nominee(pledges=(lower, best, unrated)), CLAIM)
     assert (got.outcome, got.reason, [f.ref for f in got.facts]) == ("met", "fulfilment 100% against 100%", ["pl-1"])
     assert C["pledge_fulfilment"](full, nominee(pledges=(lower,)), CLAIM).outcome == "not_met"
+    nothing_done = replace(lower, pledge_id="pl-0", fulfilment_rate=0.0)
+    partly = C["pledge_fulfilment"](
+        rule("pledge_fulfilment", rate_at_least=0.4), nominee(pledges=(nothing_done, lower)), CLAIM
+    )
+    assert (partly.outcome, partly.reason, partly.facts[0].ref) == ("met", "fulfilment 40% against 40%", "pl-2")
     waiting = C["pledge_fulfilment"](full, nominee(pledges=(unrated,)), CLAIM)
     assert (waiting.outcome, waiting.reason) == ("unknown", "no progress reported on the pledge yet")
     assert waiting.facts[0].summary == "giao ước ký ngày 01/05/2025"
@@ -192,7 +199,8 @@ def test_member_titles_are_counted_as_a_share_or_a_number_of_the_years_members()
     assert C["member_title_share"](seventy, nominee(), CLAIM) == result("unknown", "no member count for 2025")
     assert C["member_title_share"](seventy, nominee(member_count=0), CLAIM).outcome == "unknown"
     one = rule("member_title_count", titles=("cstd_cs",), count_at_least=2)
-    assert C["member_title_count"](one, counts, CLAIM).reason == "2 against 2"
+    count_fact = Fact(kind="members", ref="m-an:2025", summary="2/10 đoàn viên đạt cstd_cs năm 2025")
+    assert C["member_title_count"](one, counts, CLAIM) == result("met", "2 against 2", count_fact)
     assert C["member_title_count"](one, counts, CLAIM).outcome == "met"
     assert C["member_title_count"](rule("member_title_count", titles=("cstd_cs",), count_at_least=3), counts, CLAIM
                                    ).outcome == "not_met"  # fmt: skip

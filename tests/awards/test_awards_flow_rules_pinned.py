@@ -235,8 +235,9 @@ def test_a_request_is_returned_by_where_it_waits_to_the_level_that_sent_it() -> 
         proposal_id="p-1", unit_id=FECON.unit_id, nominee_id="m-an", nominee_kind="individual",
         outcome="returned", message="Thiếu xác nhận",
     )  # fmt: skip
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as old:
         p.return_down(BTV_NTL, "x", [HN, DD, FECON_IN_DD])
+    assert old.value.message == "only officials of hn.dd may return proposals; you act for hn.ntl"
     assert p.return_down(BTV_NTL, "x")[0].by_level == level_of(NTL)  # type: ignore[attr-defined]
     accepted = then(p, p.accept(BTV_NTL))
     assert accepted.return_down(BTV_NTL, "x", [HN, DD, FECON_IN_DD])[0].by_level == level_of(NTL)  # type: ignore[attr-defined]

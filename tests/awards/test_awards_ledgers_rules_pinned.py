@@ -54,6 +54,8 @@ def test_a_claim_records_the_achievement_at_its_level_and_a_release_frees_it() -
     assert released == AchievementReleased(nominee_id="m-an", proposal_id="p-1", reason="withdrawn")
     then(record, [released])
     assert record.claims == {} and claim(record, "p-2", "initiative:i-qr")
+    then(record, [released])  # a release replayed twice (an older history) still loads
+    assert record.id == "individual-m-an" and record.claims == {}
 
 
 def test_one_achievement_is_rewarded_once_at_a_level_whatever_else_is_held_there() -> None:
@@ -89,6 +91,7 @@ def test_an_overall_and_a_thematic_award_are_not_both_given_at_a_level_in_one_ye
 
 def test_a_level_allocates_quotas_to_its_direct_children_only() -> None:
     ledger = QuotaLedger("u-ntl-2025")
+    assert ledger.id == "u-ntl-2025"
     (event,) = ledger.allocate(BTV_HN, HN, NTL, 2025, "bk_ldld", 3)
     assert event == QuotaAllocated(
         unit_id=NTL.unit_id, by_unit_id=HN.unit_id, by_path="hn", year=2025, award_code="bk_ldld", count=3,
@@ -143,6 +146,7 @@ def test_places_are_taken_together_up_to_the_quota_and_a_resent_proposal_keeps_i
     then(ledger, ledger.take(NTL.unit_id, 2025, rule, ["p-2", "p-3", "p-4"]))  # exactly the two left
     assert ledger.remaining(rule) == 0
     assert ledger.give_back(NTL.unit_id, 2025, "blds_tld", "p-9") == []
+    assert ledger.give_back(NTL.unit_id, 2025, "bk_ldld", "p-1") == []  # no place of that award was used
     (back,) = ledger.give_back(NTL.unit_id, 2025, "blds_tld", "p-3")
     assert back == QuotaReleased(unit_id=NTL.unit_id, year=2025, award_code="blds_tld", proposal_id="p-3")
     then(ledger, [back, QuotaReleased(unit_id=NTL.unit_id, year=2025, award_code="other", proposal_id="p-3")])

@@ -43,7 +43,8 @@ from tests.awards.awards_helpers import (
     then,
     titles,
 )
-from tests.awards.test_awards_domain import conferred, escalated, filed, publicised, voted
+from tests.awards.test_awards_domain import at_city, conferred, escalated, filed, publicised, voted
+from tests.awards.test_awards_flow_rules_pinned import FECON_IN_DD, at_national
 
 
 def refusal(error: pytest.ExceptionInfo[ThiduaError]) -> tuple[str, str, str | None, dict[str, Any], Any]:
@@ -114,6 +115,11 @@ def test_anyone_in_the_levels_subtree_objects_while_the_list_is_public() -> None
 
 
 def test_a_decider_answers_each_objection_once_and_an_upheld_one_rejects_the_proposal() -> None:
+    with pytest.raises(IllegalTransition) as not_public:
+        filed().answer(BCH, "o-1", "x", upheld=False)
+    assert not_public.value.message == (
+        "the proposal is filed; it cannot answer objections; allowed next: publicise, vote, withdraw"
+    )
     p = publicised(filed())
     p = then(p, p.object(MEMBER, "o-1", "Chưa áp dụng"))
     with pytest.raises(NotFound) as unknown:
@@ -150,8 +156,9 @@ def test_a_preparer_justifies_an_open_proposal() -> None:
     assert filed().justify(OFFICER, "Lý do") == [
         ProposalJustified(proposal_id="p-1", unit_id=FECON.unit_id, justification="Lý do", justified_by="officer-fecon")
     ]
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as member:
         filed().justify(MEMBER, "x")
+    assert member.value.message.startswith("to justify proposals at hn.ntl.fecon you need one of the roles")
     with pytest.raises(IllegalTransition) as closed:
         conferred().justify(BTV_HN, "x")
     assert closed.value.message == "the proposal is conferred; it cannot be justified; allowed next: revoke"
@@ -214,8 +221,29 @@ def test_a_readdressed_request_carries_where_it_was_where_it_goes_and_who_sent_i
     assert accepted.position() == level_of(NTL)
     (from_ntl,) = accepted.readdress(platform, NTL.unit_id, level_of(DD), "merged")
     assert (from_ntl.sender, from_ntl.from_level) == (level_of(FECON), level_of(NTL))  # type: ignore[attr-defined]
+    # Accepted at the level the request waited at after a move: sent by its first level.
+    moved = escalated(voted(publicised(filed())))
+    moved = then(moved, moved.accept(actor(DD, "standing_committee"), [HN, DD, FECON_IN_DD]))
+    (from_dd,) = moved.readdress(platform, DD.unit_id, level_of(HN), "merged")
+    assert from_dd.sender == level_of(FECON)  # type: ignore[attr-defined]
+    # Handled at the city: the district sent it there.
+    city = at_city()
+    assert city.readdress(platform, HN.unit_id, None, "x")[0].sender == level_of(NTL)  # type: ignore[attr-defined]
+    # Returned by the city to the district: the district got it from its first level.
+    sent = escalated(voted(publicised(filed())))
+    sent = then(sent, sent.accept(BTV_NTL))
+    sent = escalated(voted(publicised(sent, BTV_NTL, date(2025, 11, 18)), BTV_NTL, date(2025, 12, 3)), BTV_NTL, HN)
+    back_at_ntl = then(sent, sent.return_down(BTV_HN, "Bổ sung"))
+    assert (back_at_ntl.status, back_at_ntl.position(), back_at_ntl.sent_from) == (
+        "returned",
+        level_of(NTL),
+        level_of(NTL),
+    )
+    (from_ntl_again,) = back_at_ntl.readdress(platform, NTL.unit_id, level_of(DD), "merged")
+    assert from_ntl_again.sender == level_of(FECON)  # type: ignore[attr-defined]
     # Closed, or above the platform: nothing waits to be moved.
     assert conferred().position() is None and Proposal("p-x").position() is None
+    assert at_national().position() is None
 
 
 # -- revocation -----------------------------------------------------------------------------------------

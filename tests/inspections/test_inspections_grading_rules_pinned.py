@@ -242,7 +242,10 @@ def test_keeping_the_self_grade_against_the_parents_own_points_needs_a_reason() 
     lower = scores(10) | {"wages_safety": 0.0}  # 75 points: good, though the unit said excellent
     with pytest.raises(InvalidInput) as refused:
         graded().confirm(NTL, FECON, R, "btv-ntl", grade="excellent", scores=lower)
-    assert refused.value.code == "grading.reason_required"
+    assert said(refused) == (
+        "a grade other than 'Hoàn thành tốt nhiệm vụ', which the points give, needs its reason", "reason",
+        "grading.reason_required", {},
+    )  # fmt: skip
     kept = graded().confirm(NTL, FECON, R, "btv-ntl", grade="excellent", scores=lower, reason="Điểm chưa đủ căn cứ")[0]
     assert (kept.grade, kept.points, kept.changed) == ("excellent", 75, False)
 

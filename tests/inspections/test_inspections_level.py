@@ -203,3 +203,25 @@ async def test_a_unit_moving_with_its_checklist_and_action_strands_nothing(tmp_p
     assert await dump(fresh) == await dump(levels["hn.dd"])
     for db in (*levels.values(), fresh):
         await db.dispose()
+
+
+async def test_work_put_off_while_catching_up_is_done_once_caught_up(tmp_path: Path) -> None:
+    """Batches delivered with a backlog put off the score rows (and bunching judgements); the first batch
+    without one does them: the level then equals one that did them at every batch."""
+    messages = history()
+    half = len(messages) // 2
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/catching-up.db")
+    projection = InspectionsProjection()
+    projection.backlog = len(messages) - half  # the runner says more is waiting
+    await apply_level(db, projection, "hn", messages[:half], history_of(messages))
+    behind = await dump(db)
+    assert behind["insp_risk_pending"] == [(IDS["hn.ntl.fecon"],)]  # put off
+    projection.backlog = 0
+    await apply_level(db, projection, "hn", messages[half:], history_of(messages))
+    fresh = open_database(f"sqlite+aiosqlite:///{tmp_path}/fresh.db")
+    await apply_level(fresh, InspectionsProjection(), "hn", messages, history_of(messages))
+    caught_up = await dump(db)
+    assert caught_up == await dump(fresh)
+    assert caught_up["insp_risk"] and not caught_up["insp_risk_pending"]
+    await db.dispose()
+    await fresh.dispose()

@@ -6,10 +6,14 @@ import hashlib
 from dataclasses import replace
 from datetime import date
 
+import pytest
+
 from services.inspections.domain import radar
 from services.inspections.domain.radar import Occurrence, Segment, Step
 from services.inspections.domain.rules import add_months, months_between
-from services.inspections.domain.rulesets import HD_1294_2019
+from services.inspections.domain.rulesets import HD_1294_2019, grading_rules, rule_set, rules_on
+from shared.errors import NotFound
+from tests.inspections.test_inspections_rules_pinned import said
 
 R = HD_1294_2019.radar
 LATER = date(2026, 1, 1)
@@ -48,7 +52,9 @@ def test_bunching_counts_the_last_k_days_up_to_the_deadline_and_the_minimums_are
 
 
 def test_the_risk_score_weighs_each_signal_caps_it_and_names_unknown_ones_by_their_code() -> None:
-    found = radar.risk({"report_late": 2, "near_duplicate": 2, "new_signal": 3, "contradicted": -1}, R)
+    found = radar.risk(
+        {"contradicted": -1, "report_late": 2, "self_inspection_late": 0, "near_duplicate": 2, "new_signal": 3}, R
+    )
     assert found.score == 8.0  # two late reports (4) and two near copies (4); an unknown signal weighs nothing
     assert found.reasons == (
         "Sáng kiến gần trùng với sáng kiến của đơn vị khác: 2",  # equal weight: by code
@@ -81,7 +87,15 @@ def test_the_random_sample_is_the_published_recipe() -> None:
 
 
 def test_rule_sets_become_consecutive_segments_the_first_reaching_back_to_any_day() -> None:
-    assert TWO == [Segment(date.min, LATER, R), Segment(LATER, date.max, SHORTER)]
+    # computed here, not at import: the module's TWO is built before a mutant is switched on
+    two = radar.segments([(LATER, SHORTER), (HD_1294_2019.effective_from, R)])
+    assert two == [Segment(date.min, LATER, R), Segment(LATER, date.max, SHORTER)]
+    three = radar.segments([(date(2027, 1, 1), R), (LATER, SHORTER), (date(2019, 8, 14), R)])
+    assert three == [
+        Segment(date.min, LATER, R),
+        Segment(LATER, date(2027, 1, 1), SHORTER),
+        Segment(date(2027, 1, 1), date.max, R),
+    ]
     assert radar.segments([(HD_1294_2019.effective_from, R)]) == [Segment(date.min, date.max, R)]
 
 
@@ -111,16 +125,23 @@ def test_awards_to_officials_is_a_sign_where_the_rules_in_force_find_it() -> Non
 
 def test_steps_add_up_occurrences_of_a_kind_and_skip_empty_ones() -> None:
     signs = [
-        Occurrence("report_late", date(2025, 3, 1), date(2025, 5, 1)),
-        Occurrence("report_late", date(2025, 4, 1)),
         Occurrence("contradicted", date(2025, 6, 1), date(2025, 6, 1)),  # empty: never a sign
         Occurrence("contradicted", date(2025, 7, 1), date(2025, 6, 1)),  # reversed: never a sign
+        Occurrence("report_late", date(2025, 3, 1), date(2025, 5, 1)),
+        Occurrence("report_late", date(2025, 4, 1)),
+        Occurrence("action_overdue", date(2025, 4, 1), date(2025, 5, 1)),
+        Occurrence("action_overdue", date(2025, 4, 1), date(2025, 5, 1)),  # two on the same days
     ]
     one = radar.segments([(HD_1294_2019.effective_from, R)])
     assert radar.steps(signs, one) == [
         Step(date(2025, 3, 1), date(2025, 4, 1), {"report_late": 1}, 2.0),
-        Step(date(2025, 4, 1), date(2025, 5, 1), {"report_late": 2}, 4.0),
+        Step(date(2025, 4, 1), date(2025, 5, 1), {"action_overdue": 2, "report_late": 2}, 12.0),
         Step(date(2025, 5, 1), date.max, {"report_late": 1}, 2.0),
+    ]
+    # the day another rule set takes effect is a step of its own, the signs unchanged
+    assert radar.steps([Occurrence("never_applied", date(2025, 9, 1))], TWO) == [
+        Step(date(2025, 9, 1), LATER, {"never_applied": 1}, 1.0),
+        Step(LATER, date.max, {"never_applied": 1}, 3.0),
     ]
 
 
@@ -141,7 +162,32 @@ def test_steps_end_when_the_signs_do_and_change_when_the_rules_do() -> None:
     ]  # fmt: skip
 
 
-# -- month arithmetic -------------------------------------------------------------------------------
+# -- rule sets and month arithmetic -------------------------------------------------------------------------------
+
+
+def test_the_rule_set_in_force_is_the_latest_taken_effect_and_a_missing_one_is_named() -> None:
+    later = replace(HD_1294_2019, version="2026.1", effective_from=LATER)
+    assert (
+        rules_on(LATER, (later, HD_1294_2019)) is later
+        and rules_on(date(2025, 12, 31), (later, HD_1294_2019)) is HD_1294_2019
+    )
+    assert grading_rules(2025, (later, HD_1294_2019)) is HD_1294_2019 and grading_rules(2026, (later,)) is later
+    with pytest.raises(NotFound) as none:
+        rules_on(date(2019, 8, 13))
+    assert said(none) == (
+        "no inspection rule set was in force on 2019-08-13", None, "rules.none_in_force", {"day": "2019-08-13"},
+    )  # fmt: skip
+    assert rules_on(date(2019, 8, 14)) is HD_1294_2019
+    with pytest.raises(NotFound) as unknown:
+        rule_set("2026.9", (HD_1294_2019, later))
+    assert said(unknown) == ("no rule set 2026.9", None, "rules.unknown_version", {"version": "2026.9"})
+    assert rule_set("2026.1", (HD_1294_2019, later)) is later
+    with pytest.raises(NotFound) as kind:
+        HD_1294_2019.indicators("cooperative")
+    assert said(kind) == (
+        f"rule set {HD_1294_2019.version} has no indicator set for 'cooperative'; known: enterprise, public_sector",
+        "union_type", "grading.unknown_union_type", {"union_type": "cooperative", "rule_set": HD_1294_2019.version},
+    )  # fmt: skip
 
 
 def test_months_are_whole_and_month_ends_count_as_a_full_month() -> None:

@@ -10,6 +10,7 @@ a city reads every union's facts in a handful of statements.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -92,37 +93,46 @@ class Scope:
 
 
 async def _rows(conn: AsyncConnection, query: Any, column: Any, scope: Scope | list[str]) -> list[Any]:
-    """``query`` for the rows whose ``column`` is in the scope (ids in chunks, each an index search)."""
+    """``query`` for the rows whose ``column`` is in the scope (ids in chunks, each an index search).
+    Fetched with ``all()``: iterating a result pays three calls per row (a city's round reads 130,000)."""
     if isinstance(scope, Scope) and scope.path is not None:
         units = scope.units
-        return list(await conn.execute(query.join(units, units.c.unit_id == column).where(under(units, scope.path))))
+        joined = query.join(units, units.c.unit_id == column).where(under(units, scope.path))
+        return (await conn.execute(joined)).all()
     ids = scope.ids if isinstance(scope, Scope) else scope
     found: list[Any] = []
     for chunk in _chunks(ids):
-        found += list(await conn.execute(query.where(column.in_(chunk))))
+        found += (await conn.execute(query.where(column.in_(chunk)))).all()
     return found
+
+
+_INITIATIVE_COLUMNS = (
+    initiatives.c.registered_on, initiatives.c.initiative_id, initiatives.c.unit_id, initiatives.c.title,
+    initiatives.c.status, initiatives.c.applied_on,
+)  # fmt: skip
+_COMMITMENT_COLUMNS = (
+    commitments.c.unit_id, commitments.c.campaign_id, commitments.c.indicator, commitments.c.target,
+    commitments.c.deadline,
+)  # fmt: skip
 
 
 async def read_facts(
     conn: AsyncConnection, units: Table, unit_ids: list[str], year: int, path: str | None
 ) -> dict[str, Facts]:
+    """Rows are read as plain tuples and sorted as tuples (a city's round builds 90,000 items: every
+    attribute access and key function per row showed in its profile)."""
     wanted = set(unit_ids)
     owner = await owners(conn, units, unit_ids, path)
     everyone = Scope(sorted(owner), units, path)
 
-    pledged: dict[str, list[Any]] = defaultdict(list)
-    for row in await _rows(conn, select(commitments), commitments.c.unit_id, Scope(sorted(wanted), units, path)):
-        if row.unit_id in wanted:
-            pledged[row.unit_id].append(row)
-    ids = sorted({r.campaign_id for rows in pledged.values() for r in rows})
+    query = select(*_COMMITMENT_COLUMNS)
+    pledged = [r for r in await _rows(conn, query, commitments.c.unit_id, Scope(sorted(wanted), units, path))
+               if r[0] in wanted]  # fmt: skip
+    ids = sorted({r[1] for r in pledged})
     by_campaign = {row.campaign_id: row for row in await _rows(conn, select(campaigns), campaigns.c.campaign_id, ids)}
-    for unit_id, rows in pledged.items():
-        pledged[unit_id] = [
-            r for r in rows if r.campaign_id in by_campaign
-            and by_campaign[r.campaign_id].starts_on.year <= year <= by_campaign[r.campaign_id].ends_on.year
-        ]  # fmt: skip
-    measured = await _measured(conn, owner, everyone, sorted({r.campaign_id for v in pledged.values() for r in v}),
-                               by_campaign)  # fmt: skip
+    running = {c for c, row in by_campaign.items() if row.starts_on.year <= year <= row.ends_on.year}
+    pledged = sorted((r for r in pledged if r[1] in running), key=itemgetter(0, 1, 2))  # unit, campaign, indicator
+    measured = await _measured(conn, owner, everyone, sorted({r[1] for r in pledged}), by_campaign)
 
     relevant = and_(
         func.coalesce(initiatives.c.registered_on, date(year, 1, 1)) <= date(year, 12, 31),
@@ -131,32 +141,32 @@ async def read_facts(
             and_(initiatives.c.applied_on.is_(None), initiatives.c.status != "rejected"),
         ),
     )
-    rows = await _rows(conn, select(initiatives).where(relevant), initiatives.c.unit_id, everyone)
-    rows.sort(key=lambda r: (r.registered_on or date.min, r.initiative_id))
-    owners_of_items = [owner[row.unit_id] for row in rows]
+    rows = await _rows(conn, select(*_INITIATIVE_COLUMNS).where(relevant), initiatives.c.unit_id, everyone)
+    undated = [r for r in rows if r[0] is None]  # a registration without a day comes first
+    rows = sorted(undated, key=itemgetter(1)) + sorted((r for r in rows if r[0] is not None), key=itemgetter(0, 1))
     registered: dict[str, list[InitiativeItem]] = defaultdict(list)
-    for unit_id, item in zip(owners_of_items, _INITIATIVES.validate_python([
-        {"key": initiative_key(row.initiative_id), "initiative_id": row.initiative_id, "title": row.title,
-         "status": row.status, "registered_on": row.registered_on, "applied_on": row.applied_on}
-        for row in rows
-    ]), strict=True):  # fmt: skip
-        registered[unit_id].append(item)
+    items = _INITIATIVES.validate_python([
+        {"key": initiative_key(initiative_id), "initiative_id": initiative_id, "title": title, "status": status,
+         "registered_on": registered_on, "applied_on": applied_on}
+        for registered_on, initiative_id, _, title, status, applied_on in rows
+    ])  # fmt: skip
+    for row, item in zip(rows, items, strict=True):
+        registered[owner[row[2]]].append(item)
 
     specs = {(c.campaign_id, i["code"]): i for c in by_campaign.values() for i in c.indicators}
     units_of_items, wanted_items = [], []
-    for unit_id in wanted:
-        for row in sorted(pledged.get(unit_id, ()), key=lambda r: (r.campaign_id, r.indicator)):
-            spec = specs.get((row.campaign_id, row.indicator))
-            if spec is None:
-                continue
-            units_of_items.append(unit_id)
-            wanted_items.append({
-                "key": commitment_key(row.campaign_id, row.indicator), "campaign_id": row.campaign_id,
-                "campaign_title": by_campaign[row.campaign_id].title, "indicator": row.indicator,
-                "indicator_name": spec["name"], "unit_of_measure": spec["unit_of_measure"],
-                "direction": spec["direction"], "method": spec["method"], "target": row.target,
-                "deadline": row.deadline, "measured": measured.get((unit_id, row.campaign_id, row.indicator), 0.0),
-            })  # fmt: skip
+    for unit_id, campaign_id, indicator, target, deadline in pledged:
+        spec = specs.get((campaign_id, indicator))
+        if spec is None:
+            continue
+        units_of_items.append(unit_id)
+        wanted_items.append({
+            "key": commitment_key(campaign_id, indicator), "campaign_id": campaign_id,
+            "campaign_title": by_campaign[campaign_id].title, "indicator": indicator,
+            "indicator_name": spec["name"], "unit_of_measure": spec["unit_of_measure"],
+            "direction": spec["direction"], "method": spec["method"], "target": target,
+            "deadline": deadline, "measured": measured.get((unit_id, campaign_id, indicator), 0.0),
+        })  # fmt: skip
     committed: dict[str, list[CommitmentItem]] = defaultdict(list)
     for unit_id, item in zip(units_of_items, _COMMITMENTS.validate_python(wanted_items), strict=True):
         committed[unit_id].append(item)

@@ -266,6 +266,20 @@ risk = Table(
     Index("insp_risk_days", "until_day", "from_day", "score", *SIGNALS),
     Index("insp_risk_score", "score"),  # a page's rows, riskiest first, from the cut-off down
 )
+# Work put off while the level catches up (``level.InspectionsProjection.flush``), done once it has:
+# units whose score rows are out of date, and (unit, campaign) pairs whose registrations are to be judged
+# for bunching.
+risk_pending = Table(
+    "insp_risk_pending",
+    metadata,
+    Column("unit_id", String(36), primary_key=True),
+)
+bunching_pending = Table(
+    "insp_bunching_pending",
+    metadata,
+    Column("unit_id", String(36), primary_key=True),
+    Column("campaign_id", String(36), primary_key=True),
+)
 # What the score rows were built by: the rules that move a time-dependent sign's steps (a deployment with
 # other rules rebuilds every row at its first batch).
 risk_rules = Table(

@@ -193,7 +193,12 @@ class Grading(Aggregate):
         changed = final != self.self_grade
         revising = self.status == "confirmed"
         if (changed or revising or final != computed) and not reason.strip():
-            why = "a revised confirmation" if revising else f"a grade other than {GRADE_LABELS[self.self_grade]!r}"
+            if revising:
+                why = "a revised confirmation"
+            elif changed:
+                why = f"a grade other than {GRADE_LABELS[self.self_grade]!r}"
+            else:  # the unit's own grade kept against the parent's scoring: the other grade is the points'
+                why = f"a grade other than {GRADE_LABELS[computed]!r}, which the points give,"
             raise InvalidInput(f"{why} needs its reason", field="reason", code="grading.reason_required")
         return [
             GradeConfirmed(
