@@ -155,12 +155,16 @@ async def test_a_broken_transaction_tells_every_command_of_the_batch_why_and_the
     store = EventStore(db, inline=[recorder])
     try:
         recorder.failure = RuntimeError("the disk is full")
-        with caplog.at_level(logging.ERROR, logger="shared.eventstore.store"):
+        with caplog.at_level(logging.WARNING, logger="shared.eventstore.store"):
             appends = (store.append(measured(f"f-{n}", 0)) for n in range(3))
             results = await asyncio.gather(*appends, return_exceptions=True)
+            again = await asyncio.gather(store.append(measured("f-0", 0)), return_exceptions=True)
         assert [str(r) for r in results] == ["the disk is full"] * 3 and all(r is recorder.failure for r in results)
-        (record,) = [r for r in caplog.records if r.name == "shared.eventstore.store"]
-        assert record.getMessage() == "event store batch failed" and record.exc_info is not None
+        assert again == [recorder.failure]
+        first, second = [r for r in caplog.records if r.name == "shared.eventstore.store"]
+        assert first.getMessage() == "event store batch of 3 commands failed: RuntimeError: the disk is full"
+        assert second.getMessage() == "event store batch of 1 commands failed: RuntimeError: the disk is full"
+        assert first.exc_info and not second.exc_info  # during an outage the traceback is logged once
         assert await store.read_after(0) == []
         recorder.failure = None
         assert [e.version for e in await store.append(measured("f-0", 0))] == [1]

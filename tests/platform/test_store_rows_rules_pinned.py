@@ -141,7 +141,7 @@ async def test_the_events_insert_writes_every_column_as_given_and_the_relay_read
     (loaded,) = await store.load("ins")
     assert loaded.model_copy(update={"position": None}) == envelope
     (raw,) = await store.read_rows_after(0)
-    assert tuple(raw._mapping) == ROW_COLUMNS
+    assert tuple(raw._fields) == ROW_COLUMNS
     assert datetime.fromisoformat(raw.occurred_at) == envelope.occurred_at
     assert (raw.stream_id, raw.version, raw.event_id, raw.event_type, raw.schema_version) == (
         "ins",
