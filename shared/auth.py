@@ -4,8 +4,10 @@ Locally tokens are signed with a shared HS256 secret; in production the keys com
 Claims: ``sub`` (the person: a directory member id, or a platform operator named in
 ``THIDUA_ADMIN_SUBJECTS``), ``iat`` and ``exp`` (both required; at most ``jwt_max_lifetime_seconds``
 apart). The caller's unit and roles are read from the service's view of the directory at each request
-(``app.state.directory``: the directory's own tree, or a service's copy of it), so a revoked role or a
-moved unit takes effect at once. The authorisation rule itself is ``shared.identity.Caller``.
+(``app.state.directory``: the directory's own tree, or a service's copy of it, which may keep a caller in
+memory only while it can tell nothing about them changed), so a revoked role or a moved unit takes effect
+at once. A token verified once is not verified again until it expires
+(``shared.tokens.VerifiedTokens``). The authorisation rule itself is ``shared.identity.Caller``.
 """
 
 import asyncio
@@ -17,7 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from shared.errors import Forbidden
 from shared.identity import ADMIN, ROLES, Caller
 from shared.settings import Settings
-from shared.tokens import Unauthenticated, issue_token, token_subject
+from shared.tokens import Unauthenticated, VerifiedTokens, issue_token, token_subject
 
 __all__ = ["ROLES", "Caller", "CallerSource", "CurrentCaller", "Unauthenticated", "issue_token", "token_subject"]
 
@@ -55,12 +57,20 @@ async def current_caller(
     """
     if credentials is None:
         raise Unauthenticated("a bearer token is required")
-    settings: Settings = request.app.state.settings
-    if settings.jwks_url:
-        subject = await asyncio.to_thread(token_subject, settings, credentials.credentials)
-    else:
-        subject = token_subject(settings, credentials.credentials)
-    return await resolve_caller(request.app.state.directory, settings, subject)
+    state = request.app.state
+    settings: Settings = state.settings
+    token = credentials.credentials
+    verified = getattr(state, "verified_tokens", None)
+    if verified is None:  # one per app: its settings say which tokens are valid
+        verified = state.verified_tokens = VerifiedTokens()
+    subject = verified.subject(token)
+    if subject is None:
+        if settings.jwks_url:
+            subject = await asyncio.to_thread(token_subject, settings, token)
+        else:
+            subject = token_subject(settings, token)
+        verified.remember(token, subject)
+    return await resolve_caller(state.directory, settings, subject)
 
 
 CurrentCaller = Annotated[Caller, Depends(current_caller)]

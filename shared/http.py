@@ -14,7 +14,8 @@ import hashlib
 import json
 import logging
 import math
-from collections.abc import Mapping
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -32,6 +33,7 @@ from shared.db import unavailable_reason
 from shared.errors import DEFAULT_CODES, ThiduaError, Unavailable
 from shared.eventstore.store import EventStore, IdempotentReplay
 from shared.settings import Settings
+from shared.telemetry import continue_incoming, detach
 
 log = logging.getLogger(__name__)
 
@@ -459,8 +461,14 @@ async def command_context(
     request: Request,
     caller: CurrentCaller,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> CommandContext:
-    """Dependency for command routes: replays a stored response at once if the key was used before."""
+) -> AsyncIterator[CommandContext]:
+    """Dependency for command routes: a key used before answers with the response stored for it.
+
+    The key is looked up where it costs nothing extra: the store's commit reads it with the streams'
+    versions and refuses to append twice (``IdempotentReplay``). A command refused before its commit (it
+    may be refused now, e.g. by the duplicate it created the first time) looks the key up then. Handlers
+    only read and decide until they commit, so running one again for a replay changes nothing.
+    """
     body = await request.body()
     route = request.scope.get("route")
     namespace = f"{caller.subject}:{request.method}:{getattr(route, 'path', request.url.path)}"  # whose key, where
@@ -470,14 +478,23 @@ async def command_context(
         idempotency_key=idempotency_key,
         idempotency_namespace=namespace,
         request_hash=request_hash,
-        correlation_id=request.headers.get("x-correlation-id") or CommandContext(caller).correlation_id,
+        correlation_id=request.headers.get("x-correlation-id") or str(uuid.uuid4()),
     )
-    if idempotency_key:
+    incoming = continue_incoming(request.headers.get("traceparent"), request.headers.get("tracestate"))
+    try:
+        yield ctx
+    except IdempotentReplay:
+        raise
+    except Exception:
+        if not idempotency_key:
+            raise
         store: EventStore = request.app.state.store
         record = await store.find_idempotent(namespace, idempotency_key)
-        if record is not None:
-            raise ctx.replayed(record)
-    return ctx
+        if record is None:
+            raise
+        raise ctx.replayed(record) from None
+    finally:
+        detach(incoming)
 
 
 Command = Annotated[CommandContext, Depends(command_context)]

@@ -31,7 +31,6 @@ import hashlib
 import logging
 import os
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +52,7 @@ from shared.events import EventEnvelope
 from shared.eventstore.schema import events, outbox
 from shared.eventstore.store import EventStore
 from shared.messaging import H_MSG_ID, connect, ensure_streams
+from shared.relay_acks import BatchAcks
 from shared.settings import Settings
 from shared.subjects import ROOT, STREAM, event_subject
 from shared.telemetry import context_from
@@ -320,6 +320,7 @@ class OutboxRelay:
         self.ack_timeout = ack_timeout
         self.published = 0
         self.last_error: str | None = None
+        self._acks: BatchAcks | None = None
 
     async def position(self) -> int:
         async with self.store.db.reader.connect() as conn:
@@ -426,20 +427,26 @@ class OutboxRelay:
         return total
 
     async def _publish(self, rows: list[Any], metadata: list[dict[str, Any]]) -> None:
-        """Publish with a sliding window of at most ``max_in_flight`` unacknowledged messages.
+        """Publish with at most ``max_in_flight`` unacknowledged messages; return once every one is acked.
 
+        JetStream acks each message to its reply subject. nats-py's ``publish_async`` makes a future, a
+        done callback, a random token and a dataclass per message (most of the relay's time); here the
+        acks of a batch come to one inbox, ``<inbox>.<batch>.<index>``, and are counted (``BatchAcks``).
         An ack lost with a dropped connection never arrives: if no ack comes for ``ack_timeout``, the
         batch fails and is published again from the recorded position (JetStream drops the copies that
-        did land). One deadline for the batch, pushed forward by the acks, costs less than a timeout per
-        message; it is pushed at most once per half ``ack_timeout`` (moving a timer is not free either),
-        so the batch fails after between half and all of ``ack_timeout`` without an ack.
+        did land). The deadline is pushed forward by the acks at most once per half ``ack_timeout``, so
+        the batch fails after between half and all of ``ack_timeout`` without an ack.
         """
+        acks = self._acks
+        if acks is None or acks.nc is not self.js._nc:
+            acks = self._acks = await BatchAcks.start(self.js._nc)
+        prefix = acks.begin(len(rows))
         loop = asyncio.get_running_loop()
-        window: deque[asyncio.Future] = deque()
         half = self.ack_timeout / 2
+        publish = self.js._nc.publish
         async with asyncio.timeout(self.ack_timeout) as deadline:
             pushed = loop.time()
-            for row, meta in zip(rows, metadata, strict=True):
+            for index, (row, meta) in enumerate(zip(rows, metadata, strict=True)):
                 headers = {H_MSG_ID: row[3]}  # the event id (rows as ``read_rows_after`` orders them)
                 # The trace context stored with the event travels on: consumers continue the command's trace.
                 if meta.get("traceparent"):
@@ -447,22 +454,19 @@ class OutboxRelay:
                     if meta.get("tracestate"):
                         headers["tracestate"] = meta["tracestate"]
                 subject = event_subject(self.service, row[4], meta["unit_path"])
-                window.append(await self.js.publish_async(subject, encode_row(row), headers=headers))
-                if len(window) >= self.max_in_flight:
-                    self._check(await window.popleft())
+                await publish(subject, encode_row(row), reply=f"{prefix}{index}", headers=headers)
+                while index + 1 - acks.acked >= self.max_in_flight:
+                    await acks.wait()
                     if loop.time() - pushed > half:
                         pushed = loop.time()
                         deadline.reschedule(pushed + self.ack_timeout)
-            while window:
-                self._check(await window.popleft())
+            while acks.acked < len(rows):
+                await acks.wait()
                 if loop.time() - pushed > half:
                     pushed = loop.time()
                     deadline.reschedule(pushed + self.ack_timeout)
-
-    @staticmethod
-    def _check(ack: Any) -> None:
-        if ack.stream != STREAM:
-            raise RuntimeError(f"event stored in {ack.stream}, expected {STREAM}")
+        if acks.error is not None:  # came with the batch's last acks
+            raise acks.error
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Publish until stopped; a NATS outage is waited out, with the backlog kept in the store."""

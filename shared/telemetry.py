@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Mapping
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -27,6 +28,11 @@ def setup_telemetry(settings: Settings, *, extra_processor: SpanProcessor | None
     global _configured
     setup_logging(settings)
     if _configured:
+        return
+    if not (settings.otlp_endpoint or settings.trace_file or settings.trace_console or extra_processor):
+        # Nothing would receive a span: leave OpenTelemetry's no-op provider in place. FastAPI then opens
+        # no request span and the store no append span (together a quarter of a directory command's CPU);
+        # a command still carries the trace context a client sent (``shared.http.command_context``).
         return
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"thidua-{settings.service}"}),
@@ -78,6 +84,20 @@ def current_trace_headers() -> dict[str, str]:
 
 def context_from(carrier: Mapping[str, str] | None) -> Context:
     return propagate.extract(dict(carrier or {}))
+
+
+def continue_incoming(traceparent: str | None, tracestate: str | None) -> object | None:
+    """Make a client's trace context current when this process records no span of its own, so the events
+    a command stores still carry it on; a token to ``detach`` (None if nothing was attached)."""
+    if not traceparent or trace.get_current_span().get_span_context().is_valid:
+        return None
+    carrier = {"traceparent": traceparent, **({"tracestate": tracestate} if tracestate else {})}
+    return otel_context.attach(propagate.extract(carrier))
+
+
+def detach(token: object | None) -> None:
+    if token is not None:
+        otel_context.detach(token)  # type: ignore[arg-type]
 
 
 class _JsonFormatter(logging.Formatter):

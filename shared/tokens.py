@@ -62,3 +62,44 @@ def token_subject(settings: Settings, token: str) -> str:
             f"the token is valid for {lifetime} s; at most {settings.jwt_max_lifetime_seconds} s are accepted"
         )
     return str(claims["sub"])
+
+
+def token_expiry(token: str) -> float | None:
+    """The ``exp`` of a token already verified (None if it cannot be read)."""
+    try:
+        return float(jwt.decode(token, options={"verify_signature": False})["exp"])
+    except (jwt.PyJWTError, KeyError, TypeError, ValueError):
+        return None
+
+
+class VerifiedTokens:
+    """Tokens this process has verified, each with the person it names, until the token expires and for
+    ``keep_seconds`` at most (a signing key withdrawn from the JWKS is honoured within that time).
+
+    A client sends the same token with every request; verifying it again (an HMAC or a signature, the
+    claims) costs more than the rest of finding who is calling once the directory is cached.
+    """
+
+    def __init__(self, keep_seconds: float = 60.0, max_entries: int = 10_000) -> None:
+        self.keep_seconds, self.max_entries = keep_seconds, max_entries
+        self._tokens: dict[str, tuple[str, float]] = {}
+
+    def subject(self, token: str) -> str | None:
+        """The person a token verified before names, or None (never seen, or no longer valid)."""
+        found = self._tokens.get(token)
+        if found is None:
+            return None
+        subject, until = found
+        if time.time() >= until:  # PyJWT's rule: a token is expired from its ``exp`` on
+            self._tokens.pop(token, None)
+            return None
+        return subject
+
+    def remember(self, token: str, subject: str) -> None:
+        expiry = token_expiry(token)
+        if expiry is None:
+            return
+        if len(self._tokens) >= self.max_entries:
+            self._tokens.clear()  # a bound, not an eviction policy
+        self._tokens[token] = (subject, min(expiry, time.time() + self.keep_seconds))
+

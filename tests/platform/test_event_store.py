@@ -1,12 +1,14 @@
 """Event store contract: runs on SQLite and on PostgreSQL (the test id names the store)."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Column, MetaData, String, Table, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db import open_database
@@ -202,6 +204,42 @@ async def test_a_store_made_before_the_namespace_rename_keeps_its_keys(store_url
             201,
             {"id": "s-old"},
         )
+    finally:
+        await store.close()
+        await db.dispose()
+
+
+async def test_an_outage_logs_one_line_per_failed_batch_and_its_traceback_once(
+    tmp_path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/outage.db")
+    await migrate(db)
+    store = EventStore(db)
+    working = store._commit_batch
+
+    async def broken(batch: object) -> None:
+        raise OperationalError("INSERT INTO events", {}, Exception("disk I/O error"))
+
+    def logged() -> list[tuple[str, bool]]:
+        return [(r.getMessage(), bool(r.exc_info)) for r in caplog.records if r.name == "shared.eventstore.store"]
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="shared.eventstore.store"):
+            monkeypatch.setattr(store, "_commit_batch", broken)
+            for n in range(3):
+                with pytest.raises(OperationalError):
+                    await store.append(counted("hn.ntl.fecon", n))
+            line = "event store batch of 1 commands failed: OperationalError: (builtins.Exception) disk I/O error"
+            assert [(message.split("\n")[0], trace) for message, trace in logged()] == [
+                (line, True), (line, False), (line, False)
+            ]  # fmt: skip
+            monkeypatch.setattr(store, "_commit_batch", working)
+            await store.append(counted("hn.ntl.fecon", 3))
+            monkeypatch.setattr(store, "_commit_batch", broken)
+            with pytest.raises(OperationalError):
+                await store.append(counted("hn.ntl.fecon", 4))
+            assert [trace for _, trace in logged()] == [True, False, False, True]  # a new outage: its traceback
+        assert await count_rows(store) == 1
     finally:
         await store.close()
         await db.dispose()

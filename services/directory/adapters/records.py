@@ -3,9 +3,11 @@
 Updated in the append's own transaction (``shared.records``), so handlers validate commands against
 exactly what is committed, and the partial unique index on active siblings' codes turns a racing
 duplicate registration or move into a failed append. Who is calling (``caller``) is read from here too:
-the directory is the system of record of people and their roles.
+the directory is the system of record of people and their roles. Who is calling, and where a unit sits
+with its ancestors, are kept in memory per generation of the tree and roles (``adapters.cache``).
 """
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import (
@@ -36,6 +38,7 @@ from contracts.directory import (
     UnitRegistered,
     UnitRenamed,
 )
+from services.directory.adapters.cache import MISSING, GenerationCache
 from shared.identity import MEMBER, Caller
 from shared.projection import Context, on
 from shared.records import Records
@@ -100,6 +103,16 @@ roles = Table(
     Column("role", String(40), primary_key=True),
 )
 
+# One row: bumped by every event that can change who a caller is or where a unit sits (``GenerationCache``).
+generation = Table(
+    "directory_generation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("generation", Integer, nullable=False),
+)
+_BUMP = update(generation).where(generation.c.id == 1).values(generation=generation.c.generation + 1)
+_GENERATION = select(generation.c.generation).where(generation.c.id == 1)
+
 
 def _ref(row: Any) -> UnitRef:
     return UnitRef(
@@ -160,16 +173,40 @@ class DirectoryRecords(Records):
 
     metadata = metadata
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, *, operators: Collection[str] = (), recheck_seconds: float = 0.05) -> None:
+        """``operators``: the platform's admin subjects (``settings.admin_subjects``, read as it is now),
+        callers that may be no member."""
         super().__init__(db)
         # Enrolments are the bulk of a busy batch: a run of them is inserted in one statement. Any other
         # event flushes the run first, so a role assigned in the same batch finds its member.
         self._enrolled: list[dict[str, Any]] = []
+        self.operators = operators
+        self.cache = GenerationCache(self._generation, recheck_seconds=recheck_seconds)
+
+    async def create_tables(self) -> None:
+        await super().create_tables()
+        async with self.db.writer.begin() as conn:
+            if await conn.scalar(_GENERATION) is None:
+                await conn.execute(insert(generation).values(id=1, generation=0))
 
     async def handle(self, conn: AsyncConnection, event: Any, ctx: Context) -> None:
         if not isinstance(event, MemberEnrolled):
             await self.flush(conn, ctx.level)
+        if self._changes_callers_or_places(event):
+            self.cache.changing()
+            await conn.execute(_BUMP)
         await super().handle(conn, event, ctx)
+
+    def _changes_callers_or_places(self, event: Any) -> bool:
+        """A new unit or a new member changes nothing read before, but an operator (cached as no member)
+        may become one."""
+        if isinstance(event, MemberEnrolled):
+            return event.member_id in self.operators
+        return not isinstance(event, UnitRegistered)
+
+    async def _generation(self) -> int:
+        async with self.db.reader.connect() as conn:
+            return int(await conn.scalar(_GENERATION) or 0)
 
     async def flush(self, conn: AsyncConnection, level: str) -> None:
         if self._enrolled:
@@ -257,11 +294,19 @@ class DirectoryRecords(Records):
 
     async def caller(self, subject: str) -> Caller | None:
         """The person as recorded now: their unit, and the roles they hold in it."""
+        seen = await self.cache.current()
+        cached = self.cache.get(("caller", subject))
+        if cached is not MISSING:
+            return cached
         rows = await self._rows(_CALLER, {"subject": subject})
         if not rows:
+            if subject in self.operators:  # their enrolment bumps the generation; anyone else's does not
+                self.cache.put(("caller", subject), None, seen)
             return None
         held = {row.role for row in rows if row.role is not None}
-        return Caller(subject, _ref(rows[0]), frozenset({MEMBER, *held}))
+        found = Caller(subject, _ref(rows[0]), frozenset({MEMBER, *held}))
+        self.cache.put(("caller", subject), found, seen)
+        return found
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -284,11 +329,18 @@ class DirectoryRecords(Records):
 
     async def locate(self, unit_id: str) -> tuple[UnitRef | None, list[UnitRef]]:
         """The unit and its active ancestors (outermost first), read in one snapshot."""
+        seen = await self.cache.current()
+        cached = self.cache.get(("locate", unit_id))
+        if cached is not MISSING:
+            ref, lineage = cached
+            return ref, list(lineage)
         async with self.db.reader.connect() as conn:
             row = (await conn.execute(select(units).where(units.c.unit_id == unit_id))).first()
-            if row is None:
+            if row is None:  # not kept: a unit registered next is no bump
                 return None, []
-            return _ref(row), await self._ancestors(conn, row.path)
+            found = _ref(row), await self._ancestors(conn, row.path)
+        self.cache.put(("locate", unit_id), (found[0], tuple(found[1])), seen)
+        return found
 
     @staticmethod
     async def _ancestors(conn: AsyncConnection, path: str) -> list[UnitRef]:

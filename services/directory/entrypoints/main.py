@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="thidua directory",
         version="0.1.0",
         routers=[router],
-        inline=lambda db: [DirectoryRecords(db)],
+        inline=lambda db: [DirectoryRecords(db, operators=settings.admin_subjects)],
         on_start=[prepare],
         directory_copy=False,
     )
