@@ -239,6 +239,10 @@ def test_the_notice_comes_before_the_start_and_the_decision_after_the_notice() -
 
 
 def test_the_inspection_keeps_what_was_announced_decided_and_concluded() -> None:
+    scheduled = inspection()  # its own view shows nothing announced yet
+    assert (scheduled.status, scheduled.notice_on, scheduled.notice, scheduled.decision, scheduled.conclusion) == (
+        "scheduled", None, None, None, None,
+    )  # fmt: skip
     noticed = inspection("notice")
     assert (noticed.status, noticed.notice_on) == ("noticed", date(2025, 8, 20))
     assert noticed.notice is not None and noticed.notice.number == "05/TB-UBKT" and noticed.decision is None
