@@ -136,6 +136,8 @@ def test_a_streak_counts_consecutive_years_ending_in_the_year_or_the_year_before
     assert C["title_streak"](rule("title_streak", titles=("cstd_cs",), consecutive_years=1, streak_includes_year=True),
                              nominee(titles=twice), CLAIM).facts[0].ref == "a-cstd_cs-2025"  # fmt: skip
     assert C["title_streak"](three, nominee(), CLAIM).reason == "missing in 2023, 2024, 2025"
+    two_lost = nominee(titles=titles("cstd_cs", 2023, 2024, 2025, revoked=(2023, 2024)))
+    assert C["title_streak"](three, two_lost, CLAIM).reason == "missing in 2023, 2024 (revoked in 2023, 2024)"
 
 
 def test_a_grade_is_the_years_confirmed_grade() -> None:

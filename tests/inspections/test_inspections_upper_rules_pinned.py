@@ -60,9 +60,9 @@ def test_a_plan_lists_at_least_one_inspection() -> None:
 )
 def test_every_item_keeps_within_its_programmes_months_in_order(programme: str, item: PlannedInspection) -> None:
     first, last = {"first_half": (1, 6), "second_half": (7, 12), "year": (1, 12)}[programme]
+    fine = months(first, first)  # the first item is within; the second is refused by its index
     with pytest.raises(InvalidInput) as refused:
-        Plan("p").adopt(NTL, 2025, programme, "Kế hoạch", [ITEM if programme != "second_half" else months(7, 7), item],  # type: ignore[arg-type]
-                        TODAY, "x")  # fmt: skip
+        Plan("p").adopt(NTL, 2025, programme, "Kế hoạch", [fine, item], TODAY, "x")  # type: ignore[arg-type]
     assert said(refused) == (
         f"months {item.from_month}–{item.to_month} are not within the {programme} programme ({first}–{last})",
         "items.1.from_month",
