@@ -246,8 +246,11 @@ async def test_an_append_inside_a_recorded_trace_is_a_span_naming_its_streams_an
     try:
         await store.append(measured("quiet", 0))
         assert [s.name for s in spans.get_finished_spans()] == []
+        key = IdempotencyRecord("tester:POST:/x", "traced", "hash", 201, {"id": "p"})
         with trace.get_tracer("test").start_as_current_span("command") as command:
-            await store.append(measured("p", 0), measured("q", 0))
+            await store.append(measured("p", 0), measured("q", 0), idempotency=key)
+        with pytest.raises(IdempotentReplay):  # the key went with the traced append
+            await store.append(measured("p", 1), idempotency=key)
         (append,) = [s for s in spans.get_finished_spans() if s.name == "event store append"]
         assert append.attributes == {"thidua.streams": ("p", "q")}
         assert append.parent is not None and append.parent.span_id == command.get_span_context().span_id
@@ -264,12 +267,14 @@ def test_an_event_id_is_a_version_7_uuid_milliseconds_first_then_74_random_bits(
     millis = 1_764_495_000_123
     random = bytes(range(0xA1, 0xAB))  # ten bytes: 12 bits go after the version, 62 after the variant
     monkeypatch.setattr(time, "time_ns", lambda: millis * 1_000_000 + 999_999)
-    monkeypatch.setattr(os, "urandom", lambda n: random[:n])
+    monkeypatch.setattr(os, "urandom", lambda n: bytes(range(0xA1, 0xA1 + n)))
     bits = int.from_bytes(random, "big")
     expected = f"{millis:012x}7{bits >> 68:03x}{(0b10 << 62) | (bits & ((1 << 62) - 1)):016x}"
     made = uuid.UUID(time_ordered_id())
     assert made.hex == expected
     assert (made.version, made.variant) == (7, uuid.RFC_4122)
+    monkeypatch.setattr(os, "urandom", lambda n: b"\xff" * n)  # every random bit set: none spills over
+    assert uuid.UUID(time_ordered_id()).hex == f"{millis:012x}7fffbfffffffffffffff"
 
 
 def test_event_ids_sort_by_the_millisecond_they_were_made_in(monkeypatch: pytest.MonkeyPatch) -> None:
