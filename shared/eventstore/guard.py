@@ -54,10 +54,19 @@ def storable_metadata(envelope: EventEnvelope) -> str:
     """The stored JSON of ``envelope.metadata``, refused unless it loads back as the same metadata."""
     meant = envelope.metadata.model_dump(mode="json")
     encoded, metadata = _stored(meant, envelope.event_type, "metadata")
-    # Compared field by field (``__dict__``): pydantic's ``==`` costs more than the validation it checks.
-    if metadata != meant or EventMetadata.model_validate(metadata).__dict__ != envelope.metadata.__dict__:
+    if metadata != meant or not _loads_back_as(metadata, envelope.metadata):
         _refuse(envelope.event_type, "metadata", "its metadata does not survive JSON")
     return encoded
+
+
+def _loads_back_as(stored: Any, meant: EventMetadata) -> bool:
+    """Whether ``stored`` validates as ``meant``: metadata made without validation may not validate at all
+    (a refusal, not a ValidationError). Compared field by field (``__dict__``): pydantic's ``==`` costs more
+    than the validation it checks."""
+    try:
+        return EventMetadata.model_validate(stored).__dict__ == meant.__dict__
+    except ValidationError:
+        return False
 
 
 def encoded(envelope: EventEnvelope) -> Stored:

@@ -124,11 +124,6 @@ class _Request:
     future: asyncio.Future[list[EventEnvelope]] = field(repr=False)
 
 
-class _Rejected(Exception):
-    def __init__(self, error: Exception) -> None:
-        self.error = error
-
-
 class EventStore:
     def __init__(
         self,

@@ -215,7 +215,10 @@ def test_an_escalated_request_is_accepted_by_the_level_it_waits_at_now() -> None
     )  # fmt: skip
     with pytest.raises(IllegalTransition) as not_sent:
         passed().accept(BTV_NTL)
-    assert not_sent.value.params == {"status": "passed"}
+    assert refusal(not_sent) == (
+        "the proposal is passed; it cannot be accepted; allowed next: decide, escalate, reject",
+        "award.illegal_transition", None, {"status": "passed"}, ["decide", "escalate", "reject"],
+    )  # fmt: skip
 
 
 def test_a_request_is_returned_by_where_it_waits_to_the_level_that_sent_it() -> None:
@@ -295,6 +298,12 @@ def test_a_decision_confers_the_award_with_everything_agencies_read_and_tells_th
     )  # fmt: skip
     done = then(p, [award, notice])
     assert (done.status, done.conferred) == ("conferred", award)
+    # The months of early raise come from the rule; a thematic award carries its campaign.
+    raising = rule.model_copy(update={"early_raise_months": 6})
+    assert ldtt_decision()[0].decide(BCH, raising, "v", "a-1", d, 1, 1)[0].early_raise_months == 6  # type: ignore[attr-defined]
+    thematic = passed("dmst_gk_cdcs", campaign_id="camp-1")
+    (dmst, _) = thematic.decide(BCH, BOOK.award("dmst_gk_cdcs", TODAY)[1], "dmst@2019-03-11", "a-2", d, 1, 1)
+    assert (dmst.campaign_id, dmst.category, dmst.track) == ("camp-1", "thematic", "union")  # type: ignore[attr-defined]
 
 
 def test_a_decision_is_taken_by_a_deciding_official_of_the_level_with_the_authority() -> None:
@@ -360,6 +369,10 @@ def test_a_proposal_not_eligible_is_decided_only_once_justified() -> None:
         "not eligible (three_cstd_cs not met) and not justified; allowed next: justify, reject",
         "award.not_eligible", None, {"not_met": ["three_cstd_cs"]}, ["justify", "reject"],
     )  # fmt: skip
+    two_failing = eligible("cstd_tinh", facts(initiatives=(), titles=()))
+    with pytest.raises(IllegalTransition) as both:
+        then(ldtt_decision()[0], p.reevaluate(two_failing, "x")).decide(BCH, rule, "v", "a-1", d, 1, 1)
+    assert both.value.message.startswith("not eligible (three_cstd_cs, initiative_city not met) and not justified")
     justified = then(p, p.justify(BCH, "Hồ sơ đang bổ sung"))
     assert justified.decide(BCH, rule, "v", "a-1", d, 1, 1)
     # Justified at filing: decided without another justification; unknown needs none.

@@ -288,3 +288,24 @@ def test_the_deciding_level_revokes_on_or_after_the_decision_and_recovers_the_am
     assert open_.value.message == (
         "the proposal is filed; it cannot be revoked; allowed next: publicise, vote, withdraw"
     )
+
+
+def test_the_proposals_state_keeps_each_event_it_reads_later() -> None:
+    p = publicised(filed())
+    (raised,) = p.object(MEMBER, "o-1", "Chưa áp dụng")
+    then(p, [raised])
+    assert p.objections == {"o-1": raised}
+    (judged,) = p.reevaluate(eligible("cstd_tinh", facts(titles=titles("cstd_cs", 2025))), "x")
+    then(p, [judged])
+    assert (p.flagged, p.eligibility) == (True, judged.eligibility)  # type: ignore[attr-defined]
+    sent = escalated(voted(publicised(filed())))
+    (moved,) = sent.readdress(actor(None, subject="platform"), NTL.unit_id, level_of(DD), "moved")
+    then(sent, [moved])
+    assert sent.readdressed == [moved]
+    back = then(sent, sent.return_down(actor(DD, "standing_committee"), "x"))
+    assert (back.status, back.inbox, back.current) == ("returned", None, level_of(FECON))
+    done = conferred()
+    d = decision(level_of(HN), "30/QĐ-UBND", date(2026, 3, 2), "state_authority")
+    revoked, notice = done.revoke(BTV_HN, "false_claims", "x", d)
+    then(done, [revoked, notice])
+    assert (done.status, done.revoked) == ("revoked", revoked)

@@ -155,6 +155,10 @@ def test_done_below_a_target_says_what_was_measured_against_what() -> None:
         "measures 2.25 sáng kiến against a target of 2.5"
         in contradiction(answered(REGISTERED), commitment(target=2.5, measured=2.25)).message
     )  # type: ignore[union-attr]
+    assert (
+        "measures 3 sáng kiến against a target of 3.5"
+        in contradiction(answered(REGISTERED), commitment(target=3.5, measured=3.001)).message
+    )  # type: ignore[union-attr]  # shown to hundredths, no trailing zeros or point
     assert contradiction(answered(REGISTERED), commitment(target=10, measured=10)) is None  # met exactly
     kept_low = commitment(direction="at_most", target=3, measured=3)
     assert contradiction(answered(REGISTERED), kept_low) is None
@@ -356,3 +360,13 @@ def test_the_withdrawal_names_the_absorbing_unit() -> None:
     assert c.status == "withdrawn"
     with pytest.raises(TypeError, match="a checklist cannot apply str"):
         c.apply("x")  # type: ignore[arg-type]
+
+
+def test_a_submission_is_judged_on_the_facts_now_else_on_the_issued_copy() -> None:
+    done = [answered(REGISTERED), *ALL_DONE[1:]]  # "done" on 10 registered; 4 when the checklist was issued
+    met_since = checklist().submit(round_(), done, [], facts(measured=12), ON_TIME, "x")[0]
+    assert met_since.contradictions == ()
+    gone = checklist().submit(round_(), done, [], UnitFacts(FECON), ON_TIME, "x")[0]  # the facts no longer list it
+    assert [c.item for c in gone.contradictions] == [REGISTERED]
+    amended = submitted().amend(round_(), "Sửa", [answered(REGISTERED)], None, facts(measured=12), "x")[0]
+    assert amended.contradictions == ()

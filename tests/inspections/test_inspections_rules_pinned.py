@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from services.inspections.domain.grading import Grading
+from services.inspections.domain.inspection import InspectedUnit, Inspection, Plan
+from services.inspections.domain.selfinspection import Checklist, Round
 from shared.errors import IllegalTransition, InvalidInput, ThiduaError
 from tests.inspections.test_inspection_domain import TODAY, decided, inspection, then
 from tests.inspections.test_selfinspection_domain import DUE, round_
@@ -48,3 +51,9 @@ def test_a_conclusion_needs_a_decision_and_is_written_down() -> None:
         "the conclusion is written down", "conclusion", "text.blank",
     )  # fmt: skip
     assert then(decided(), decided().conclude("Tốt", TODAY, "ubkt-ntl")).status == "concluded"
+
+
+def test_every_aggregate_keeps_the_id_it_is_loaded_with() -> None:
+    """The repository saves an aggregate's events to the stream its id names."""
+    for kind in (Grading, InspectedUnit, Inspection, Plan, Checklist, Round):
+        assert kind("id-7").id == "id-7"

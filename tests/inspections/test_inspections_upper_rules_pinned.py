@@ -60,9 +60,9 @@ def test_a_plan_lists_at_least_one_inspection() -> None:
 )
 def test_every_item_keeps_within_its_programmes_months_in_order(programme: str, item: PlannedInspection) -> None:
     first, last = {"first_half": (1, 6), "second_half": (7, 12), "year": (1, 12)}[programme]
+    fine = months(first, first)  # the first item is within; the second is refused by its index
     with pytest.raises(InvalidInput) as refused:
-        Plan("p").adopt(NTL, 2025, programme, "Kế hoạch", [ITEM if programme != "second_half" else months(7, 7), item],  # type: ignore[arg-type]
-                        TODAY, "x")  # fmt: skip
+        Plan("p").adopt(NTL, 2025, programme, "Kế hoạch", [fine, item], TODAY, "x")  # type: ignore[arg-type]
     assert said(refused) == (
         f"months {item.from_month}–{item.to_month} are not within the {programme} programme ({first}–{last})",
         "items.1.from_month",
@@ -239,6 +239,10 @@ def test_the_notice_comes_before_the_start_and_the_decision_after_the_notice() -
 
 
 def test_the_inspection_keeps_what_was_announced_decided_and_concluded() -> None:
+    scheduled = inspection()  # its own view shows nothing announced yet
+    assert (scheduled.status, scheduled.notice_on, scheduled.notice, scheduled.decision, scheduled.conclusion) == (
+        "scheduled", None, None, None, None,
+    )  # fmt: skip
     noticed = inspection("notice")
     assert (noticed.status, noticed.notice_on) == ("noticed", date(2025, 8, 20))
     assert noticed.notice is not None and noticed.notice.number == "05/TB-UBKT" and noticed.decision is None

@@ -3,6 +3,7 @@ stored key's row hold (UTC timestamps whatever the server's zone), the statement
 events' INSERT, the relay's read) checked by building them again, an inline projection's conflict as the
 caller reads it, and PostgreSQL's one-round-trip statements reporting a failure as SQLAlchemy would."""
 
+import asyncio
 import json
 import os
 import time
@@ -11,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, Text, bindparam, select
+from sqlalchemy import Column, MetaData, String, Table, Text, bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -140,7 +141,7 @@ async def test_the_events_insert_writes_every_column_as_given_and_the_relay_read
     (loaded,) = await store.load("ins")
     assert loaded.model_copy(update={"position": None}) == envelope
     (raw,) = await store.read_rows_after(0)
-    assert tuple(raw._mapping) == ROW_COLUMNS
+    assert tuple(raw._fields) == ROW_COLUMNS
     assert datetime.fromisoformat(raw.occurred_at) == envelope.occurred_at
     assert (raw.stream_id, raw.version, raw.event_id, raw.event_type, raw.schema_version) == (
         "ins",
@@ -150,24 +151,6 @@ async def test_the_events_insert_writes_every_column_as_given_and_the_relay_read
         1,
     )
     assert json.loads(raw.data) == envelope.data and json.loads(raw.metadata) == META.model_dump(mode="json")
-
-
-async def test_the_relays_read_selects_row_columns_in_order_as_text_past_a_position_a_page_at_a_time(
-    store: EventStore,
-) -> None:
-    """``_ROWS_AFTER_*`` are built at import: built again here over the stored timestamp column."""
-    for n in range(4):
-        await store.append(measured(f"r-{n % 2}", n // 2, amount=n))
-    statement = _rows_after(events.c.occurred_at)
-    assert tuple(statement.selected_columns.keys()) == ROW_COLUMNS
-    async with store.db.reader.connect() as conn:
-        rows = list(await conn.execute(statement, {"position": 1, "limit": 2}))
-    assert [(r.position, r.stream_id, r.version) for r in rows] == [(2, "r-1", 1), (3, "r-0", 2)]
-    assert [json.loads(r.data)["amount"] for r in rows] == [1.0, 2.0]
-    assert all(json.loads(r.metadata) == META.model_dump(mode="json") for r in rows)
-    loaded = await store.read_after(1, limit=2)
-    assert [r.occurred_at.replace(tzinfo=UTC) for r in rows] == [e.occurred_at for e in loaded]
-    assert [r.event_id for r in rows] == [e.event_id for e in loaded]
 
 
 # -- PostgreSQL: a statement sent in one round trip fails as SQLAlchemy reports a failure ------------------
@@ -195,3 +178,105 @@ async def test_on_postgresql_a_failed_round_trip_is_a_dbapi_error_with_its_state
             await conn.invalidate()
     finally:
         await db.dispose()
+
+
+# -- on both stores: the group commit's look-up, and a failed transaction leaves nothing ----------------------
+
+
+@pytest.fixture
+async def either(store_url: str) -> AsyncIterator[EventStore]:
+    db = open_database(store_url)
+    await migrate(db)
+    FailingOnce.fail = False
+    store = EventStore(db, inline=[FailingOnce()])
+    yield store
+    await store.close()
+    await db.dispose()
+
+
+class FailingOnce:
+    """An inline projection that fails the transaction it is told to, after the events were inserted."""
+
+    fail = False
+
+    async def apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+        if FailingOnce.fail:
+            FailingOnce.fail = False
+            raise RuntimeError("the projection broke")
+
+
+async def test_a_group_commit_finds_each_streams_version_and_each_stored_key_by_its_namespace_and_key(
+    either: EventStore,
+) -> None:
+    alice, bob = "alice:POST:/x", "bob:POST:/x"
+    first = IdempotencyRecord(alice, "k-1", "hash-1", 201, {"id": 1})
+    second = IdempotencyRecord(bob, "k-2", "hash-2", 200, {"id": 2})
+    await either.append(measured("old", 0, 1), idempotency=first)
+    await either.append(StreamAppend.of("old", 1, [(HardeningMeasured(amount=2), META)]))
+    await either.append(measured("old-2", 0), idempotency=second)
+    results = await asyncio.gather(
+        either.append(measured("old", 2), idempotency=IdempotencyRecord(alice, "k-2", "h", 201, {})),  # bob's key
+        either.append(measured("new", 0), idempotency=IdempotencyRecord(alice, "k-1", "other", 201, {})),
+        either.append(measured("old-2", 1), idempotency=IdempotencyRecord(bob, "k-1", "h", 201, {})),  # alice's key
+        either.append(measured("new-2", 0), idempotency=second),
+        either.append(measured("old", 2)),
+        return_exceptions=True,
+    )
+    assert [type(r).__name__ for r in results] == [
+        "list",
+        "IdempotentReplay",
+        "list",
+        "IdempotentReplay",
+        "ConcurrencyError",
+    ]
+    assert results[1].record == first and results[3].record == second  # type: ignore[union-attr]
+    assert str(results[4]) == "old is at version 3, not 2: someone else changed it first; reload and try again"
+    assert [e.version for e in await either.load("old")] == [1, 2, 3]
+    assert await either.load("new") == [] and await either.load("new-2") == []
+
+
+async def test_a_failed_transaction_leaves_nothing_behind_even_once_the_next_one_commits(either: EventStore) -> None:
+    FailingOnce.fail = True
+    with pytest.raises(RuntimeError, match="the projection broke"):
+        await either.append(measured("lost", 0), idempotency=IdempotencyRecord("a:POST:/x", "k", "h", 201, {}))
+    await asyncio.gather(*(either.append(measured(f"kept-{n}", 0)) for n in range(3)))
+    assert sorted(e.stream_id for e in await either.read_after(0)) == ["kept-0", "kept-1", "kept-2"]
+    assert await either.find_idempotent("a:POST:/x", "k") is None
+
+
+async def test_the_relays_read_selects_row_columns_in_order_as_text_past_a_position_a_page_at_a_time(
+    either: EventStore,
+) -> None:
+    """``_ROWS_AFTER_*`` are built at import: built again here over the stored timestamp column. The first
+    event's row is rewritten in place first (PostgreSQL then keeps it after the others, as VACUUM FULL or a
+    restore may): the read is in position order, not in the order rows lie on disk."""
+    for n in range(4):
+        await either.append(measured(f"r-{n % 2}", n // 2, amount=n))
+    async with either.db.writer.begin() as conn:
+        await conn.execute(text("UPDATE events SET version = version WHERE position <= 2"))
+    statement = _rows_after(events.c.occurred_at)
+    assert tuple(statement.selected_columns.keys()) == ROW_COLUMNS
+    async with either.db.reader.connect() as conn:
+        rows = list(await conn.execute(statement, {"position": 0, "limit": 3}))
+    assert [(r.position, r.stream_id, r.version) for r in rows] == [(1, "r-0", 1), (2, "r-1", 1), (3, "r-0", 2)]
+    assert [json.loads(r.data)["amount"] for r in rows] == [0.0, 1.0, 2.0]
+    assert all(json.loads(r.metadata) == META.model_dump(mode="json") for r in rows)
+    loaded = await either.read_after(0, limit=3)
+    assert [r.occurred_at if r.occurred_at.tzinfo else r.occurred_at.replace(tzinfo=UTC) for r in rows] == [
+        e.occurred_at for e in loaded
+    ]
+    assert [r.event_id for r in rows] == [e.event_id for e in loaded]
+    async with either.db.reader.connect() as conn:
+        rest = list(await conn.execute(statement, {"position": 2, "limit": 500}))
+    assert [r.position for r in rest] == [3, 4]
+    # The store's own reads, over the same rows: in position order, and each stream in version order.
+    assert [e.position for e in await either.read_after(0)] == [1, 2, 3, 4]
+    assert [e.version for e in await either.load("r-0")] == [1, 2]
+    relayed = await either.read_rows_after(0)
+    assert [r.position for r in relayed] == [1, 2, 3, 4]
+    assert [instant(r.occurred_at) for r in relayed] == [e.occurred_at for e in await either.read_after(0)]
+
+
+def instant(value: datetime | str) -> datetime:
+    """The relay's timestamp: ISO text from SQLite, a timestamp from PostgreSQL."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -4,6 +4,7 @@ position, the replayed key. Each test fails if its step is removed. SQLite only 
 stores is in ``test_event_store.py``, the PostgreSQL lock in ``tests/hardening/test_store_rules.py``)."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,12 @@ import pytest
 
 from shared.db import open_database
 from shared.errors import ConcurrencyError, Conflict, UnstorableEvent
-from shared.events import new_envelope
+from shared.events import EventEnvelope, EventMetadata, new_envelope
 from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
 from shared.eventstore.guard import _first_difference, check_storable
 from shared.eventstore.migrate import migrate
 from shared.eventstore.store import IdempotentReplay
-from tests.hardening.test_unloadable_events import META, HardeningMeasured
+from tests.hardening.test_unloadable_events import META, HardeningMeasured, HardeningTrimmed
 
 
 @pytest.mark.parametrize(
@@ -166,3 +167,68 @@ def test_a_refused_event_says_which_event_where_and_why() -> None:
         check_storable(unknown)
     assert str(no_field.value).startswith("the event NoSuchEvent would not load back from the store: ")
     assert no_field.value.field is None
+
+
+# -- each refusal's exact words: the field, and why ------------------------------------------------------------
+
+
+def refusal(envelope: EventEnvelope) -> UnstorableEvent:
+    with pytest.raises(UnstorableEvent) as refused:
+        check_storable(envelope)
+    return refused.value
+
+
+def test_each_refusal_names_the_event_the_field_and_the_reason() -> None:
+    good = new_envelope("p", 1, HardeningMeasured(amount=1), META)
+    missing = refusal(good.model_copy(update={"data": {"label": "x"}}))
+    assert (missing.message, missing.field) == (
+        "the event HardeningMeasured would not load back from the store at amount: it does not decode: "
+        "Field required; nothing was stored",
+        "amount",
+    )
+    nested = refusal(good.model_copy(update={"data": {"amount": 1, "targets": {"u-1": {"registered": "many"}}}}))
+    assert nested.field == "targets.u-1.registered" and "it does not decode: Input should be a valid number" in str(
+        nested
+    )
+    drifting = refusal(
+        new_envelope("p", 1, HardeningTrimmed(label="x"), META).model_copy(update={"data": {"label": " x "}})
+    )
+    assert (drifting.message, drifting.field) == (
+        "the event HardeningTrimmed would not load back from the store at label: it decodes to a different value; "
+        "nothing was stored",
+        "label",
+    )
+    unknown = refusal(good.model_copy(update={"event_type": "NoSuchEvent"}))
+    assert unknown.message == (
+        "the event NoSuchEvent would not load back from the store: unknown event type NoSuchEvent; nothing was stored"
+    )
+    assert unknown.params == {"event_type": "NoSuchEvent", "field": "", "reason": "unknown event type NoSuchEvent"}
+    surrogate = refusal(new_envelope("p", 1, HardeningMeasured(amount=1, label="S\ud800ng"), META))
+    assert surrogate.field == "data" and surrogate.message.startswith(
+        "the event HardeningMeasured would not load back from the store at data: it cannot be written as JSON ("
+    )
+    assert surrogate.message.endswith("); nothing was stored")
+    bad_metadata = refusal(good.model_copy(update={"metadata": META.model_copy(update={"actor": "\udfff"})}))
+    assert bad_metadata.field == "metadata" and bad_metadata.message.startswith(
+        "the event HardeningMeasured would not load back from the store at metadata: it cannot be written as JSON ("
+    )
+
+
+def test_metadata_already_checked_for_the_command_is_written_as_given() -> None:
+    """A command's events share one metadata: its JSON is proven once and handed to the others."""
+    envelope = new_envelope("p", 1, HardeningMeasured(amount=1), META)
+    stored = check_storable(envelope)
+    assert json.loads(stored.data) == envelope.data and json.loads(stored.metadata) == META.model_dump(mode="json")
+    assert check_storable(envelope, '{"already": "checked"}').metadata == '{"already": "checked"}'
+
+
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
+def test_metadata_that_does_not_survive_json_is_refused_naming_its_event() -> None:
+    """Metadata made without validation (as a NaN event is, above): its JSON would load back different."""
+    broken = EventMetadata.model_construct(actor=float("nan"), unit_path="hn")  # JSON writes NaN as null
+    refused = refusal(new_envelope("p", 1, HardeningMeasured(amount=1), META).model_copy(update={"metadata": broken}))
+    assert (refused.message, refused.field) == (
+        "the event HardeningMeasured would not load back from the store at metadata: its metadata does not survive "
+        "JSON; nothing was stored",
+        "metadata",
+    )
