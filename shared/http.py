@@ -15,14 +15,14 @@ import json
 import logging
 import math
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import CurrentCaller
 from shared.commands import CommandContext
 from shared.db import unavailable_reason
-from shared.errors import DEFAULT_CODES, ThiduaError, Unavailable
+from shared.errors import DEFAULT_CODES, Conflict, ThiduaError, Unavailable
 from shared.eventstore.store import EventStore, IdempotentReplay
 from shared.settings import Settings
 from shared.telemetry import continue_incoming, detach
@@ -138,7 +138,9 @@ def install_problem_details(app: FastAPI) -> None:
     """Every error of ``app`` as a problem document, and the problem statuses in its OpenAPI."""
 
     @app.exception_handler(ThiduaError)
-    async def _domain_error(_request: Request, error: ThiduaError) -> ProblemResponse:
+    async def _domain_error(request: Request, error: ThiduaError) -> Response:
+        if (stored := await stored_answer(request)) is not None:
+            return stored
         errors = None
         if error.status_code == 422:
             errors = [
@@ -156,7 +158,9 @@ def install_problem_details(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, error: RequestValidationError) -> ProblemResponse:
+    async def _invalid(request: Request, error: RequestValidationError) -> Response:
+        if (stored := await stored_answer(request)) is not None:
+            return stored
         return validation_problem(list(error.errors()))
 
     @app.exception_handler(StarletteHTTPException)
@@ -166,7 +170,9 @@ def install_problem_details(app: FastAPI) -> None:
             detail = "no such resource: check the address"
         return problem(error.status_code, detail, headers=error.headers)
 
-    async def _outage(_request: Request, error: Exception) -> ProblemResponse:
+    async def _outage(request: Request, error: Exception) -> Response:
+        if (stored := await stored_answer(request)) is not None:
+            return stored
         # Registered for the classes an outage raises (not for Exception: Starlette re-raises what its
         # catch-all handles, and uvicorn then drops the keep-alive connection the 503 went out on).
         reason = unavailable_reason(error)
@@ -180,7 +186,9 @@ def install_problem_details(app: FastAPI) -> None:
         app.add_exception_handler(outage, _outage)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, _error: Exception) -> ProblemResponse:
+    async def _unexpected(request: Request, _error: Exception) -> Response:
+        if (stored := await stored_answer(request)) is not None:
+            return stored
         return _internal()
 
     document_problems(app)
@@ -332,7 +340,16 @@ class BodyGuard:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        await self.app(scope, replay, send)
+        traceparent = headers.get(b"traceparent")
+        if traceparent is None:
+            return await self.app(scope, replay, send)
+        state = headers.get(b"tracestate")
+        # With no span of this process's own, a client's trace context still travels with the command's events.
+        incoming = continue_incoming(traceparent.decode("latin-1"), state.decode("latin-1") if state else None)
+        try:
+            await self.app(scope, replay, send)
+        finally:
+            detach(incoming)
 
     def _limit(self, scope: Scope) -> int:
         """A route prefix the app registered in ``app.state.body_limits`` (e.g. file uploads) has its own."""
@@ -450,8 +467,7 @@ def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
 
     @app.exception_handler(IdempotentReplay)
     async def _replay(_request: Request, replay: IdempotentReplay) -> JSONResponse:
-        record = replay.record
-        return JSONResponse(record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
+        return replayed_response(replay)
 
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     return app
@@ -461,13 +477,14 @@ async def command_context(
     request: Request,
     caller: CurrentCaller,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
-) -> AsyncIterator[CommandContext]:
+) -> CommandContext:
     """Dependency for command routes: a key used before answers with the response stored for it.
 
     The key is looked up where it costs nothing extra: the store's commit reads it with the streams'
     versions and refuses to append twice (``IdempotentReplay``). A command refused before its commit (it
-    may be refused now, e.g. by the duplicate it created the first time) looks the key up then. Handlers
-    only read and decide until they commit, so running one again for a replay changes nothing.
+    may be refused now, e.g. by the duplicate it created the first time) looks the key up then, in the
+    problem handlers (``stored_answer``). Handlers only read and decide until they commit, so running one
+    again for a replay changes nothing.
     """
     body = await request.body()
     route = request.scope.get("route")
@@ -480,21 +497,36 @@ async def command_context(
         request_hash=request_hash,
         correlation_id=request.headers.get("x-correlation-id") or str(uuid.uuid4()),
     )
-    incoming = continue_incoming(request.headers.get("traceparent"), request.headers.get("tracestate"))
+    if idempotency_key:
+        request.scope[_COMMAND] = ctx
+    return ctx
+
+
+_COMMAND = "thidua.command"
+
+
+async def stored_answer(request: Request) -> Response | None:
+    """For a refused command whose Idempotency-Key was used before: the response stored for it (409 if
+    the key was used for a different request); None to let the refusal stand."""
+    ctx: CommandContext | None = request.scope.get(_COMMAND)
+    if ctx is None or not ctx.idempotency_key:
+        return None
     try:
-        yield ctx
-    except IdempotentReplay:
-        raise
-    except Exception:
-        if not idempotency_key:
-            raise
-        store: EventStore = request.app.state.store
-        record = await store.find_idempotent(namespace, idempotency_key)
-        if record is None:
-            raise
-        raise ctx.replayed(record) from None
-    finally:
-        detach(incoming)
+        record = await request.app.state.store.find_idempotent(ctx.idempotency_namespace, ctx.idempotency_key)
+    except Exception:  # the database is out of reach: the refusal (often that very outage) stands
+        return None
+    if record is None:
+        return None
+    try:
+        replay = ctx.replayed(record)
+    except Conflict as conflict:
+        return problem(409, conflict.message, code=conflict.code, params=conflict.params, field=conflict.field)
+    return replayed_response(replay)
+
+
+def replayed_response(replay: IdempotentReplay) -> JSONResponse:
+    record = replay.record
+    return JSONResponse(record.response, status_code=record.status_code, headers={"Idempotent-Replayed": "true"})
 
 
 Command = Annotated[CommandContext, Depends(command_context)]

@@ -87,6 +87,11 @@ def test_an_initiative_not_recognised_revoked_unapplied_or_unaccepted_is_near_bu
     assert got.outcome == "met" and got.facts[0].summary == f"{TITLE}; công nhận phạm vi thành phố"
     revoked = C["initiative"](plain, nominee(initiatives=(replace(QR, revoked=True, applied_where=None),)), CLAIM)
     assert revoked.facts[0].summary.endswith("áp dụng tại — từ 01/05/2025; đã nghiệm thu; đã bị hủy công nhận")
+    mixed = (replace(QR, applied_on=None), replace(QR, initiative_id="i-2", scope=None))
+    assert C["initiative"](applied_accepted, nominee(initiatives=mixed), CLAIM).reason == (
+        "0 of 1 needed qualify (not applied; not recognised or recognition revoked)"
+    )
+    assert C["initiative"](plain, nominee(initiatives=(replace(QR, scope="ward"),)), CLAIM).outcome == "not_met"
     assert C["initiative"](plain, nominee(), CLAIM) == result(
         "not_met", "no recognised initiative of the nominee is known"
     )

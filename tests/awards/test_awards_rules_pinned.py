@@ -159,8 +159,13 @@ def test_a_proposal_not_eligible_is_filed_only_with_a_justification_and_stays_fl
         "not eligible (three_cstd_cs not met): a proposal that is not eligible needs a justification",
         "award.justification_required", "justification", {"not_met": ["three_cstd_cs"]}, None,
     )  # fmt: skip
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as blank:
         file(eligibility=not_met, justification="")
+    assert blank.value.code == "award.justification_required"
+    nothing = eligible("cstd_tinh", facts(initiatives=(), titles=()))
+    with pytest.raises(InvalidInput) as both:
+        file(eligibility=nothing)
+    assert both.value.message.startswith("not eligible (three_cstd_cs, initiative_city not met):")
     justified = filed(eligibility=not_met, justification="Bổ sung sau")
     assert (justified.flagged, justified.justification) == (True, "Bổ sung sau")
     # Unknown (a fact not yet known) is filed without a justification, flagged for the council.
