@@ -5,10 +5,28 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from shared.db import open_database
+from shared.eventstore import EventStore
+from shared.eventstore.migrate import migrate
+
 REPO = Path(__file__).resolve().parents[2]
+
+
+@asynccontextmanager
+async def opened_store(url: str) -> AsyncIterator[EventStore]:
+    """An event store on a migrated database at ``url``, closed with its engine afterwards."""
+    db = open_database(url)
+    await migrate(db)
+    store = EventStore(db)
+    try:
+        yield store
+    finally:
+        await store.close()
+        await db.dispose()
 
 
 async def wait_for(check: Callable[[], Awaitable[bool]], seconds: float = 20.0, what: str = "condition") -> None:

@@ -25,16 +25,13 @@ from shared.eventstore.migrate import migrate
 from shared.eventstore.schema import events, idempotency_keys
 from shared.eventstore.store import ROW_COLUMNS, _event_row, _insert_events, _rows_after, _simple_query
 from tests.hardening.test_unloadable_events import META, HardeningMeasured
+from tests.platform.helpers import opened_store
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[EventStore]:
-    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/store.db")
-    await migrate(db)
-    store = EventStore(db)
-    yield store
-    await store.close()
-    await db.dispose()
+    async with opened_store(f"sqlite+aiosqlite:///{tmp_path}/store.db") as store:
+        yield store
 
 
 def measured(stream: str, expected: int, amount: float = 1) -> StreamAppend:

@@ -19,6 +19,7 @@ from shared.eventstore.guard import _first_difference, check_storable
 from shared.eventstore.migrate import migrate
 from shared.eventstore.store import IdempotentReplay
 from tests.hardening.test_unloadable_events import META, HardeningMeasured, HardeningTrimmed
+from tests.platform.helpers import opened_store
 
 
 @pytest.mark.parametrize(
@@ -42,12 +43,8 @@ def test_a_refused_event_names_the_first_value_that_would_not_load_back(expected
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[EventStore]:
-    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/store.db")
-    await migrate(db)
-    store = EventStore(db)
-    yield store
-    await store.close()
-    await db.dispose()
+    async with opened_store(f"sqlite+aiosqlite:///{tmp_path}/store.db") as store:
+        yield store
 
 
 async def test_the_log_is_read_in_position_order_500_at_a_time_from_an_empty_start(store: EventStore) -> None:
