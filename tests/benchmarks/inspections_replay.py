@@ -6,45 +6,22 @@ generated into JetStream; the city's inspections projection replays them under t
 beside a raw pull consumer that only acks the same stream with the same filter (goal: ratio >= 0.5).
 """
 
-import asyncio
 import random
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import orjson
 from nats.js.api import AckPolicy, ConsumerConfig
 
 from services.inspections.adapters.level import InspectionsProjection
 from shared.db import open_database
-from shared.messaging import H_MSG_ID, connect, ensure_streams
+from shared.messaging import connect, ensure_streams
 from shared.runner import ProjectionRunner
 from shared.settings import Settings
-from shared.subjects import STREAM, event_subject
+from shared.subjects import STREAM
 from tests.benchmarks.inspections import CAMPAIGN, INDICATORS, city
+from tests.benchmarks.pledges import envelope, publish
 from tests.natsserver import NatsServer
-
-
-def envelope(service: str, event_type: str, path: str, data: dict[str, Any], at: str) -> tuple[str, bytes, str]:
-    event_id = str(uuid.uuid4())
-    body = {
-        "event_id": event_id,
-        "event_type": event_type,
-        "schema_version": 1,
-        "stream_id": f"b-{event_id}",
-        "version": 1,
-        "occurred_at": at,
-        "data": data,
-        "metadata": {"actor": "bench", "unit_path": path, "correlation_id": event_id},
-    }
-    return event_subject(service, event_type, path), orjson.dumps(body), event_id
-
-
-async def publish(js: Any, messages: list[tuple[str, bytes, str]], window: int = 4000) -> None:
-    for start in range(0, len(messages), window):
-        acks = [await js.publish_async(s, p, headers={H_MSG_ID: m}) for s, p, m in messages[start : start + window]]
-        await asyncio.gather(*acks)
 
 
 def registration(title: str) -> dict[str, Any]:
