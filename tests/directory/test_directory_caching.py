@@ -3,6 +3,7 @@ tokens) changes as soon as the directory does: a role revoked, a unit moved or m
 and a command refused before its commit still answers a retried Idempotency-Key with its stored response."""
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from services.directory.entrypoints.main import create_app
 from shared.auth import issue_token
 from shared.settings import Settings
+from shared.tokens import token_expiry
 from tests.directory.directory_helpers import Driver, bearer, event_count
 from tests.directory.test_directory_api import refused
 from tests.people import person_id
@@ -110,9 +112,11 @@ async def test_another_replica_sees_a_revocation_within_its_recheck(
 async def test_an_expired_token_is_refused_though_it_was_verified_before(
     client: httpx.AsyncClient, settings: Settings, tree: dict[str, str]
 ) -> None:
-    token = {"Authorization": f"Bearer {issue_token(settings, 'admin', ttl_seconds=2)}"}  # ≥ 1 s left: iat is whole
+    # ≥ 4 s left (iat is whole) so a slow first request still sees it valid; then wait for its exp itself.
+    issued = issue_token(settings, "admin", ttl_seconds=5)
+    token = {"Authorization": f"Bearer {issued}"}
     assert (await enrol(client, tree["hn.ntl"], token, "Hoàng Văn O")).status_code == 201
-    await asyncio.sleep(2.1)
+    await asyncio.sleep(max(0.0, token_expiry(issued) - time.time()) + 0.1)
     answer = await enrol(client, tree["hn.ntl"], token, "Hoàng Văn P")
     assert answer.status_code == 401 and "expired" in answer.json()["detail"], answer.text
 
