@@ -56,6 +56,8 @@ def test_an_initiative_counts_when_recognised_at_the_scope_in_the_years_applied_
     assert below.facts[0].summary.startswith(f"{TITLE}; công nhận phạm vi cấp trên trực tiếp;")
     unknown_scope = C["initiative"](city, nominee(initiatives=(replace(QR, scope="ward"),)), CLAIM)
     assert unknown_scope.outcome == "not_met" and "công nhận phạm vi ward" in unknown_scope.facts[0].summary
+    unnamed = C["initiative"](at_least_grassroots, nominee(initiatives=(replace(QR, scope="ward"),)), CLAIM)
+    assert unnamed.reason == "0 of 1 needed qualify (recognised below grassroots scope)"  # never "below None"
 
 
 def test_an_initiative_recognised_outside_the_window_of_years_does_not_count() -> None:

@@ -115,7 +115,8 @@ def _initiative_fact(i: InitiativeFact) -> Fact:
 
 
 def check_initiative(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> CriterionResult:
-    need = SCOPE_RANK[rule.scope_at_least or "grassroots"]
+    lowest = rule.scope_at_least or "grassroots"  # a rule without a scope still needs a known one
+    need = SCOPE_RANK[lowest]
     first_year = claim.year - rule.within_years + 1
     qualifying: list[Fact] = []
     near: list[Fact] = []
@@ -125,7 +126,7 @@ def check_initiative(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> 
         if initiative.revoked or initiative.scope is None:
             reasons.add("not recognised or recognition revoked")
         elif SCOPE_RANK.get(initiative.scope, 0) < need:
-            reasons.add(f"recognised below {rule.scope_at_least} scope")
+            reasons.add(f"recognised below {lowest} scope")
         elif initiative.recognised_on is not None and not first_year <= initiative.recognised_on.year <= claim.year:
             reasons.add(f"recognised outside {first_year}–{claim.year}")
         elif rule.applied and initiative.applied_on is None:
