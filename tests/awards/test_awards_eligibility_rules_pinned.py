@@ -207,6 +207,15 @@ def test_member_titles_are_counted_as_a_share_or_a_number_of_the_years_members()
     assert C["member_title_share"](seventy, now, CLAIM).reason == "0% against 70%"
     assert C["member_title_share"](seventy, nominee(), CLAIM) == result("unknown", "no member count for 2025")
     assert C["member_title_share"](seventy, nominee(member_count=0), CLAIM).outcome == "unknown"
+    more_than_half = rule("member_title_share", titles=("ldtt",), share_more_than=0.5)  # "trên 50%"
+    half = nominee(members={2025: MemberTitles(10, {"ldtt": 5})})
+    assert C["member_title_share"](more_than_half, half, CLAIM) == result(
+        "not_met",
+        "50% against more than 50%",
+        Fact(kind="members", ref="m-an:2025", summary="5/10 đoàn viên đạt ldtt năm 2025"),
+    )
+    six = nominee(members={2025: MemberTitles(10, {"ldtt": 6})})
+    assert C["member_title_share"](more_than_half, six, CLAIM).outcome == "met"
     one = rule("member_title_count", titles=("cstd_cs",), count_at_least=2)
     count_fact = Fact(kind="members", ref="m-an:2025", summary="2/10 đoàn viên đạt cstd_cs năm 2025")
     assert C["member_title_count"](one, counts, CLAIM) == result("met", "2 against 2", count_fact)

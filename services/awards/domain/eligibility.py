@@ -249,7 +249,10 @@ def check_member_title_share(rule: CriterionRule, facts: NomineeFacts, claim: Cl
     if counts is None or fact is None or counts.member_count == 0:
         return _result(rule, "unknown", f"no member count for {claim.year}")
     share = holders / counts.member_count
-    outcome: Outcome = "met" if share >= rule.share_at_least else "not_met"
+    if rule.share_more_than is not None:  # "trên 50%": strictly more
+        outcome: Outcome = "met" if share > rule.share_more_than else "not_met"
+        return _result(rule, outcome, f"{share:.0%} against more than {rule.share_more_than:.0%}", [fact])
+    outcome = "met" if share >= rule.share_at_least else "not_met"
     return _result(rule, outcome, f"{share:.0%} against {rule.share_at_least:.0%}", [fact])
 
 
