@@ -1,6 +1,7 @@
 """Inspections benchmark (run on purpose): a city of 13,000 grassroots unions.
 
     python -m tests.benchmarks.inspections [--units 13000] [--initiatives 5] [--events 300000] [--queries 100]
+                                           [--only 1,2,3]
 
 1. **opening a round** for every grassroots union of the city: the handler reads each union's facts
    (its pledge commitments with the value measured now, its members' initiatives) from the service's
@@ -402,15 +403,20 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=300_000, help="events replayed by the radar")
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--only", default="1,2,3", help="the parts to run, e.g. --only 3")
     args = parser.parse_args()
+    parts = {int(part) for part in args.only.split(",")}
     work = Path(tempfile.mkdtemp(prefix="thidua-bench-inspections-"))
     try:
         print(f"inspections benchmark: a city of {args.units:,} grassroots unions under {DISTRICTS} districts")
-        await opening(work, args.units, args.initiatives)
-        await views(work, args.units, args.initiatives, args.queries)
-        from tests.benchmarks.inspections_replay import replay  # it imports this module's city
+        if 1 in parts:
+            await opening(work, args.units, args.initiatives)
+        if 2 in parts:
+            await views(work, args.units, args.initiatives, args.queries)
+        if 3 in parts:
+            from tests.benchmarks.inspections_replay import replay  # it imports this module's city
 
-        await replay(work, args.units, args.events, args.batch)
+            await replay(work, args.units, args.events, args.batch)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
