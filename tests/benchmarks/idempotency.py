@@ -7,9 +7,14 @@ key (namespace, key) cannot serve.
 1. store: commands/s of group-committed appends, each with an Idempotency-Key, with 0 / 50,000 / 200,000
    keys already stored — SQLite, and PostgreSQL when reachable (best of two runs after a warm-up);
 2. HTTP: registrations/s through the registry under uvicorn (SQLite, relay off, 64 clients), per block of
-   1,000, over ``--registrations`` (default 15,000) — first and last block.
+   1,000, over ``--registrations`` (default 15,000) — first and last block;
+3. history (issue 12): commands/s with 0 / 100,000 / 500,000 / 1,000,000 stored events and keys (seeded as a
+   service writes them: random UUID keys, ``initiative-<uuid>`` streams), beside a store that stays nearly
+   empty, in alternating rounds; CPU per command, and the wall time of a group commit's look-ups, inserts
+   and COMMIT per command, grown beside empty (goal: ratio 0.90–1.10).
 
-Options: ``--quick`` (smaller counts), ``--only 0,1,2``.
+Options: ``--quick`` (smaller counts), ``--only 0,1,2,3``; part 3: ``--backends sqlite,postgresql``,
+``--sizes 0,100000``.
 """
 
 import argparse
@@ -105,7 +110,7 @@ async def _commands_per_second(store: EventStore, commands: int) -> float:
 
 
 @contextlib.asynccontextmanager
-async def _store(url: str, cls: type[EventStore]) -> AsyncIterator[EventStore]:
+async def _store(url: str, cls: type[Any]) -> AsyncIterator[Any]:
     db = open_database(url)
     await migrate(db)
     store = cls(db)
@@ -290,9 +295,47 @@ async def _seed_history(store: EventStore, start: int, end: int) -> None:
                     [(*row[:5], stamp) for row in key_rows],
                 )
                 await raw.commit()
-    if store.db.is_postgres:
-        async with store.db.writer.begin() as conn:
-            await conn.execute(text("ANALYZE"))
+    # The seed's pages written back now, as a running service's would have been long ago: otherwise the
+    # first rounds pay for the bulk load (SQLite's first checkpoint copies it all; PostgreSQL's checkpointer
+    # flushes it) and the figure measures the seeding, not the history.
+    async with store.db.writer.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection  # outside a transaction, as both need
+        if store.db.is_postgres:
+            await driver.execute("ANALYZE")
+            await driver.execute("CHECKPOINT")
+        else:
+            await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+class PhasedStore(EventStore):
+    """The store, with the wall time of each part of its group commits added up (seconds): the look-ups
+    (stream versions and idempotency keys), the inserts (events and keys, the rest of the transaction) and
+    COMMIT (the WAL write, and on SQLite the checkpoints it runs) — what grows with history."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.phases = {"look-ups": 0.0, "inserts": 0.0, "commit": 0.0}
+
+    async def _lookup(self, conn: Any, batch: list[_Request]) -> Any:
+        began = time.perf_counter()
+        try:
+            return await super()._lookup(conn, batch)
+        finally:
+            self.phases["look-ups"] += time.perf_counter() - began
+
+    @contextlib.asynccontextmanager
+    async def _locked_transaction(self) -> AsyncIterator[Any]:
+        began = time.perf_counter()
+        async with super()._locked_transaction() as conn:
+            yield conn
+            ended = time.perf_counter()
+        self.phases["commit"] += time.perf_counter() - ended
+        self.phases["inserts"] += ended - began  # the look-ups are taken out below
+
+    def per_command(self, commands: int) -> str:
+        inserts = self.phases["inserts"] - self.phases["look-ups"]
+        parts = {"look-ups": self.phases["look-ups"], "inserts": inserts, "commit": self.phases["commit"]}
+        return " ".join(f"{name} {seconds / commands * 1e6:.0f}" for name, seconds in parts.items())
 
 
 async def _cpu_seconds(store: EventStore) -> float:
@@ -351,7 +394,7 @@ async def bench_history(
             urls["PostgreSQL"] = {role: f"{base}/{name}" for role, name in names.items()}
     try:
         for backend, url in urls.items():
-            async with _store(url["grown"], EventStore) as grown, _store(url["empty"], EventStore) as empty:
+            async with _store(url["grown"], PhasedStore) as grown, _store(url["empty"], PhasedStore) as empty:
                 previous = 0
                 for size in sizes:
                     began = time.perf_counter()
@@ -364,6 +407,8 @@ async def bench_history(
                     cpu = {"grown": 0.0, "empty": 0.0}
                     await _history_commands_per_second(grown, fresh, 250)  # warm-up
                     await _history_commands_per_second(empty, [], 250)
+                    for store in (grown, empty):
+                        store.phases = dict.fromkeys(store.phases, 0.0)
                     order = [("empty", empty, []), ("grown", grown, fresh)]
                     for _ in range(rounds):
                         for role, store, streams in order:
@@ -379,7 +424,9 @@ async def bench_history(
                         f"ratio {rate['grown'] / rate['empty']:.2f}  goal 0.90–1.10;  CPU per command "
                         f"{per_command['grown']:.0f} µs (baseline {per_command['empty']:.0f} µs)  "
                         f"[{rounds} × {commands:,} commands each; seeded in {seeding:.0f} s; "
-                        f"load {' '.join(f'{v:.1f}' for v in os.getloadavg())}]",
+                        f"load {' '.join(f'{v:.1f}' for v in os.getloadavg())}]\n"
+                        f"    wall µs per command in group commits: {grown.per_command(rounds * commands)} "
+                        f"(baseline {empty.per_command(rounds * commands)})",
                         flush=True,
                     )
     finally:
