@@ -23,6 +23,7 @@ from services.portal.entrypoints import forms
 from services.portal.entrypoints.award_words import alabel, reason
 from services.portal.entrypoints.i18n import N_, _
 from services.portal.entrypoints.web import Api, Form, SignedIn, new_key, redirect, refused, render, require_sees
+from shared.subjects import in_subtree
 from shared.text import fold
 
 router = APIRouter()
@@ -437,11 +438,14 @@ async def _detail(
     admin = "admin" in person.roles
     level = p["level"]
     at_level = admin or here == level["path"]
+    # The decision document is the deciding level's (a unit below it gets the certificate, not the register).
+    decision_readable = admin or in_subtree(level["path"], here)
     at_inbox = admin or (p.get("inbox") is not None and here == p["inbox"]["path"])
     escalates = LEVEL_RANK.get(rule.get("authority", "grassroots"), 1) > LEVEL_RANK.get(level["kind"], 1)
     return page(
         request, "awards/proposal.html", status=status, p=p, rule=rule, award=award, said=said,
         values=values or {}, failed=failed, at_level=at_level, at_inbox=at_inbox, escalates=escalates,
+        decision_readable=decision_readable,
         today=date.today().isoformat(), quote=quote,
     )  # fmt: skip
 

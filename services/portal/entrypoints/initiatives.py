@@ -174,7 +174,7 @@ async def initiatives_page(
     found = await api.query(
         "registry", "/initiatives", session.token, under=under, status=status if status in STATUSES else None, limit=100
     )
-    return render(request, "initiatives.html", page=found, status=status, statuses=STATUSES, unit_path=under)
+    return render(request, "initiatives.html", page=found, chosen=status, statuses=STATUSES, unit_path=under)
 
 
 @router.get("/initiatives/{initiative_id}")
