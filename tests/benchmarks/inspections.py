@@ -7,6 +7,8 @@
    (its pledge commitments with the value measured now, its members' initiatives) from the service's
    copy, builds the pre-filled checklists and appends them with the round in one commit (units/s, goal
    ≥ 2,000/s) — beside the store appending as many one-event streams with empty checklists (the floor);
+   two rounds (the half year, the year), each followed by its floor, the better of each printed, with
+   the CPU seconds and the load average (under shared load the wall clock counts waits for a core);
 2. the **city's overdue view and radar** at that size, through the level host's routes: p50/p95 over
    ``--queries`` reads (goal p95 ≤ 100 ms) — beside the HTTP floor (a route that answers at once) and a
    read of every unit row of the level (the floor of any city-wide view);
@@ -225,48 +227,60 @@ async def opening(work: Path, grassroots: int, per_unit: int) -> None:
         await bulk(db, roles, [{"member_id": "chair-hn", "unit_id": hn, "role": "chair"}])
         deps = app.state.deps
         caller = await app.state.directory.caller("chair-hn")
-        cmd = OpenRound(
-            level_unit_id=hn,
-            year=2025,
-            period="half_year",
-            title="Tự kiểm tra 6 tháng đầu năm 2025",
-            due_on=date(2025, 6, 30),
-        )
-        start, cpu = time.perf_counter(), time.process_time()
-        opened = await selfinspection.open_round(deps, CommandContext(caller=caller, idempotency_key="bench"), cmd)
-        took, took_cpu = time.perf_counter() - start, time.process_time() - cpu
-        assert opened["unit_count"] == grassroots
-        # The floor: the same number of one-event streams, empty checklists, appended in one commit.
-        meta = EventMetadata(actor="bench", unit_path="hn")
-        empty = [
-            ChecklistIssued(
-                round_id="floor",
-                unit_id=u["unit_id"],
-                level_path="hn",
-                year=2025,
-                period="year",
-                due_on=date(2025, 12, 31),
-                commitments=(),
-                initiatives=(),
-            )
-            for u in units
-            if u["kind"] == "grassroots_union"
-        ]
-        start, cpu = time.perf_counter(), time.process_time()
-        await app.state.store.append(
-            *[StreamAppend(f"floor-{e.unit_id}", 0, [new_envelope(f"floor-{e.unit_id}", 1, e, meta)]) for e in empty]
-        )
-        floor, floor_cpu = time.perf_counter() - start, time.process_time() - cpu
+        grass = [u for u in units if u["kind"] == "grassroots_union"]
+        runs = []  # (wall, CPU) of the round, then of the floor, alternated: each pair shares the machine's load
+        for period in ("half_year", "year"):
+            runs.append(await _round(deps, caller, hn, period, grassroots))
+            runs.append(await _floor(app.state.store, grass, period))
+    (took, took_cpu), (floor, floor_cpu) = min(runs[0::2]), min(runs[1::2])
+    pairs = ", ".join(f"{f[0] / r[0]:.2f}" for r, f in zip(runs[0::2], runs[1::2], strict=True))
     print(
         f"  1. opening a round           {grassroots / took:>8,.0f} units/s  ({grassroots:,} pre-filled checklists,"
-        f" {per_unit} initiatives and 2 commitments each, {took:.1f} s)"
+        f" {per_unit} initiatives and 2 commitments each, {took:.1f} s; the better of two rounds)"
         f"  baseline: empty checklists appended {grassroots / floor:,.0f} units/s  goal ≥ 2,000 units/s"
     )
     # Under shared load the wall clock counts the waits for a core; the CPU seconds count only the work.
     print(
-        f"     ratio to the baseline {floor / took:.2f}; CPU {took_cpu:.1f} s vs baseline {floor_cpu:.1f} s"
-        f" (CPU ratio {floor_cpu / took_cpu:.2f}); load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        f"     ratio to the baseline {floor / took:.2f} (each round to the floor after it: {pairs});"
+        f" CPU {took_cpu:.1f} s vs baseline {floor_cpu:.1f} s (CPU ratio {floor_cpu / took_cpu:.2f});"
+        f" load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
+
+
+async def _round(deps: Any, caller: Caller, level: str, period: Any, grassroots: int) -> tuple[float, float]:
+    """A round for every union of the city (wall and CPU seconds)."""
+    cmd = OpenRound(
+        level_unit_id=level, year=2025, period=period, title=f"Tự kiểm tra {period}", due_on=date(2025, 12, 30)
+    )
+    start, cpu = time.perf_counter(), time.process_time()
+    opened = await selfinspection.open_round(deps, CommandContext(caller=caller, idempotency_key=period), cmd)
+    took = time.perf_counter() - start, time.process_time() - cpu
+    assert opened["unit_count"] == grassroots
+    return took
+
+
+async def _floor(store: Any, grass: list[dict[str, Any]], period: Any) -> tuple[float, float]:
+    """The floor: as many one-event streams, empty checklists (of another year), appended in one commit."""
+    meta = EventMetadata(actor="bench", unit_path="hn")
+    empty = [
+        ChecklistIssued(
+            round_id=f"floor-{period}",
+            unit_id=u["unit_id"],
+            level_path="hn",
+            year=2024,
+            period=period,
+            due_on=date(2024, 12, 31),
+            commitments=(),
+            initiatives=(),
+        )
+        for u in grass
+    ]
+    streams = [f"floor-{period}-{e.unit_id}" for e in empty]
+    start, cpu = time.perf_counter(), time.process_time()
+    await store.append(
+        *[StreamAppend(s, 0, [new_envelope(s, 1, e, meta)]) for s, e in zip(streams, empty, strict=True)]
+    )
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 # -- 2. the city's overdue view and radar -------------------------------------------------------------
