@@ -2,14 +2,19 @@
 Idempotency-Key, digits that are not ASCII. Each reaches the service as text it refuses beside the field
 (or as a fresh key), never as a portal 500. Unit tests of the form helpers, then one live submit."""
 
+import asyncio
 import re
 import uuid
 
+import httpx
 import pytest
 from starlette.datastructures import FormData
 
+from services.portal.adapters.platform import Platform as PlatformApi
+from services.portal.adapters.platform import Problem, Topology
 from services.portal.entrypoints import forms
 from services.portal.entrypoints.awards import _int
+from services.portal.entrypoints.settings import PortalSettings
 from services.portal.entrypoints.web import form_key
 from tests.portal.platform_harness import Platform
 from tests.portal.test_portal_every_page import signed_in
@@ -58,3 +63,16 @@ def test_a_report_of_nan_with_an_edited_key_is_refused_beside_the_field(platform
     answer = client.post(f"{campaign.group(1)}/report", data=body)
     assert answer.status_code == 422, answer.text[:500]
     assert "value" in answer.text and "1e309" in answer.text  # shown again beside its refusal
+
+
+def test_an_id_no_url_may_carry_is_a_404_not_a_500() -> None:
+    """A NUL typed into the address bar reaches the portal decoded; the service URL cannot carry it."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"nothing is sent: {request.url}")
+
+    topology = Topology({"registry": "http://registry"}, {})
+    api = PlatformApi(topology, PortalSettings(), transport=httpx.MockTransport(answer))
+    with pytest.raises(Problem) as refused:
+        asyncio.run(api.query("registry", "/initiatives/\x00", "token"))
+    assert refused.value.status == 404 and refused.value.body["code"] == "portal.not_found"
