@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 HOSTILE = ["NaN", "Infinity", "1e309", "-1", "99999999999999999999999", '=HYPERLINK("http://x")', "a\u200bb",
-           "", " ", "x" * 20_000, "2026-13-45", "../../etc/passwd", "<script>alert(1)</script>", "\x00", "1.5"]  # fmt: skip
+           "", " ", "x" * 20_000, "2026-13-45", "../../etc/passwd", "<script>", "\x00", "1.5"]  # fmt: skip
 BAD_IDS = ["%00", "%E2%80%8B", "9" * 300, "..%2F..", "%FF", "NaN"]
 ID_PAGES = ["/initiatives/{}", "/campaigns/{}", "/campaigns/{}/units/{}", "/ideas/{}", "/inspections/{}",
             "/inspections/checklists/{}", "/inspections/rounds/{}", "/inspections/radar/{}", "/awards/proposals/{}",
