@@ -9,13 +9,15 @@
    request to the commit of its event in the city's level projection (a real runner): p50/p99 per rate,
    and the highest rate holding p99 ≤ 150 ms (goal ≥ 1,000/s).
 
-``command_to_projection_latency`` is also the foundation benchmark's part 4.
+``command_to_projection_latency`` is also the foundation benchmark's part 4. ``--py-spy OUT`` records a
+profile of the service during round 1's wrk run (collapsed stacks: ``sort | uniq``-able, flamegraph-able).
 """
 
 import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -289,6 +291,13 @@ def eventsourcing_rates(python: Path, work: Path, count: int, run: int) -> dict[
     return {label: float(rate) for label, rate in (line.split("\t") for line in out.strip().splitlines())}
 
 
+def py_spy(pid: int, out: str, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy (``pip install py-spy`` into the venv) sampling ``pid`` for ``seconds`` into ``out``."""
+    binary = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    command = [binary, "record", "-p", str(pid), "-o", out, "-f", "raw", "-r", "200", "-d", str(int(seconds))]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a running process has used (from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -308,6 +317,7 @@ async def main() -> None:
     parser.add_argument("--es-count", type=int, default=5000, help="enrolments the eventsourcing library runs")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of 1. and 2.")
     parser.add_argument("--only", default="1,2,3")
+    parser.add_argument("--py-spy", help="a py-spy profile (raw, collapsed stacks) of the service in round 1's wrk run")
     args = parser.parse_args()
     only = set(args.only.split(","))
     print(f"thidua directory commands — {os.cpu_count()} cores, Python {sys.version.split()[0]}, load {_load()}")
@@ -322,16 +332,22 @@ async def main() -> None:
             # ratio is taken within the round.
             for round_ in range(args.rounds if {"1", "2"} <= only else 0):
                 es = await asyncio.to_thread(eventsourcing_rates, python, work, args.es_count, round_)
-                cpu = sum(cpu_seconds(pid) for pid in pids)
+                cpu = [cpu_seconds(pid) for pid in pids]
+                spy = py_spy(pids[0], args.py_spy, args.seconds) if args.py_spy and round_ == 0 else None
                 result = post_load(url, f"/units/{district}/members", bodies, headers, work,
                                    connections=args.connections, seconds=args.seconds, run=round_)  # fmt: skip
-                per_cpu = result.requests / max(sum(cpu_seconds(pid) for pid in pids) - cpu, 1e-9)
+                used = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu, strict=True)]
+                per_cpu = result.requests / max(sum(used), 1e-9)
+                if spy is not None:
+                    spy.wait()
                 cached, plain = es["aggregate cache"], es["no cache"]
                 print(f"  round {round_ + 1}: eventsourcing {version} in-process on SQLite ({args.es_count:,}"
                       f" enrolments): {plain:,.0f}/s, with its aggregate cache {cached:,.0f}/s; per CPU second"
                       f" {es['no cache cpu']:,.0f} and {es['aggregate cache cpu']:,.0f}; load {_load()}")  # fmt: skip
                 print(f"    thidua enrolments over HTTP, relay on, {args.connections} connections (wrk): {result};"
-                      f" {per_cpu:,.0f} per CPU second of the service and nats-server")  # fmt: skip
+                      f" {per_cpu:,.0f} per CPU second of the service and nats-server (CPU per command:"
+                      f" service {used[0] / max(result.requests, 1) * 1e6:,.0f} µs, nats-server"
+                      f" {used[1] / max(result.requests, 1) * 1e6:,.0f} µs)")  # fmt: skip
                 print(f"    ratio thidua / eventsourcing cached {result.rate / cached:.2f} (per CPU second"
                       f" {per_cpu / es['aggregate cache cpu']:.2f}), uncached {result.rate / plain:.2f} (per CPU"
                       f" second {per_cpu / es['no cache cpu']:.2f})  goal ≥ 1.0 of the cached rate",
