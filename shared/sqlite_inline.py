@@ -13,9 +13,19 @@ a coroutine that is already done, a third of a small statement's cost (74 µs pe
 48 µs for the same statement on a synchronous engine). ``InlineDBAPI`` hands SQLAlchemy a connection
 whose cursor calls sqlite3 directly; the driver connection (``get_raw_connection().driver_connection``)
 is still an aiosqlite ``Connection`` for code that speaks its API.
+
+With statements that never wait, a task holding a connection rarely lets another run, and two things in
+SQLAlchemy's asyncio pool starved a waiting checkout until it timed out (30 s) while connections came back
+all the time: a returned connection was put back in the queue and the waiter woken, but whichever task
+reached a checkout before the waiter ran took it, and the waiter queued again at the back; and
+``async with engine.connect()`` returned the connection from a task of its own, a whole pass of the loop
+later (the demo load filled the 20 reader connections and failed 2 runs in 4). ``FairPool`` hands a
+returned connection straight to the longest waiter, and ``InlineAsyncConnection`` closes on exit.
 """
 
+import asyncio
 import collections
+import contextlib
 import sqlite3
 from collections.abc import Callable
 from typing import Any
@@ -29,8 +39,10 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.ext.asyncio.result import _ensure_sync_result
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_, in_greenlet
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 
 
 class _Done:
@@ -221,6 +233,72 @@ class InlineAsyncConnection(AsyncConnection):
         result = self._proxied.exec_driver_sql(statement, parameters, execution_options)
         return await _ensure_sync_result(result, self.exec_driver_sql)
 
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        # SQLAlchemy closes from a task of its own so that a cancellation cannot cut short a close that
+        # waits on its driver; an inline close never waits (rollback and pool checkin run at once), so
+        # it is done here and the connection is back in the pool as the block ends, not a pass later.
+        await self.close()
+
+
+class _FairQueue(AsyncAdaptedQueue[Any]):
+    """The pool's queue, first come first served: a returned connection goes to the longest waiter.
+
+    A connection waits in the queue only while no checkout does, so a checkout never takes one from
+    under a waiter, however many tasks reach the pool before the waiter runs again.
+    """
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self._waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+
+    def _hand_over(self, item: Any) -> bool:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # one that gave up is skipped
+                waiter.set_result(item)
+                return True
+        return False
+
+    def put_nowait(self, item: Any) -> None:
+        if not self._hand_over(item):
+            super().put_nowait(item)
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if not self._hand_over(item):
+            super().put(item, block, timeout)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            if not block:
+                raise Empty() from None
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            return await_(self._wait(waiter, timeout))
+        except TimeoutError as error:
+            raise Empty() from error
+
+    async def _wait(self, waiter: "asyncio.Future[Any]", seconds: float | None) -> Any:
+        try:
+            async with asyncio.timeout(seconds):
+                return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.put_nowait(waiter.result())  # handed over as this checkout gave up: pass it on
+            else:
+                waiter.cancel()
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+            raise
+
+
+class FairPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio pool with a first-come-first-served queue (``_FairQueue``)."""
+
+    _queue_class = _FairQueue
+
 
 class InlineAsyncEngine(AsyncEngine):
     _connection_cls = InlineAsyncConnection
@@ -228,5 +306,6 @@ class InlineAsyncEngine(AsyncEngine):
 
 def create_inline_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """``create_async_engine`` for a SQLite file run inline: sqlite3 called directly, with no await and no
-    greenlet per statement."""
+    greenlet per statement, and a fair pool."""
+    kwargs.setdefault("poolclass", FairPool)
     return InlineAsyncEngine(create_async_engine(url, module=InlineDBAPI(), **kwargs).sync_engine)
