@@ -87,6 +87,8 @@ class CriterionRule(_Part):
     streak_includes_year: bool = False  # the streak may end in the proposal's year (else the year before)
     count_at_least: int = Field(default=1, ge=0, le=100_000)
     share_at_least: float = Field(default=0.0, ge=0, le=1, allow_inf_nan=False)
+    # "trên 50%": the share must exceed this one (strictly), as the law words it; when set, share_at_least is not used
+    share_more_than: float | None = Field(default=None, ge=0, lt=1, allow_inf_nan=False)
     rate_at_least: float = Field(default=0.0, ge=0, le=10, allow_inf_nan=False)
     grades: Annotated[tuple[RuleCode, ...], Field(max_length=10)] = ()
     evidence_kind: RuleCode | None = None  # "attested": the evidence kind that proves it

@@ -17,13 +17,7 @@ def day_of(caller: Caller, given: date | None, today: date, field: str) -> date:
     """The day a command happened: today, or (the operator only) the earlier day ``given``."""
     if given is None or given == today:
         return today
-    if given > today:
-        raise InvalidInput(
-            f"{given.isoformat()} is after today ({today.isoformat()})",
-            field=field,
-            code="date.in_future",
-            params={"given": given.isoformat(), "today": today.isoformat()},
-        )
+    not_after(given, today, field)
     if not caller.is_admin:
         raise Forbidden(
             f"only the platform operator enters a past day ({given.isoformat()}) from paper records; "
@@ -33,6 +27,17 @@ def day_of(caller: Caller, given: date | None, today: date, field: str) -> date:
             params={"given": given.isoformat(), "today": today.isoformat()},
         )
     return given
+
+
+def not_after(given: date, day: date, field: str, day_is: str = "today") -> None:
+    """Refuse a day after ``day`` (today, or the day a paper record happened): nothing had happened yet."""
+    if given > day:
+        raise InvalidInput(
+            f"{given.isoformat()} is after {day_is} ({day.isoformat()})",
+            field=field,
+            code="date.in_future",
+            params={"given": given.isoformat(), "today": day.isoformat()},
+        )
 
 
 def deadlines_ahead(caller: Caller, deadlines: list[date], today: date, field: str) -> None:

@@ -119,8 +119,8 @@ def test_the_collective_titles_need_shares_of_members_with_titles(version: str) 
     tt = criteria(state_award(version, "tt_ldtt"))
     assert list(tt) == ["good_work", "half_ldtt", "unity"]
     half = tt["half_ldtt"]
-    assert (half.check, half.titles, half.share_at_least, half.unverified) == (
-        "member_title_share", ("ldtt",), 0.5, True,
+    assert (half.check, half.titles, half.share_more_than, half.share_at_least, half.unverified) == (
+        "member_title_share", ("ldtt",), 0.5, 0.0, True,
     )  # fmt: skip
     assert (tt["unity"].check, tt["unity"].evidence_kind) == ("attested", None)
     # Tập thể LĐXS (2022 text): excellent work, ≥ 70% LĐTT, at least one CSTĐ cơ sở, unity.

@@ -56,6 +56,8 @@ def test_an_initiative_counts_when_recognised_at_the_scope_in_the_years_applied_
     assert below.facts[0].summary.startswith(f"{TITLE}; công nhận phạm vi cấp trên trực tiếp;")
     unknown_scope = C["initiative"](city, nominee(initiatives=(replace(QR, scope="ward"),)), CLAIM)
     assert unknown_scope.outcome == "not_met" and "công nhận phạm vi ward" in unknown_scope.facts[0].summary
+    unnamed = C["initiative"](at_least_grassroots, nominee(initiatives=(replace(QR, scope="ward"),)), CLAIM)
+    assert unnamed.reason == "0 of 1 needed qualify (recognised below grassroots scope)"  # never "below None"
 
 
 def test_an_initiative_recognised_outside_the_window_of_years_does_not_count() -> None:
@@ -205,6 +207,15 @@ def test_member_titles_are_counted_as_a_share_or_a_number_of_the_years_members()
     assert C["member_title_share"](seventy, now, CLAIM).reason == "0% against 70%"
     assert C["member_title_share"](seventy, nominee(), CLAIM) == result("unknown", "no member count for 2025")
     assert C["member_title_share"](seventy, nominee(member_count=0), CLAIM).outcome == "unknown"
+    more_than_half = rule("member_title_share", titles=("ldtt",), share_more_than=0.5)  # "trên 50%"
+    half = nominee(members={2025: MemberTitles(10, {"ldtt": 5})})
+    assert C["member_title_share"](more_than_half, half, CLAIM) == result(
+        "not_met",
+        "50% against more than 50%",
+        Fact(kind="members", ref="m-an:2025", summary="5/10 đoàn viên đạt ldtt năm 2025"),
+    )
+    six = nominee(members={2025: MemberTitles(10, {"ldtt": 6})})
+    assert C["member_title_share"](more_than_half, six, CLAIM).outcome == "met"
     one = rule("member_title_count", titles=("cstd_cs",), count_at_least=2)
     count_fact = Fact(kind="members", ref="m-an:2025", summary="2/10 đoàn viên đạt cstd_cs năm 2025")
     assert C["member_title_count"](one, counts, CLAIM) == result("met", "2 against 2", count_fact)

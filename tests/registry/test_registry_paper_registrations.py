@@ -53,3 +53,21 @@ async def test_only_the_operator_enters_a_past_registration_day(api: Api, app: F
     assert today_by_member.status_code == 201, today_by_member.text
     days = {e["initiative_id"]: e["registered_on"] for e in await registered_events(app)}
     assert days == {paper.json()["initiative_id"]: past, today_by_member.json()["initiative_id"]: None}
+
+
+async def test_an_initiative_is_applied_before_it_is_registered(api: Api, app: FastAPI) -> None:
+    """``first_applied_on`` after the registration's day (today, or a paper record's own day) is refused."""
+    today = datetime.now(UTC).date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    ahead = await api.post("/initiatives", {**REGISTRATION, "first_applied_on": tomorrow}, FECON, "member")
+    assert f"{tomorrow} is after today" in refused(ahead, 422, "date.in_future", "first_applied_on")
+    on_paper = {**REGISTRATION, "unit_path": FECON, "registered_on": "2025-02-01", "first_applied_on": "2025-03-01"}
+    late = await api.post("/initiatives", on_paper, FECON, "admin")
+    assert "2025-03-01 is after the registration day (2025-02-01)" in refused(
+        late, 422, "date.in_future", "first_applied_on"
+    )
+    assert await registered_events(app) == []
+    same_day = await api.post("/initiatives", {**on_paper, "first_applied_on": "2025-02-01"}, FECON, "admin")
+    assert same_day.status_code == 201, same_day.text
+    today_ = await api.post("/initiatives", {**REGISTRATION, "first_applied_on": today.isoformat()}, FECON, "member")
+    assert today_.status_code == 201, today_.text

@@ -193,7 +193,7 @@ def _state_awards(effect_certificate: bool) -> tuple[AwardRule, ...]:
                     label="Có trên 50% cá nhân đạt danh hiệu Lao động tiên tiến",
                     check="member_title_share",
                     titles=("ldtt",),
-                    share_at_least=0.5,
+                    share_more_than=0.5,
                     unverified=True,  # old law Điều 28; 2022 text unread
                 ),
                 _UNITY,

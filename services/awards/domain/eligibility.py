@@ -115,7 +115,8 @@ def _initiative_fact(i: InitiativeFact) -> Fact:
 
 
 def check_initiative(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> CriterionResult:
-    need = SCOPE_RANK[rule.scope_at_least or "grassroots"]
+    lowest = rule.scope_at_least or "grassroots"  # a rule without a scope still needs a known one
+    need = SCOPE_RANK[lowest]
     first_year = claim.year - rule.within_years + 1
     qualifying: list[Fact] = []
     near: list[Fact] = []
@@ -125,7 +126,7 @@ def check_initiative(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> 
         if initiative.revoked or initiative.scope is None:
             reasons.add("not recognised or recognition revoked")
         elif SCOPE_RANK.get(initiative.scope, 0) < need:
-            reasons.add(f"recognised below {rule.scope_at_least} scope")
+            reasons.add(f"recognised below {lowest} scope")
         elif initiative.recognised_on is not None and not first_year <= initiative.recognised_on.year <= claim.year:
             reasons.add(f"recognised outside {first_year}–{claim.year}")
         elif rule.applied and initiative.applied_on is None:
@@ -248,7 +249,10 @@ def check_member_title_share(rule: CriterionRule, facts: NomineeFacts, claim: Cl
     if counts is None or fact is None or counts.member_count == 0:
         return _result(rule, "unknown", f"no member count for {claim.year}")
     share = holders / counts.member_count
-    outcome: Outcome = "met" if share >= rule.share_at_least else "not_met"
+    if rule.share_more_than is not None:  # "trên 50%": strictly more
+        outcome: Outcome = "met" if share > rule.share_more_than else "not_met"
+        return _result(rule, outcome, f"{share:.0%} against more than {rule.share_more_than:.0%}", [fact])
+    outcome = "met" if share >= rule.share_at_least else "not_met"
     return _result(rule, outcome, f"{share:.0%} against {rule.share_at_least:.0%}", [fact])
 
 

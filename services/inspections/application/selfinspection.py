@@ -6,6 +6,7 @@ import gc
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -23,20 +24,30 @@ from services.inspections.domain.commands import (
 from services.inspections.domain.rules import GRASSROOTS, ROUND_OPENERS, UNIT_OFFICIALS
 from services.inspections.domain.selfinspection import Checklist, Round, UnitFacts
 from shared.commands import CommandContext
-from shared.directory_copy import unit_ref
 from shared.directory_copy import units as copy_units
 from shared.units import UnitRef
 
+_UNIT_COLUMNS = (
+    copy_units.c.unit_id, copy_units.c.path, copy_units.c.kind, copy_units.c.name, copy_units.c.parent_id,
+    copy_units.c.status, copy_units.c.merged_into,
+)  # fmt: skip  # UnitRef's fields, in order
+
 
 async def grassroots_under(deps: Deps, level: UnitRef) -> list[UnitRef]:
-    """Active grassroots unions at the level and below it, from the service's copy of the directory."""
+    """Active grassroots unions at the level and below it, by path, from the service's copy of the directory.
+
+    Rows fetched with ``all()``, sorted as tuples and unpacked as tuples: a city has 13,000 of them, and a
+    key function and seven attribute reads per row showed in the round's profile. (The range walks the
+    path index, so on SQLite they come sorted and the sort only checks it.)"""
+    query = select(*_UNIT_COLUMNS).where(
+        under(copy_units, level.path), copy_units.c.kind == GRASSROOTS, copy_units.c.status == "active"
+    )
     async with deps.directory.db.reader.connect() as conn:  # type: ignore[union-attr]
-        rows = await conn.execute(
-            select(copy_units).where(
-                under(copy_units, level.path), copy_units.c.kind == GRASSROOTS, copy_units.c.status == "active"
-            )
-        )
-        return sorted((unit_ref(row) for row in rows), key=lambda u: u.path)
+        rows = (await conn.execute(query)).all()
+    return [
+        UnitRef(unit_id=unit_id, path=path, kind=kind, name=name, parent_id=parent, status=status, merged_into=into)
+        for unit_id, path, kind, name, parent, status, into in sorted(rows, key=itemgetter(1))
+    ]
 
 
 async def facts_of(deps: Deps, unit: UnitRef, year: int) -> UnitFacts:

@@ -2,22 +2,30 @@
 it tells those that did not report in time, and it tells a launcher whose campaign is past its end and
 not closed. Every reminder is its own stream appended at version 0, so a second tick (or a second
 replica) never issues it twice. The clock is injected: tests move time, nothing sleeps.
+
+It ticks every minute, and also as soon as what it judges changes: a campaign launched or a target
+assigned may already be past a report deadline (a campaign entered from paper; the demo city's
+emulation month is launched after the service starts), and its late units are told at once, not at
+the next minute.
 """
 
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.pledges import ReminderIssued, ReminderKind
 from services.pledges.adapters.records import PledgesRecords
 from services.pledges.application.deps import Clock
 from shared.commands import CommandContext
 from shared.errors import ConcurrencyError
+from shared.events import EventEnvelope
 from shared.eventstore import EventStore, StreamAppend
 from shared.eventstore.schema import events as stored_events
 from shared.identity import Caller
@@ -34,6 +42,22 @@ def cutoff(day: date) -> datetime:
 
 def reminder_stream(campaign_id: str, unit_id: str, kind: str, deadline: date) -> str:
     return f"reminder-{campaign_id}-{unit_id}-{kind}-{deadline.isoformat()}"
+
+
+# What a tick judges besides the clock: the open campaigns with their deadlines, and who owes reports.
+JUDGED = frozenset({"CampaignLaunched", "TargetAssigned"})
+
+
+class FactsChanged:
+    """An inline projection of the store that writes nothing: it notes that a batch holds something the
+    scheduler judges, so the scheduler ticks without waiting for its minute."""
+
+    def __init__(self) -> None:
+        self.changed = asyncio.Event()
+
+    async def apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None:
+        if any(envelope.event_type in JUDGED for envelope in envelopes):
+            self.changed.set()
 
 
 class ReminderScheduler:
@@ -125,19 +149,36 @@ class ReminderScheduler:
         return [pair for name, pair in streams.items() if name not in issued]
 
 
-def reminder_task(interval_seconds: float = 60.0):  # type: ignore[no-untyped-def]
-    """A background task ticking the app's scheduler every ``interval_seconds``."""
+def reminder_task(interval_seconds: float = 60.0, settle_seconds: float = 0.5):  # type: ignore[no-untyped-def]
+    """A background task ticking the app's scheduler at start, every ``interval_seconds``, and
+    ``settle_seconds`` after a batch changed what it judges (``app.state.reminder_facts``; the pause lets
+    that batch's transaction commit and the rest of a burst of commands arrive: one tick for them all)."""
 
     async def remind(app: FastAPI, stop: asyncio.Event) -> None:
         scheduler: ReminderScheduler = app.state.reminders
+        facts: FactsChanged = app.state.reminder_facts
         while not stop.is_set():
+            facts.changed.clear()  # what changes during the tick wakes the next one
             try:
                 issued = await scheduler.tick()
                 if issued:
                     log.info("issued %d reminders", len(issued))
             except Exception as error:  # the database is away: try again next tick
                 log.warning("reminder tick failed: %s", error)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval_seconds)
+            if await _first_of(stop, facts.changed, interval_seconds) is facts.changed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settle_seconds)
 
     return remind
+
+
+async def _first_of(stop: asyncio.Event, other: asyncio.Event, seconds: float) -> asyncio.Event | None:
+    """Whichever event is set first (``stop`` if both are), or None after ``seconds``."""
+    waits = {asyncio.create_task(stop.wait()): stop, asyncio.create_task(other.wait()): other}
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()
+        await asyncio.gather(*waits, return_exceptions=True)
+    return stop if stop.is_set() else other if other.is_set() else None

@@ -85,6 +85,8 @@ async def register_initiative(deps: Deps, ctx: CommandContext, cmd: RegisterInit
     registration = registration_of(cmd)
     today = deps.clock().date()
     day = paper.day_of(ctx.caller, cmd.registered_on, today, "registered_on")
+    # An initiative is applied (or trialled) first, then registered.
+    paper.not_after(cmd.first_applied_on, day, "first_applied_on", "today" if day == today else "the registration day")
     on_paper = day if day != today else None  # the event names a day only for a paper registration
     if cmd.draft_id is not None:
         initiative = await deps.initiatives.get(cmd.draft_id, field="draft_id")
