@@ -1,6 +1,6 @@
 """The demo campaign: Kế hoạch 18/KH-LĐLĐ, launched by the city federation of the demo city for the
 current year, its targets cascaded to every unit below it, pledges signed by most (not all) grassroots
-unions, and a few reported activities.
+unions, and a few reported activities (on paper, before the June deadline once it has passed).
 
 A client of the pledges service's HTTP API (the platform admin's token); unit ids and officials are read
 from the directory's API. The pledges service learns units and officials from the directory's events,
@@ -8,7 +8,7 @@ so a command about one it does not know yet is retried for a while. It does noth
 already launched.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 
@@ -79,6 +79,7 @@ async def load_campaign(pledges: httpx.AsyncClient, directory: httpx.AsyncClient
         "indicators": INDICATORS, "targets": city_targets,
     }  # fmt: skip
     cid = (await send(pledges, "/campaigns", launch, f"demo:campaign:18-KH:{year}"))["campaign_id"]
+    today, first_deadline = date.today(), date(year, 6, 30)
     counts = {"campaigns": 1, "targets": len(upper), "pledges": 0, "reports": 0}
     for district in upper:
         unions = children.get(district, [])
@@ -112,6 +113,8 @@ async def load_campaign(pledges: httpx.AsyncClient, directory: httpx.AsyncClient
                     "value": 1,
                     "evidence": ["Biên bản họp BCH"],
                 }
+                if first_deadline < today:  # reported on time, on paper: the others lag behind that deadline
+                    report["reported_on"] = (first_deadline - timedelta(days=10)).isoformat()
                 await send(pledges, f"/campaigns/{cid}/reports", report, f"demo:report:{cid}:{union}")
                 counts["reports"] += 1
     return counts

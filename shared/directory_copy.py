@@ -5,13 +5,33 @@ through the runner at level ``*`` (``shared.service.consumer_task``). Handlers f
 ``caller`` resolves a token's person to their unit and roles now, so a revoked role or a moved unit
 takes effect as soon as the directory's event arrives. Eventually consistent: a unit or person not
 copied yet is reported as such, never guessed. Rebuildable: the tables are created, not migrated.
+
+A caller found is kept in memory per generation of the copy (``shared.generation_cache``): every event
+but a new unit or a new member bumps ``copy_generation`` in the transaction that applies it, so the
+replica applying it honours it at the next request and the others within ``recheck_seconds``. The row
+also holds an epoch drawn when it is created: a rebuild drops and creates the tables, and a counter
+starting again can never pass for the one cached before.
 """
 
 import asyncio
-from collections.abc import Sequence
+import uuid
+from collections.abc import Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, MetaData, String, Table, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.directory import (
@@ -25,6 +45,7 @@ from contracts.directory import (
     UnitRenamed,
 )
 from shared.db import Database
+from shared.generation_cache import MISSING, GenerationCache
 from shared.identity import MEMBER, Caller
 from shared.projection import Context, Projection, on
 from shared.subjects import ancestors
@@ -48,6 +69,17 @@ roles = Table(
     Column("unit_id", String(36), primary_key=True),
     Column("role", String(40), primary_key=True),
 )
+
+# One row: bumped by every applied event that can change a caller read before (``GenerationCache``).
+generation = Table(
+    "copy_generation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("epoch", String(36), nullable=False),
+    Column("generation", Integer, nullable=False),
+)
+_BUMP = update(generation).where(generation.c.id == 1).values(generation=generation.c.generation + 1)
+_GENERATION = select(generation.c.epoch, generation.c.generation).where(generation.c.id == 1)
 
 # Built once: the hot path of every request (who is calling) and of most commands (a unit by path).
 _CALLER = (
@@ -75,10 +107,13 @@ class DirectoryCopy(Projection):
     services = ("directory",)
     metadata = metadata
 
-    def __init__(self, db: Database | None = None, name: str = "directory_copy") -> None:
+    def __init__(
+        self, db: Database | None = None, name: str = "directory_copy", *, recheck_seconds: float = 0.05
+    ) -> None:
         self.db, self.name = db, name  # type: ignore[misc]
         self.tree_changed = asyncio.Event()  # set once a move or merge is committed (shared.upward waits on it)
         self._tree_changing = False
+        self.cache = GenerationCache(self._generation, recheck_seconds=recheck_seconds)
 
     async def committed(self) -> None:
         if self._tree_changing:
@@ -91,6 +126,25 @@ class DirectoryCopy(Projection):
     async def create_tables(self) -> None:
         async with self._db.writer.begin() as conn:
             await conn.run_sync(metadata.create_all)
+            if (await conn.execute(_GENERATION)).first() is None:
+                await conn.execute(_new_epoch())
+
+    async def _generation(self) -> Hashable:
+        async with self._db.reader.connect() as conn:
+            row = (await conn.execute(_GENERATION)).first()
+        return object() if row is None else tuple(row)  # no row (tables being rebuilt): equal to nothing
+
+    async def _bump(self, conn: AsyncConnection) -> None:
+        """Callers read before may be wrong once this transaction commits."""
+        self.cache.changing()
+        if (await conn.execute(_BUMP)).rowcount == 0:  # the tables were dropped and created again (a rebuild)
+            await conn.execute(_new_epoch())
+
+    async def handle(self, conn: AsyncConnection, event: Any, ctx: Context) -> None:
+        # A new unit changes no caller read before; a new member neither (``enrolled`` bumps for one it replaces).
+        if not isinstance(event, UnitRegistered | MemberEnrolled):
+            await self._bump(conn)
+        await super().handle(conn, event, ctx)
 
     @property
     def _db(self) -> Database:
@@ -149,7 +203,8 @@ class DirectoryCopy(Projection):
 
     @on(MemberEnrolled)
     async def enrolled(self, conn: AsyncConnection, event: MemberEnrolled, ctx: Context) -> None:
-        await conn.execute(delete(members).where(members.c.member_id == event.member_id))
+        if (await conn.execute(delete(members).where(members.c.member_id == event.member_id))).rowcount:
+            await self._bump(conn)  # a member copied before, now elsewhere
         await conn.execute(
             insert(members).values(member_id=event.member_id, unit_id=event.unit_id, full_name=event.full_name)
         )
@@ -167,11 +222,17 @@ class DirectoryCopy(Projection):
 
     async def caller(self, subject: str) -> Caller | None:
         """The person as the directory records them now: their unit, and the roles they hold in it."""
+        seen = await self.cache.current()
+        cached = self.cache.get(subject)
+        if cached is not MISSING:
+            return cached
         rows = await self._rows(_CALLER, {"subject": subject})
         if not rows:
-            return None
+            return None  # not kept: their enrolment, when it arrives, bumps nothing
         held = {row.role for row in rows if row.role is not None}
-        return Caller(subject, unit_ref(rows[0]), frozenset({MEMBER, *held}))
+        found = Caller(subject, unit_ref(rows[0]), frozenset({MEMBER, *held}))
+        self.cache.put(subject, found, seen)
+        return found
 
     # -- units -------------------------------------------------------------------------------------
 
@@ -231,6 +292,10 @@ class DirectoryCopy(Projection):
     async def _rows(self, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
         async with self._db.reader.connect() as conn:
             return list(await conn.execute(stmt, params or {}))
+
+
+def _new_epoch() -> Any:
+    return insert(generation).values(id=1, epoch=str(uuid.uuid4()), generation=0)
 
 
 def _role(event: RoleAssigned | RoleRevoked) -> tuple[Any, ...]:

@@ -102,4 +102,3 @@ class VerifiedTokens:
         if len(self._tokens) >= self.max_entries:
             self._tokens.clear()  # a bound, not an eviction policy
         self._tokens[token] = (subject, min(expiry, time.time() + self.keep_seconds))
-

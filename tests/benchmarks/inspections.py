@@ -7,6 +7,8 @@
    (its pledge commitments with the value measured now, its members' initiatives) from the service's
    copy, builds the pre-filled checklists and appends them with the round in one commit (units/s, goal
    ≥ 2,000/s) — beside the store appending as many one-event streams with empty checklists (the floor);
+   two rounds (the half year, the year), each followed by its floor, the better of each printed, with
+   the CPU seconds and the load average (under shared load the wall clock counts waits for a core);
 2. the **city's overdue view and radar** at that size, through the level host's routes: p50/p95 over
    ``--queries`` reads (goal p95 ≤ 100 ms) — beside the HTTP floor (a route that answers at once) and a
    read of every unit row of the level (the floor of any city-wide view);
@@ -225,48 +227,60 @@ async def opening(work: Path, grassroots: int, per_unit: int) -> None:
         await bulk(db, roles, [{"member_id": "chair-hn", "unit_id": hn, "role": "chair"}])
         deps = app.state.deps
         caller = await app.state.directory.caller("chair-hn")
-        cmd = OpenRound(
-            level_unit_id=hn,
-            year=2025,
-            period="half_year",
-            title="Tự kiểm tra 6 tháng đầu năm 2025",
-            due_on=date(2025, 6, 30),
-        )
-        start, cpu = time.perf_counter(), time.process_time()
-        opened = await selfinspection.open_round(deps, CommandContext(caller=caller, idempotency_key="bench"), cmd)
-        took, took_cpu = time.perf_counter() - start, time.process_time() - cpu
-        assert opened["unit_count"] == grassroots
-        # The floor: the same number of one-event streams, empty checklists, appended in one commit.
-        meta = EventMetadata(actor="bench", unit_path="hn")
-        empty = [
-            ChecklistIssued(
-                round_id="floor",
-                unit_id=u["unit_id"],
-                level_path="hn",
-                year=2025,
-                period="year",
-                due_on=date(2025, 12, 31),
-                commitments=(),
-                initiatives=(),
-            )
-            for u in units
-            if u["kind"] == "grassroots_union"
-        ]
-        start, cpu = time.perf_counter(), time.process_time()
-        await app.state.store.append(
-            *[StreamAppend(f"floor-{e.unit_id}", 0, [new_envelope(f"floor-{e.unit_id}", 1, e, meta)]) for e in empty]
-        )
-        floor, floor_cpu = time.perf_counter() - start, time.process_time() - cpu
+        grass = [u for u in units if u["kind"] == "grassroots_union"]
+        runs = []  # (wall, CPU) of the round, then of the floor, alternated: each pair shares the machine's load
+        for period in ("half_year", "year"):
+            runs.append(await _round(deps, caller, hn, period, grassroots))
+            runs.append(await _floor(app.state.store, grass, period))
+    (took, took_cpu), (floor, floor_cpu) = min(runs[0::2]), min(runs[1::2])
+    pairs = ", ".join(f"{f[0] / r[0]:.2f}" for r, f in zip(runs[0::2], runs[1::2], strict=True))
     print(
         f"  1. opening a round           {grassroots / took:>8,.0f} units/s  ({grassroots:,} pre-filled checklists,"
-        f" {per_unit} initiatives and 2 commitments each, {took:.1f} s)"
+        f" {per_unit} initiatives and 2 commitments each, {took:.1f} s; the better of two rounds)"
         f"  baseline: empty checklists appended {grassroots / floor:,.0f} units/s  goal ≥ 2,000 units/s"
     )
     # Under shared load the wall clock counts the waits for a core; the CPU seconds count only the work.
     print(
-        f"     ratio to the baseline {floor / took:.2f}; CPU {took_cpu:.1f} s vs baseline {floor_cpu:.1f} s"
-        f" (CPU ratio {floor_cpu / took_cpu:.2f}); load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        f"     ratio to the baseline {floor / took:.2f} (each round to the floor after it: {pairs});"
+        f" CPU {took_cpu:.1f} s vs baseline {floor_cpu:.1f} s (CPU ratio {floor_cpu / took_cpu:.2f});"
+        f" load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
+
+
+async def _round(deps: Any, caller: Caller, level: str, period: Any, grassroots: int) -> tuple[float, float]:
+    """A round for every union of the city (wall and CPU seconds)."""
+    cmd = OpenRound(
+        level_unit_id=level, year=2025, period=period, title=f"Tự kiểm tra {period}", due_on=date(2025, 12, 30)
+    )
+    start, cpu = time.perf_counter(), time.process_time()
+    opened = await selfinspection.open_round(deps, CommandContext(caller=caller, idempotency_key=period), cmd)
+    took = time.perf_counter() - start, time.process_time() - cpu
+    assert opened["unit_count"] == grassroots
+    return took
+
+
+async def _floor(store: Any, grass: list[dict[str, Any]], period: Any) -> tuple[float, float]:
+    """The floor: as many one-event streams, empty checklists (of another year), appended in one commit."""
+    meta = EventMetadata(actor="bench", unit_path="hn")
+    empty = [
+        ChecklistIssued(
+            round_id=f"floor-{period}",
+            unit_id=u["unit_id"],
+            level_path="hn",
+            year=2024,
+            period=period,
+            due_on=date(2024, 12, 31),
+            commitments=(),
+            initiatives=(),
+        )
+        for u in grass
+    ]
+    streams = [f"floor-{period}-{e.unit_id}" for e in empty]
+    start, cpu = time.perf_counter(), time.process_time()
+    await store.append(
+        *[StreamAppend(s, 0, [new_envelope(s, 1, e, meta)]) for s, e in zip(streams, empty, strict=True)]
+    )
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 # -- 2. the city's overdue view and radar -------------------------------------------------------------
@@ -372,34 +386,43 @@ async def views(work: Path, grassroots: int, per_unit: int, queries: int) -> Non
         assert radar["total"] > 1000 and late["total"] > 1000, (radar["total"], late["total"])
         base_http = quantiles(await timed(client, "/floor", queries))
         base_scan = quantiles(await timed(client, "/units", queries))
-        o50, o95 = quantiles(await timed(client, "/levels/hn/inspections/overdue?today=2025-07-10", queries))
-        r50, r95 = quantiles(await timed(client, "/levels/hn/inspections/radar?today=2025-07-10", queries))
+        o50, o95, o_cpu = quantiles(await timed(client, "/levels/hn/inspections/overdue?today=2025-07-10", queries))
+        r50, r95, r_cpu = quantiles(await timed(client, "/levels/hn/inspections/radar?today=2025-07-10", queries))
     print(
         f"     (the city level: {len(units):,} units, {late['total']:,} overdue, {radar['total']:,} units with signs,"
         f" {len(signals):,} signs, {len(grass) * per_unit:,} initiatives, {len(actions):,} actions;"
         f" {rows:,} score rows built in {built:.1f} s)"
     )
-    print(f"  2. city overdue view         p50 {o50:6.1f} ms  p95 {o95:6.1f} ms  goal p95 ≤ 100 ms")
-    print(f"     city radar                p50 {r50:6.1f} ms  p95 {r95:6.1f} ms  goal p95 ≤ 100 ms")
     print(
-        f"     baselines: HTTP floor p95 {base_http[1]:.1f} ms; every unit row of the level p95 {base_scan[1]:.1f} ms"
+        f"  2. city overdue view         p50 {o50:6.1f} ms  p95 {o95:6.1f} ms  CPU {o_cpu:5.1f} ms  goal p95 ≤ 100 ms"
+    )
+    print(
+        f"     city radar                p50 {r50:6.1f} ms  p95 {r95:6.1f} ms  CPU {r_cpu:5.1f} ms  goal p95 ≤ 100 ms"
+    )
+    print(
+        f"     baselines: HTTP floor p95 {base_http[1]:.1f} ms (CPU {base_http[2]:.1f} ms); every unit row of the"
+        f" level p95 {base_scan[1]:.1f} ms (CPU {base_scan[2]:.1f} ms); load average"
+        f" {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     await db.dispose()
 
 
-async def timed(client: httpx.AsyncClient, url: str, count: int) -> list[float]:
-    samples = []
+async def timed(client: httpx.AsyncClient, url: str, count: int) -> tuple[list[float], list[float]]:
+    """Each read's wall time and CPU time (ms): under shared load the wall counts the waits for a core."""
+    samples, cpu = [], []
     for _ in range(count):
-        start = time.perf_counter()
+        start, started_cpu = time.perf_counter(), time.process_time()
         response = await client.get(url)
         samples.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         assert response.status_code == 200, response.text
-    return samples
+    return samples, cpu
 
 
-def quantiles(samples: list[float]) -> tuple[float, float]:
-    cuts = statistics.quantiles(samples, n=100)
-    return cuts[49], cuts[94]
+def quantiles(timings: tuple[list[float], list[float]]) -> tuple[float, float, float]:
+    """p50 and p95 of the wall times, and the median CPU time."""
+    cuts = statistics.quantiles(timings[0], n=100)
+    return cuts[49], cuts[94], statistics.median(timings[1])
 
 
 async def main() -> None:

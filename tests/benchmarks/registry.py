@@ -63,7 +63,7 @@ def p95(samples: list[float]) -> float:
 
 
 def text_of(rng: random.Random) -> tuple[str, str]:
-    subject, _ = rng.choice(SUBJECTS)
+    subject = rng.choice(SUBJECTS)[0]
     title = f"{rng.choice(ACTIONS)} {subject} {rng.choice(PLACES)} {' '.join(rng.sample(WORDS, 3))}"
     body = " ".join(rng.sample(WORDS, 12))
     return title, f"{title} {body}"

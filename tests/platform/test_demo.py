@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from demo.campaign import PLAN, UNSIGNED, demo_paths, load_campaign
 from demo.city import demo_people, load_city
-from demo.initiatives import load_initiatives
+from demo.initiatives import COPIES, load_initiatives
 from demo.users import DEMO_USERS, demo_member, demo_token
 from services.directory.entrypoints.main import create_app as directory_app
 from services.pledges.entrypoints.main import create_app as pledges_app
@@ -63,10 +63,16 @@ async def test_the_demo_city_loads_once_through_the_apis(apps: dict[str, FastAPI
     assert demo_people("hn.ntl.fecon", 5) == demo_people("hn.ntl.fecon", 5)  # deterministic
 
     fates = await load_initiatives(registry, per_unit=4)  # make run loads 12 per unit
-    assert sum(fates.values()) == 4 * 25
+    assert sum(fates.values()) == 4 * 25 + len(COPIES)
     assert set(fates) == {
         "registered", "under_review", "returned", "rejected", "recognised", "applied", "accepted", "district", "city",
+        "copied",
     }  # fmt: skip
+    for copier, _, _ in COPIES:  # each copy is flagged at its registration as a near-copy of another union's
+        filed = (await registry.get("/initiatives", params={"under": copier, "limit": 100})).json()["items"]
+        assert any(d["other_unit"] and d["score"] >= 0.95 for i in filed for d in i.get("possible_duplicates", [])), (
+            copier
+        )
     assert await load_initiatives(registry) == {}  # a second load keeps the data
 
     year = date.today().year

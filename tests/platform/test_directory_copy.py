@@ -1,7 +1,11 @@
 """The shared copy of the directory follows registrations, renames, moves and merges, and says who is
 calling: a person's unit and the roles they hold there now."""
 
+import asyncio
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete
 
 from contracts.directory import (
     MemberEnrolled,
@@ -15,6 +19,8 @@ from contracts.directory import (
 )
 from shared.db import open_database
 from shared.directory_copy import DirectoryCopy
+from shared.directory_copy import metadata as copy_metadata
+from shared.directory_copy import roles as copy_roles
 from tests.copies import feed
 
 
@@ -105,4 +111,68 @@ async def test_the_caller_is_who_the_directory_says_now(tmp_path: Path) -> None:
     )  # fmt: skip
     lan = await copy.caller("m-lan")
     assert lan is not None and lan.unit_path == "hn.ntl.ceo" and lan.roles == {"member"}  # roles of a merged unit lapse
+    await db.dispose()
+
+
+async def _copy_with_chair(tmp_path: Path, recheck_seconds: float = 0.05) -> tuple[Any, DirectoryCopy]:
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/copy.db")
+    copy = DirectoryCopy(db, recheck_seconds=recheck_seconds)
+    await copy.create_tables()
+    hn = UnitRegistered(unit_id="hn", code="hn", name="Hà Nội", kind="city_federation", parent_id=None, path="hn")
+    await feed(
+        copy,
+        [
+            (hn, "hn"),
+            (MemberEnrolled(member_id="m-lan", unit_id="hn", full_name="Nguyễn Thị Lan"), "hn"),
+            (RoleAssigned(member_id="m-lan", unit_id="hn", role="chair"), "hn"),
+        ],
+    )
+    return db, copy
+
+
+async def _drop_role_behind_its_back(db: Any) -> None:
+    """The row gone without an event: only a caller read again from the tables would lose the role."""
+    async with db.writer.begin() as conn:
+        await conn.execute(delete(copy_roles))
+
+
+async def test_a_caller_is_kept_in_memory_until_an_event_that_changes_callers_is_applied(tmp_path: Path) -> None:
+    db, copy = await _copy_with_chair(tmp_path)
+    assert (await copy.caller("m-lan")).roles == {"member", "chair"}  # type: ignore[union-attr]
+    await _drop_role_behind_its_back(db)
+    assert (await copy.caller("m-lan")).roles == {"member", "chair"}  # type: ignore[union-attr]  # kept
+    new_member = MemberEnrolled(member_id="m-binh", unit_id="hn", full_name="Trần Văn Bình")
+    await feed(copy, [(new_member, "hn")])  # a new member changes no one read before: still kept
+    assert (await copy.caller("m-lan")).roles == {"member", "chair"}  # type: ignore[union-attr]
+    assert (await copy.caller("m-binh")).roles == {"member"}  # type: ignore[union-attr]  # found at once
+    await feed(copy, [(RoleAssigned(member_id="m-binh", unit_id="hn", role="emulation_officer"), "hn")])
+    assert (await copy.caller("m-lan")).roles == {"member"}  # type: ignore[union-attr]  # read again at once
+    assert (await copy.caller("m-binh")).roles == {"member", "emulation_officer"}  # type: ignore[union-attr]
+    await db.dispose()
+
+
+async def test_another_replica_sees_a_revocation_within_its_recheck(tmp_path: Path) -> None:
+    db, applying = await _copy_with_chair(tmp_path)
+    other = DirectoryCopy(db, recheck_seconds=0.05)  # another replica on the same database
+    assert (await other.caller("m-lan")).roles == {"member", "chair"}  # type: ignore[union-attr]
+    await feed(applying, [(RoleRevoked(member_id="m-lan", unit_id="hn", role="chair"), "hn")])
+    await asyncio.sleep(0.06)
+    assert (await other.caller("m-lan")).roles == {"member"}  # type: ignore[union-attr]
+    await db.dispose()
+
+
+async def test_a_rebuilt_copy_never_serves_a_caller_kept_from_before(tmp_path: Path) -> None:
+    """A rebuild drops and creates the tables: the counter starts again (here back at the very value the
+    caller was kept under), under a new epoch."""
+    db, copy = await _copy_with_chair(tmp_path)
+    assert (await copy.caller("m-lan")).roles == {"member", "chair"}  # type: ignore[union-attr]
+    async with db.writer.begin() as conn:  # as ProjectionRunner.rebuild does
+        await conn.run_sync(copy_metadata.drop_all)
+        await conn.run_sync(copy_metadata.create_all)
+    hn = UnitRegistered(unit_id="hn", code="hn", name="Hà Nội", kind="city_federation", parent_id=None, path="hn")
+    enrolled = MemberEnrolled(member_id="m-lan", unit_id="hn", full_name="Nguyễn Thị Lan")
+    officer = RoleAssigned(member_id="m-lan", unit_id="hn", role="emulation_officer")
+    nothing = RoleRevoked(member_id="m-lan", unit_id="hn", role="standing_committee")
+    await feed(copy, [(hn, "hn"), (enrolled, "hn"), (officer, "hn"), (nothing, "hn")])  # two bumps: 0, then 1
+    assert (await copy.caller("m-lan")).roles == {"member", "emulation_officer"}  # type: ignore[union-attr]
     await db.dispose()

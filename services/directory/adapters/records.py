@@ -4,7 +4,7 @@ Updated in the append's own transaction (``shared.records``), so handlers valida
 exactly what is committed, and the partial unique index on active siblings' codes turns a racing
 duplicate registration or move into a failed append. Who is calling (``caller``) is read from here too:
 the directory is the system of record of people and their roles. Who is calling, and where a unit sits
-with its ancestors, are kept in memory per generation of the tree and roles (``adapters.cache``).
+with its ancestors, are kept in memory per generation of the tree and roles (``shared.generation_cache``).
 """
 
 from collections.abc import Collection
@@ -38,7 +38,7 @@ from contracts.directory import (
     UnitRegistered,
     UnitRenamed,
 )
-from services.directory.adapters.cache import MISSING, GenerationCache
+from shared.generation_cache import MISSING, GenerationCache
 from shared.identity import MEMBER, Caller
 from shared.projection import Context, on
 from shared.records import Records

@@ -18,8 +18,9 @@ from services.directory.domain.rules import OfficialRole
 from shared import numbers
 from shared.auth import CurrentCaller
 from shared.http import Command
+from shared.lean_routes import LeanRoute
 
-router = APIRouter()
+router = APIRouter(route_class=LeanRoute)  # FastAPI's handling, decided once per route
 
 
 async def _deps(request: Request) -> Deps:

@@ -10,6 +10,7 @@ from services.directory import SERVICE
 from services.directory.adapters.records import DirectoryRecords
 from services.directory.application.deps import Deps
 from services.directory.entrypoints.api import router
+from shared.lean_routes import include_flat
 from shared.service import service_app
 from shared.settings import Settings
 
@@ -24,11 +25,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="thidua directory",
         version="0.1.0",
-        routers=[router],
+        routers=[],
         inline=lambda db: [DirectoryRecords(db, operators=settings.admin_subjects)],
         on_start=[prepare],
         directory_copy=False,
     )
+    include_flat(app, router)  # matched once per request (shared.lean_routes)
     records: DirectoryRecords = app.state.inline[0]
     app.state.deps = Deps.build(app.state.store, records)
     app.state.directory = records  # who is calling: the directory's own records

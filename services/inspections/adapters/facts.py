@@ -120,12 +120,15 @@ async def read_facts(
     conn: AsyncConnection, units: Table, unit_ids: list[str], year: int, path: str | None
 ) -> dict[str, Facts]:
     """Rows are read as plain tuples and sorted as tuples (a city's round builds 90,000 items: every
-    attribute access and key function per row showed in its profile)."""
+    attribute access and key function per row showed in its profile). The database returns them in
+    that order already, so the sorts here only confirm it (a sort of presorted rows is one pass; the
+    65,000 initiatives of a city, compared by their dates, took a tenth of its round's facts to sort);
+    they still decide the order where a database collates text otherwise."""
     wanted = set(unit_ids)
     owner = await owners(conn, units, unit_ids, path)
     everyone = Scope(sorted(owner), units, path)
 
-    query = select(*_COMMITMENT_COLUMNS)
+    query = select(*_COMMITMENT_COLUMNS).order_by(*_COMMITMENT_COLUMNS[:3])
     pledged = [r for r in await _rows(conn, query, commitments.c.unit_id, Scope(sorted(wanted), units, path))
                if r[0] in wanted]  # fmt: skip
     ids = sorted({r[1] for r in pledged})
@@ -141,7 +144,12 @@ async def read_facts(
             and_(initiatives.c.applied_on.is_(None), initiatives.c.status != "rejected"),
         ),
     )
-    rows = await _rows(conn, select(*_INITIATIVE_COLUMNS).where(relevant), initiatives.c.unit_id, everyone)
+    query = (
+        select(*_INITIATIVE_COLUMNS)
+        .where(relevant)
+        .order_by(_INITIATIVE_COLUMNS[0].nulls_first(), _INITIATIVE_COLUMNS[1])
+    )
+    rows = await _rows(conn, query, initiatives.c.unit_id, everyone)
     undated = [r for r in rows if r[0] is None]  # a registration without a day comes first
     rows = sorted(undated, key=itemgetter(1)) + sorted((r for r in rows if r[0] is not None), key=itemgetter(0, 1))
     registered: dict[str, list[InitiativeItem]] = defaultdict(list)

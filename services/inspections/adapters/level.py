@@ -15,8 +15,6 @@ pledges and registry facts), ``level_selfinspection``, ``level_inspections``, ``
 """
 
 import time
-from collections import defaultdict
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Table, delete, select
@@ -32,8 +30,6 @@ from services.inspections.adapters.tables import (
     UNIT_TABLES,
     awarded,
     bunching_pending,
-    counts,
-    initiatives,
     metadata,
     risk_pending,
 )
@@ -51,11 +47,9 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
     metadata = metadata
 
     def __init__(self) -> None:
-        self._counts: dict[tuple[str, str, date, str], int] = defaultdict(int)
+        self._put_off_nothing()
         self._bunching: set[tuple[str, str]] = set()  # (unit, campaign) whose registrations changed
         self._campaigns: dict[str, dict[str, Any]] | None = None
-        self._dirty: set[str] = set()
-        self._initiatives: dict[str, dict[str, Any]] = {}
         self._reports: set[tuple[str, str]] = set()
         self._rules_checked = False  # the score rows were built by the rule sets in force
         self._spans = risk.rule_segments()
@@ -72,24 +66,7 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
         now = time.monotonic()
         deferring = self.backlog > 0 and now - (self._deferred_since or now) < _DEFER_AT_MOST
         settling = not deferring and (self._deferred_since is not None or not self._deferred_checked)
-        if self._initiatives:
-            rows, self._initiatives = list(self._initiatives.values()), {}
-            stmt = upsert(conn, initiatives).on_conflict_do_nothing(index_elements=[initiatives.c.initiative_id])
-            await conn.execute(stmt, rows)
-        if self._counts:
-            rows = [
-                {"unit_id": u, "source": s, "day": d, "campaign_key": c, "n": n}
-                for (u, s, d, c), n in self._counts.items()
-            ]
-            self._counts.clear()
-            stmt = upsert(conn, counts)
-            await conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[counts.c.unit_id, counts.c.source, counts.c.day, counts.c.campaign_key],
-                    set_={"n": counts.c.n + stmt.excluded.n},
-                ),
-                rows,
-            )
+        await self._written(conn)  # what the handlers put off, in one statement per table and kind
         bunching, self._bunching = self._bunching, set()
         if deferring:
             await _put_off(conn, bunching_pending, [{"unit_id": u, "campaign_id": c} for u, c in bunching])
@@ -100,6 +77,7 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
         if self._reports:
             reports, self._reports = self._reports, set()
             await self._judge_reported(conn, reports)
+        await self._written(conn)  # the signs the judgements above changed
         if not self._rules_checked:
             await risk.rebuild_if_rules_changed(conn, self._spans)
             self._rules_checked = True
@@ -115,20 +93,18 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
             await risk.rescore(conn, touched, self._spans)
 
     def reset(self) -> None:
-        self._counts.clear()
+        self._forget_put_off()
         self._bunching.clear()
         self._campaigns = None
         self._dirty.clear()
         self._reports.clear()
-        self._initiatives.clear()
         self._rules_checked = False
         self._deferred_checked = False
 
     async def units_left(self, conn: AsyncConnection, ctx: Context, unit_ids: set[str]) -> None:
+        await self._written(conn)  # then deleted with the rest of the units' rows
         ids = sorted(unit_ids)
-        self._counts = defaultdict(int, {k: v for k, v in self._counts.items() if k[0] not in unit_ids})
         self._dirty -= unit_ids
-        self._initiatives = {k: v for k, v in self._initiatives.items() if v["unit_id"] not in unit_ids}
         self._bunching = {p for p in self._bunching if p[0] not in unit_ids}
         self._reports = {p for p in self._reports if p[1] not in unit_ids}
         for start in range(0, len(ids), 500):  # the levels whose awards went to them score again

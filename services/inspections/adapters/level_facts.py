@@ -3,11 +3,10 @@ events (units' dates and mergers, campaigns, targets, commitments, reported valu
 status, counted events per day), judging the radar's signs those facts make as they arrive."""
 
 import functools
-from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, insert, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,6 +31,7 @@ from contracts.registry import (
     InitiativeRevised,
 )
 from services.inspections.adapters.level_radar import RadarHandlers, upsert
+from services.inspections.adapters.level_writes import Registration, StatusChange
 from services.inspections.adapters.tables import (
     campaigns,
     commitments,
@@ -64,16 +64,6 @@ STATUS_AFTER: dict[str, str] = {
     InitiativeApplied.event_type: "applied",
     InitiativeAccepted.event_type: "accepted",
 }
-_STATUS_RANK = {"registered": 1, "returned": 1, "rejected": 1, "recognised": 2, "applied": 3, "accepted": 4}
-
-
-# Statements built once (a city's replay runs each of them tens of thousands of times): a unit's targets
-# or commitments for a campaign are replaced by the latest event's.
-_REPLACE = {
-    table: delete(table).where(table.c.campaign_id == bindparam("campaign"), table.c.unit_id == bindparam("unit"))
-    for table in (targets, commitments)
-}
-_INSERT = {table: insert(table) for table in (targets, commitments)}
 
 
 @functools.cache
@@ -84,16 +74,18 @@ def _first_date(dialect: str) -> Any:
 
 
 class FactsHandlers(RadarHandlers):
-    _counts: defaultdict[tuple[str, str, date, str], int]
+    """The writes of the frequent events are put off to the batch's end (``level_writes``)."""
+
     _bunching: set[tuple[str, str]]
-    _initiatives: dict[str, dict[str, Any]]  # registered in the batch, written at its flush
 
     # -- directory ---------------------------------------------------------------------------------------
 
     @on(UnitRegistered)
     async def unit_registered(self, conn: AsyncConnection, event: UnitRegistered, ctx: Context) -> None:
         since = getattr(event, "established_on", None) or ctx.occurred_at.date()
-        await conn.execute(_first_date(conn.dialect.name), {"unit_id": event.unit_id, "operating_since": since})
+        self._writes.add(
+            unit_dates, _first_date(conn.dialect.name), {"unit_id": event.unit_id, "operating_since": since}
+        )
         if event.kind == SUB_UNIT and event.parent_id:  # a sub-unit's signs count for its grassroots union
             await self._counts_for(conn, event.unit_id, event.parent_id)
 
@@ -105,6 +97,7 @@ class FactsHandlers(RadarHandlers):
     @on(UnitAbsorbed)
     async def unit_absorbed(self, conn: AsyncConnection, event: UnitAbsorbed, ctx: Context) -> None:
         """A merger restarts the absorbing union's clock for grading (the shorter one, after a merger)."""
+        await self._written(conn)
         await conn.execute(
             update(unit_dates)
             .where(unit_dates.c.unit_id == event.unit_id)
@@ -143,6 +136,7 @@ class FactsHandlers(RadarHandlers):
         await conn.execute(stmt.on_conflict_do_nothing(index_elements=[campaigns.c.campaign_id]))
         self._campaigns = None
         # Registrations naming the campaign may have arrived first (another service's stream): judge them now.
+        await self._written(conn)
         named = select(initiatives.c.unit_id).where(initiatives.c.campaign_id == event.campaign_id).distinct()
         self._bunching |= {(unit_id, event.campaign_id) for (unit_id,) in await conn.execute(named)}
 
@@ -154,18 +148,14 @@ class FactsHandlers(RadarHandlers):
 
     @on(TargetAssigned)
     async def target_assigned(self, conn: AsyncConnection, event: TargetAssigned, ctx: Context) -> None:
-        await conn.execute(_REPLACE[targets], {"campaign": event.campaign_id, "unit": event.unit_id})
-        rows = [
+        self._goals[(targets, event.campaign_id, event.unit_id)] = [
             {"campaign_id": event.campaign_id, "unit_id": event.unit_id, "indicator": code, "target": value}
             for code, value in event.targets.items()
         ]
-        if rows:
-            await conn.execute(_INSERT[targets], rows)
         self._reports.add((event.campaign_id, event.unit_id))  # judged at the batch's flush
 
     @on(PledgeSigned, PledgeAmended)
     async def pledged(self, conn: AsyncConnection, event: PledgeSigned | PledgeAmended, ctx: Context) -> None:
-        await conn.execute(_REPLACE[commitments], {"campaign": event.campaign_id, "unit": event.unit_id})
         rows = {
             c.indicator: {
                 "campaign_id": event.campaign_id,
@@ -176,8 +166,7 @@ class FactsHandlers(RadarHandlers):
             }
             for c in event.commitments
         }
-        if rows:
-            await conn.execute(_INSERT[commitments], list(rows.values()))
+        self._goals[(commitments, event.campaign_id, event.unit_id)] = list(rows.values())
         self._reports.add((event.campaign_id, event.unit_id))  # judged at the batch's flush
 
     @on(ProgressReported)
@@ -186,7 +175,7 @@ class FactsHandlers(RadarHandlers):
         row = {"campaign_id": event.campaign_id, "unit_id": event.unit_id, "indicator": event.indicator}
         latest = {"value": event.value, "reported_on": event.reported_at.date(), "evidence": list(event.evidence)}
         verifiable = radar.verifiable(event.evidence, rules)
-        await conn.execute(_report_upsert(conn.dialect.name), {**row, **latest, "verifiable": verifiable})
+        self._writes.add(reported, _report_upsert(conn.dialect.name), {**row, **latest, "verifiable": verifiable})
         self._reports.add((event.campaign_id, event.unit_id))  # judged at the batch's flush
 
     @on(ReminderIssued)
@@ -213,16 +202,15 @@ class FactsHandlers(RadarHandlers):
 
     @on(InitiativeRegistered)
     async def initiative_registered(self, conn: AsyncConnection, event: InitiativeRegistered, ctx: Context) -> None:
-        """Kept in the batch and written at its flush (one statement for all): the events of the same
-        batch that move its status change the kept row. A registration delivered again changes nothing."""
+        """A registration delivered again changes nothing."""
         day = event.registered_on or ctx.occurred_at.date()  # a registration made on paper: its own day
-        self._initiatives.setdefault(
+        self._initiative_changes.add(
             event.initiative_id,
-            {
+            Registration({
                 "initiative_id": event.initiative_id, "unit_id": event.unit_id, "title": event.registration.title,
                 "campaign_id": event.campaign_id, "status": "registered", "registered_on": day,
                 "applied_on": None, "recognised": False,
-            },
+            }),
         )  # fmt: skip
         self._touched(event.unit_id)
         self._count(event.unit_id, COUNTED[event.event_type], ctx, event.campaign_id or "", day)
@@ -251,13 +239,9 @@ class FactsHandlers(RadarHandlers):
     @on(InitiativeRecognised)
     async def initiative_recognised(self, conn: AsyncConnection, event: InitiativeRecognised, ctx: Context) -> None:
         """Counted once, whatever the number of levels that recognise it."""
-        kept = self._initiatives.get(event.initiative_id)
-        before = kept["recognised"] if kept else await conn.scalar(
-            select(initiatives.c.recognised).where(initiatives.c.initiative_id == event.initiative_id)
-        )  # fmt: skip
-        await self._status(conn, event, recognised=True)
-        if not before:
-            self._count(event.unit_id, COUNTED[event.event_type], ctx)
+        counted = (event.unit_id, COUNTED[event.event_type], ctx.occurred_at.date(), "")
+        change = StatusChange(STATUS_AFTER[event.event_type], {"recognised": True}, count_unless_recognised=counted)
+        self._initiative_changes.add(event.initiative_id, change)
 
     @on(InitiativeApplied)
     async def initiative_applied(self, conn: AsyncConnection, event: InitiativeApplied, ctx: Context) -> None:
@@ -272,26 +256,13 @@ class FactsHandlers(RadarHandlers):
     # -- helpers -----------------------------------------------------------------------------------------
 
     def _count(self, unit_id: str, source: str, ctx: Context, campaign_key: str = "", day: date | None = None) -> None:
-        self._counts[(unit_id, source, day or ctx.occurred_at.date(), campaign_key)] += 1
+        self._counted((unit_id, source, day or ctx.occurred_at.date(), campaign_key))
 
     async def _status(self, conn: AsyncConnection, event: Any, **values: Any) -> None:
         """Move the initiative's status forward (a later recognition never undoes an application);
-        ``applied_on`` keeps the earliest day. One prepared statement, no read first: an initiative
-        registered before this level held its unit (and not back-filled) has no row, nothing changes."""
-        new = STATUS_AFTER[event.event_type]
-        kept = self._initiatives.get(event.initiative_id)
-        if kept is not None:  # registered in this batch, not written yet
-            if kept["status"] not in _ahead(new):
-                kept["status"] = new
-            if "applied_on" in values:
-                first = kept["applied_on"]
-                values = {**values, "applied_on": min(first, values["applied_on"]) if first else values["applied_on"]}
-            kept.update(values)
-            self._touched(kept["unit_id"])
-            return
-        params = {"initiative": event.initiative_id, **{f"new_{k}": v for k, v in values.items()}}
-        updated = await conn.execute(_status_update(new, tuple(sorted(values))), params)
-        self._touched(*(unit_id for (unit_id,) in updated))  # the unit the initiative's row belongs to
+        ``applied_on`` keeps the earliest day. An initiative registered before this level held its unit
+        (and not back-filled) has no row: nothing changes."""
+        self._initiative_changes.add(event.initiative_id, StatusChange(STATUS_AFTER[event.event_type], values))
 
 
 @functools.cache
@@ -304,29 +275,3 @@ def _report_upsert(dialect: str) -> Any:
         index_elements=[reported.c.campaign_id, reported.c.unit_id, reported.c.indicator],
         set_={**latest, "verifiable": or_(reported.c.verifiable, stmt.excluded.verifiable)},
     )
-
-
-def _ahead(new: str) -> tuple[str, ...]:
-    """The statuses an initiative keeps when an event would move it to ``new`` (a decision sends it back
-    whatever it was)."""
-    if new in ("returned", "rejected", "registered"):
-        return ()
-    return tuple(status for status, rank in _STATUS_RANK.items() if rank > _STATUS_RANK.get(new, 0))
-
-
-@functools.cache
-def _status_update(new: str, columns: tuple[str, ...]) -> Any:
-    """The statement moving an initiative to ``new`` and setting ``columns`` (built once per shape: an
-    event's statement is then only executed, not built)."""
-    ahead = _ahead(new)
-    values: dict[str, Any] = {
-        "status": case((initiatives.c.status.in_(ahead), initiatives.c.status), else_=new) if ahead else new
-    }
-    for column in columns:
-        given = bindparam(f"new_{column}", type_=initiatives.c[column].type)
-        if column == "applied_on":
-            first = initiatives.c.applied_on
-            given = case((or_(first.is_(None), first > given), given), else_=first)
-        values[column] = given
-    where = initiatives.c.initiative_id == bindparam("initiative")
-    return update(initiatives).where(where).values(**values).returning(initiatives.c.unit_id)

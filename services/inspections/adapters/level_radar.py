@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.awards import AwardConferred, AwardRevoked
+from services.inspections.adapters.level_writes import PutOff
 from services.inspections.adapters.tables import (
     awarded,
     campaigns,
@@ -51,15 +52,11 @@ def _upsert(dialect: str, table: Table) -> Any:
     return stmt.on_conflict_do_update(index_elements=keys, set_=rest)
 
 
-class RadarHandlers:
+class RadarHandlers(PutOff):
     """Signs of formalism fixed by events, and what the rest of the projection shares."""
 
     _campaigns: dict[str, dict[str, Any]] | None
-    _dirty: set[str]  # units whose score rows (adapters/risk.py) are rebuilt at the batch's flush
     _reports: set[tuple[str, str]]  # (campaign, unit) whose reports, targets or commitments changed
-
-    def _touched(self, *unit_ids: str | None) -> None:
-        self._dirty.update(u for u in unit_ids if u)
 
     async def _counts_for(self, conn: AsyncConnection, unit_id: str, owner_id: str) -> None:
         """From now on the unit's signs (and those of the units counting for it) count for ``owner_id``."""
@@ -106,11 +103,15 @@ class RadarHandlers:
         rule_set: str,
         detail: dict[str, Any],
     ) -> None:
+        """Put off to the batch's end (``PutOff``), as every write of a sign is."""
         self._touched(unit_id)
         row = {"unit_id": unit_id, "kind": kind, "subject": subject, "active_from": active_from}
-        await conn.execute(prepared_upsert(conn, signals), {**row, "rule_set": rule_set, "detail": _jsonable(detail)})
+        self._writes.add(
+            signals, prepared_upsert(conn, signals), {**row, "rule_set": rule_set, "detail": _jsonable(detail)}
+        )
 
     async def _drop_signal(self, conn: AsyncConnection, unit_id: str, kind: str, subject: str) -> None:
+        await self._written(conn)
         dropped = await conn.execute(
             delete(signals).where(signals.c.unit_id == unit_id, signals.c.kind == kind, signals.c.subject == subject)
         )
@@ -214,6 +215,7 @@ class RadarHandlers:
     ) -> None:
         """Make the signs of ``kind`` judged just now ((unit, subject) pairs) what the judgement found,
         writing only what differs from the stored signs (most judgements change nothing)."""
+        await self._written(conn)
         stored: dict[tuple[str, str], tuple[date, str, Any]] = {}
         for chunk in _chunks(units):
             query = select(signals.c.unit_id, signals.c.subject, signals.c.active_from, signals.c.rule_set,

@@ -53,6 +53,7 @@ class SelfInspectionHandlers(RadarHandlers):
 
     @on(ChecklistIssued)
     async def checklist_issued(self, conn: AsyncConnection, event: ChecklistIssued, ctx: Context) -> None:
+        await self._written(conn)
         await conn.execute(
             insert(checklists).values(
                 unit_id=event.unit_id,
@@ -70,6 +71,7 @@ class SelfInspectionHandlers(RadarHandlers):
     async def self_inspection_submitted(
         self, conn: AsyncConnection, event: SelfInspectionSubmitted | SelfInspectionAmended, ctx: Context
     ) -> None:
+        await self._written(conn)
         where = (checklists.c.unit_id == event.unit_id, checklists.c.round_id == event.round_id)
         row = (await conn.execute(select(checklists.c.due_on).where(*where))).first()
         submitted = isinstance(event, SelfInspectionSubmitted)
@@ -124,7 +126,7 @@ class SelfInspectionHandlers(RadarHandlers):
     @on(SelfInspectionOverdue)
     async def self_inspection_overdue(self, conn: AsyncConnection, event: SelfInspectionOverdue, ctx: Context) -> None:
         params = {"unit": event.unit_id, "round": event.round_id, "detected": event.detected_at.date()}
-        await conn.execute(_OVERDUE, params)
+        self._writes.add(checklists, _OVERDUE, params)
         await self._signal(
             conn,
             event.unit_id,
@@ -143,6 +145,7 @@ class SelfInspectionHandlers(RadarHandlers):
 
     @on(ChecklistWithdrawn)
     async def checklist_withdrawn(self, conn: AsyncConnection, event: ChecklistWithdrawn, ctx: Context) -> None:
+        await self._written(conn)
         await conn.execute(
             update(checklists)
             .where(checklists.c.unit_id == event.unit_id, checklists.c.round_id == event.round_id)

@@ -128,6 +128,8 @@ class Platform:
         """One request to the platform; a service that does not answer is the portal's 503."""
         try:
             return await self.http.request(method, url, **request)
+        except httpx.InvalidURL as error:  # an id from the address bar no URL may carry (a NUL, a control)
+            raise Problem(404, {"detail": f"not found ({error})", "code": "portal.not_found"}) from error
         except httpx.HTTPError as error:
             raise Problem(503, {"detail": f"{url} did not answer ({error})", "code": "portal.unavailable"}) from error
 

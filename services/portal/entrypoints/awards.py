@@ -9,6 +9,7 @@ only names the awards and their criteria on the forms.
 """
 
 import asyncio
+import re
 import time
 from datetime import date
 from typing import Any
@@ -22,7 +23,18 @@ from services.portal.adapters.sessions import Person, Session
 from services.portal.entrypoints import forms
 from services.portal.entrypoints.award_words import alabel, reason
 from services.portal.entrypoints.i18n import N_, _
-from services.portal.entrypoints.web import Api, Form, SignedIn, new_key, redirect, refused, render, require_sees
+from services.portal.entrypoints.web import (
+    Api,
+    Form,
+    SignedIn,
+    form_key,
+    new_key,
+    redirect,
+    refused,
+    render,
+    require_sees,
+)
+from shared.subjects import in_subtree
 from shared.text import fold
 
 router = APIRouter()
@@ -56,7 +68,8 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
 
 
 def _int(raw: str | None, low: int, high: int) -> int | None:
-    return int(raw) if raw and raw.strip().isdigit() and low <= int(raw) <= high else None
+    digits = (raw or "").strip()
+    return int(digits) if re.fullmatch(r"[0-9]{1,9}", digits) and low <= int(digits) <= high else None
 
 
 # -- the rule book: which awards exist now, their criteria -----------------------------------------------
@@ -240,7 +253,7 @@ def list_body(form: Any) -> tuple[str, dict[str, Any]]:
 async def list_action(request: Request, session: SignedIn, api: Api, form: Form) -> Response:
     path, body = list_body(form)
     unit, year, campaign = (str(form.get(k) or "") or None for k in ("unit", "year", "campaign"))
-    key = str(form.get("idempotency_key") or new_key())
+    key = form_key(form)
     try:
         await api.command("awards", "POST", path, _token(session), body, key)
     except Problem as problem:
@@ -370,7 +383,7 @@ async def propose(request: Request, session: SignedIn, api: Api, form: Form) -> 
     assert person is not None
     book = await rulebook(api)
     body = proposal_body(form, book)
-    key = str(form.get("idempotency_key") or new_key())
+    key = form_key(form)
     try:
         evidence = await _evidence(api, session, form, person)
         if evidence:
@@ -437,11 +450,14 @@ async def _detail(
     admin = "admin" in person.roles
     level = p["level"]
     at_level = admin or here == level["path"]
+    # The decision document is the deciding level's (a unit below it gets the certificate, not the register).
+    decision_readable = admin or in_subtree(level["path"], here)
     at_inbox = admin or (p.get("inbox") is not None and here == p["inbox"]["path"])
     escalates = LEVEL_RANK.get(rule.get("authority", "grassroots"), 1) > LEVEL_RANK.get(level["kind"], 1)
     return page(
         request, "awards/proposal.html", status=status, p=p, rule=rule, award=award, said=said,
         values=values or {}, failed=failed, at_level=at_level, at_inbox=at_inbox, escalates=escalates,
+        decision_readable=decision_readable,
         today=date.today().isoformat(), quote=quote,
     )  # fmt: skip
 
@@ -510,7 +526,7 @@ async def proposal_action(
     path, body_of, done = ACTIONS[action]
     objection = str(form.get("objection_id") or "")[:64]
     url = path.format(pid=quote(proposal_id, safe=""), oid=quote(objection, safe=""))
-    key = str(form.get("idempotency_key") or new_key())
+    key = form_key(form)
     try:
         await api.command("awards", "POST", url, _token(session), body_of(proposal_id, form), key)
     except Problem as problem:

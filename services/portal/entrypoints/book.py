@@ -2,6 +2,7 @@
 one in the background with progress), and the public page of good examples (no sign-in)."""
 
 import contextlib
+import re
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
@@ -59,7 +60,7 @@ async def export(request: Request, session: SignedIn, api: Api, form: Form) -> R
     here = str(form.get("unit") or person.unit_path)
     require_sees(person, here)
     year = str(form.get("year") or "")
-    filters = {"unit": here, "year": int(year) if year.isdigit() else None}
+    filters = {"unit": here, "year": int(year) if re.fullmatch(r"[0-9]{1,4}", year) else None}
     level = api.topology.level_for("registry", here, [])
     counted = await api.level("registry", level, "/registry/book", session.token, **filters, limit=1)
     settings = request.app.state.settings

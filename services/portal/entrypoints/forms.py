@@ -2,6 +2,7 @@
 beside the field); only what a browser cannot say otherwise is converted: blank means "not given", a
 Vietnamese number "1.500.000" is a number, and repeated rows (authors, indicators) become lists."""
 
+import math
 import re
 from typing import Any
 
@@ -32,9 +33,11 @@ def number(raw: str | None) -> int | float | str | None:
         return int(cleaned)
     except ValueError:
         try:
-            return float(cleaned)
+            parsed = float(cleaned)
         except ValueError:
             return raw
+    # NaN, Infinity, 1e309: no JSON number says them; the service refuses the text beside the field.
+    return parsed if math.isfinite(parsed) else raw
 
 
 def fields(form: FormData, *names: str, numbers: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -12,7 +12,17 @@ from services.portal.adapters.platform import Platform, Problem
 from services.portal.adapters.sessions import Session
 from services.portal.entrypoints import forms
 from services.portal.entrypoints.i18n import N_, _
-from services.portal.entrypoints.web import Api, Form, SignedIn, new_key, redirect, refused, render, require_sees
+from services.portal.entrypoints.web import (
+    Api,
+    Form,
+    SignedIn,
+    form_key,
+    new_key,
+    redirect,
+    refused,
+    render,
+    require_sees,
+)
 
 router = APIRouter()
 
@@ -24,15 +34,11 @@ PILLARS = {"doi_moi": N_("Innovation"), "sang_tao": N_("Creativity"), "hieu_qua"
 STATUSES = ("draft", "registered", "under_review", "returned", "recognised", "rejected", "applied", "accepted")
 
 
-def _key(form: Any) -> str:
-    return str(form.get("idempotency_key") or new_key())
-
-
 async def _command(
     api: Platform, session: Session, method: str, path: str, body: Any, form: Any, service: str = "registry"
 ) -> Any:
     assert session.token is not None
-    return (await api.command(service, method, path, session.token, body, _key(form))).body
+    return (await api.command(service, method, path, session.token, body, form_key(form))).body
 
 
 # -- ideas and the incubator -------------------------------------------------------------------------
@@ -174,7 +180,7 @@ async def initiatives_page(
     found = await api.query(
         "registry", "/initiatives", session.token, under=under, status=status if status in STATUSES else None, limit=100
     )
-    return render(request, "initiatives.html", page=found, status=status, statuses=STATUSES, unit_path=under)
+    return render(request, "initiatives.html", page=found, chosen=status, statuses=STATUSES, unit_path=under)
 
 
 @router.get("/initiatives/{initiative_id}")

@@ -44,6 +44,13 @@ router = APIRouter(prefix="/inspections")
 # -- the hub: rounds, my checklists, overdue units, open actions, inspections, the radar ---------------
 
 
+def _linked(overdue: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Each overdue unit with the id of its checklist (the level's view names the unit and the round)."""
+    for row in (overdue or {}).get("units", []):
+        row["checklist_id"] = checklist_id(row["unit_id"], row["year"], row["period"])
+    return overdue
+
+
 async def _hub(
     request: Request, session: Session, api: Platform, here: str | None = None, said: Said | None = None,
     values: dict[str, str] | None = None, status: int = 200,
@@ -65,6 +72,7 @@ async def _hub(
         read("radar", {"total": 0, "units": []}, under=here, limit=10),
         read("inspections", {"inspections": []}, under=here),
     )
+    _linked(overdue)
     mine: list[dict[str, Any]] = []
     if unit["kind"] == GRASSROOTS:
         for r in rounds["rounds"][:6]:
@@ -325,9 +333,7 @@ async def overdue_page(
     offset = max(0, offset)
     found = await api.level(SERVICE, level_of(api, here), "/inspections/overdue", session.token, under=here,
                             limit=50, offset=offset)  # fmt: skip
-    for row in found["units"]:
-        row["checklist_id"] = checklist_id(row["unit_id"], row["year"], row["period"])
-    return render(request, "inspections/overdue.html", overdue=found, unit_path=here, offset=offset)
+    return render(request, "inspections/overdue.html", overdue=_linked(found), unit_path=here, offset=offset)
 
 
 @router.get("/actions")
@@ -356,9 +362,7 @@ async def dashboard_part(request: Request, session: SignedIn, api: Api, unit: st
         or_empty(api.level(SERVICE, level, "/inspections/actions", token, under=here, limit=5), None),
         or_empty(api.level(SERVICE, level, "/inspections/radar", token, under=here, limit=5), None),
     )
-    for row in (overdue or {}).get("units", []):
-        row["checklist_id"] = checklist_id(row["unit_id"], row["year"], row["period"])
-    return render(request, "inspections/dashboard_part.html", overdue=overdue, actions=actions, radar=radar,
+    return render(request, "inspections/dashboard_part.html", overdue=_linked(overdue), actions=actions, radar=radar,
                   unit_path=here)  # fmt: skip
 
 

@@ -11,7 +11,7 @@ from services.portal.adapters.sessions import Person, Session
 from services.portal.entrypoints import i18n
 from services.portal.entrypoints.i18n import N_, _
 from services.portal.entrypoints.problems import CODE_MESSAGES, Said
-from services.portal.entrypoints.web import new_key, refused
+from services.portal.entrypoints.web import form_key, refused
 
 SERVICE = "inspections"
 ANSWERS = ("done", "partly", "not_done")
@@ -92,13 +92,9 @@ CODE_MESSAGES.update(
 )
 
 
-def idempotency_key(form: Any) -> str:
-    return str(form.get("idempotency_key") or new_key())
-
-
 async def send(api: Platform, session: Session, path: str, body: Any, form: Any) -> Any:
     assert session.token is not None
-    return (await api.command(SERVICE, "POST", path, session.token, body, idempotency_key(form))).body
+    return (await api.command(SERVICE, "POST", path, session.token, body, form_key(form))).body
 
 
 def form_field(name: str) -> str:

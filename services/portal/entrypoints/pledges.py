@@ -12,7 +12,17 @@ from services.portal.adapters.sessions import Session
 from services.portal.entrypoints import forms
 from services.portal.entrypoints.dashboard import campaign_progress
 from services.portal.entrypoints.i18n import _
-from services.portal.entrypoints.web import Api, Form, SignedIn, new_key, redirect, refused, render, require_sees
+from services.portal.entrypoints.web import (
+    Api,
+    Form,
+    SignedIn,
+    form_key,
+    new_key,
+    redirect,
+    refused,
+    render,
+    require_sees,
+)
 
 router = APIRouter()
 
@@ -34,8 +44,7 @@ async def children_of(api: Platform, session: Session, unit: dict[str, Any]) -> 
 
 async def _command(api: Platform, session: Session, path: str, body: Any, form: Any) -> Any:
     assert session.token is not None
-    key = str(form.get("idempotency_key") or new_key())
-    return (await api.command("pledges", "POST", path, session.token, body, key)).body
+    return (await api.command("pledges", "POST", path, session.token, body, form_key(form))).body
 
 
 @router.get("/campaigns")

@@ -1,6 +1,7 @@
 """What every page shares: the session (cookie → server-side session), CSRF on every form, the signed-in
 person, templates with the language's formats, and the way a refusal is shown."""
 
+import re
 import secrets
 import uuid
 from pathlib import Path
@@ -139,6 +140,16 @@ Api = Annotated[Platform, Depends(platform_of)]
 def new_key() -> str:
     """An Idempotency-Key made when a form is rendered: the same form sent twice acts once."""
     return str(uuid.uuid4())
+
+
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")  # what a header may carry and the services accept
+
+
+def form_key(form: Any) -> str:
+    """The form's Idempotency-Key as rendered; one a browser could not have sent (edited: a control or
+    non-ASCII character, too long) is replaced, so the command still acts once per submit."""
+    key = str(form.get("idempotency_key") or "")
+    return key if _KEY.fullmatch(key) else new_key()
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:

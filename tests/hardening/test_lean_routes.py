@@ -1,0 +1,178 @@
+"""``shared.lean_routes``: a route served by ``LeanRoute`` answers every request exactly as FastAPI's own
+handler does — same status, headers and bytes, refusals included — and its OpenAPI document is the same.
+
+Two apps from ``create_app`` with the same routes, one with FastAPI's routes included as usual, the other
+with ``LeanRoute`` routes added flat (``include_flat``); each request goes to both.
+"""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+
+from shared.errors import Forbidden
+from shared.http import create_app
+from shared.lean_routes import LeanRoute, include_flat
+from shared.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False)
+calls: list[str] = []  # how often each dependency ran in one request
+
+
+async def who(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
+    calls.append("who")
+    if credentials is None:
+        raise Forbidden("a token is required here")
+    return credentials.credentials
+
+
+async def context(
+    request: Request,
+    caller: Annotated[str, Depends(who)],
+    key: Annotated[str | None, Header(alias="idempotency-key", max_length=8)] = None,
+) -> dict[str, Any]:
+    return {"caller": caller, "key": key, "body": (await request.body()).decode()}
+
+
+def sync_dependency() -> str:  # a thread-pool dependency: FastAPI's own handler serves the route
+    return "sync"
+
+
+class Item(BaseModel):
+    name: str = Field(min_length=1, max_length=10)
+    count: int = 0
+    tags: list[str] = []
+
+
+def routes(route_class: type) -> APIRouter:
+    router = APIRouter(route_class=route_class)
+
+    @router.post("/units/{unit_id}/items", status_code=201, tags=["items"])
+    async def create(
+        unit_id: Annotated[str, PathParam(max_length=5)],
+        item: Item,
+        ctx: Annotated[dict[str, Any], Depends(context)],
+        again: Annotated[str, Depends(who)],  # the same dependency: run once per request
+        limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    ) -> dict[str, Any]:
+        return {"unit": unit_id, "item": item.model_dump(), "ctx": ctx, "again": again, "limit": limit}
+
+    @router.get("/items/{item_id}", response_model=Item)
+    async def read(item_id: Annotated[int, PathParam(ge=1)], _: Annotated[str, Depends(who)]) -> Any:
+        return {"name": f"n{item_id}", "count": item_id, "extra": "dropped by the response model"}
+
+    @router.get("/plain")
+    async def plain(request: Request) -> JSONResponse:
+        return JSONResponse({"path": request.url.path}, headers={"X-Own": "1"})
+
+    @router.delete("/items/{item_id}", status_code=204)
+    async def remove(item_id: int) -> None:
+        return None
+
+    @router.get("/sync")
+    async def with_sync(value: Annotated[str, Depends(sync_dependency)]) -> dict[str, str]:
+        return {"value": value}
+
+    return router
+
+
+def app_with(tmp_path: Path, name: str, *, lean: bool) -> FastAPI:
+    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/{name}.db", max_body_bytes=4096))
+    if lean:
+        include_flat(app, routes(LeanRoute))
+    else:
+        app.include_router(routes(APIRouter().route_class))
+    return app
+
+
+@pytest.fixture
+def apps(tmp_path: Path) -> tuple[FastAPI, FastAPI]:
+    return app_with(tmp_path, "fastapi", lean=False), app_with(tmp_path, "lean", lean=True)
+
+
+JSON = {"Content-Type": "application/json"}
+AUTH = {"Authorization": "Bearer tok"}
+REQUESTS: list[tuple[str, str, dict[str, str], bytes | None]] = [
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"a","count":2,"tags":["x"]}'),
+    ("POST", "/units/u1/items?limit=3", {**JSON, **AUTH, "Idempotency-Key": "k1"}, b'{"name":"\xc4\x90o\xc3\xa0n"}'),
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"a","count":123456789012345678901234567890}'),
+    ("POST", "/units/u1/items", {**JSON}, b'{"name":"a"}'),  # no token: the dependency refuses (403)
+    ("POST", "/units/u1/items", {**JSON, "Authorization": "Basic x"}, b'{"name":"a"}'),
+    ("POST", "/units/toolong/items", {**JSON, **AUTH, "Idempotency-Key": "far-too-long"}, b'{"name":""}'),
+    ("POST", "/units/u1/items?limit=0", {**JSON, **AUTH}, b'{"count":"x"}'),
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b""),  # no body
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b'["a"]'),
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name": "a",}'),  # not JSON (BodyGuard)
+    ("POST", "/units/u1/items", {**AUTH, "Content-Type": "text/plain"}, b'{"name":"a"}'),
+    ("POST", "/units/u1/items", {**AUTH, "Content-Type": "application/merge-patch+json"}, b'{"name":"a"}'),
+    ("POST", "/units/u1/items", {**AUTH, "Content-Type": "Application/JSON; charset=utf-8"}, b'{"name":"a"}'),
+    ("POST", "/units/u1/items", {**AUTH}, b'{"name":"a"}'),  # no content type
+    ("PUT", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"a"}'),  # method not allowed
+    ("GET", "/items/7", AUTH, None),
+    ("GET", "/items/0", AUTH, None),
+    ("GET", "/items/x", {}, None),
+    ("HEAD", "/items/7", AUTH, None),
+    ("GET", "/plain", {}, None),
+    ("DELETE", "/items/3", {}, None),
+    ("GET", "/sync", {}, None),
+    ("GET", "/nowhere", {}, None),
+]
+
+
+async def send(app: FastAPI, method: str, url: str, headers: dict[str, str], body: bytes | None) -> httpx.Response:
+    calls.clear()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://probe") as client:
+        return await client.request(method, url, headers=headers, content=body)
+
+
+@pytest.mark.parametrize(("method", "url", "headers", "body"), REQUESTS, ids=[f"{m} {u}" for m, u, *_ in REQUESTS])
+async def test_a_lean_route_answers_as_fastapi_does(
+    apps: tuple[FastAPI, FastAPI], method: str, url: str, headers: dict[str, str], body: bytes | None
+) -> None:
+    fastapi_app, lean_app = apps
+    expected = await send(fastapi_app, method, url, headers, body)
+    expected_calls = list(calls)
+    answered = await send(lean_app, method, url, headers, body)
+    assert (answered.status_code, answered.content) == (expected.status_code, expected.content)
+    assert answered.headers.multi_items() == expected.headers.multi_items()
+    assert calls == expected_calls  # each dependency ran as often (the shared one once)
+
+
+async def test_the_openapi_document_is_the_same(apps: tuple[FastAPI, FastAPI]) -> None:
+    fastapi_app, lean_app = apps
+    assert lean_app.openapi() == fastapi_app.openapi()
+
+
+async def test_dependency_overrides_still_apply(apps: tuple[FastAPI, FastAPI]) -> None:
+    _, lean_app = apps
+
+    async def someone() -> str:
+        return "overridden"
+
+    lean_app.dependency_overrides[who] = someone
+    answered = await send(lean_app, "GET", "/items/2", {}, None)
+    assert answered.status_code == 200, answered.text
+    assert answered.json() == {"name": "n2", "count": 2, "tags": []}
+
+
+async def test_the_lean_path_serves_the_route(apps: tuple[FastAPI, FastAPI], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not vacuous: the lean app's route really answers from ``LeanRoute`` (not FastAPI's handler)."""
+    _, lean_app = apps
+    served: list[str] = []
+    original = LeanRoute.handle
+
+    async def spying(self: LeanRoute, scope: Any, receive: Any, send_: Any) -> None:
+        served.append(self.path if self._direct is not None else f"fallback {self.path}")
+        await original(self, scope, receive, send_)
+
+    monkeypatch.setattr(LeanRoute, "handle", spying)
+    answered = await send(lean_app, "POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"a"}')
+    assert answered.status_code == 201
+    assert await send(lean_app, "GET", "/sync", {}, None)
+    assert served == ["/units/{unit_id}/items", "fallback /sync"]
