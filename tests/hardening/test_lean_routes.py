@@ -14,13 +14,15 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel, Field
 
 from shared.errors import Forbidden
-from shared.http import create_app
+from shared.http import create_app, url_path
 from shared.lean_routes import LeanRoute, _Lean, include_flat
 from shared.settings import Settings
 
@@ -226,3 +228,12 @@ async def test_with_tracing_on_the_spans_are_those_fastapi_records(
     assert (answered.status_code, answered.content) == (expected.status_code, expected.content)
     assert _spans() == expected_spans and expected_spans
     assert len(answers) == (0 if body and b",}" in body else 1)  # the lean path served it (BodyGuard refuses one)
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.text(min_size=0, max_size=30).map(lambda text: "/" + text))
+def test_the_path_a_command_is_hashed_with_is_the_urls(path: str) -> None:
+    """``url_path`` (the Idempotency-Key's request hash and namespace) is ``request.url.path``, whatever the path."""
+    scope = {"type": "http", "method": "POST", "path": path, "root_path": "", "query_string": b"", "scheme": "http"}
+    request = Request({**scope, "headers": [(b"host", b"directory")], "server": ("127.0.0.1", 8000)})
+    assert url_path(request) == request.url.path
