@@ -12,7 +12,7 @@ does (``serialize_response``: same validation, same bytes).
 
 Anything else goes to FastAPI's own handler, decided per route (sync or generator dependencies,
 ``Response``/``BackgroundTasks``/``SecurityScopes`` parameters, forms, streams) or per request
-(dependency overrides set, FastAPI telemetry recording the request, a body that is not plain
+(dependency overrides set, FastAPI telemetry opening spans per operation, a body that is not plain
 ``application/json`` — FastAPI then answers exactly as it would have).
 """
 
@@ -42,7 +42,7 @@ from fastapi.routing import (
     _get_scope_effective_route_context,
     serialize_response,
 )
-from fastapi.telemetry._api import _get_request_telemetry
+from fastapi.telemetry._api import _get_request_telemetry, _validation_failed, get_telemetry_data
 from fastapi.utils import is_body_allowed_for_status_code
 from pydantic_core import PydanticUndefined as Undefined
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
@@ -221,13 +221,21 @@ class _Lean:
             self.response_args["status_code"] = route.status_code
 
     def own(self, request: Request) -> bool:
-        """False when FastAPI's own handler must answer: telemetry records the request, dependency
-        overrides are set, or a body is sent that is not plain ``application/json``."""
-        if _get_request_telemetry() is not None or getattr(self.overrides, "dependency_overrides", None):
+        """False when FastAPI's own handler must answer: telemetry opens spans per operation (dependencies,
+        endpoint, serialization), dependency overrides are set, or a body is sent that is not plain
+        ``application/json``."""
+        telemetry = _get_request_telemetry()
+        if (telemetry is not None and telemetry.tracer is not None) or getattr(
+            self.overrides, "dependency_overrides", None
+        ):
             return False
         return self.body_field is None or _is_plain_json(request.headers.get("content-type"))
 
     async def answer(self, request: Request) -> Response:
+        # The request's telemetry data (its server span is FastAPI's) is filled in as FastAPI's handler does.
+        telemetry = get_telemetry_data()
+        if telemetry is not None:
+            telemetry.request = request
         endpoint_ctx = _extract_endpoint_context(self.call)  # FastAPI's cached dict, completed as FastAPI does
         if self.dependant.path:
             root = request.scope.get("root_path", "").rstrip("/")
@@ -235,9 +243,17 @@ class _Lean:
         body: Any = Undefined
         if self.body_field is not None:
             body = await self._body(request, endpoint_ctx)
+        if telemetry is not None:
+            telemetry.body = None if body is Undefined else body
         values, errors = await _solve(self.plan, request, body, self.embed, {})
+        if telemetry is not None:
+            telemetry.values, telemetry.errors = values, errors
         if errors:
-            raise RequestValidationError(errors, body=None if body is Undefined else body, endpoint_ctx=endpoint_ctx)
+            refusal = RequestValidationError(
+                errors, body=None if body is Undefined else body, endpoint_ctx=endpoint_ctx
+            )
+            _validation_failed(refusal)
+            raise refusal
         answer = await self.call(**values)
         if isinstance(answer, Response):
             return answer
@@ -275,6 +291,7 @@ class _Lean:
                 body=error.doc,
                 endpoint_ctx=endpoint_ctx,
             )
+            _validation_failed(refusal)
             raise refusal from error
         except HTTPException:
             raise

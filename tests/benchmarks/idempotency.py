@@ -14,7 +14,8 @@ key (namespace, key) cannot serve.
    and COMMIT per command, grown beside empty (goal: ratio 0.90–1.10).
 
 Options: ``--quick`` (smaller counts), ``--only 0,1,2,3``; part 3: ``--backends sqlite,postgresql``,
-``--sizes 0,100000``.
+``--sizes 0,100000``, ``--creating 1.0`` (every command starts a stream, as registrations do) and
+``--new-ids uuid7`` (new streams named by time-ordered ids instead of uuid4: at the end of the index).
 """
 
 import argparse
@@ -352,16 +353,23 @@ async def _cpu_seconds(store: EventStore) -> float:
     return spent
 
 
-async def _history_commands_per_second(store: EventStore, fresh: list[int], commands: int) -> float:
-    """Commands as a service sends them: three in four append one event to a stream with history (a seeded
-    stream no command touched yet, at its version), the others start a stream; each with a new
-    Idempotency-Key; 250 at a time."""
+NEW_IDS = {"uuid4": lambda: str(uuid.uuid4()), "uuid7": time_ordered_id}
+
+
+async def _history_commands_per_second(
+    store: EventStore, fresh: list[int], commands: int, creating: float = 0.25, new_ids: str = "uuid4"
+) -> float:
+    """Commands as a service sends them: by default three in four append one event to a stream with history
+    (a seeded stream no command touched yet, at its version), the others (``creating``) start a stream named
+    as the services name one today (``initiative-<uuid4>``; ``new_ids="uuid7"``: time-ordered); each with a
+    new Idempotency-Key; 250 at a time."""
+    new_id = NEW_IDS[new_ids]
 
     async def one(n: int) -> None:
-        if fresh and n % 4:
+        if fresh and n % 20 >= round(creating * 20):
             append = StreamAppend.of(seeded_stream(fresh.pop()), SEED_PER_STREAM, [(Counted(n=n), META)])
         else:
-            append = StreamAppend.of(f"initiative-{uuid.uuid4()}", 0, [(Counted(n=n), META)])
+            append = StreamAppend.of(f"initiative-{new_id()}", 0, [(Counted(n=n), META)])
         record = IdempotencyRecord(f"user-{n % 500}:POST:/x", str(uuid.uuid4()), "h", 201, {"n": n})
         await store.append(append, idempotency=record)
 
@@ -372,7 +380,12 @@ async def _history_commands_per_second(store: EventStore, fresh: list[int], comm
 
 
 async def bench_history(
-    work: Path, sizes: list[int], commands: int, rounds: int = 8, backends: tuple[str, ...] = ("sqlite", "postgresql")
+    work: Path,
+    sizes: list[int],
+    commands: int,
+    rounds: int = 8,
+    backends: tuple[str, ...] = ("sqlite", "postgresql"),
+    **mix: Any,
 ) -> None:
     """Command throughput with 0, 100,000 and 1,000,000 events and keys stored, beside a store that stays
     (nearly) empty, measured in alternating rounds (which store goes first alternates too), so a neighbour's
@@ -405,15 +418,17 @@ async def bench_history(
                     previous = size
                     seconds = {"grown": 0.0, "empty": 0.0}
                     cpu = {"grown": 0.0, "empty": 0.0}
-                    await _history_commands_per_second(grown, fresh, 250)  # warm-up
-                    await _history_commands_per_second(empty, [], 250)
+                    await _history_commands_per_second(grown, fresh, 250, **mix)  # warm-up
+                    await _history_commands_per_second(empty, [], 250, **mix)
                     for store in (grown, empty):
                         store.phases = dict.fromkeys(store.phases, 0.0)
                     order = [("empty", empty, []), ("grown", grown, fresh)]
                     for _ in range(rounds):
                         for role, store, streams in order:
                             spent = await _cpu_seconds(store)
-                            seconds[role] += commands / await _history_commands_per_second(store, streams, commands)
+                            seconds[role] += commands / await _history_commands_per_second(
+                                store, streams, commands, **mix
+                            )
                             cpu[role] += await _cpu_seconds(store) - spent
                         order.reverse()
                     rate = {role: rounds * commands / seconds[role] for role in seconds}
@@ -442,6 +457,8 @@ async def main() -> None:
     parser.add_argument("--registrations", type=int, default=15_000)
     parser.add_argument("--backends", default="sqlite,postgresql", help="part 3: sqlite, postgresql or both")
     parser.add_argument("--sizes", help="part 3: stored events and keys, e.g. 0,100000,1000000")
+    parser.add_argument("--creating", type=float, default=0.25, help="part 3: share of commands starting a stream")
+    parser.add_argument("--new-ids", choices=sorted(NEW_IDS), default="uuid4", help="part 3: new streams' ids")
     args = parser.parse_args()
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as folder:
@@ -462,7 +479,8 @@ async def main() -> None:
             if args.sizes:
                 sizes = [int(size) for size in args.sizes.split(",")]
             backends = tuple(args.backends.split(","))
-            await bench_history(work, sizes, 500 if args.quick else 1500, backends=backends)
+            mix = {"creating": args.creating, "new_ids": args.new_ids}
+            await bench_history(work, sizes, 500 if args.quick else 1500, backends=backends, **mix)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,16 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel, Field
 
 from shared.errors import Forbidden
-from shared.http import create_app
-from shared.lean_routes import LeanRoute, include_flat
+from shared.http import create_app, url_path
+from shared.lean_routes import LeanRoute, _Lean, include_flat
 from shared.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
@@ -82,8 +87,9 @@ def routes(route_class: type) -> APIRouter:
     return router
 
 
-def app_with(tmp_path: Path, name: str, *, lean: bool) -> FastAPI:
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/{name}.db", max_body_bytes=4096))
+def app_with(tmp_path: Path, name: str, *, lean: bool, **fastapi_kwargs: Any) -> FastAPI:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/{name}.db", max_body_bytes=4096)
+    app = create_app(settings, **fastapi_kwargs)
     if lean:
         include_flat(app, routes(LeanRoute))
     else:
@@ -176,3 +182,58 @@ async def test_the_lean_path_serves_the_route(apps: tuple[FastAPI, FastAPI], mon
     assert answered.status_code == 201
     assert await send(lean_app, "GET", "/sync", {}, None)
     assert served == ["/units/{unit_id}/items", "fallback /sync"]
+
+
+SPANS = InMemorySpanExporter()
+
+
+def _spans() -> list[tuple[Any, ...]]:
+    finished = [
+        (span.name, span.kind, span.status.status_code, sorted((k, str(v)) for k, v in (span.attributes or {}).items()))
+        for span in SPANS.get_finished_spans()
+    ]
+    SPANS.clear()
+    return finished
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers", "body"), REQUESTS[:10], ids=[f"{m} {u}" for m, u, *_ in REQUESTS[:10]]
+)
+async def test_with_tracing_on_the_spans_are_those_fastapi_records(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes | None,
+) -> None:
+    """FastAPI's server span (its own provider here; operation spans off, as thidua runs) says the same."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(SPANS))
+    telemetry = {"tracer_provider": provider, "operation_spans": False}
+    fastapi_app = app_with(tmp_path, "fastapi", lean=False, telemetry=telemetry)
+    lean_app = app_with(tmp_path, "lean", lean=True, telemetry=telemetry)
+    SPANS.clear()
+    expected = await send(fastapi_app, method, url, headers, body)
+    expected_spans = _spans()
+    answers: list[bool] = []
+    original = _Lean.answer
+
+    async def counting(self: _Lean, request: Any) -> Any:
+        answers.append(True)
+        return await original(self, request)
+
+    monkeypatch.setattr(_Lean, "answer", counting)
+    answered = await send(lean_app, method, url, headers, body)
+    assert (answered.status_code, answered.content) == (expected.status_code, expected.content)
+    assert _spans() == expected_spans and expected_spans
+    assert len(answers) == (0 if body and b",}" in body else 1)  # the lean path served it (BodyGuard refuses one)
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.text(min_size=0, max_size=30).map(lambda text: "/" + text))
+def test_the_path_a_command_is_hashed_with_is_the_urls(path: str) -> None:
+    """``url_path`` (the Idempotency-Key's request hash and namespace) is ``request.url.path``, whatever the path."""
+    scope = {"type": "http", "method": "POST", "path": path, "root_path": "", "query_string": b"", "scheme": "http"}
+    request = Request({**scope, "headers": [(b"host", b"directory")], "server": ("127.0.0.1", 8000)})
+    assert url_path(request) == request.url.path

@@ -1,6 +1,6 @@
 """Every page a signed-in person can reach by following links answers, for every demo user: a crawl of the
 live portal (the session's started platform, the demo city loaded) from the dashboard, three links deep,
-each kind of page twice at most, over plain HTTP. Every link the portal shows a person opens for that
+each kind of page once, over plain HTTP. Every link the portal shows a person opens for that
 person (a 5xx is a failure, a 403/404 a link that should not have been shown); the journeys drive the forms,
 this walks what no journey opens."""
 
@@ -13,12 +13,13 @@ import pytest
 
 from tests.portal.platform_harness import Platform
 
-USERS = ["admin", "city-standing", "ntl-chair", "dd-chair", "fecon-chair", "fecon-mentor", "fecon-member"]
+# The operator, a district, a grassroots union's chair and one of its members: each sees other links.
+USERS = ["admin", "ntl-chair", "fecon-chair", "fecon-member"]
 HREF = re.compile(r'(?:href|hx-get)="([^"#]+)')  # links, and the parts htmx loads into a page
 # Links that end the session, download files or change the language: not pages to crawl.
 SKIP = re.compile(r"^/(sign-out|sign-in|static/|language)|/export|\.(xlsx|csv|docx|pdf|zip)$|/download|/dossier")
 ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-DEPTH, PAGES, PER_KIND = 3, 60, 2  # per user: every kind of page twice at most, bounded in time
+DEPTH, PAGES, PER_KIND = 3, 60, 1  # per user: every kind of page once, bounded in time
 
 
 def kind_of(link: str) -> str:
