@@ -78,8 +78,9 @@ async def test_no_checkout_is_overtaken_more_than_once_by_each_other_task(tmp_pa
     await engine.dispose()
 
 
-async def test_a_connection_is_back_in_the_pool_as_its_block_ends(tmp_path: Path) -> None:
+async def test_a_connection_is_back_in_the_pool_as_its_block_ends(tmp_path: Path, monkeypatch: Any) -> None:
     """Fifty concurrent reads that never pause share one reader connection (each new one costs six PRAGMAs)."""
+    monkeypatch.delenv("THIDUA_SQLITE_THREADS", raising=False)
     db = open_database(f"sqlite+aiosqlite:///{tmp_path}/reads.db", pool_size=10)
     opened = []
     event.listen(db.reader.sync_engine, "connect", lambda *_: opened.append(1))
@@ -126,7 +127,8 @@ async def test_a_checkout_that_times_out_leaves_the_connection_to_the_next(tmp_p
     await engine.dispose()
 
 
-async def test_statements_run_and_a_failed_one_returns_its_connection(tmp_path: Path) -> None:
+async def test_statements_run_and_a_failed_one_returns_its_connection(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.delenv("THIDUA_SQLITE_THREADS", raising=False)
     db = open_database(f"sqlite+aiosqlite:///{tmp_path}/rows.db")
     async with db.writer.begin() as conn:
         await conn.execute(text("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"))
