@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from shared.sqlite_inline import inline_creator
+from shared.sqlite_inline import create_inline_engine
 
 
 @dataclass
@@ -91,13 +91,11 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        inline = {} if os.environ.get("THIDUA_SQLITE_THREADS") else {"async_creator": inline_creator(parsed.database)}
-        writer = create_async_engine(url, pool_size=1, max_overflow=0, **inline, **_JSON)
+        engine = create_async_engine if os.environ.get("THIDUA_SQLITE_THREADS") else create_inline_engine
+        writer = engine(url, pool_size=1, max_overflow=0, **_JSON)
         # Readers run in the driver's autocommit mode: each SELECT sees the latest committed snapshot,
         # and no BEGIN/ROLLBACK round trips are paid per read.
-        reader = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_reset_on_return=None, **inline, **_JSON
-        )
+        reader = engine(url, pool_size=pool_size, max_overflow=pool_size, pool_reset_on_return=None, **_JSON)
         event.listen(writer.sync_engine, "connect", _sqlite_pragmas)
         event.listen(reader.sync_engine, "connect", _sqlite_pragmas)
 

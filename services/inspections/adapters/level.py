@@ -31,6 +31,7 @@ from services.inspections.adapters.tables import (
     awarded,
     bunching_pending,
     metadata,
+    reported_pending,
     risk_pending,
 )
 from shared.projection import Context, Projection
@@ -55,6 +56,7 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
         self._spans = risk.rule_segments()
         self._deferred_since: float | None = None  # when this process first put off rebuilding score rows
         self._deferred_checked = False  # rows put off before a restart (or a rollback) were rebuilt
+        self._known: dict[str, set[tuple[Any, ...]]] = {}  # rows this process put off, by table: not again
 
     # -- batches ---------------------------------------------------------------------------------------
 
@@ -63,30 +65,33 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
         # bunching) is put off and done once: done per batch, it cost more per event the more the level
         # had seen (a city's replay: rebuilding score rows took 234 µs an event after 20,000 events and
         # 674 µs after 60,000, the bunching 16 and 80 µs), and a unit's facts change many times over a replay.
+        # Judging reported values is put off too (its three reads and the signs' a batch were 6% of a replay).
         now = time.monotonic()
         deferring = self.backlog > 0 and now - (self._deferred_since or now) < _DEFER_AT_MOST
         settling = not deferring and (self._deferred_since is not None or not self._deferred_checked)
         await self._written(conn)  # what the handlers put off, in one statement per table and kind
         bunching, self._bunching = self._bunching, set()
+        reports, self._reports = self._reports, set()
         if deferring:
-            await _put_off(conn, bunching_pending, [{"unit_id": u, "campaign_id": c} for u, c in bunching])
+            await self._put_off(conn, bunching_pending, [{"unit_id": u, "campaign_id": c} for u, c in bunching])
+            await self._put_off(conn, reported_pending, [{"campaign_id": c, "unit_id": u} for c, u in reports])
         else:
-            bunching |= set(await _taken(conn, bunching_pending)) if settling else set()
+            bunching |= set(await self._taken(conn, bunching_pending)) if settling else set()
             if bunching:
                 await self._judge_bunching(conn, bunching)
-        if self._reports:
-            reports, self._reports = self._reports, set()
-            await self._judge_reported(conn, reports)
+            reports |= set(await self._taken(conn, reported_pending)) if settling else set()
+            if reports:
+                await self._judge_reported(conn, reports)
         await self._written(conn)  # the signs the judgements above changed
         if not self._rules_checked:
             await risk.rebuild_if_rules_changed(conn, self._spans)
             self._rules_checked = True
         touched, self._dirty = self._dirty, set()
         if deferring:
-            await _put_off(conn, risk_pending, [{"unit_id": u} for u in touched])
+            await self._put_off(conn, risk_pending, [{"unit_id": u} for u in touched])
             self._deferred_since = self._deferred_since or now
         elif settling:
-            touched |= {u for (u,) in await _taken(conn, risk_pending)}
+            touched |= {u for (u,) in await self._taken(conn, risk_pending)}
             await risk.rescore(conn, touched, self._spans)
             self._deferred_since, self._deferred_checked = None, True
         elif touched:
@@ -100,6 +105,23 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
         self._reports.clear()
         self._rules_checked = False
         self._deferred_checked = False
+        self._known.clear()  # what it put off may have rolled back with the batch
+
+    async def _put_off(self, conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Rows of work put off, each written once while it waits (a unit is touched in many batches)."""
+        known = self._known.setdefault(table.name, set())
+        fresh = [row for row in rows if tuple(row.values()) not in known]
+        if fresh:
+            await conn.execute(upsert(conn, table).on_conflict_do_nothing(), fresh)
+            known.update(tuple(row.values()) for row in fresh)
+
+    async def _taken(self, conn: AsyncConnection, table: Table) -> list[Any]:
+        """The rows of work put off, removed from the table (done in the same transaction)."""
+        self._known.pop(table.name, None)
+        rows = (await conn.execute(select(table))).all()
+        if rows:
+            await conn.execute(delete(table))
+        return [tuple(row) for row in rows]
 
     async def units_left(self, conn: AsyncConnection, ctx: Context, unit_ids: set[str]) -> None:
         await self._written(conn)  # then deleted with the rest of the units' rows
@@ -115,16 +137,3 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
         for table in UNIT_TABLES:
             for start in range(0, len(ids), 500):
                 await conn.execute(delete(table).where(table.c.unit_id.in_(ids[start : start + 500])))
-
-
-async def _put_off(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await conn.execute(upsert(conn, table).on_conflict_do_nothing(), rows)
-
-
-async def _taken(conn: AsyncConnection, table: Table) -> list[Any]:
-    """The rows of work put off, removed from the table (done in the same transaction)."""
-    rows = (await conn.execute(select(table))).all()
-    if rows:
-        await conn.execute(delete(table))
-    return [tuple(row) for row in rows]

@@ -14,7 +14,7 @@ were built by are not the ones deployed.
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import case, delete, func, insert, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -97,7 +97,11 @@ async def _occurrences(
             initiatives.c.status != "rejected",
         )
     )
-    found += [(u, o) for u, registered_on in rows for o in radar.never_applied_spans(registered_on, spans)]
+    spans_from: dict[date, list[radar.Occurrence]] = {}  # a city's initiatives share a few hundred days
+    for u, registered_on in rows:
+        if registered_on not in spans_from:
+            spans_from[registered_on] = radar.never_applied_spans(registered_on, spans)
+        found += [(u, o) for o in spans_from[registered_on]]
     rows = await conn.execute(
         select(actions.c.unit_id, actions.c.due_on).where(actions.c.unit_id.in_(ids), actions.c.status == "open")
     )

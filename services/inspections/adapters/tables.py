@@ -267,8 +267,8 @@ risk = Table(
     Index("insp_risk_score", "score"),  # a page's rows, riskiest first, from the cut-off down
 )
 # Work put off while the level catches up (``level.InspectionsProjection.flush``), done once it has:
-# units whose score rows are out of date, and (unit, campaign) pairs whose registrations are to be judged
-# for bunching.
+# units whose score rows are out of date, (unit, campaign) pairs whose registrations are to be judged
+# for bunching, and (campaign, unit) pairs whose reported values are to be judged.
 risk_pending = Table(
     "insp_risk_pending",
     metadata,
@@ -279,6 +279,12 @@ bunching_pending = Table(
     metadata,
     Column("unit_id", String(36), primary_key=True),
     Column("campaign_id", String(36), primary_key=True),
+)
+reported_pending = Table(  # (campaign, unit) whose reports, targets or commitments are to be judged
+    "insp_reported_pending",
+    metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("unit_id", String(36), primary_key=True),
 )
 # What the score rows were built by: the rules that move a time-dependent sign's steps (a deployment with
 # other rules rebuilds every row at its first batch).
