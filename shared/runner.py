@@ -451,8 +451,9 @@ class ProjectionRunner:
     async def _route(self, conn: AsyncConnection, message: Message) -> None:
         if self.membership is not None:
             await self.membership.route(conn, message)
-        elif (handler := self.projection.handlers.get(message.event_type)) is not None:
-            await handler(self.projection, conn, message.event(), Context(self.level, message))
+        elif self.projection.handles(message.event_type):  # decoded only if handled
+            # Through ``handle``: a projection may wrap its handlers (the directory copy bumps its generation).
+            await self.projection.handle(conn, message.event(), Context(self.level, message))
 
     async def _apply_one_by_one(self, msgs: list[Msg]) -> None:
         for index, msg in enumerate(msgs):

@@ -2,6 +2,7 @@
 calling: a person's unit and the roles they hold there now."""
 
 import asyncio
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,14 @@ from shared.db import open_database
 from shared.directory_copy import DirectoryCopy
 from shared.directory_copy import metadata as copy_metadata
 from shared.directory_copy import roles as copy_roles
+from shared.events import Event, EventMetadata
+from shared.eventstore import EventStore
+from shared.eventstore.migrate import migrate
+from shared.eventstore.store import StreamAppend
+from shared.messaging import connect, ensure_streams
+from shared.relay import OutboxRelay
+from shared.runner import ProjectionRunner
+from shared.settings import Settings
 from tests.copies import feed
 
 
@@ -176,3 +185,53 @@ async def test_a_rebuilt_copy_never_serves_a_caller_kept_from_before(tmp_path: P
     await feed(copy, [(hn, "hn"), (enrolled, "hn"), (officer, "hn"), (nothing, "hn")])  # two bumps: 0, then 1
     assert (await copy.caller("m-lan")).roles == {"member", "emulation_officer"}  # type: ignore[union-attr]
     await db.dispose()
+
+
+async def test_the_runner_applies_the_copy_through_its_handle_so_a_revocation_reaches_kept_callers(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Over a real nats-server, as a service's consumer runs its copy (level ``*``, no membership): a caller
+    kept in memory loses a revoked role and follows a moved unit at the next request."""
+    store_db = open_database(f"sqlite+aiosqlite:///{tmp_path}/directory.db")
+    await migrate(store_db)
+    store = EventStore(store_db)
+    nc, js = await connect(settings.nats_url, "copy-runner")
+    await ensure_streams(js, settings)
+    relay = OutboxRelay(store, js, "directory")
+
+    async def directory_says(*events: tuple[Event, str]) -> None:
+        for event, path in events:
+            meta = EventMetadata(actor="directory", unit_path=path)
+            await store.append(StreamAppend.of(f"dir-{uuid.uuid4()}", 0, [(event, meta)]))
+        await relay.publish_pending()
+        await runner.catch_up()
+
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/copy.db")
+    copy = DirectoryCopy(db)
+    await copy.create_tables()  # as the service's start does
+    runner = ProjectionRunner(copy, "*", db, js, settings, durable="copy_runner")
+    await runner.start()
+    city = UnitRegistered(unit_id="hn", code="hn", name="Hà Nội", kind="city_federation", parent_id=None, path="hn")
+    ntl = UnitRegistered(unit_id="ntl", code="ntl", name="Nam Từ Liêm", kind="upper_level_union", parent_id="hn",
+                         path="hn.ntl")  # fmt: skip
+    dd = UnitRegistered(unit_id="dd", code="dd", name="Đống Đa", kind="upper_level_union", parent_id="hn",
+                        path="hn.dd")  # fmt: skip
+    fecon = UnitRegistered(unit_id="fecon", code="fecon", name="Fecon", kind="grassroots_union", parent_id="ntl",
+                           path="hn.ntl.fecon")  # fmt: skip
+    lan = MemberEnrolled(member_id="m-lan", unit_id="fecon", full_name="Nguyễn Thị Lan")
+    chair = RoleAssigned(member_id="m-lan", unit_id="fecon", role="chair")
+    await directory_says((city, "hn"), (ntl, "hn.ntl"), (dd, "hn.dd"), (fecon, "hn.ntl.fecon"),
+                         (lan, "hn.ntl.fecon"), (chair, "hn.ntl.fecon"))  # fmt: skip
+    kept = await copy.caller("m-lan")
+    assert kept is not None and kept.roles == {"member", "chair"} and kept.unit.path == "hn.ntl.fecon"
+
+    await directory_says((RoleRevoked(member_id="m-lan", unit_id="fecon", role="chair"), "hn.ntl.fecon"))
+    assert (await copy.caller("m-lan")).roles == {"member"}  # type: ignore[union-attr]
+    moved = UnitMovedIn(unit_id="fecon", from_path="hn.ntl.fecon", to_path="hn.dd.fecon", old_parent_id="ntl",
+                        new_parent_id="dd", previous_paths=("hn.ntl.fecon",))  # fmt: skip
+    await directory_says((moved, "hn.dd.fecon"))
+    assert (await copy.caller("m-lan")).unit.path == "hn.dd.fecon"  # type: ignore[union-attr]
+    await nc.close()
+    await store.close()
+    await db.dispose()
+    await store_db.dispose()
