@@ -76,3 +76,12 @@ def test_an_id_no_url_may_carry_is_a_404_not_a_500() -> None:
     with pytest.raises(Problem) as refused:
         asyncio.run(api.query("registry", "/initiatives/\x00", "token"))
     assert refused.value.status == 404 and refused.value.body["code"] == "portal.not_found"
+
+
+def test_a_title_is_searched_for_duplicates_by_its_pairs_of_syllables() -> None:
+    from services.portal.entrypoints.initiatives import _pairs
+
+    assert _pairs("Chuẩn hoá mô hình Bữa cơm ca") == ["Chuẩn hoá", "hình Bữa", "Bữa cơm", "mô hình"]
+    assert _pairs("Sáng kiến") == ["Sáng kiến"] and _pairs("Zalo") == ["Zalo"]
+    assert _pairs("QR") == [] and _pairs("") == []
+    assert len(_pairs("a b " * 100)) <= 4

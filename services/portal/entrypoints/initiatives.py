@@ -3,6 +3,7 @@ fields, possible duplicates before submitting), review, scoring and decisions, a
 and the parent's decision, replication."""
 
 import asyncio
+import itertools
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -146,16 +147,26 @@ async def register(request: Request, session: SignedIn, api: Api, form: Form) ->
     return redirect(f"/initiatives/{answer['initiative_id']}")
 
 
+def _pairs(title: str, most: int = 4) -> list[str]:
+    """Vietnamese words are syllables: one says little ("mô", "ca"), two side by side say what the title is
+    about ("Bữa cơm", "mã QR"). The longest pairs, each searched as both its syllables; a one-word title
+    is searched as it is."""
+    syllables = title.split()[:30]
+    if len(syllables) == 1:
+        return syllables if len(syllables[0]) >= 3 else []
+    pairs = {f"{a} {b}" for a, b in itertools.pairwise(syllables)}
+    return sorted(pairs, key=lambda pair: (-len(pair), pair))[:most]
+
+
 @router.get("/initiatives/duplicates")
 async def duplicates(request: Request, session: SignedIn, api: Api, title: str = "") -> Response:
-    """Initiatives already in the book that share the title's longest words (shown before submitting)."""
+    """Initiatives already in the book that share the title's word pairs (shown before submitting)."""
     assert session.person is not None
-    words = sorted({w for w in title.split() if len(w) >= 4}, key=len, reverse=True)[:3]
     found: dict[str, dict[str, Any]] = {}
-    if words:
+    if queries := _pairs(title):
         level = api.topology.level_for("registry", session.person.unit_path, [])
         pages = await asyncio.gather(
-            *(api.level("registry", level, "/registry/book", session.token, q=w, limit=5, unit=None) for w in words),
+            *(api.level("registry", level, "/registry/book", session.token, q=q, limit=10, unit=None) for q in queries),
             return_exceptions=True,
         )
         for page in pages:
