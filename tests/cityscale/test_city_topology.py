@@ -220,7 +220,14 @@ async def test_the_city_topology_under_load_through_three_faults_loses_and_doubl
                     return False
             return True
 
-        await wait_for(every_level_counted, 60, "every level's read model to count every enrolment")
+        try:
+            await wait_for(every_level_counted, 60, "every level's read model to count every enrolment")
+        except AssertionError as timed_out:  # what each level counted, and what its host said, for the reader
+            seen = {level: await level_units(client, host, level) for level, host in hosts.items()}
+            counted = {level: {p: (u.get("member_count"), u.get("events_seen")) for p, u in units.items()}
+                       for level, units in seen.items()}  # fmt: skip
+            tails = "\n".join(host.tail(15) for host in hosts.values())
+            raise AssertionError(f"{timed_out}: expected {expected}, counted {counted}\n{tails}") from None
         city = await level_units(client, hosts["hn"], "hn")
         districts = {f"hn.{d}": (await level_units(client, hosts[f"hn.{d}"], f"hn.{d}"))[f"hn.{d}"] for d in DISTRICTS}
         print(
