@@ -26,18 +26,28 @@ BAD_IDS = ["%00", "%E2%80%8B", "9" * 300, "..%2F..", "%FF", "NaN"]
 ID_PAGES = ["/initiatives/{}", "/campaigns/{}", "/campaigns/{}/units/{}", "/ideas/{}", "/inspections/{}",
             "/inspections/checklists/{}", "/inspections/rounds/{}", "/inspections/radar/{}", "/awards/proposals/{}",
             "/awards/history/individual/{}", "/awards/documents/decision/{}/pdf/{}", "/public/awards/{}"]  # fmt: skip
-LINK = re.compile(r'(?:href|hx-get)="([^"#]+)')
+LINK = re.compile(r'(?:href|hx-get)="([^"#]+)')  # links, and the parts htmx loads into a page
 FORM = re.compile(r"<form\b[^>]*>.*?</form>", re.S)
 SKIP = re.compile(r"^/(sign-out|sign-in|static/|language)|/export|/download|/documents/")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def signed_in(portal: str, subject: str) -> httpx.Client:
-    client = httpx.Client(base_url=portal, timeout=60, limits=httpx.Limits(max_keepalive_connections=0))
-    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/sign-in").text)
-    assert csrf, "no sign-in form: is the portal running with demo sign-in (make run)?"
-    client.post("/sign-in/demo", data={"subject": subject, "csrf": csrf.group(1)})
+    """A client signed in as a demo user, on the dashboard. No kept-alive connection: after a 500 the server
+    closes it, and the next page would fail in the client."""
+    fresh = httpx.Limits(max_keepalive_connections=0)
+    client = httpx.Client(base_url=portal, timeout=60, follow_redirects=True, limits=fresh)
+    page = client.get("/sign-in")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert page.status_code == 200 and csrf, f"no sign-in form (a portal with demo sign-in?): {page.text[:500]}"
+    signed = client.post("/sign-in/demo", data={"subject": subject, "csrf": csrf.group(1), "next": "/dashboard"})
+    assert signed.status_code == 200 and urlsplit(str(signed.url)).path == "/dashboard", signed.text[:500]
     return client
+
+
+def kind_of(link: str) -> str:
+    """A page's kind: its path with ids generalised (two initiatives are one kind of page)."""
+    return UUID.sub("{id}", link.split("?")[0])
 
 
 def crawl(client: httpx.Client, portal: str) -> list[tuple[str, int, str]]:
@@ -47,7 +57,7 @@ def crawl(client: httpx.Client, portal: str) -> list[tuple[str, int, str]]:
     queue = deque([("/dashboard", 0)])
     while queue:
         path, depth = queue.popleft()
-        kind = UUID.sub("{id}", path.split("?")[0])
+        kind = kind_of(path)
         if kind in kinds:
             continue
         kinds.add(kind)
@@ -77,6 +87,7 @@ def forms(page: str) -> list[tuple[str, list[str], str]]:
 
 def probe(portal: str, subject: str, rng: random.Random) -> tuple[Counter[int], list[str]]:
     client = signed_in(portal, subject)
+    client.follow_redirects = False  # a refused or accepted form's own answer (303, 422) is what is counted
     statuses: Counter[int] = Counter()
     failures: list[str] = []
 

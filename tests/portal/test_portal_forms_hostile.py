@@ -17,7 +17,7 @@ from services.portal.entrypoints.awards import _int
 from services.portal.entrypoints.settings import PortalSettings
 from services.portal.entrypoints.web import form_key
 from tests.portal.platform_harness import Platform
-from tests.portal.test_portal_every_page import signed_in
+from tools.probe_portal import signed_in
 
 
 @pytest.mark.parametrize("typed", ["NaN", "nan", "Infinity", "-Infinity", "inf", "1e309", "-1e400"])
@@ -51,7 +51,7 @@ def test_a_year_in_digits_that_are_not_ascii_is_no_year(year: str) -> None:
 
 
 def test_a_report_of_nan_with_an_edited_key_is_refused_beside_the_field(platform: Platform) -> None:
-    client = signed_in(platform, "fecon-chair")
+    client = signed_in(platform.portal_url, "fecon-chair")
     listed = client.get("/campaigns").text
     campaign = re.search(r'href="(/campaigns/[0-9a-f-]{36})"', listed)
     assert campaign, listed[:500]
