@@ -14,9 +14,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
-import time
-import uuid
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,29 +31,13 @@ from shared.errors import ConcurrencyError, Conflict
 from shared.events import Event, EventEnvelope, EventMetadata
 from shared.eventstore.guard import Stored, check_storable, encoded
 from shared.eventstore.schema import events, idempotency_keys
+from shared.ids import time_ordered_id
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("thidua.eventstore")
 
 # Any 64-bit constant: the key of the PostgreSQL advisory lock that serialises appends.
 _PG_APPEND_LOCK = 7_411_202_611
-
-
-def time_ordered_id() -> str:
-    """A UUID version 7 (RFC 9562): milliseconds since the epoch, then 74 random bits.
-
-    Event ids in time order keep the unique index on ``event_id`` growing at its end: a random (version 4)
-    id lands on a random page of that index, and once the store holds a few hundred thousand events every
-    appended event dirtied a page of its own (a group commit's cost grew with history)."""
-    random_bits = int.from_bytes(os.urandom(10), "big")
-    value = (
-        (time.time_ns() // 1_000_000) << 80
-        | 0x7 << 76
-        | (random_bits >> 68) << 64
-        | 0b10 << 62
-        | random_bits & ((1 << 62) - 1)
-    )
-    return str(uuid.UUID(int=value))
 
 
 @dataclass
