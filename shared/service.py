@@ -10,6 +10,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -59,7 +60,7 @@ def service_app(
     setup_telemetry(settings)
     db = open_database(settings.database_url, pool_size=settings.database_pool_size)
     inline_models = list(inline(db))
-    store = EventStore(db, inline=inline_models)
+    store = EventStore(db, inline=inline_models, idempotency_retention=timedelta(days=settings.idempotency_retention))
     copy = DirectoryCopy(db, name=f"{settings.service}_directory_copy") if directory_copy else None
     tasks_to_run = list(background)
     if copy is not None and settings.relay_enabled:  # without NATS (tests) the copy is fed by hand
