@@ -23,6 +23,7 @@ import orjson
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from opentelemetry import trace
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -465,7 +466,12 @@ def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
     # Per-operation spans (dependencies, endpoint, serialization) are off: they cost more per request
     # than the command's own work is worth tracing at that grain; the append span shows the store.
     # No service installs an OpenTelemetry meter or logger provider: FastAPI need not look for one per request.
-    fastapi_kwargs.setdefault("telemetry", {"operation_spans": False, "metrics": False, "logs": False})
+    # Nor, when ``setup_telemetry`` installed no tracer provider (it runs before the app is built), for a
+    # tracer provider: OpenTelemetry looks for one in os.environ on each call (4% of a directory command).
+    tracing = tracer_provider_installed()
+    fastapi_kwargs.setdefault(
+        "telemetry", {"tracing": tracing, "operation_spans": False, "metrics": False, "logs": False}
+    )
     app = FastAPI(**fastapi_kwargs)
     app.state.settings = settings
     # Present even when empty: BodyGuard reads it on every request, and a missing State attribute costs
@@ -479,6 +485,12 @@ def create_app(settings: Settings, **fastapi_kwargs: Any) -> FastAPI:
 
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     return app
+
+
+def tracer_provider_installed() -> bool:
+    """Whether OpenTelemetry has a tracer provider (set in code or named by OTEL_PYTHON_TRACER_PROVIDER)
+    rather than its placeholder: only then can a request's span be recorded."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
 async def command_context(
