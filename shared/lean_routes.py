@@ -384,14 +384,23 @@ class FlatRouter:
     def __init__(self, router: APIRouter) -> None:
         self.router, self.fallback = router, router.middleware_stack
         self.entries: list[_Entry] = []
+        self.by_method: dict[str, list[_Entry]] = {}
         self.count, self.last = -1, None
 
-    def _table(self) -> list[_Entry]:
+    def _table(self, method: str) -> list[_Entry]:
+        """The routes that can match a request of ``method`` fully, in the router's order: plain routes
+        that take the method (or any) and every route of another kind."""
         routes = self.router.routes
         if len(routes) != self.count or (routes and routes[-1] is not self.last):
             self.entries = [_Entry(route) for route in routes]
+            self.by_method = {}
             self.count, self.last = len(routes), routes[-1] if routes else None
-        return self.entries
+        table = self.by_method.get(method)
+        if table is None:
+            table = self.by_method[method] = [
+                entry for entry in self.entries if not entry.plain or not entry.methods or method in entry.methods
+            ]
+        return table
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -404,14 +413,16 @@ class FlatRouter:
             await self.fallback(scope, receive, send)
             return
         path, method = scope["path"], scope["method"]
-        for entry in self._table():
+        # A route whose path matches with another method is only a 405 if nothing matches fully: the
+        # router's fallback finds it then.
+        for entry in self._table(method):
             if not entry.plain:
                 if entry.route.matches(scope)[0] is Match.FULL:
                     break  # the router decides (it will match the same route)
                 continue
             found = entry.regex.match(path)
-            if found is None or (entry.methods and method not in entry.methods):
-                continue  # a path match with another method is only a 405 if nothing matches fully
+            if found is None:
+                continue
             params = found.groupdict()
             for key, value in params.items():
                 params[key] = entry.convertors[key].convert(value)
