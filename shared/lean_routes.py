@@ -27,9 +27,11 @@ from fastapi._compat.shared import field_annotation_is_sequence
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant, _get_cache_key, _is_coroutine_callable
 from fastapi.dependencies.utils import (
+    _get_form_models,
     _get_param_aliases,
     _get_param_model,
     _is_json_field,
+    _should_embed_body_fields,
     _validate_value_with_model_field,
     request_body_to_args,
     request_params_to_args,
@@ -107,7 +109,7 @@ class _Plan:
 
     __slots__ = (
         *("body", "call", "cookie", "header", "http_name", "key", "name", "path", "query", "request_name"),
-        *("subs", "use_cache"),
+        *("single_body", "subs", "use_cache"),
     )
 
     def __init__(self, dependant: Dependant, subs: list["_Plan"]) -> None:
@@ -117,6 +119,10 @@ class _Plan:
         self.path, self.query = _params(dependant.path_params), _params(dependant.query_params)
         self.header, self.cookie = _params(dependant.header_params), _params(dependant.cookie_params)
         self.body = dependant.body_params
+        # FastAPI asks on every request whether the one body field is validated as the whole body
+        self.single_body = (
+            len(self.body) == 1 and not _should_embed_body_fields(self.body) and not _get_form_models(self.body[0])
+        )
         self.http_name, self.request_name = dependant.http_connection_param_name, dependant.request_param_name
 
 
@@ -176,7 +182,12 @@ async def _solve(
         found, failed = _read_params(plan.cookie, request.cookies)
         values.update(found)
         errors += failed
-    if plan.body:
+    if plan.body and plan.single_body and not embed:  # request_body_to_args's first case, decided once
+        field = plan.body[0]
+        value, failed = _validate_value_with_model_field(field=field, value=body, values={}, loc=("body",))
+        values[field.name] = value
+        errors.extend(failed)
+    elif plan.body:
         found, failed = await request_body_to_args(body_fields=plan.body, received_body=body, embed_body_fields=embed)
         values.update(found)
         errors.extend(failed)
