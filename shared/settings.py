@@ -53,6 +53,9 @@ class Settings(BaseSettings):
 
     # HTTP
     max_body_bytes: int = 256 * 1024
+    # Days an Idempotency-Key is remembered (1–365): a retry inside the window gets the stored response,
+    # after it the same key is a new command. Expired keys are pruned off the hot path (issue 12).
+    idempotency_retention: int = Field(default=7, ge=1, le=365)
 
     # Load this service's part of the demo city at start-up (once; a second start keeps the data).
     demo_data: bool = False

@@ -5,6 +5,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -53,4 +54,6 @@ idempotency_keys = Table(
     Column("status_code", Integer, nullable=False),
     Column("response", Json, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # Keys expire after the retention window: the prune finds the oldest by this index (migration 0003).
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )

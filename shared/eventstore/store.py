@@ -8,19 +8,21 @@ makes global positions commit in order, which is what lets the relay read the ta
 
 If anything in a batch breaks a database constraint (an inline projection's unique index, say), the batch
 is rolled back and its requests are retried one by one, so only the offending request fails.
+
+Idempotency keys expire after ``idempotency_retention`` (the setting ``THIDUA_IDEMPOTENCY_RETENTION``, days):
+a key replayed inside the window answers with its stored response, after it the command is new. The writer
+prunes expired keys itself, a small batch at a time between group commits (or while idle), by the index on
+``created_at``, so the key table holds the window's keys, not the whole history's (issue 12).
 """
 
 import asyncio
 import contextlib
-import functools
 import logging
-import os
 import time
-import uuid
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from opentelemetry import trace
@@ -33,30 +35,24 @@ from shared.db import Database
 from shared.errors import ConcurrencyError, Conflict
 from shared.events import Event, EventEnvelope, EventMetadata
 from shared.eventstore.guard import Stored, check_storable, encoded
+from shared.eventstore.idempotency import (
+    DELETE_KEY,
+    PRUNE_KEYS_PG,
+    PRUNE_KEYS_SQLITE,
+    IdempotencyRecord,
+    IdempotentReplay,
+    key_row,
+    sqlite_key_params,
+    sqlite_keys,
+)
 from shared.eventstore.schema import events, idempotency_keys
+from shared.ids import time_ordered_id
 
 log = logging.getLogger(__name__)
 _tracer = trace.get_tracer("thidua.eventstore")
 
 # Any 64-bit constant: the key of the PostgreSQL advisory lock that serialises appends.
 _PG_APPEND_LOCK = 7_411_202_611
-
-
-def time_ordered_id() -> str:
-    """A UUID version 7 (RFC 9562): milliseconds since the epoch, then 74 random bits.
-
-    Event ids in time order keep the unique index on ``event_id`` growing at its end: a random (version 4)
-    id lands on a random page of that index, and once the store holds a few hundred thousand events every
-    appended event dirtied a page of its own (a group commit's cost grew with history)."""
-    random_bits = int.from_bytes(os.urandom(10), "big")
-    value = (
-        (time.time_ns() // 1_000_000) << 80
-        | 0x7 << 76
-        | (random_bits >> 68) << 64
-        | 0b10 << 62
-        | random_bits & ((1 << 62) - 1)
-    )
-    return str(uuid.UUID(int=value))
 
 
 @dataclass
@@ -91,25 +87,6 @@ class StreamAppend:
         return cls(stream_id, expected_version, envelopes)
 
 
-@dataclass
-class IdempotencyRecord:
-    """The response to a command sent with an Idempotency-Key; stored with the command's events."""
-
-    namespace: str
-    key: str
-    request_hash: str
-    status_code: int
-    response: dict[str, Any]
-
-
-class IdempotentReplay(Exception):
-    """The key was used before: the caller returns the stored response instead of acting again."""
-
-    def __init__(self, record: IdempotencyRecord) -> None:
-        super().__init__(record.key)
-        self.record = record
-
-
 class InlineProjection(Protocol):
     """A read model the service needs to validate commands; updated in the append's transaction."""
 
@@ -133,10 +110,27 @@ class EventStore:
         group_commit: bool = True,
         max_batch: int = 500,
         verify_events: bool = True,
+        idempotency_retention: timedelta = timedelta(days=7),
+        prune_batch: int = 500,
+        prune_every: float = 60.0,
+        prune_backlog_every: float = 1.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         """``verify_events=False`` only for a test that stands in for another service's producer with
-        hand-made partial payloads; a service's own store always verifies."""
+        hand-made partial payloads; a service's own store always verifies.
+
+        Expired idempotency keys are pruned by the writer, ``prune_batch`` at a time (a few milliseconds of
+        the writer's time): every ``prune_every`` seconds, or every ``prune_backlog_every`` while a batch
+        comes back full (a backlog, e.g. after an upgrade: 500 a second clears 1.8 million keys an hour).
+        ``clock``: the time keys are stamped with and expire by (the history benchmark runs its own).
+        """
         self.db = db
+        self.idempotency_retention = idempotency_retention
+        self.clock = clock
+        self.prune_batch = prune_batch
+        self.prune_every = prune_every
+        self.prune_backlog_every = prune_backlog_every
+        self._prune_at = time.monotonic() + prune_every  # a store's first prune: a while after it starts
         self.verify_events = verify_events
         self.inline = list(inline)
         self.group_commit = group_commit
@@ -199,7 +193,7 @@ class EventStore:
     async def _write_loop(self) -> None:
         failing = False  # during an outage every batch fails alike: its traceback is logged once
         while True:
-            batch = [await self._queue.get()]
+            batch = [await self._next_request()]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
@@ -217,6 +211,42 @@ class EventStore:
                         request.future.set_exception(error)
             else:
                 failing = False
+            if time.monotonic() >= self._prune_at:  # busy: one small prune between group commits
+                await self._prune_step()
+
+    async def _next_request(self) -> _Request:
+        """The next command to commit; while none is queued, expired keys are pruned when due."""
+        while self._queue.empty():
+            wait = self._prune_at - time.monotonic()
+            if wait <= 0:
+                await self._prune_step()
+                continue
+            with contextlib.suppress(TimeoutError):
+                return await asyncio.wait_for(self._queue.get(), wait)
+        return self._queue.get_nowait()
+
+    async def _prune_step(self) -> None:
+        """One prune batch; a failure (the database out of reach) waits for the next turn, logged."""
+        try:
+            pruned = await self.prune_expired_keys()
+        except Exception as error:
+            log.warning("pruning expired idempotency keys failed: %s: %s", type(error).__name__, error)
+            pruned = 0
+        full = pruned >= self.prune_batch
+        self._prune_at = time.monotonic() + (self.prune_backlog_every if full else self.prune_every)
+
+    def retention_cutoff(self) -> datetime:
+        """Keys stored before this instant have expired."""
+        return self.clock() - self.idempotency_retention
+
+    async def prune_expired_keys(self, limit: int | None = None) -> int:
+        """Delete up to ``limit`` (``prune_batch``) expired idempotency keys, the oldest first, in one short
+        transaction found by the ``created_at`` index; returns how many went. The writer calls it; a replay
+        never depends on it (an expired key is treated as new whether or not it was pruned yet)."""
+        params = {"cutoff": self.retention_cutoff(), "limit": limit or self.prune_batch}
+        async with self.db.writer.begin() as conn:
+            result = await conn.execute(PRUNE_KEYS_PG if self.db.is_postgres else PRUNE_KEYS_SQLITE, params)
+        return result.rowcount
 
     async def _commit_each(self, batch: list[_Request]) -> None:
         for request in batch:
@@ -236,8 +266,13 @@ class EventStore:
 
     async def _commit_batch(self, batch: list[_Request]) -> None:
         outcomes: dict[int, list[EventEnvelope] | Exception] = {}
+        now = self.clock()
+        cutoff = now - self.idempotency_retention
         async with self._locked_transaction() as conn:
             versions, replays = await self._lookup(conn, batch)
+            expired = [ident for ident, record in replays.items() if record.expired(cutoff)]
+            for ident in expired:  # stored before the window: the command is new, its key used anew
+                del replays[ident]
             accepted: list[EventEnvelope] = []
             accepted_rows: list[dict[str, Any]] = []
             keys_in_batch: set[tuple[str, str]] = set()
@@ -263,13 +298,16 @@ class EventStore:
                 accepted_rows.extend(request.rows)
                 if idem is not None:
                     keys_in_batch.add((idem.namespace, idem.key))
-                    idem_rows.append(_idempotency_row(idem))
+                    idem_rows.append(key_row(idem, now))
                 outcomes[index] = [env for append in request.appends for env in append.envelopes]
             if accepted:
                 await conn.execute(_INSERT_EVENTS_PG if self.db.is_postgres else _INSERT_EVENTS, accepted_rows)
                 for projection in self.inline:
                     await projection.apply(conn, accepted)
             if idem_rows:
+                if expired:  # not pruned yet: the old row goes in this transaction, the new one takes its place
+                    gone = [{"namespace": namespace, "key": key} for namespace, key in expired]
+                    await conn.execute(DELETE_KEY, gone)
                 await conn.execute(insert(idempotency_keys), idem_rows)
         if accepted:
             self.committed.set()
@@ -326,7 +364,9 @@ class EventStore:
                 if row.version is not None:
                     versions[row.name] = row.version
             else:
-                record = IdempotencyRecord(row.name, row.key, row.request_hash, row.status_code, row.response)
+                record = IdempotencyRecord(
+                    row.name, row.key, row.request_hash, row.status_code, row.response, row.created_at
+                )
                 replays[(row.name, row.key)] = record
         return versions, replays
 
@@ -357,9 +397,11 @@ class EventStore:
         found: dict[tuple[str, str], IdempotencyRecord] = {}
         for start in range(0, len(wanted), 400):
             chunk = wanted[start : start + 400]
-            rows = await conn.execute(_sqlite_keys(len(chunk)), _sqlite_key_params(chunk))
+            rows = await conn.execute(sqlite_keys(len(chunk)), sqlite_key_params(chunk))
             for row in rows:
-                record = IdempotencyRecord(row.namespace, row.key, row.request_hash, row.status_code, row.response)
+                record = IdempotencyRecord(
+                    row.namespace, row.key, row.request_hash, row.status_code, row.response, row.created_at
+                )
                 found[(row.namespace, row.key)] = record
         return found
 
@@ -394,6 +436,7 @@ class EventStore:
             return (await conn.scalar(select(func.max(events.c.position)))) or 0
 
     async def find_idempotent(self, namespace: str, key: str) -> IdempotencyRecord | None:
+        """The stored response of a key inside the retention window (an expired one is not found)."""
         async with self.db.reader.connect() as conn:
             row = (
                 await conn.execute(
@@ -404,7 +447,10 @@ class EventStore:
             ).first()
         if row is None:
             return None
-        return IdempotencyRecord(row.namespace, row.key, row.request_hash, row.status_code, row.response)
+        record = IdempotencyRecord(
+            row.namespace, row.key, row.request_hash, row.status_code, row.response, row.created_at
+        )
+        return None if record.expired(self.retention_cutoff()) else record
 
 
 # PostgreSQL, one statement for a group commit's look-ups: a row per stream id (its version: a correlated
@@ -416,13 +462,14 @@ _PG_LOOKUP = (
         """
 SELECT ids.stream_id AS name,
        (SELECT max(e.version) FROM events AS e WHERE e.stream_id = ids.stream_id) AS version,
-       NULL::varchar AS key, NULL::varchar AS request_hash, NULL::integer AS status_code, NULL::jsonb AS response
+       NULL::varchar AS key, NULL::varchar AS request_hash, NULL::integer AS status_code, NULL::jsonb AS response,
+       NULL::timestamptz AS created_at
   FROM unnest(CAST(:ids AS VARCHAR[])) AS ids(stream_id)
 UNION ALL
-SELECT found.namespace, NULL, found.key, found.request_hash, found.status_code, found.response
+SELECT found.namespace, NULL, found.key, found.request_hash, found.status_code, found.response, found.created_at
   FROM unnest(CAST(:namespaces AS VARCHAR[]), CAST(:keys AS VARCHAR[])) AS wanted(namespace, key)
   JOIN LATERAL (
-    SELECT k.namespace, k.key, k.request_hash, k.status_code, k.response FROM idempotency_keys AS k
+    SELECT k.namespace, k.key, k.request_hash, k.status_code, k.response, k.created_at FROM idempotency_keys AS k
      WHERE k.namespace = wanted.namespace AND k.key = wanted.key LIMIT 1
   ) AS found ON true
 """
@@ -439,6 +486,7 @@ SELECT found.namespace, NULL, found.key, found.request_hash, found.status_code, 
         column("request_hash", String),
         column("status_code", Integer),
         idempotency_keys.c.response,
+        idempotency_keys.c.created_at,
     )
 )
 _PG_BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({_PG_APPEND_LOCK})"
@@ -501,29 +549,6 @@ _SQLITE_VERSIONS = (
 )
 
 
-@functools.lru_cache(maxsize=64)
-def _sqlite_keys(count: int) -> Any:
-    """SQLite: a VALUES list joined to the key table, so each key is a primary-key search."""
-    pairs = ", ".join(f"(:s{i}, :k{i})" for i in range(count))
-    return text(
-        f"SELECT k.namespace, k.key, k.request_hash, k.status_code, k.response FROM (VALUES {pairs}) AS w "
-        "JOIN idempotency_keys AS k ON k.namespace = w.column1 AND k.key = w.column2"
-    ).columns(
-        idempotency_keys.c.namespace,
-        idempotency_keys.c.key,
-        idempotency_keys.c.request_hash,
-        idempotency_keys.c.status_code,
-        idempotency_keys.c.response,
-    )
-
-
-def _sqlite_key_params(chunk: list[tuple[str, str]]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for i, (namespace, key) in enumerate(chunk):
-        params[f"s{i}"], params[f"k{i}"] = namespace, key
-    return params
-
-
 def _event_row(env: EventEnvelope, stored: Stored) -> dict[str, Any]:
     return {
         "stream_id": env.stream_id,
@@ -546,17 +571,6 @@ def _insert_events(json_param: Callable[[str], Any]) -> Any:
 
 _INSERT_EVENTS = _insert_events(lambda name: bindparam(name, type_=Text))  # SQLite: JSON columns hold the text
 _INSERT_EVENTS_PG = _insert_events(lambda name: cast(bindparam(name, type_=Text), JSONB))
-
-
-def _idempotency_row(record: IdempotencyRecord) -> dict[str, Any]:
-    return {
-        "namespace": record.namespace,
-        "key": record.key,
-        "request_hash": record.request_hash,
-        "status_code": record.status_code,
-        "response": record.response,
-        "created_at": datetime.now(UTC),
-    }
 
 
 def envelope_from_row(row: Any) -> EventEnvelope:

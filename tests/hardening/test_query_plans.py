@@ -5,13 +5,15 @@ of the generic plan — and any full scan of a growing table fails the test, nam
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from shared.db import open_database
 from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
 from shared.eventstore.migrate import migrate
+from shared.eventstore.schema import idempotency_keys
 from shared.eventstore.store import IdempotentReplay
 from tests.hardening.plans import capture, postgres_full_scans, sqlite_full_scans
 from tests.hardening.test_unloadable_events import META, HardeningMeasured
@@ -43,20 +45,27 @@ async def grown(store_url: str) -> AsyncIterator[EventStore]:
 
 async def test_the_event_store_hot_path_uses_indexes(grown: EventStore) -> None:
     store = grown
+    async with store.db.writer.begin() as conn:  # a tenth of the keys stored before the retention window
+        old = datetime.now(UTC) - store.idempotency_retention - timedelta(hours=1)
+        await conn.execute(update(idempotency_keys).where(idempotency_keys.c.key.like("k-%-0")).values(created_at=old))
     with capture(store.db) as captured:
         # A group commit: new streams and existing ones, fresh keys and one retried key.
         commands = [appended(f"s-{n}", PER_STREAM, f"user-{n % 40}:POST:/x", str(uuid.uuid4())) for n in range(20)]
         commands += [appended(f"new-{n}", 0, "user-1:POST:/y", str(uuid.uuid4())) for n in range(20)]
-        retried = appended("s-399", PER_STREAM, "user-39:POST:/x", "k-399-0")
+        retried = appended("s-399", PER_STREAM, "user-39:POST:/x", "k-399-1")
+        expired = appended("s-398", PER_STREAM, "user-38:POST:/x", "k-398-0")  # a new command: its old row goes
         results = await asyncio.gather(
-            *(store.append(a, idempotency=i) for a, i in [*commands, retried]), return_exceptions=True
+            *(store.append(a, idempotency=i) for a, i in [*commands, expired, retried]), return_exceptions=True
         )
         assert isinstance(results[-1], IdempotentReplay) and not any(isinstance(r, Exception) for r in results[:-1])
+        assert await store.prune_expired_keys(limit=100) == 100  # the writer's prune: oldest expired first
         assert await store.find_idempotent("user-3:POST:/x", "k-3-2") is not None
+        assert await store.find_idempotent("user-5:POST:/x", "k-5-0") is None  # expired
         assert len(await store.load("s-7")) == PER_STREAM + 1
         assert await store.read_after(1000, limit=10) and await store.read_rows_after(1000, limit=10)
         assert await store.last_position() > 2000
-    assert len(captured.statements) >= 7
+    assert len(captured.statements) >= 9
+    assert any(s.lstrip().upper().startswith("DELETE FROM IDEMPOTENCY_KEYS WHERE") for s in captured.statements)
     explain = postgres_full_scans if store.db.is_postgres else sqlite_full_scans
     assert await explain(store.db.writer, captured) == []
 

@@ -18,12 +18,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared import ids
 from shared.db import Database, open_database
 from shared.errors import ConcurrencyError
 from shared.events import EventEnvelope, EventMetadata
 from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
 from shared.eventstore.migrate import migrate
-from shared.eventstore.store import IdempotentReplay, time_ordered_id
+from shared.eventstore.store import IdempotentReplay
+from shared.ids import time_ordered_id
 from tests.hardening.test_unloadable_events import META, HardeningMeasured
 
 
@@ -265,22 +267,51 @@ def test_an_event_id_is_a_version_7_uuid_milliseconds_first_then_74_random_bits(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     millis = 1_764_495_000_123
-    random = bytes(range(0xA1, 0xAB))  # ten bytes: 12 bits go after the version, 62 after the variant
+    bits = int.from_bytes(bytes(range(0xA1, 0xAB)), "big") >> 6  # 74 bits: 12 after the version, 62 after
     monkeypatch.setattr(time, "time_ns", lambda: millis * 1_000_000 + 999_999)
-    monkeypatch.setattr(os, "urandom", lambda n: bytes(range(0xA1, 0xA1 + n)))
-    bits = int.from_bytes(random, "big")
-    expected = f"{millis:012x}7{bits >> 68:03x}{(0b10 << 62) | (bits & ((1 << 62) - 1)):016x}"
+    monkeypatch.setattr(ids, "_random_74", lambda: bits)
+    expected = f"{millis:012x}7{bits >> 62:03x}{(0b10 << 62) | (bits & ((1 << 62) - 1)):016x}"
     made = uuid.UUID(time_ordered_id())
-    assert made.hex == expected
+    assert made.hex == expected and str(made) == time_ordered_id()  # the canonical text, lower case
     assert (made.version, made.variant) == (7, uuid.RFC_4122)
-    monkeypatch.setattr(os, "urandom", lambda n: b"\xff" * n)  # every random bit set: none spills over
+    monkeypatch.setattr(ids, "_random_74", lambda: (1 << 74) - 1)  # every random bit set: none spills over
     assert uuid.UUID(time_ordered_id()).hex == f"{millis:012x}7fffbfffffffffffffff"
 
 
 def test_event_ids_sort_by_the_millisecond_they_were_made_in(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter([5_000_000_000, 5_001_000_000])
-    randoms = iter([b"\xff" * 10, b"\x00" * 10])  # the later id has the smaller random part
+    randoms = iter([(1 << 74) - 1, 0])  # the later id has the smaller random part
     monkeypatch.setattr(time, "time_ns", lambda: next(clock))
-    monkeypatch.setattr(os, "urandom", lambda n: next(randoms))
+    monkeypatch.setattr(ids, "_random_74", lambda: next(randoms))
     earlier, later = time_ordered_id(), time_ordered_id()
     assert earlier < later and uuid.UUID(earlier).int >> 80 == 5_000 and uuid.UUID(later).int >> 80 == 5_001
+
+
+def test_the_random_bits_are_read_from_the_os_for_256_ids_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[int] = []
+    real = os.urandom
+
+    def urandom(n: int) -> bytes:
+        reads.append(n)
+        return real(n)
+
+    monkeypatch.setattr(os, "urandom", urandom)
+    ids._spare.clear()
+    made = [time_ordered_id() for _ in range(257)]
+    assert reads == [2560, 2560]  # one system call per 256 ids, ten bytes each
+    assert len(set(made)) == 257
+
+
+def test_a_forked_worker_does_not_reuse_the_random_bits_its_parent_kept() -> None:
+    time_ordered_id()  # the parent holds spare bits now
+    assert ids._spare
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child says how many spare bits it inherited, then leaves at once
+        os.write(write, str(len(ids._spare)).encode())
+        os._exit(0)
+    os.close(write)
+    inherited = os.read(read, 16)
+    os.close(read)
+    os.waitpid(child, 0)
+    assert inherited == b"0" and ids._spare

@@ -1,7 +1,6 @@
 """One handler per proposal command: load, decide, save (with the nominee's record or the quota ledger
 in the same transaction where a rule spans proposals)."""
 
-import uuid
 from typing import Any
 
 from contracts.awards import Achievement, Decision, Evidence, Meeting
@@ -29,6 +28,7 @@ from shared.commands import CommandContext, commit
 from shared.errors import InvalidInput
 from shared.eventstore import StreamAppend
 from shared.identity import Caller
+from shared.ids import time_ordered_id
 from shared.units import UnitRef
 from shared.upward import Waiting
 
@@ -88,7 +88,7 @@ async def file_proposal(deps: Deps, ctx: CommandContext, cmd: FileProposal) -> d
         facts = (await deps.facts_of(conn, [(nominee.kind, nominee.id)]))[nominee.id]
     claim = Claim(cmd.year, cmd.campaign_id, frozenset(cmd.attested), evidence)
     eligibility = evaluate(rule, rule_set.version, facts, claim, today)
-    proposal_id = str(uuid.uuid4())
+    proposal_id = time_ordered_id()
     achievement = Achievement(kind=cmd.achievement.kind, ref=cmd.achievement.ref, summary=cmd.achievement.summary)
     events = Proposal.file(
         proposal_id,
@@ -164,7 +164,7 @@ async def publicise(deps: Deps, ctx: CommandContext, cmd: Publicise) -> dict[str
 
 async def object_to(deps: Deps, ctx: CommandContext, proposal_id: str, cmd: Object) -> dict[str, Any]:
     p = await deps.proposals.get(proposal_id)
-    events = p.object(ctx.caller, str(uuid.uuid4()), cmd.text)
+    events = p.object(ctx.caller, time_ordered_id(), cmd.text)
     return await deps.proposals.save(p, events, ctx, at=await _path(deps, p), respond=view, status_code=201)
 
 
@@ -315,7 +315,7 @@ async def decide(deps: Deps, ctx: CommandContext, cmd: Decide) -> dict[str, Any]
             signer_title=cmd.signer_title,
         )
         amount, base = book.amount(rule, cmd.decided_on)
-        events = p.decide(ctx.caller, rule, rule_set.version, str(uuid.uuid4()), decision, amount, base)
+        events = p.decide(ctx.caller, rule, rule_set.version, time_ordered_id(), decision, amount, base)
         decided.append((p, events))
     return await _save_all(deps, ctx, decided)
 

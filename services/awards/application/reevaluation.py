@@ -11,8 +11,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
-import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -30,6 +28,7 @@ from services.awards.domain.rules import CONFERRED, OPEN
 from shared.errors import ConcurrencyError, Conflict, InvalidInput
 from shared.events import EventEnvelope, EventMetadata
 from shared.eventstore import StreamAppend
+from shared.ids import time_ordered_id
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -81,17 +80,6 @@ async def reevaluate(deps: Deps, cause: str, nominee_ids: Iterable[str] | None =
             judged, after = await _judge_page(deps, stmt, cause, metas)
             changed += judged
     return changed
-
-
-def _time_ordered_id() -> str:
-    """A UUID version 7 (RFC 9562): 48 bits of milliseconds since the epoch, then 74 random bits.
-
-    A pass appends tens of thousands of judgements at once; with random ids each would land on its own page
-    of the events' unique id index (a page written per event at commit), with time-ordered ids they land
-    together at its end. Still a UUID, still unique (74 random bits within a millisecond)."""
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (time.time_ns() // 1_000_000 & (1 << 48) - 1) << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64
-    return str(uuid.UUID(int=value | 0b10 << 62 | rand & (1 << 62) - 1))
 
 
 @contextlib.contextmanager
@@ -148,7 +136,7 @@ async def _judge(deps: Deps, rows: list[Any], facts: dict[str, Any], cause: str,
             continue  # the same judgement (only its date or version would differ): nothing to record
         stream_id = f"proposal-{row.proposal_id}"
         envelope = EventEnvelope(
-            event_id=_time_ordered_id(),
+            event_id=time_ordered_id(),
             event_type=event.event_type,
             schema_version=event.schema_version,
             stream_id=stream_id,

@@ -1,7 +1,6 @@
 """Handlers of the rule book (rule sets, base salary, holidays), quotas and past awards."""
 
 import asyncio
-import uuid
 from typing import Any
 
 from contracts.awards import PastAwardRecorded
@@ -19,6 +18,7 @@ from services.awards.domain.rules import level_of, require_preparer
 from shared.commands import CommandContext, commit
 from shared.errors import Conflict, InvalidInput
 from shared.eventstore import StreamAppend
+from shared.ids import time_ordered_id
 
 
 async def publish(deps: Deps, ctx: CommandContext, cmd: PublishRuleSet) -> dict[str, Any]:
@@ -81,7 +81,7 @@ async def record_past_award(deps: Deps, ctx: CommandContext, cmd: RecordPastAwar
         raise Conflict("the platform admin records past awards as an official of a unit", code="award.unit_required")
     require_preparer(caller, level, "record past awards")
     nominee = await deps.nominee(cmd.nominee.kind, cmd.nominee.member_id, cmd.nominee.unit_path, level)
-    award_id = str(uuid.uuid4())
+    award_id = time_ordered_id()
     event = PastAwardRecorded(
         award_id=award_id,
         unit_id=nominee.unit_id,

@@ -1,6 +1,5 @@
 """Handlers of the member commands: enrol a member, assign and revoke an official's role."""
 
-import uuid
 from typing import Any
 
 from services.directory.application.deps import Deps
@@ -10,6 +9,7 @@ from services.directory.domain.rules import ENROLLER_ROLES, MANAGER_ROLES
 from shared.commands import CommandContext
 from shared.errors import NotFound
 from shared.events import Event
+from shared.ids import time_ordered_id
 from shared.units import UnitRef
 
 
@@ -20,7 +20,7 @@ async def enrol_member(
     ctx.caller.require_role(*ENROLLER_ROLES)
     unit, above = await deps.locate(unit_id)
     ctx.caller.require_subtree(unit.path)
-    member = Member(member_id or str(uuid.uuid4()))
+    member = Member(member_id or time_ordered_id())
     details = cmd.model_dump(exclude={"full_name"}, exclude_none=True)
     events = Member.enrol(member.id, unit, cmd.full_name, **details)
     response = {

@@ -1,6 +1,5 @@
 """Handlers of the unit commands: register, rename, move, merge."""
 
-import uuid
 from typing import Any
 
 from contracts.directory import UnitMovedIn, UnitMovedOut, UnitRegistered
@@ -10,6 +9,7 @@ from services.directory.domain.rules import MANAGER_ROLES
 from services.directory.domain.unit import Unit
 from shared.commands import CommandContext
 from shared.errors import Forbidden
+from shared.ids import time_ordered_id
 
 
 async def register_unit(deps: Deps, ctx: CommandContext, cmd: RegisterUnit) -> dict[str, Any]:
@@ -24,7 +24,7 @@ async def register_unit(deps: Deps, ctx: CommandContext, cmd: RegisterUnit) -> d
         caller.require_subtree(parent.path, "parent_id")
         lineage = [*above, parent]
     siblings = {child.code for child in await deps.records.children(cmd.parent_id)}
-    unit = Unit(str(uuid.uuid4()))
+    unit = Unit(time_ordered_id())
     (registered,) = Unit.register(unit.id, cmd.code, cmd.name, cmd.kind, parent, siblings)
     assert isinstance(registered, UnitRegistered)
     response = {**registered.model_dump(mode="json"), "status": "active", "version": 1}

@@ -2,7 +2,6 @@
 units by the radar, each with its reasons), scheduling, notice, decision, findings, corrective actions,
 fixes, verification and the conclusion."""
 
-import uuid
 from typing import Any
 
 from contracts.inspections import PlannedInspection, Selection, TeamMember
@@ -29,6 +28,7 @@ from shared.commands import CommandContext
 from shared.directory_copy import units as copy_units
 from shared.errors import InvalidInput
 from shared.identity import Caller
+from shared.ids import time_ordered_id
 from shared.units import UnitRef
 
 # -- the plan ------------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ async def schedule(deps: Deps, ctx: CommandContext, cmd: ScheduleInspection) -> 
     ctx.caller.require_official_of(by, *INSPECTORS, field="by_unit_id")
     units, selection = await _chosen(deps, by, cmd)
     team = await _team(deps, by, list(cmd.team))
-    inspection = Inspection(str(uuid.uuid4()))
+    inspection = Inspection(time_ordered_id())
     events = Inspection.schedule(
         inspection.id,
         by,
@@ -236,7 +236,7 @@ async def record_finding(
         inspection,
         by,
         unit,
-        str(uuid.uuid4()),
+        time_ordered_id(),
         severity=cmd.severity,
         description=cmd.description,
         recommendation=cmd.recommendation,
@@ -258,7 +258,7 @@ async def assign_action(
         inspection,
         by,
         unit,
-        str(uuid.uuid4()),
+        time_ordered_id(),
         finding_id=cmd.finding_id,
         description=cmd.description,
         owner=cmd.owner,

@@ -3,7 +3,6 @@ level), answer, submit, amend, close the round."""
 
 import contextlib
 import gc
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from operator import itemgetter
@@ -25,6 +24,7 @@ from services.inspections.domain.rules import GRASSROOTS, ROUND_OPENERS, UNIT_OF
 from services.inspections.domain.selfinspection import Checklist, Round, UnitFacts
 from shared.commands import CommandContext
 from shared.directory_copy import units as copy_units
+from shared.ids import time_ordered_id
 from shared.units import UnitRef
 
 _UNIT_COLUMNS = (
@@ -97,7 +97,7 @@ async def _open_round(deps: Deps, ctx: CommandContext, cmd: OpenRound) -> dict[s
         UnitFacts(u, facts[u.unit_id].commitments, facts[u.unit_id].initiatives) if u.unit_id in facts else UnitFacts(u)
         for u in units
     ]
-    round_id = str(uuid.uuid4())
+    round_id = time_ordered_id()
     opening, issued = Round.open(
         round_id,
         level,

@@ -1,6 +1,5 @@
 """Handlers of the campaign commands: launch, split a target among children, close with a review."""
 
-import uuid
 from typing import Any
 
 from contracts.pledges import TargetAssigned
@@ -11,6 +10,7 @@ from services.pledges.domain.rules import LEADER_ROLES
 from shared import paper
 from shared.commands import CommandContext
 from shared.events import Event
+from shared.ids import time_ordered_id
 
 
 async def _paths(deps: Deps, launcher_path: str, events: list[Event]) -> list[str]:
@@ -28,7 +28,7 @@ async def launch(deps: Deps, ctx: CommandContext, cmd: LaunchCampaign) -> dict[s
     ctx.caller.require_official_of(launcher, *LEADER_ROLES)
     field = "report_deadlines" if cmd.report_deadlines else "ends_on"  # no deadlines: the end is the one
     paper.deadlines_ahead(ctx.caller, list(cmd.report_deadlines) or [cmd.ends_on], deps.clock().date(), field)
-    campaign = Campaign(str(uuid.uuid4()))
+    campaign = Campaign(time_ordered_id())
     events = Campaign.launch(
         campaign.id,
         launcher,

@@ -1,6 +1,5 @@
 """Handlers of the idea commands: submit, claim, comment, convert into an initiative draft."""
 
-import uuid
 from typing import Any
 
 from contracts.registry import Author
@@ -9,11 +8,12 @@ from services.registry.domain.commands import CommentIdea, ConvertIdea, SubmitId
 from services.registry.domain.idea import Idea
 from services.registry.domain.initiative import Initiative
 from shared.commands import CommandContext
+from shared.ids import time_ordered_id
 
 
 async def submit_idea(deps: Deps, ctx: CommandContext, cmd: SubmitIdea) -> dict[str, Any]:
     unit = await deps.unit_at(ctx.caller, cmd.unit_path)
-    idea = Idea(str(uuid.uuid4()))
+    idea = Idea(time_ordered_id())
     events = Idea.submit(idea.id, unit, cmd.text, ctx.caller)
     response = {
         "idea_id": idea.id,
@@ -51,7 +51,7 @@ async def comment_idea(deps: Deps, ctx: CommandContext, idea_id: str, cmd: Comme
 
 async def convert_idea(deps: Deps, ctx: CommandContext, idea_id: str, cmd: ConvertIdea) -> dict[str, Any]:
     idea, path = await _located(deps, ctx, idea_id)
-    draft = Initiative(str(uuid.uuid4()))
+    draft = Initiative(time_ordered_id())
     authors = tuple(Author(**a.model_dump()) for a in cmd.authors)
     converted, drafted = idea.convert(ctx.caller, draft.id, cmd.title, authors)
     response = {"idea_id": idea_id, "status": "converted", "initiative_id": draft.id, "initiative_status": "draft"}

@@ -1,6 +1,5 @@
 """Handlers of the initiative commands: registration, review, decisions, application, acceptance."""
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from shared import paper
 from shared.commands import CommandContext
 from shared.errors import Forbidden
 from shared.events import Event
+from shared.ids import time_ordered_id
 from shared.units import UnitRef
 
 
@@ -61,8 +61,7 @@ async def possible_duplicates(
     deps: Deps, registration: Registration, home: UnitRef, exclude: str
 ) -> tuple[PossibleDuplicate, ...]:
     """The most similar initiatives of the city; a near-copy from another unit is flagged, not blocked."""
-    async with deps.db.reader.connect() as conn:
-        await deps.duplicates.refresh(conn)
+    await deps.duplicates.refresh(deps.db.reader)
     text = similarity_text(registration.model_dump(include={"title", "objective", "steps"}))
     matches = deps.duplicates.search(text, home.path.split(".")[0], exclude=exclude)
     return tuple(
@@ -96,7 +95,7 @@ async def register_initiative(deps: Deps, ctx: CommandContext, cmd: RegisterInit
         events = initiative.complete(registration, ctx.caller, duplicates, on_paper)
     else:
         home = await deps.unit_at(ctx.caller, cmd.unit_path)
-        initiative = Initiative(str(uuid.uuid4()))
+        initiative = Initiative(time_ordered_id())
         duplicates = await possible_duplicates(deps, registration, home, initiative.id)
         events = Initiative.register(initiative.id, home, registration, ctx.caller, duplicates, on_paper)
     return await save(
