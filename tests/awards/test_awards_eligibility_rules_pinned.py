@@ -64,6 +64,7 @@ def test_an_initiative_counts_when_recognised_at_the_scope_in_the_years_applied_
     assert C["initiative"](at_least_grassroots, nominee(initiatives=(low,)), CLAIM).outcome == "met"
     below = C["initiative"](city, nominee(initiatives=(replace(QR, scope="upper_level"),)), CLAIM)
     assert below.reason == "0 of 1 needed qualify (recognised below city scope)"
+    assert (below.reason_code, below.reason_params["gaps"]) == ("initiative.too_few", ("below_scope",))
     assert below.facts[0].summary.startswith(f"{TITLE}; công nhận phạm vi cấp trên trực tiếp;")
     unknown_scope = C["initiative"](city, nominee(initiatives=(replace(QR, scope="ward"),)), CLAIM)
     assert unknown_scope.outcome == "not_met" and "công nhận phạm vi ward" in unknown_scope.facts[0].summary
@@ -79,6 +80,10 @@ def test_an_initiative_recognised_outside_the_window_of_years_does_not_count() -
         assert got.outcome == outcome, year
         if outcome == "not_met":
             assert got.reason == "0 of 1 needed qualify (recognised outside 2023–2025)"
+            assert got.reason_params == {
+                "count": 0, "needed": 1, "gaps": ("outside_years",), "scope": "grassroots", "from_year": 2023,
+                "to_year": 2025,
+            }  # fmt: skip
     undated = replace(QR, recognised_on=None)
     assert C["initiative"](rule("initiative"), nominee(initiatives=(undated,)), CLAIM).outcome == "met"
 
@@ -86,14 +91,18 @@ def test_an_initiative_recognised_outside_the_window_of_years_does_not_count() -
 def test_an_initiative_not_recognised_revoked_unapplied_or_unaccepted_is_near_but_does_not_count() -> None:
     applied_accepted = rule("initiative", applied=True, accepted=True)
     cases = {
-        replace(QR, scope=None): "not recognised or recognition revoked",
-        replace(QR, revoked=True): "not recognised or recognition revoked",
-        replace(QR, applied_on=None): "not applied",
-        replace(QR, accepted_on=None): "not accepted (nghiệm thu)",
+        replace(QR, scope=None): ("not recognised or recognition revoked", "not_recognised"),
+        replace(QR, revoked=True): ("not recognised or recognition revoked", "not_recognised"),
+        replace(QR, applied_on=None): ("not applied", "not_applied"),
+        replace(QR, accepted_on=None): ("not accepted (nghiệm thu)", "not_accepted"),
     }
-    for initiative, why in cases.items():
+    for initiative, (why, gap) in cases.items():
         got = C["initiative"](applied_accepted, nominee(initiatives=(initiative,)), CLAIM)
-        assert (got.outcome, got.reason) == ("not_met", f"0 of 1 needed qualify ({why})")
+        assert (got.outcome, got.reason, got.reason_params["gaps"]) == (
+            "not_met",
+            f"0 of 1 needed qualify ({why})",
+            (gap,),
+        )
     plain = rule("initiative")  # neither applied nor accepted required
     bare = replace(QR, applied_on=None, accepted_on=None, decision_number=None)
     got = C["initiative"](plain, nominee(initiatives=(bare,)), CLAIM)
@@ -216,6 +225,7 @@ def test_a_pledge_is_fulfilled_at_its_best_reported_rate() -> None:
     unrated = PledgeFact("pl-3", "camp-3", date(2025, 5, 1))
     got = C["pledge_fulfilment"](full, nominee(pledges=(lower, best, unrated)), CLAIM)
     assert (got.outcome, got.reason, [f.ref for f in got.facts]) == ("met", "fulfilment 100% against 100%", ["pl-1"])
+    assert (got.reason_code, got.reason_params) == ("pledge.fulfilment", {"rate": 1.0, "needed": 1.0})
     assert C["pledge_fulfilment"](full, nominee(pledges=(lower,)), CLAIM).outcome == "not_met"
     nothing_done = replace(lower, pledge_id="pl-0", fulfilment_rate=0.0)
     partly = C["pledge_fulfilment"](
@@ -224,6 +234,7 @@ def test_a_pledge_is_fulfilled_at_its_best_reported_rate() -> None:
     assert (partly.outcome, partly.reason, partly.facts[0].ref) == ("met", "fulfilment 40% against 40%", "pl-2")
     waiting = C["pledge_fulfilment"](full, nominee(pledges=(unrated,)), CLAIM)
     assert (waiting.outcome, waiting.reason) == ("unknown", "no progress reported on the pledge yet")
+    assert (waiting.reason_code, waiting.reason_params) == ("pledge.no_progress", {})
     assert waiting.facts[0].summary == "giao ước ký ngày 01/05/2025"
     zero = C["pledge_fulfilment"](
         rule("pledge_fulfilment"), nominee(pledges=(replace(lower, fulfilment_rate=0.0),)), CLAIM
