@@ -9,6 +9,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,44 @@ async def test_without_group_commit_a_failing_transaction_tells_its_command(db: 
         assert recorder.batches == [["g@1"]] and store._writer is None  # committed by the caller itself
     finally:
         await store.close()
+
+
+# -- pruning expired idempotency keys ----------------------------------------------------------------------
+
+
+async def test_a_full_prune_batch_prunes_again_soon_a_partial_or_failed_one_waits_for_the_next_turn(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The prune's cadence: a batch that came back full (``>=`` the batch size) is a backlog, pruned again
+    after ``prune_backlog_every``; a partial batch, or a prune that failed, waits ``prune_every``."""
+    month_ago = datetime.now(UTC) - timedelta(days=30)
+    stamping = EventStore(db, clock=lambda: month_ago)  # the keys' commands ran a month ago: all expired
+    try:
+        for n in range(3):
+            record = IdempotencyRecord("a:POST:/x", f"k-{n}", "h", 201, {})
+            await stamping.append(measured(f"p-{n}", 0), idempotency=record)
+    finally:
+        await stamping.close()
+    store = EventStore(db, prune_batch=2, prune_every=3600.0, prune_backlog_every=0.5)
+
+    async def step() -> float:
+        before = time.monotonic()
+        await store._prune_step()
+        return store._prune_at - before
+
+    assert 0.5 <= await step() < 10  # two of three pruned: exactly a full batch, a backlog
+    assert 3600 <= await step() < 3610  # the last one: a partial batch
+    assert 3600 <= await step() < 3610  # nothing left
+
+    async def unreachable(limit: int | None = None) -> int:
+        raise RuntimeError("the database is out of reach")
+
+    store.prune_batch = 1  # a failure counts as nothing pruned, not as a full batch of one
+    store.prune_expired_keys = unreachable  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="shared.eventstore.store"):
+        assert 3600 <= await step() < 3610
+    (logged,) = [r for r in caplog.records if r.name == "shared.eventstore.store"]
+    assert logged.getMessage() == "pruning expired idempotency keys failed: RuntimeError: the database is out of reach"
 
 
 # -- the writer and the commit signal ----------------------------------------------------------------------
