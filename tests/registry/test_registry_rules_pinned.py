@@ -3,6 +3,7 @@ status allows next, ideas and their mentor, re-addressing a request, the authors
 if a check, or what its refusal says (type, field, message), is removed. Domain only, no I/O."""
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from pydantic import ValidationError
@@ -147,6 +148,9 @@ def test_registering_completing_and_revising_keep_the_possible_duplicates() -> N
     draft = given(*idea_converted_to_draft())
     (completed,) = draft.complete(registration(), MEMBER, DUPLICATES)
     assert isinstance(completed, InitiativeRegistered) and completed.possible_duplicates == DUPLICATES
+    assert (completed.unit_id, completed.registered_on) == ("u-fecon", None)
+    (on_paper,) = draft.complete(registration(), MEMBER, DUPLICATES, date(2025, 3, 2))  # a paper form's day kept
+    assert isinstance(on_paper, InitiativeRegistered) and on_paper.registered_on == date(2025, 3, 2)
     returned = scored()
     then(returned, returned.return_for_revision(BCH, FECON, "Bổ sung"))
     (revised,) = returned.revise(registration(), MEMBER, DUPLICATES)
