@@ -17,6 +17,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import ids
@@ -93,14 +94,25 @@ async def test_a_group_commit_of_more_than_one_look_up_chunk_finds_every_stream_
             await store.append(measured(f"b-{n:03}", 0))
         for n in (0, 400):  # keys already stored: the same for the keys' chunks
             await store.append(measured(f"pre-{n}", 0), idempotency=key[n])
+        looked_up: list[str] = []  # the look-ups of the one transaction: a statement per chunk, no more
+
+        def look_up(conn: object, cursor: object, statement: str, *args: object) -> None:
+            if "GROUP BY events.stream_id" in statement or "FROM (VALUES" in statement:
+                looked_up.append("streams" if "GROUP BY" in statement else "keys")
+
+        event.listen(db.writer.sync_engine, "before_cursor_execute", look_up)
         # Command n appends to b-n with key k-(n+100): commands 300 and 401 carry the stored keys.
-        results = await asyncio.gather(
-            *(
-                store.append(measured(f"b-{n:03}", 1 if n in (0, 500) else 0), idempotency=key[(n + 100) % 501])
-                for n in range(501)
-            ),
-            return_exceptions=True,
-        )
+        try:
+            results = await asyncio.gather(
+                *(
+                    store.append(measured(f"b-{n:03}", 1 if n in (0, 500) else 0), idempotency=key[(n + 100) % 501])
+                    for n in range(501)
+                ),
+                return_exceptions=True,
+            )
+        finally:
+            event.remove(db.writer.sync_engine, "before_cursor_execute", look_up)
+        assert looked_up == ["streams", "streams", "keys", "keys"]  # 500 + 1 streams, 400 + 101 keys
         assert [n for n, r in enumerate(results) if not isinstance(r, list)] == [300, 401]
         assert all(isinstance(results[n], IdempotentReplay) for n in (300, 401))
         assert [r.record for r in (results[300], results[401])] == [key[400], key[0]]  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ stores is in ``test_event_store.py``, the PostgreSQL lock in ``tests/hardening/t
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +230,21 @@ def test_metadata_that_does_not_survive_json_is_refused_naming_its_event() -> No
         "JSON; nothing was stored",
         "metadata",
     )
+
+
+def test_a_key_expires_only_once_stored_strictly_before_the_cutoff_whatever_its_zone() -> None:
+    """``IdempotencyRecord.expired``: not yet stored is never expired; SQLite's naive stamps are UTC; an aware
+    stamp in another zone is compared as the instant it is; the cutoff itself is still inside the window."""
+    cutoff = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+
+    def stored(at: datetime | None) -> IdempotencyRecord:
+        return IdempotencyRecord("a:POST:/x", "k", "h", 201, {}, at)
+
+    assert not stored(None).expired(cutoff)
+    assert not stored(cutoff).expired(cutoff)
+    assert stored(cutoff - timedelta(microseconds=1)).expired(cutoff)
+    assert stored(datetime(2026, 11, 24, 5, 59)).expired(cutoff)  # naive: UTC
+    assert not stored(datetime(2026, 11, 24, 6, 0)).expired(cutoff)
+    hanoi = timezone(timedelta(hours=7))
+    assert stored(datetime(2026, 11, 24, 12, 59, tzinfo=hanoi)).expired(cutoff)  # 05:59 UTC
+    assert not stored(datetime(2026, 11, 24, 5, 0, tzinfo=timezone(timedelta(hours=-1)))).expired(cutoff)  # 06:00
