@@ -14,19 +14,25 @@ Each figure is commands / seconds over all rounds (a WAL checkpoint or a page sp
 beside it the CPU per command and the wall time of a group commit's look-ups, inserts and COMMIT per command.
 
 Options: ``--backends sqlite,postgresql``, ``--sizes 0,100000``, ``--creating 1.0`` (the share of commands that
-start a stream; the rest append to a seeded stream), ``--new-ids uuid4,uuid7``, ``--rounds``, ``--commands``.
+start a stream; the rest append to a seeded stream), ``--new-ids uuid4,uuid7``, ``--rounds``, ``--commands``,
+``--seeded-ids uuid7`` (the history as it is written from now on: streams named by time-ordered ids) and
+``--recent-days 30`` (appends go to the streams made in the history's last 30 days, as live work does,
+instead of to the streams each point added, spread over its whole span; on SQLite the empty store then
+holds those 30 days' streams and nothing older: the baseline is the working set without the history).
 """
 
 import argparse
 import asyncio
 import contextlib
+import functools
 import hashlib
 import os
 import random
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,11 +57,18 @@ FOREVER = timedelta(days=365 * 100)  # the "kept" store: no key ever expires
 STORES = ("empty", "kept", "expiring")
 
 
-def seeded_stream(number: int) -> str:
+def seeded_stream(number: int, clock: "Clock | None" = None) -> str:
     """The id of seeded stream ``number``: random-looking, as a service's (``initiative-<uuid4>``), so the
     (stream_id, version) index is spread as it is in a real store; derived from the number so a command can
-    append to a seeded stream. Seeded keys are random UUIDs, as clients send them."""
-    return f"initiative-{uuid.UUID(bytes=hashlib.md5(number.to_bytes(8, 'big')).digest(), version=4)}"
+    append to a seeded stream. With ``clock`` (``--seeded-ids uuid7``): the time-ordered id it would have
+    had, made when its first event was stored. Seeded keys are random UUIDs, as clients send them."""
+    digest = hashlib.md5(number.to_bytes(8, "big")).digest()
+    if clock is None:
+        return f"initiative-{uuid.UUID(bytes=digest, version=4)}"
+    millis = int(clock.at(number * SEED_PER_STREAM).timestamp() * 1000)
+    bits = int.from_bytes(digest, "big") >> 54  # 74 random-looking bits
+    value = millis << 80 | 0x7 << 76 | (bits >> 62) << 64 | 0b10 << 62 | bits & ((1 << 62) - 1)
+    return f"initiative-{uuid.UUID(int=value)}"
 
 
 class Clock:
@@ -105,7 +118,7 @@ class PhasedStore(EventStore):
         return " ".join(f"{name} {seconds / commands * 1e6:.0f}" for name, seconds in parts.items())
 
 
-async def _seed_history(store: EventStore, start: int, end: int, clock: Clock) -> None:
+async def _seed_history(store: EventStore, start: int, end: int, clock: Clock, named: Clock | None) -> None:
     """Events ``start``..``end`` (ten per stream) and as many idempotency keys, each key stamped with its
     time in the history (``clock``), written in bulk (COPY on PostgreSQL, large executemany batches on
     SQLite), as the store would have written them."""
@@ -115,7 +128,7 @@ async def _seed_history(store: EventStore, start: int, end: int, clock: Clock) -
     for chunk in range(start, end, 50_000):
         numbers = range(chunk, min(chunk + 50_000, end))
         event_rows = [
-            (seeded_stream(n // SEED_PER_STREAM), n % SEED_PER_STREAM + 1, time_ordered_id(), "Counted", 1, now,
+            (seeded_stream(n // SEED_PER_STREAM, named), n % SEED_PER_STREAM + 1, time_ordered_id(), "Counted", 1, now,
              orjson.dumps({"n": n, "poison": False}).decode(), metadata)
             for n in numbers
         ]  # fmt: skip
@@ -176,6 +189,16 @@ async def _empty_out(store: EventStore) -> None:
         await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
+async def _seed_working(
+    store: EventStore, span: tuple[int, int], clock: Clock, named: Clock | None, streams: list[tuple[str, int]]
+) -> deque[tuple[str, int]]:
+    """The empty store given the working set: seeded streams ``span[0]``.. (ten events each) up to event
+    ``span[1]``, with their keys; returns the streams to append to."""
+    await _seed_history(store, span[0] * SEED_PER_STREAM, span[1], clock, named)
+    await _settle(store)
+    return deque(streams)
+
+
 async def _prune_backlog(store: EventStore) -> tuple[int, float]:
     """Prune every expired key (what the writer did over the history), 10,000 a transaction: (keys, seconds)."""
     began, pruned = time.perf_counter(), 0
@@ -207,16 +230,17 @@ NEW_IDS: dict[str, Callable[[], str]] = {"uuid4": lambda: str(uuid.uuid4()), "uu
 
 
 async def _commands_per_second(
-    store: EventStore, fresh: list[int], commands: int, creating: float, new_ids: str
+    store: EventStore, live: deque[tuple[str, int]], commands: int, creating: float, new_ids: str
 ) -> float:
     """Commands as a service sends them: a share (``creating``) start a stream named as the services name
-    one (``initiative-<id>``, the id by ``new_ids``), the others append one event to a seeded stream no
-    command touched yet, at its version; each with a new Idempotency-Key; 250 at a time."""
+    one (``initiative-<id>``, the id by ``new_ids``), the others append one event to a seeded stream (the
+    next of ``live``: (stream, version), in random order, each back at the end once appended to); each with a
+    new Idempotency-Key; 250 at a time, never two on one stream."""
     new_id = NEW_IDS[new_ids]
 
-    async def one(n: int) -> None:
-        if fresh and n % 20 >= round(creating * 20):
-            append = StreamAppend.of(seeded_stream(fresh.pop()), SEED_PER_STREAM, [(Counted(n=n), META)])
+    async def one(n: int, target: tuple[str, int] | None) -> None:
+        if target is not None:
+            append = StreamAppend.of(target[0], target[1], [(Counted(n=n), META)])
         else:
             append = StreamAppend.of(f"initiative-{new_id()}", 0, [(Counted(n=n), META)])
         record = IdempotencyRecord(f"user-{n % 500}:POST:/x", str(uuid.uuid4()), "h", 201, {"n": n})
@@ -224,7 +248,10 @@ async def _commands_per_second(
 
     start = time.perf_counter()
     for block in range(0, commands, 250):
-        await asyncio.gather(*(one(n) for n in range(block, min(block + 250, commands))))
+        numbers = range(block, min(block + 250, commands))
+        targets = [live.popleft() if live and n % 20 >= round(creating * 20) else None for n in numbers]
+        await asyncio.gather(*(one(n, target) for n, target in zip(numbers, targets, strict=True)))
+        live.extend((stream, version + 1) for stream, version in filter(None, targets))
     return commands / (time.perf_counter() - start)
 
 
@@ -252,10 +279,20 @@ async def _pg_database(name: str, drop: bool = False) -> None:
         await admin.close()
 
 
-async def _rounds(stores: dict[str, PhasedStore], fresh: dict[str, list[int]], args: Any, new_ids: str) -> None:
-    """The three stores in alternating rounds; prints each grown store's rate beside the empty one's."""
+async def _rounds(
+    stores: dict[str, PhasedStore],
+    fresh: dict[str, deque[tuple[str, int]]],
+    args: Any,
+    new_ids: str,
+    working: Callable[[EventStore], Awaitable[deque[tuple[str, int]]]] | None = None,
+) -> None:
+    """The three stores in alternating rounds; prints each grown store's rate beside the empty one's.
+    ``working``: seeds the empty store with the streams the commands append to (``--recent-days``), so the
+    baseline is the working set without the history, not a store where every command creates a stream."""
     mix = {"creating": args.creating, "new_ids": new_ids}
     await _empty_out(stores["empty"])
+    if working is not None:
+        fresh["empty"] = await working(stores["empty"])
     for role, store in stores.items():  # warm-up: statements prepared, caches filled
         await _commands_per_second(store, fresh[role], 250, **mix)
         store.phases = dict.fromkeys(store.phases, 0.0)
@@ -307,26 +344,31 @@ async def bench_history(work: Path, args: Any) -> None:
         for backend, urls in backends.items():
             clock = Clock()
             options = {
-                "empty": {"idempotency_retention": RETENTION},
+                "empty": {"idempotency_retention": RETENTION, "clock": clock.now},
                 "kept": {"idempotency_retention": FOREVER, "clock": clock.now},
                 "expiring": {"idempotency_retention": RETENTION, "clock": clock.now},
             }
             async with contextlib.AsyncExitStack() as stack:
                 stores = {role: await stack.enter_async_context(_store(urls[role], **options[role])) for role in STORES}
-                fresh: dict[str, list[int]] = {role: [] for role in STORES}
+                named = clock if args.seeded_ids == "uuid7" else None
                 previous = 0
                 for size in args.sizes:
                     began = time.perf_counter()
                     for role in ("kept", "expiring"):
-                        await _seed_history(stores[role], previous, size, clock)
+                        await _seed_history(stores[role], previous, size, clock, named)
                     seeding = time.perf_counter() - began
                     clock.size = size
                     pruned, pruning = await _prune_backlog(stores["expiring"])
                     for store in stores.values():
                         await _settle(store)
-                    numbers = list(range(previous // SEED_PER_STREAM, size // SEED_PER_STREAM))
+                    first = previous // SEED_PER_STREAM  # appends go to the streams this point added, or ...
+                    if args.recent_days:  # ... to those made in the last days of the history (live ones)
+                        first = max(0, int((size / PER_YEAR - args.recent_days / 365) * PER_YEAR) // SEED_PER_STREAM)
+                    numbers = [
+                        (seeded_stream(n, named), SEED_PER_STREAM) for n in range(first, size // SEED_PER_STREAM)
+                    ]
                     random.shuffle(numbers)
-                    fresh = {"empty": [], "kept": list(numbers), "expiring": list(numbers)}
+                    fresh = {"empty": deque(), "kept": deque(numbers), "expiring": deque(numbers)}
                     previous = size
                     per_key = f" ({pruning / pruned * 1e6:.0f} µs a key)" if pruned else ""
                     print(
@@ -335,8 +377,13 @@ async def bench_history(work: Path, args: Any) -> None:
                         f"{pruning:.1f} s{per_key}  [load {' '.join(f'{v:.1f}' for v in os.getloadavg())}]",
                         flush=True,
                     )
+                    working = None
+                    if args.recent_days and backend == "SQLite" and size:
+                        working = functools.partial(_seed_working, span=(first, size), clock=clock, named=named,
+                                                    streams=numbers)  # fmt: skip
+
                     for new_ids in args.new_ids:
-                        await _rounds(stores, fresh, args, new_ids)
+                        await _rounds(stores, fresh, args, new_ids, working)
     finally:
         if "PostgreSQL" in backends:
             for name in pg_names.values():
@@ -349,6 +396,8 @@ def parse(argv: list[str] | None = None) -> Any:
     parser.add_argument("--sizes", default="0,100000,500000,1000000", help="stored events and keys per point")
     parser.add_argument("--creating", type=float, default=0.25, help="share of commands starting a stream")
     parser.add_argument("--new-ids", default="uuid4,uuid7", help="new streams' ids: uuid4, uuid7 or both")
+    parser.add_argument("--seeded-ids", choices=("uuid4", "uuid7"), default="uuid4", help="seeded streams' ids")
+    parser.add_argument("--recent-days", type=float, default=0, help="appends go to streams this recent (0: new)")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--commands", type=int, default=3000, help="per store and round")
     args = parser.parse_args(argv)
@@ -363,7 +412,8 @@ async def main(argv: list[str] | None = None) -> None:
     print(
         "commands/s as history grows: three stores in alternating rounds — empty (the baseline), keys kept "
         f"forever, keys expiring after 7 days; creating {args.creating:.2f} of the streams; "
-        f"{args.rounds} rounds × {args.commands:,} commands per store",
+        f"{args.rounds} rounds × {args.commands:,} commands per store; seeded streams named by {args.seeded_ids}, "
+        f"appends to {f'streams of the last {args.recent_days:g} days' if args.recent_days else 'new seeded streams'}",
         flush=True,
     )
     with tempfile.TemporaryDirectory() as folder:
