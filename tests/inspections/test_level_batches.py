@@ -50,6 +50,7 @@ from contracts.registry import (
     InitiativeRevised,
     PossibleDuplicate,
 )
+from services.inspections.adapters import bulk, risk
 from services.inspections.adapters.level import InspectionsProjection
 from shared.db import open_database
 from shared.events import Event
@@ -353,11 +354,14 @@ def history() -> list[Message]:
     return [at(when, message(service, event, path, n)) for n, (service, event, path, when) in enumerate(events, 1)]
 
 
-async def level_in_batches(tmp_path: Path, level: str, size: int, behind: bool) -> dict[str, list[tuple[str, ...]]]:
+async def level_in_batches(
+    tmp_path: Path, level: str, size: int, behind: bool, url: str | None = None
+) -> dict[str, list[tuple[str, ...]]]:
     """The level after the history in batches of ``size``, each in its own transaction with its flush (as the
-    runner applies them); ``behind``: every batch but the last is delivered with a backlog."""
+    runner applies them); ``behind``: every batch but the last is delivered with a backlog. On SQLite
+    unless given another database's ``url``."""
     messages = history()
-    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/{level}-{size}-{behind}.db")
+    db = open_database(url or f"sqlite+aiosqlite:///{tmp_path}/{level}-{size}-{behind}.db")
     projection = InspectionsProjection()  # one instance across the batches, as a live runner has
     for start in range(0, len(messages), size):
         projection.backlog = len(messages) - start - size if behind else 0
@@ -408,3 +412,33 @@ async def test_what_depends_on_earlier_events_of_the_batch_is_as_one_at_a_time(t
     assert (CEO, "bunched_registrations", "c-18:2025-06-30") in signs
     assert {row[1:3] for row in level["insp_commitments"]} == {(FECON, "activities"), (FECON, "registered")}
     assert [row[3] for row in level["insp_targets"]] == ["3.0"]
+
+
+async def test_the_driver_writes_what_sqlalchemy_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hot statements go through the SQLite driver with rows converted by SQLAlchemy's own bind
+    processors (``adapters/bulk.py``): the level ends the same as through SQLAlchemy (dates, booleans, JSON)."""
+    through_driver = await level_in_batches(tmp_path / "driver", "hn", 1000, behind=True)
+    monkeypatch.setattr(bulk, "_plan", lambda *_: None)  # every statement through SQLAlchemy
+    assert await level_in_batches(tmp_path / "sqlalchemy", "hn", 1000, behind=True) == through_driver
+
+
+@pytest.mark.parametrize("size", [3, 1000])
+async def test_reading_every_units_rows_at_once_gives_what_in_lists_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """A level settling after a replay reads whole tables instead of IN lists of thousands of units."""
+    by_lists = await level_in_batches(tmp_path / "lists", "hn", size, behind=True)
+    for module in (bulk, risk):
+        monkeypatch.setattr(module, "WHOLE", 0)  # every read of units' rows: one read of the whole query
+    assert await level_in_batches(tmp_path / "whole", "hn", size, behind=True) == by_lists
+
+
+async def test_on_postgresql_the_level_ends_as_on_sqlite(tmp_path: Path, postgres_url: str) -> None:
+    """PostgreSQL takes the hot statements through SQLAlchemy, SQLite through its driver: the same level."""
+    on_sqlite = await level_in_batches(tmp_path, "hn", 1, behind=False)
+    on_postgresql = await level_in_batches(tmp_path, "hn", 1000, behind=True, url=postgres_url)
+    assert on_postgresql["insp_initiatives"] and on_postgresql["insp_risk"] and on_postgresql["insp_signals"]
+    utc = "+00:00"  # SQLite keeps a time without its zone
+    assert {
+        t: [tuple(v.removesuffix(utc) for v in row) for row in rows] for t, rows in on_postgresql.items()
+    } == on_sqlite
