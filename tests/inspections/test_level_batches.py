@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from contracts.directory import (
     MemberEnrolled,
@@ -21,6 +22,7 @@ from contracts.directory import (
     UnitMovedIn,
     UnitMovedOut,
     UnitRegistered,
+    UnitRenamed,
 )
 from contracts.inspections import (
     ChecklistIssued,
@@ -54,6 +56,8 @@ from services.inspections.adapters import bulk, risk
 from services.inspections.adapters.level import InspectionsProjection
 from shared.db import open_database
 from shared.events import Event
+from shared.membership import Membership, level_units
+from shared.membership import metadata as membership_metadata
 from shared.projection import Message
 from shared.subjects import ancestors, in_subtree
 from tests.inspections.api_helpers import registration
@@ -442,3 +446,45 @@ async def test_on_postgresql_the_level_ends_as_on_sqlite(tmp_path: Path, postgre
     assert {
         t: [tuple(v.removesuffix(utc) for v in row) for row in rows] for t, rows in on_postgresql.items()
     } == on_sqlite
+
+
+async def test_units_joining_in_a_batch_are_written_with_it_and_before_the_membership_changes_them(
+    tmp_path: Path,
+) -> None:
+    """The projection's handlers never read ``level_units`` (``reads_level_units``): the rows of units that
+    join are written at the batch's end, or before the membership's own next statement on the table."""
+    assert InspectionsProjection.reads_level_units is False
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/joining.db")
+    membership = Membership("hn", InspectionsProjection(), lambda *_: None)  # type: ignore[arg-type,return-value]
+    registered = [at(day(1, 5), message("directory", UnitRegistered(
+        unit_id=IDS[p], code=p, name=p, kind=KINDS.get(p, "grassroots_union"), parent_id=IDS.get(p.rsplit(".", 1)[0]),
+        path=p), p, n)) for n, p in enumerate(("hn", "hn.ntl", "hn.ntl.fecon"), 1)]  # fmt: skip
+    renamed = at(day(1, 6), message("directory", UnitRenamed(unit_id=FECON, name="Fecon", previous_name="hn.ntl.fecon"),
+                                    "hn.ntl.fecon", 4))  # fmt: skip
+
+    async def rows(conn) -> dict[str, str]:  # type: ignore[no-untyped-def]
+        return {u: name for u, name in await conn.execute(select(level_units.c.unit_id, level_units.c.name))}
+
+    async with db.writer.begin() as conn:
+        await conn.run_sync(membership_metadata.create_all)
+        await conn.run_sync(InspectionsProjection.metadata.create_all)
+        await membership.load(conn)
+        for msg in registered[:2]:
+            await membership.route(conn, msg)
+        assert await rows(conn) == {} and IDS["hn.ntl"] in membership.units  # held at once, written later
+        await membership.written(conn)
+        assert await rows(conn) == {IDS["hn"]: "hn", IDS["hn.ntl"]: "hn.ntl"}
+        await membership.route(conn, registered[2])
+        await membership.route(conn, renamed)  # the membership's own update: the joining row first
+        assert (await rows(conn))[FECON] == "Fecon"
+    with pytest.raises(RuntimeError):
+        async with db.writer.begin() as conn:
+            await membership.route(conn, at(day(1, 7), message("directory", UnitRegistered(
+                unit_id="u-gone", code="gone", name="gone", kind="grassroots_union", parent_id=IDS["hn.ntl"],
+                path="hn.ntl.gone"), "hn.ntl.gone", 5)))  # fmt: skip
+            raise RuntimeError("the batch fails")
+    membership.reset()  # as the runner does when a batch rolls back: the joining row goes with it
+    async with db.writer.begin() as conn:
+        await membership.written(conn)
+        assert set(await rows(conn)) == {IDS["hn"], IDS["hn.ntl"], FECON}
+    await db.dispose()
