@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 import math
-import uuid
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -33,6 +32,7 @@ from shared.commands import CommandContext
 from shared.db import unavailable_reason
 from shared.errors import DEFAULT_CODES, Conflict, ThiduaError, Unavailable
 from shared.eventstore.store import EventStore, IdempotentReplay
+from shared.ids import time_ordered_id
 from shared.settings import Settings
 from shared.telemetry import continue_incoming, detach
 
@@ -516,7 +516,9 @@ async def command_context(
         idempotency_key=idempotency_key,
         idempotency_namespace=namespace,
         request_hash=request_hash,
-        correlation_id=request.headers.get("x-correlation-id") or str(uuid.uuid4()),
+        # A new correlation id is time-ordered: its random bits come from one system call per 256 ids,
+        # where uuid4 made one per command (2% of a directory command)
+        correlation_id=request.headers.get("x-correlation-id") or time_ordered_id(),
     )
     if idempotency_key:
         request.scope[_COMMAND] = ctx
