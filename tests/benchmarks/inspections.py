@@ -433,6 +433,7 @@ async def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--only", default="1,2,3", help="the parts to run, e.g. --only 3")
+    parser.add_argument("--py-spy", help="a py-spy profile (raw, collapsed stacks) of part 3's replay")
     args = parser.parse_args()
     parts = {int(part) for part in args.only.split(",")}
     work = Path(tempfile.mkdtemp(prefix="thidua-bench-inspections-"))
@@ -445,7 +446,7 @@ async def main() -> None:
         if 3 in parts:
             from tests.benchmarks.inspections_replay import replay  # it imports this module's city
 
-            await replay(work, args.units, args.events, args.batch)
+            await replay(work, args.units, args.events, args.batch, args.py_spy)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -6,7 +6,10 @@ generated into JetStream; the city's inspections projection replays them under t
 beside a raw pull consumer that only acks the same stream with the same filter (goal: ratio >= 0.5).
 """
 
+import os
 import random
+import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -204,7 +207,20 @@ async def raw_ack_rate(js: Any, name: str, filters: list[str], batch: int) -> fl
     return seen / (time.perf_counter() - start)
 
 
-async def replay(work: Path, grassroots: int, events: int, batch: int) -> None:
+def py_spy(out: str) -> subprocess.Popen[bytes]:
+    """py-spy (``pip install py-spy`` into the venv) sampling this process until interrupted."""
+    from tests.benchmarks.latency import py_spy as record
+
+    return record(os.getpid(), out, 3600)
+
+
+def stop(spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:  # py-spy writes its profile when interrupted
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+
+
+async def replay(work: Path, grassroots: int, events: int, batch: int, profile: str | None = None) -> None:
     server = NatsServer(work / "js").start()
     settings = Settings(
         service="inspections",
@@ -227,12 +243,17 @@ async def replay(work: Path, grassroots: int, events: int, batch: int) -> None:
         runner = ProjectionRunner(InspectionsProjection(), "hn", db, js, settings)
         raw = await raw_ack_rate(js, "raw_same_filter", runner.filters, batch)
         await runner.start()
+        spy = py_spy(profile) if profile else None
         start = time.perf_counter()
-        await runner.catch_up(idle_timeout=0.5, deadline=3600)
-        rate = runner.applied / (time.perf_counter() - start)
+        try:
+            await runner.catch_up(idle_timeout=0.5, deadline=3600)
+            rate = runner.applied / (time.perf_counter() - start)
+        finally:
+            stop(spy)
         print(
             f"  3. radar replay (city level) {rate:>8,.0f} ev/s  ({runner.applied:,} events)"
             f"  baseline raw pull + ack {raw:,.0f} ev/s  ratio {rate / raw:.2f}  goal ratio ≥ 0.5"
+            f"  (batch {batch}, load {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
         )
         await db.dispose()
         await nc.close()
