@@ -256,18 +256,21 @@ async def replay(work: Path, grassroots: int, events: int, batch: int, profile: 
         before = await raw_ack_rate(js, "raw_before", runner.filters, batch)
         await runner.start()
         spy = py_spy(profile) if profile else None
+        cpu = time.process_time()
         try:
             elapsed = await replayed(runner)
+            cpu = time.process_time() - cpu
         finally:
             stop(spy)
         after = await raw_ack_rate(js, "raw_after", runner.filters, batch)
         await runner.catch_up(idle_timeout=0.5, deadline=60)  # nothing is left behind
         rate, raw = runner.applied / elapsed, (before + after) / 2
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
         print(
             f"  3. radar replay (city level) {rate:>8,.0f} ev/s  ({runner.applied:,} events)"
             f"  baseline raw pull + ack {raw:,.0f} ev/s (before {before:,.0f}, after {after:,.0f})"
             f"  ratio {rate / raw:.2f}  goal ratio ≥ 0.5"
-            f"  (batch {batch}, load {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
+            f"  (replay: {elapsed:.1f} s, {cpu:.1f} CPU s of this process; batch {batch}, load {load})"
         )
         await db.dispose()
         await nc.close()
