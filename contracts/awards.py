@@ -214,12 +214,20 @@ class Fact(_Part):
     on: date | None = None
 
 
+ReasonParam = int | float | str | tuple[int | str, ...]
+
+
 class CriterionResult(_Part):
+    """A criterion's outcome. ``reason`` is said in English; ``reason_code`` and ``reason_params`` say the
+    same for a client to put in its own language (a judgement recorded before the codes has neither)."""
+
     code: str
     label: str
     outcome: Outcome
     reason: str
     facts: tuple[Fact, ...] = ()
+    reason_code: str = ""
+    reason_params: dict[str, ReasonParam] = Field(default_factory=dict)
 
 
 class Eligibility(_Part):

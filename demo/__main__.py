@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from demo import resend
 from demo.awards import load_awards
 from demo.campaign import load_campaign
 from demo.city import CITY, load_city
@@ -39,7 +40,7 @@ DEMO_READS = {
 
 
 def _client(url: str, token: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    return resend.client(url, token, timeout=30)
 
 
 def _url(port_env: str, default: int) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from demo import resend
 from shared.auth import issue_token
 from shared.settings import Settings
 
@@ -43,7 +44,7 @@ DEMO_USERS: dict[str, DemoUser] = {
 
 def admin_client(settings: Settings, directory_url: str) -> httpx.AsyncClient:
     token = issue_token(settings, "admin")
-    return httpx.AsyncClient(base_url=directory_url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return resend.client(directory_url, token, timeout=10)
 
 
 async def demo_member(directory: httpx.AsyncClient, name: str) -> tuple[str, str]:

@@ -14,6 +14,10 @@ a unit's history is spread over every path it ever had (its own moves and its an
 - A unit leaving (moved out, or merged into a unit of another level) takes its active subtree and the
   units merged into them with it: the projection is told once (``units_left``), then they are dropped.
 
+A projection whose handlers never read ``level_units`` (``Projection.reads_level_units``) has the rows of
+units joining in a batch written together: whoever drives the membership calls ``written`` before the
+batch commits (the runner does), and the membership writes them before any change of its own to the table.
+
 Membership changes first, then the projection sees the event, so its handlers read the new shape
 (a move's event still names the old parent). The result depends only on the ordered stream, so a
 fresh rebuild gives the same tables.
@@ -117,6 +121,9 @@ class Membership:
         self.units = LevelUnits()
         self.loaded = False
         self._adoption: _Adoption | None = None
+        # Rows of units that joined in this batch, written together (``written``) if the projection's
+        # handlers never read ``level_units`` (a city's replay: 13,000 single inserts were 9% of it).
+        self._joining: list[dict[str, Any]] = []
 
     async def load(self, conn: AsyncConnection) -> None:
         if not self.loaded:
@@ -127,6 +134,13 @@ class Membership:
     def reset(self) -> None:
         self.loaded, self._adoption = False, None
         self.units.rows = {}
+        self._joining = []
+
+    async def written(self, conn: AsyncConnection) -> None:
+        """Write the rows of the units that joined and are not written yet (the runner: at a batch's end)."""
+        if self._joining:
+            rows, self._joining = self._joining, []
+            await conn.execute(_INSERT, rows)
 
     # -- routing -----------------------------------------------------------------------------------
 
@@ -262,6 +276,7 @@ class Membership:
             doomed |= frontier
         await self.projection.flush(conn, self.level)
         await self.projection.units_left(conn, Context(self.level, message, self.units), doomed)
+        await self.written(conn)
         await conn.execute(delete(level_units).where(level_units.c.unit_id.in_(doomed)))
         for uid in doomed:
             self.units.rows.pop(uid, None)
@@ -272,10 +287,13 @@ class Membership:
 
     async def _insert(self, conn: AsyncConnection, event: UnitRegistered) -> None:
         unit = LevelUnit(event.unit_id, event.code, event.name, event.kind, event.parent_id, event.path)
-        await conn.execute(_INSERT, dict(vars(unit)))  # a statement built once: a replay inserts every unit
+        self._joining.append(dict(vars(unit)))  # a statement built once: a replay inserts every unit
         self.units.rows[unit.unit_id] = unit
+        if self.projection.reads_level_units:
+            await self.written(conn)
 
     async def _set(self, conn: AsyncConnection, unit_id: str, **values: Any) -> None:
+        await self.written(conn)
         await conn.execute(update(level_units).where(level_units.c.unit_id == unit_id).values(**values))
         unit = self.units.rows[unit_id]
         for key, value in values.items():

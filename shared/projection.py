@@ -16,6 +16,9 @@ For a level that follows the directory, the runner owns which units belong to th
 projection only the events of units the level holds, back-fills a unit's history when it joins, and
 calls ``units_left`` once when units leave. ``ctx.units`` is that membership (paths, parents, statuses).
 
+A projection whose handlers never read the ``level_units`` table (only ``ctx.units``) says so
+(``reads_level_units = False``): the runner then writes the rows of units joining in a batch together.
+
 A projection may buffer writes across a batch (counters folded into one statement) and write them in
 ``flush``; the runner flushes before every change of the level's units and at the end of each batch,
 calls ``reset`` when a transaction rolled back (anything cached in memory may be wrong), and
@@ -134,6 +137,9 @@ class Projection:
     # Messages the runner's consumer still held when the batch being applied was delivered (set before
     # its handlers run): a projection may put off work a later batch would redo, until it is caught up.
     backlog: int = 0
+    # Do its handlers read the runner's ``level_units`` table? If not, the runner writes the rows of units
+    # joining the level in a batch together at the batch's end (``ctx.units`` has them at once either way).
+    reads_level_units: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -439,6 +439,8 @@ class ProjectionRunner:
                             if linking:
                                 span.add_link(trace.get_current_span(context_from(msg.headers)).get_span_context())
                             await self._route(conn, to_message(msg, seq))
+                if self.membership is not None:
+                    await self.membership.written(conn)
                 await self.projection.flush(conn, self.level)
                 await self._record(conn, fresh[-1][0])
         except BaseException:

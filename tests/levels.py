@@ -55,6 +55,7 @@ async def apply_level(
         for msg in messages:
             if in_subtree(msg.path, level) or msg.path in ancestors(level):
                 await membership.route(conn, msg)
+        await membership.written(conn)  # as the runner ends a batch
         await projection.flush(conn, level)
 
 

@@ -401,6 +401,13 @@ def test_a_rejection_closes_the_proposal_at_the_deciding_level_and_tells_the_nom
         "the proposal is rejected; it cannot be rejected; allowed next: nothing",
         "award.illegal_transition", None, {"status": "rejected"}, [],
     )  # fmt: skip
+    # The decide command asks where it is decided before the proposal's own guard: a closed one says nothing is next.
+    with pytest.raises(IllegalTransition) as where:
+        closed.deciding_level(rule)
+    assert refusal(where) == (
+        "the proposal is rejected at hn.ntl.fecon; ldtt is decided at grassroots level; allowed next: nothing",
+        "award.not_decidable_here", None, {"status": "rejected", "authority": "grassroots"}, [],
+    )  # fmt: skip
     with pytest.raises(Forbidden) as officer:
         ldtt_decision()[0].reject(OFFICER, rule, "x")
     assert "to reject proposals at hn.ntl.fecon" in officer.value.message

@@ -24,12 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import orjson
+import uvloop
 
 from services.directory.adapters.level import DirectoryLevelProjection
 from shared.auth import issue_token
@@ -99,15 +100,26 @@ async def directory_service(work: Path) -> AsyncIterator[tuple[int, str, str, st
 
 
 async def command_to_projection_latency(work: Path, *, seconds: float, rate: int) -> tuple[list[float], int, int]:
-    async with directory_service(work) as (port, token, district, nats_url, settings, _):
-        return await _latency_at(work, port, token, district, nats_url, settings, seconds=seconds, rate=rate)
+    async with directory_service(work) as (port, token, district, nats_url, settings, pids):
+        return await _latency_at(work, port, token, district, nats_url, settings, seconds=seconds, rate=rate, pids=pids)
 
 
 async def _latency_at(
-    work: Path, port: int, token: str, district: str, nats_url: str, settings: Settings, *, seconds: float, rate: int
+    work: Path,
+    port: int,
+    token: str,
+    district: str,
+    nats_url: str,
+    settings: Settings,
+    *,
+    seconds: float,
+    rate: int,
+    pids: Sequence[int] = (),
 ) -> tuple[list[float], int, int]:
     """Enrolments at ``rate``/s for ``seconds`` (open loop); the time from each request's start to the
-    commit of its event in the city's level projection (a real runner in this process)."""
+    commit of its event in the city's level projection (a real runner in this process). Prints the CPU
+    each process spent per command (the service, nats-server, and this one: load generator and runner),
+    since on 2 shared cores a latency is mostly a wait for a core."""
     level = open_database(f"sqlite+aiosqlite:///{work}/latency-level-{rate}.db")
     nc, js = await connect(nats_url, "latency")
     stop = asyncio.Event()
@@ -136,6 +148,7 @@ async def _latency_at(
             answered.append(time.perf_counter() - started)
 
         total = int(seconds * rate)
+        cpu_before = [cpu_seconds(pid) for pid in pids] + [time.process_time()]
         begin = time.perf_counter()
         tasks = []
         for n in range(total):  # open loop: a fixed rate whatever the latency
@@ -150,11 +163,21 @@ async def _latency_at(
             await asyncio.sleep(0.05)
         stop.set()
         await consuming
+        cpu_used = [
+            after - before
+            for after, before in zip(
+                [cpu_seconds(pid) for pid in pids] + [time.process_time()], cpu_before, strict=True
+            )
+        ]
         latencies = [runner.committed_at[m] - t for m, t in sent_at.items() if m in runner.committed_at]
         answered.sort()
         if answered:
+            per = [f"{used / total * 1e6:,.0f} µs" for used in cpu_used]
+            names = ["service", "nats-server", "load generator + runner"][-len(per) :]
             print(f"  (HTTP response p50 {answered[len(answered) // 2] * 1000:.1f} ms, "
-                  f"p99 {answered[max(int(len(answered) * 0.99) - 1, 0)] * 1000:.1f} ms)")  # fmt: skip
+                  f"p99 {answered[max(int(len(answered) * 0.99) - 1, 0)] * 1000:.1f} ms; CPU per command: "
+                  + ", ".join(f"{name} {value}" for name, value in zip(names, per, strict=True))
+                  + f"; load {_load()})")  # fmt: skip
         return latencies, total, errors
     finally:
         stop.set()
@@ -356,7 +379,7 @@ async def main() -> None:
                 holding = 0
                 for rate in args.rate or [300, 600, 1000]:
                     latencies, sent, errors = await _latency_at(
-                        work, port, token, district, nats_url, settings, seconds=args.seconds, rate=rate
+                        work, port, token, district, nats_url, settings, seconds=args.seconds, rate=rate, pids=pids
                     )
                     if not latencies:
                         print(f"  3. at {rate}/s: no command reached the projection ({errors} errors)")
@@ -376,4 +399,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # uvloop (as uvicorn runs the service on): the load generator shares this process with the runner,
+    # and on 2 shared cores its CPU per command is time the service and the runner wait for a core.
+    # (A level host runs its runner on asyncio's own loop: the runner here costs a little less.)
+    uvloop.run(main())

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParam
@@ -21,9 +22,10 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel, Field
 
+from shared import lean_routes
 from shared.errors import Forbidden
 from shared.http import create_app, url_path
-from shared.lean_routes import LeanRoute, _Lean, include_flat
+from shared.lean_routes import FlatRouter, LeanRoute, _Lean, include_flat
 from shared.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
@@ -71,6 +73,10 @@ def routes(route_class: type) -> APIRouter:
     @router.get("/items/{item_id}", response_model=Item)
     async def read(item_id: Annotated[int, PathParam(ge=1)], _: Annotated[str, Depends(who)]) -> Any:
         return {"name": f"n{item_id}", "count": item_id, "extra": "dropped by the response model"}
+
+    @router.get("/items/special")  # after /items/{item_id}, which matches first (a 422 for "special")
+    async def special() -> dict[str, str]:
+        return {"special": "never reached"}
 
     @router.get("/plain")
     async def plain(request: Request) -> JSONResponse:
@@ -128,6 +134,13 @@ REQUESTS: list[tuple[str, str, dict[str, str], bytes | None]] = [
     ("DELETE", "/items/3", {}, None),
     ("GET", "/sync", {}, None),
     ("GET", "/nowhere", {}, None),
+    ("GET", "/items/special", AUTH, None),  # the first route that matches answers
+    ("GET", "/plain/", {}, None),  # a redirect to the path without the slash
+    ("POST", "/items/7", JSON, b"{}"),  # the path matches, the method does not: 405
+    ("GET", "/openapi.json", {}, None),  # a Starlette route of the app's own
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"a","count":-9223372036854775809}'),  # below int64
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"1234567890123456789","count":1.5e3}'),
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b'\xef\xbb\xbf{"name":"bom"}'),  # json reads a UTF-8 BOM
 ]
 
 
@@ -182,6 +195,82 @@ async def test_the_lean_path_serves_the_route(apps: tuple[FastAPI, FastAPI], mon
     assert answered.status_code == 201
     assert await send(lean_app, "GET", "/sync", {}, None)
     assert served == ["/units/{unit_id}/items", "fallback /sync"]
+
+
+async def test_the_flat_router_leaves_to_fastapis_router_only_what_it_would_not_decide_the_same(
+    apps: tuple[FastAPI, FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not vacuous: a request to a route added flat is matched by ``FlatRouter``; a 404, a 405, a slash
+    redirect or a root path go through FastAPI's router (and answer as the other app does, above)."""
+    fastapi_app, lean_app = apps
+    flat = lean_app.router.middleware_stack
+    assert isinstance(flat, FlatRouter)
+    reached: list[str] = []
+    fallback = flat.fallback
+
+    async def counting(scope: Any, receive: Any, send_: Any) -> None:
+        reached.append(f"{scope['method']} {scope['path']}")
+        await fallback(scope, receive, send_)
+
+    monkeypatch.setattr(flat, "fallback", counting)
+    assert (await send(lean_app, "POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"a"}')).status_code == 201
+    assert (await send(lean_app, "GET", "/items/7", AUTH, None)).status_code == 200
+    assert (await send(lean_app, "GET", "/openapi.json", {}, None)).status_code == 200
+    assert (await send(lean_app, "GET", "/nowhere", {}, None)).status_code == 404
+    assert (await send(lean_app, "PUT", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"a"}')).status_code == 405
+    assert (await send(lean_app, "GET", "/plain/", {}, None)).status_code == 307
+    assert reached == ["GET /nowhere", "PUT /units/u1/items", "GET /plain/"]
+
+    reached.clear()
+    answers = []
+    for app in (fastapi_app, lean_app):
+        transport = httpx.ASGITransport(app, root_path="/api")
+        async with httpx.AsyncClient(transport=transport, base_url="http://probe") as client:
+            answers.append(await client.get("/api/items/7", headers=AUTH))
+    assert [a.json() for a in answers] == [{"name": "n7", "count": 7, "tags": []}] * 2
+    assert reached == ["GET /api/items/7"]
+
+
+async def test_a_route_added_after_the_first_request_is_matched_flat(
+    apps: tuple[FastAPI, FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, lean_app = apps
+    assert (await send(lean_app, "GET", "/plain", {}, None)).status_code == 200  # the table is built
+
+    @lean_app.get("/later")
+    async def later() -> dict[str, bool]:
+        return {"later": True}
+
+    flat = lean_app.router.middleware_stack
+    fallback = flat.fallback
+
+    async def refusing(scope: Any, receive: Any, send_: Any) -> None:
+        raise AssertionError(f"{scope['path']} went to FastAPI's router")
+
+    monkeypatch.setattr(flat, "fallback", refusing)
+    assert (await send(lean_app, "GET", "/later", {}, None)).json() == {"later": True}
+    monkeypatch.setattr(flat, "fallback", fallback)
+
+
+async def test_a_lean_route_takes_the_json_bodyguard_parsed(
+    apps: tuple[FastAPI, FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not vacuous: the body is parsed once (by BodyGuard, strictly), except where json.loads reads it otherwise."""
+    _, lean_app = apps
+    parsed: list[bytes] = []
+    loads = lean_routes.json.loads
+
+    def counting(raw: bytes) -> Any:
+        parsed.append(raw)
+        return loads(raw)
+
+    monkeypatch.setattr(lean_routes.json, "loads", counting)
+    answered = await send(lean_app, "POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"a","count":7}')
+    assert (answered.status_code, parsed) == (201, [])
+    assert orjson.loads(answered.content)["item"]["count"] == 7
+    big = b'{"name":"a","count":123456789012345678901234567890}'
+    answered = await send(lean_app, "POST", "/units/u1/items", {**JSON, **AUTH}, big)
+    assert (answered.status_code, parsed) == (201, [big])  # orjson would read a float: json.loads reads the int
 
 
 SPANS = InMemorySpanExporter()

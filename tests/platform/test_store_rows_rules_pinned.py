@@ -277,3 +277,20 @@ async def test_the_relays_read_selects_row_columns_in_order_as_text_past_a_posit
 def instant(value: datetime | str) -> datetime:
     """The relay's timestamp: ISO text from SQLite, a timestamp from PostgreSQL."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def test_a_stream_loads_in_version_order_when_its_rows_lie_in_another(postgres_url: str) -> None:
+    """PostgreSQL reading the table in the order its rows lie (a sequential scan, as a planner may choose),
+    with the first event's row rewritten after the second: an aggregate still folds 1, then 2."""
+    async with opened_store(postgres_url) as store:
+        await store.append(measured("s", 0, amount=1))
+        await store.append(measured("s", 1, amount=2))
+        async with store.db.writer.begin() as conn:
+            await conn.execute(text("UPDATE events SET version = version WHERE stream_id = 's' AND version = 1"))
+            for setting in ("enable_indexscan", "enable_indexonlyscan", "enable_bitmapscan"):  # a sequential scan
+                await conn.execute(text(f"ALTER DATABASE {postgres_url.rsplit('/', 1)[1]} SET {setting} = off"))
+        await store.db.dispose()  # the next connections take the settings
+        async with store.db.reader.connect() as conn:
+            on_disk = list(await conn.execute(text("SELECT version FROM events WHERE stream_id = 's'")))
+        assert [v for (v,) in on_disk] == [2, 1]  # what a read without ORDER BY would fold
+        assert [(e.version, e.data["amount"]) for e in await store.load("s")] == [(1, 1.0), (2, 2.0)]

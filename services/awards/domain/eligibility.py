@@ -89,12 +89,46 @@ class Claim:
     evidence: tuple[Evidence, ...] = ()
 
 
+# Every reason a check gives, by its stable code, with the parameters it carries (a client says each in
+# its own language; ``reason`` stays the English sentence).
+REASON_CODES: dict[str, tuple[str, ...]] = {
+    "initiative.qualify": ("count",),
+    "initiative.none": (),
+    "initiative.too_few": ("count", "needed", "gaps", "scope", "from_year", "to_year"),
+    "title_streak.held": ("from_year", "to_year"),
+    "title_streak.missing": ("years", "revoked"),
+    "grade.unknown": ("year",),
+    "grade.met": ("grade",),
+    "grade.not_met": ("grade", "grades"),
+    "pledge.signed": (),
+    "pledge.none": (),
+    "pledge.no_progress": (),
+    "pledge.fulfilment": ("rate", "needed"),
+    "members.unknown": ("year",),
+    "members.share_more_than": ("share", "needed"),
+    "members.share_at_least": ("share", "needed"),
+    "members.titles_unknown": ("year",),
+    "members.count": ("count", "needed"),
+    "attested.no": (),
+    "attested.no_file": ("kind",),
+    "attested.with_evidence": (),
+}
+# Why an initiative falls short (``gaps`` of ``initiative.too_few``), in the order they are listed.
+INITIATIVE_GAPS = ("below_scope", "not_accepted", "not_applied", "not_recognised", "outside_years")
+
+
 def _result(
-    rule: CriterionRule, outcome: Outcome, reason: str, facts: list[Fact] | tuple[Fact, ...] = ()
+    rule: CriterionRule,
+    outcome: Outcome,
+    reason: str,
+    facts: list[Fact] | tuple[Fact, ...] = (),
+    code: str = "",
+    **params: int | float | str | tuple[int | str, ...],
 ) -> CriterionResult:
     return CriterionResult(
-        code=rule.code, label=rule.label, outcome=outcome, reason=reason, facts=tuple(facts[:MAX_FACTS])
-    )
+        code=rule.code, label=rule.label, outcome=outcome, reason=reason, facts=tuple(facts[:MAX_FACTS]),
+        reason_code=code, reason_params=params,
+    )  # fmt: skip
 
 
 @lru_cache(maxsize=4096)  # a nominee's initiative is shown by each initiative criterion: built once
@@ -121,30 +155,41 @@ def check_initiative(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> 
     qualifying: list[Fact] = []
     near: list[Fact] = []
     reasons: set[str] = set()
+    gaps: set[str] = set()
     for initiative in facts.initiatives:
         fact = _initiative_fact(initiative)
         if initiative.revoked or initiative.scope is None:
             reasons.add("not recognised or recognition revoked")
+            gaps.add("not_recognised")
         elif SCOPE_RANK.get(initiative.scope, 0) < need:
             reasons.add(f"recognised below {lowest} scope")
+            gaps.add("below_scope")
         elif initiative.recognised_on is not None and not first_year <= initiative.recognised_on.year <= claim.year:
             reasons.add(f"recognised outside {first_year}–{claim.year}")
+            gaps.add("outside_years")
         elif rule.applied and initiative.applied_on is None:
             reasons.add("not applied")
+            gaps.add("not_applied")
         elif rule.accepted and initiative.accepted_on is None:
             reasons.add("not accepted (nghiệm thu)")
+            gaps.add("not_accepted")
         else:
             qualifying.append(fact)
             continue
         near.append(fact)
     if len(qualifying) >= rule.count_at_least:
-        return _result(rule, "met", f"{len(qualifying)} initiative(s) qualify", qualifying)
+        return _result(
+            rule, "met", f"{len(qualifying)} initiative(s) qualify", qualifying, "initiative.qualify",
+            count=len(qualifying),
+        )  # fmt: skip
     if not facts.initiatives:
-        return _result(rule, "not_met", "no recognised initiative of the nominee is known")
+        return _result(rule, "not_met", "no recognised initiative of the nominee is known", (), "initiative.none")
     why = "; ".join(sorted(reasons)) or "too few"
     return _result(
-        rule, "not_met", f"{len(qualifying)} of {rule.count_at_least} needed qualify ({why})", qualifying + near
-    )
+        rule, "not_met", f"{len(qualifying)} of {rule.count_at_least} needed qualify ({why})", qualifying + near,
+        "initiative.too_few", count=len(qualifying), needed=rule.count_at_least,
+        gaps=tuple(g for g in INITIATIVE_GAPS if g in gaps), scope=lowest, from_year=first_year, to_year=claim.year,
+    )  # fmt: skip
 
 
 def check_title_streak(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> CriterionResult:
@@ -167,18 +212,23 @@ def check_title_streak(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -
         for t in shown
     ]
     if not missing:
-        return _result(rule, "met", f"held in {years[0]}–{years[-1]}", out)
+        return _result(
+            rule, "met", f"held in {years[0]}–{years[-1]}", out, "title_streak.held", from_year=years[0],
+            to_year=years[-1],
+        )  # fmt: skip
     lost = [y for y in missing if y in revoked]
     reason = f"missing in {', '.join(map(str, missing))}"
     if lost:
         reason += f" (revoked in {', '.join(map(str, lost))})"
-    return _result(rule, "not_met", reason, out)
+    return _result(rule, "not_met", reason, out, "title_streak.missing", years=tuple(missing), revoked=tuple(lost))
 
 
 def check_grade(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> CriterionResult:
     grade = facts.grades.get(claim.year)
     if grade is None:
-        return _result(rule, "unknown", f"no confirmed grade for {claim.year} yet")
+        return _result(
+            rule, "unknown", f"no confirmed grade for {claim.year} yet", (), "grade.unknown", year=claim.year
+        )
     fact = Fact(
         kind="grade",
         ref=f"{facts.nominee_id}:{grade.year}",
@@ -187,8 +237,11 @@ def check_grade(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> Crite
         + (f", xác nhận bởi {grade.confirmed_by}" if grade.confirmed_by else ""),
     )
     if grade.grade in rule.grades:
-        return _result(rule, "met", f"graded {grade.grade}", [fact])
-    return _result(rule, "not_met", f"graded {grade.grade}; needs one of {', '.join(rule.grades)}", [fact])
+        return _result(rule, "met", f"graded {grade.grade}", [fact], "grade.met", grade=grade.grade)
+    return _result(
+        rule, "not_met", f"graded {grade.grade}; needs one of {', '.join(rule.grades)}", [fact], "grade.not_met",
+        grade=grade.grade, grades=tuple(rule.grades),
+    )  # fmt: skip
 
 
 def _pledges(facts: NomineeFacts, claim: Claim) -> list[PledgeFact]:
@@ -210,21 +263,25 @@ def _pledge_fact(p: PledgeFact) -> Fact:
 def check_pledge_signed(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> CriterionResult:
     pledges = _pledges(facts, claim)
     if pledges:
-        return _result(rule, "met", "a pledge was signed", [_pledge_fact(p) for p in pledges])
-    return _result(rule, "not_met", "no signed pledge is known")
+        return _result(rule, "met", "a pledge was signed", [_pledge_fact(p) for p in pledges], "pledge.signed")
+    return _result(rule, "not_met", "no signed pledge is known", (), "pledge.none")
 
 
 def check_pledge_fulfilment(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> CriterionResult:
     pledges = _pledges(facts, claim)
     if not pledges:
-        return _result(rule, "not_met", "no signed pledge is known")
+        return _result(rule, "not_met", "no signed pledge is known", (), "pledge.none")
     rated = [p for p in pledges if p.fulfilment_rate is not None]
     if not rated:
-        return _result(rule, "unknown", "no progress reported on the pledge yet", [_pledge_fact(p) for p in pledges])
+        facts_shown = [_pledge_fact(p) for p in pledges]
+        return _result(rule, "unknown", "no progress reported on the pledge yet", facts_shown, "pledge.no_progress")
     best = max(rated, key=lambda p: p.fulfilment_rate or 0.0)
     rate = best.fulfilment_rate or 0.0
     outcome: Outcome = "met" if rate >= rule.rate_at_least else "not_met"
-    return _result(rule, outcome, f"fulfilment {rate:.0%} against {rule.rate_at_least:.0%}", [_pledge_fact(best)])
+    return _result(
+        rule, outcome, f"fulfilment {rate:.0%} against {rule.rate_at_least:.0%}", [_pledge_fact(best)],
+        "pledge.fulfilment", rate=rate, needed=rule.rate_at_least,
+    )  # fmt: skip
 
 
 def _member_counts(
@@ -247,32 +304,44 @@ def _member_counts(
 def check_member_title_share(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> CriterionResult:
     counts, holders, fact = _member_counts(rule, facts, claim)
     if counts is None or fact is None or counts.member_count == 0:
-        return _result(rule, "unknown", f"no member count for {claim.year}")
+        return _result(rule, "unknown", f"no member count for {claim.year}", (), "members.unknown", year=claim.year)
     share = holders / counts.member_count
     if rule.share_more_than is not None:  # "trên 50%": strictly more
         outcome: Outcome = "met" if share > rule.share_more_than else "not_met"
-        return _result(rule, outcome, f"{share:.0%} against more than {rule.share_more_than:.0%}", [fact])
+        return _result(
+            rule, outcome, f"{share:.0%} against more than {rule.share_more_than:.0%}", [fact],
+            "members.share_more_than", share=share, needed=rule.share_more_than,
+        )  # fmt: skip
     outcome = "met" if share >= rule.share_at_least else "not_met"
-    return _result(rule, outcome, f"{share:.0%} against {rule.share_at_least:.0%}", [fact])
+    return _result(
+        rule, outcome, f"{share:.0%} against {rule.share_at_least:.0%}", [fact], "members.share_at_least",
+        share=share, needed=rule.share_at_least,
+    )  # fmt: skip
 
 
 def check_member_title_count(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> CriterionResult:
     counts, holders, fact = _member_counts(rule, facts, claim)
     if counts is None or fact is None:
-        return _result(rule, "unknown", f"no member titles known for {claim.year}")
+        reason = f"no member titles known for {claim.year}"
+        return _result(rule, "unknown", reason, (), "members.titles_unknown", year=claim.year)
     outcome: Outcome = "met" if holders >= rule.count_at_least else "not_met"
-    return _result(rule, outcome, f"{holders} against {rule.count_at_least}", [fact])
+    return _result(
+        rule, outcome, f"{holders} against {rule.count_at_least}", [fact], "members.count", count=holders,
+        needed=rule.count_at_least,
+    )  # fmt: skip
 
 
 def check_attested(rule: CriterionRule, facts: NomineeFacts, claim: Claim) -> CriterionResult:
     if rule.code not in claim.attested:
-        return _result(rule, "unknown", "not attested by the proposing unit")
+        return _result(rule, "unknown", "not attested by the proposing unit", (), "attested.no")
     files = [e for e in claim.evidence if rule.evidence_kind is None or e.kind == rule.evidence_kind]
     if not files:
         kind = rule.evidence_kind or "any"
-        return _result(rule, "unknown", f"attested without an evidence file ({kind})")
+        return _result(
+            rule, "unknown", f"attested without an evidence file ({kind})", (), "attested.no_file", kind=kind
+        )
     evidence = [Fact(kind="evidence", ref=e.file.sha256, summary=f"{e.label or e.kind}: {e.file.name}") for e in files]
-    return _result(rule, "met", "attested with evidence", evidence)
+    return _result(rule, "met", "attested with evidence", evidence, "attested.with_evidence")
 
 
 CHECKS: dict[str, Callable[[CriterionRule, NomineeFacts, Claim], CriterionResult]] = {

@@ -112,6 +112,7 @@ generation = Table(
 )
 _BUMP = update(generation).where(generation.c.id == 1).values(generation=generation.c.generation + 1)
 _GENERATION = select(generation.c.generation).where(generation.c.id == 1)
+_INSERT_MEMBERS = insert(members)  # built once, so SQLAlchemy works out its cache key once, not per batch
 
 
 def _ref(row: Any) -> UnitRef:
@@ -211,7 +212,7 @@ class DirectoryRecords(Records):
     async def flush(self, conn: AsyncConnection, level: str) -> None:
         if self._enrolled:
             rows, self._enrolled = self._enrolled, []
-            await conn.execute(insert(members), rows)
+            await conn.execute(_INSERT_MEMBERS, rows)
 
     def reset(self) -> None:
         self._enrolled = []

@@ -14,6 +14,7 @@ pledges and registry facts), ``level_selfinspection``, ``level_inspections``, ``
 ``level_radar`` (the signs, and the base the others share).
 """
 
+import functools
 import time
 from typing import Any
 
@@ -21,10 +22,11 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.inspections.adapters import risk
+from services.inspections.adapters.bulk import executemany
 from services.inspections.adapters.level_facts import FactsHandlers
 from services.inspections.adapters.level_grading import GradingHandlers
 from services.inspections.adapters.level_inspections import InspectionHandlers
-from services.inspections.adapters.level_radar import upsert
+from services.inspections.adapters.level_radar import dialect_insert
 from services.inspections.adapters.level_selfinspection import SelfInspectionHandlers
 from services.inspections.adapters.tables import (
     UNIT_TABLES,
@@ -36,6 +38,13 @@ from services.inspections.adapters.tables import (
 )
 from shared.projection import Context, Projection
 
+
+@functools.cache
+def _keep_first(dialect: str, table: Table) -> Any:
+    """An insert that leaves the row with its key as it is (built once: a statement the driver runs)."""
+    return dialect_insert(dialect)(table).on_conflict_do_nothing()
+
+
 # Work put off while a level catches up (``flush``) is done once it has caught up, or after this many
 # seconds of a backlog that does not end (doing it more often would bring back most of the cost it saves:
 # each time rebuilds every unit touched since, with all its signs).
@@ -46,6 +55,7 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
     name = "inspections_level"
     services = ("inspections", "pledges", "registry", "directory", "awards")
     metadata = metadata
+    reads_level_units = False  # its handlers read ctx.units; only the views read the table
 
     def __init__(self) -> None:
         self._put_off_nothing()
@@ -112,7 +122,7 @@ class InspectionsProjection(FactsHandlers, SelfInspectionHandlers, InspectionHan
         known = self._known.setdefault(table.name, set())
         fresh = [row for row in rows if tuple(row.values()) not in known]
         if fresh:
-            await conn.execute(upsert(conn, table).on_conflict_do_nothing(), fresh)
+            await executemany(conn, _keep_first(conn.dialect.name, table), fresh)
             known.update(tuple(row.values()) for row in fresh)
 
     async def _taken(self, conn: AsyncConnection, table: Table) -> list[Any]:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.awards import AwardConferred, AwardRevoked
+from services.inspections.adapters.bulk import rows_of
 from services.inspections.adapters.level_writes import PutOff
 from services.inspections.adapters.tables import (
     awarded,
@@ -33,8 +34,12 @@ from services.inspections.domain.rulesets import rules_on
 from shared.projection import Context, on
 
 
+def dialect_insert(dialect: str) -> Any:
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
 def upsert(conn: AsyncConnection, table: Any) -> Any:
-    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+    return dialect_insert(conn.dialect.name)(table)
 
 
 def prepared_upsert(conn: AsyncConnection, table: Table) -> Any:
@@ -121,6 +126,8 @@ class RadarHandlers(PutOff):
     async def _duplicates(
         self, conn: AsyncConnection, unit_id: str, initiative_id: str, title: str, found: Any, day: date
     ) -> None:
+        if not found:  # most registrations: no rule set to look up
+            return
         rules = rules_on(day)
         for dup in found:
             if radar.near_duplicate(dup.score, dup.other_unit, rules.radar):
@@ -148,13 +155,11 @@ class RadarHandlers(PutOff):
         pairs = {p for p in pending if p[0] in cache}
         units = sorted({u for _, u in pairs})
         goals: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-        rows: list[Any] = []
-        for chunk in _chunks(units):
-            rows += [r for r in await conn.execute(select(reported).where(reported.c.unit_id.in_(chunk)))]
-            for table in (targets, commitments):  # a unit's own commitment overrides the target it was given
-                query = select(table.c.campaign_id, table.c.unit_id, table.c.indicator, table.c.target)
-                for c, u, indicator, target in await conn.execute(query.where(table.c.unit_id.in_(chunk))):
-                    goals[(c, u)][indicator] = target
+        rows = await rows_of(conn, select(reported), reported.c.unit_id, units)
+        for table in (targets, commitments):  # a unit's own commitment overrides the target it was given
+            query = select(table.c.campaign_id, table.c.unit_id, table.c.indicator, table.c.target)
+            for c, u, indicator, target in await rows_of(conn, query, table.c.unit_id, units):
+                goals[(c, u)][indicator] = target
         judged, wanted = set(), {}
         for row in rows:
             if (row.campaign_id, row.unit_id) not in pairs:
@@ -180,12 +185,11 @@ class RadarHandlers(PutOff):
         pairs = {p for p in pending if p[1] in cache}
         units = sorted({u for u, _ in pairs})
         days: dict[tuple[str, str], list[date]] = defaultdict(list)
-        for chunk in _chunks(units):
-            query = select(initiatives.c.unit_id, initiatives.c.campaign_id, initiatives.c.registered_on).where(
-                initiatives.c.unit_id.in_(chunk), initiatives.c.registered_on.is_not(None)
-            )
-            for unit_id, campaign_id, day in await conn.execute(query):
-                days[(unit_id, campaign_id)].append(day)
+        query = select(initiatives.c.unit_id, initiatives.c.campaign_id, initiatives.c.registered_on).where(
+            initiatives.c.registered_on.is_not(None)
+        )
+        for unit_id, campaign_id, day in await rows_of(conn, query, initiatives.c.unit_id, units):
+            days[(unit_id, campaign_id)].append(day)
         judged, wanted = set(), {}
         for unit_id, campaign_id in pairs:
             campaign = cache[campaign_id]
@@ -216,14 +220,12 @@ class RadarHandlers(PutOff):
         """Make the signs of ``kind`` judged just now ((unit, subject) pairs) what the judgement found,
         writing only what differs from the stored signs (most judgements change nothing)."""
         await self._written(conn)
-        stored: dict[tuple[str, str], tuple[date, str, Any]] = {}
-        for chunk in _chunks(units):
-            query = select(signals.c.unit_id, signals.c.subject, signals.c.active_from, signals.c.rule_set,
-                           signals.c.detail).where(signals.c.kind == kind, signals.c.unit_id.in_(chunk))  # fmt: skip
-            stored |= {
-                (u, subject): (since, version, detail)
-                for u, subject, since, version, detail in await conn.execute(query)
-            }
+        query = select(signals.c.unit_id, signals.c.subject, signals.c.active_from, signals.c.rule_set,
+                       signals.c.detail).where(signals.c.kind == kind)  # fmt: skip
+        stored = {
+            (u, subject): (since, version, detail)
+            for u, subject, since, version, detail in await rows_of(conn, query, signals.c.unit_id, units)
+        }
         for key in sorted(judged):
             found = wanted.get(key)
             if found is None:
@@ -245,10 +247,6 @@ class RadarHandlers(PutOff):
                 }
             self._campaigns = found
         return self._campaigns
-
-
-def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
-    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def _jsonable(value: Any) -> Any:

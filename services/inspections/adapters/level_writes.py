@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.inspections.adapters.bulk import executemany
 from services.inspections.adapters.tables import commitments, counts, initiatives, targets
 
 _CHUNK = 500
@@ -54,7 +55,7 @@ class Writes:
         runs, self._runs = self._runs, {}
         for table_runs in runs.values():
             for statement, rows in table_runs:
-                await conn.execute(statement, rows)
+                await executemany(conn, statement, rows)
 
     def clear(self) -> None:
         self._runs.clear()
@@ -64,6 +65,7 @@ class Writes:
 STATUS_RANK = {"registered": 1, "returned": 1, "rejected": 1, "recognised": 2, "applied": 3, "accepted": 4}
 
 
+@functools.cache  # once per status: it is asked for every status change of a replay
 def ahead(new: str) -> tuple[str, ...]:
     """The statuses an initiative keeps when an event would move it to ``new`` (a decision sends it back
     whatever it was)."""
@@ -87,6 +89,8 @@ class StatusChange:
 
 Change = Registration | StatusChange
 _INSERT = insert(initiatives)
+# Built once: an IN list built per batch coerced each of its hundreds of ids on the way.
+_STORED = select(initiatives).where(initiatives.c.initiative_id.in_(bindparam("ids", expanding=True)))
 _CHANGING = ("initiative_id", "title", "status", "applied_on", "recognised")  # what a status change may change
 _UPDATE = (
     update(initiatives)
@@ -130,9 +134,7 @@ class InitiativeChanges:
         ids = sorted(changes)
         stored: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), _CHUNK):
-            rows = await conn.execute(
-                select(initiatives).where(initiatives.c.initiative_id.in_(ids[start : start + _CHUNK]))
-            )
+            rows = await conn.execute(_STORED, {"ids": ids[start : start + _CHUNK]})
             stored |= {row.initiative_id: dict(row._mapping) for row in rows}
         new, moved = [], []
         for initiative_id, steps in changes.items():
@@ -153,10 +155,8 @@ class InitiativeChanges:
                 new.append(row)
             elif row != before:
                 moved.append({f"b_{k}": row[k] for k in _CHANGING})
-        if new:
-            await conn.execute(_INSERT, new)
-        if moved:
-            await conn.execute(_UPDATE, moved)
+        await executemany(conn, _INSERT, new)
+        await executemany(conn, _UPDATE, moved)
 
 
 # A unit's targets or commitments for a campaign are replaced by the latest event's.
@@ -197,7 +197,9 @@ class PutOff:
         self._writes.clear()
 
     def _touched(self, *unit_ids: str | None) -> None:
-        self._dirty.update(u for u in unit_ids if u)
+        for unit_id in unit_ids:  # (a loop: a generator per call cost more, at one call or two per event)
+            if unit_id:
+                self._dirty.add(unit_id)
 
     def _counted(self, key: tuple[str, str, date, str]) -> None:
         self._counts[key] += 1
@@ -210,17 +212,15 @@ class PutOff:
             goals, self._goals = self._goals, {}
             for table in (targets, commitments):
                 keys = [{"campaign": c, "unit": u} for t, c, u in goals if t is table]
-                if keys:
-                    await conn.execute(_REPLACE[table], keys)
+                await executemany(conn, _REPLACE[table], keys)
                 rows = [row for (t, _, _), kept in goals.items() if t is table for row in kept]
-                if rows:
-                    await conn.execute(_INSERT_GOALS[table], rows)
+                await executemany(conn, _INSERT_GOALS[table], rows)
         if self._counts:
             rows = [
                 {"unit_id": u, "source": s, "day": d, "campaign_key": c, "n": n}
                 for (u, s, d, c), n in self._counts.items()
             ]
             self._counts.clear()
-            await conn.execute(_add_counts(conn.dialect.name), rows)
+            await executemany(conn, _add_counts(conn.dialect.name), rows)
         if self._writes:
             await self._writes.write(conn)

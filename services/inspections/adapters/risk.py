@@ -16,14 +16,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-from sqlalchemy import case, delete, func, insert, or_, select, union
+from sqlalchemy import case, delete, func, insert, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.inspections.adapters.bulk import CHUNK, WHOLE, executemany, rows_of
 from services.inspections.adapters.tables import actions, awarded, initiatives, owners, risk, risk_rules, signals
 from services.inspections.domain import radar
 from services.inspections.domain.rulesets import RULE_SETS, SIGNALS, RuleSet
 
-_CHUNK = 500
+_INSERT = insert(risk)
 
 
 def rule_segments(rule_sets: Sequence[RuleSet] = RULE_SETS) -> list[radar.Segment]:
@@ -40,30 +41,30 @@ async def owners_of(conn: AsyncConnection, unit_ids: Iterable[str]) -> dict[str,
     """unit → the unit its signs count for now (itself unless the directory said otherwise)."""
     ids = sorted(set(unit_ids))
     found = {uid: uid for uid in ids}
-    for start in range(0, len(ids), _CHUNK):
-        rows = await conn.execute(select(owners).where(owners.c.unit_id.in_(ids[start : start + _CHUNK])))
-        found |= {uid: owner for uid, owner in rows}
+    found |= {uid: owner for uid, owner in await rows_of(conn, select(owners), owners.c.unit_id, ids)}
     return found
 
 
 async def rescore(conn: AsyncConnection, unit_ids: Iterable[str], spans: Sequence[radar.Segment]) -> None:
     """Rebuild the score rows of the units these units' signs count for (and drop the rows of any that
-    no longer counts for itself)."""
+    no longer counts for itself). Many units (a level settling after a replay) are rebuilt in one pass."""
     owner = await owners_of(conn, unit_ids)
     accountable = sorted(set(owner.values()) | {u for u, o in owner.items() if o != u})
-    for start in range(0, len(accountable), _CHUNK):
-        await _rescore(conn, accountable[start : start + _CHUNK], spans)
+    step = len(accountable) if len(accountable) > WHOLE else CHUNK
+    for start in range(0, len(accountable), step):
+        await _rescore(conn, accountable[start : start + step], spans)
 
 
 async def _rescore(conn: AsyncConnection, chunk: list[str], spans: Sequence[radar.Segment]) -> None:
-    await conn.execute(delete(risk).where(risk.c.unit_id.in_(chunk)))
-    rows = await conn.execute(select(owners).where(or_(owners.c.owner_id.in_(chunk), owners.c.unit_id.in_(chunk))))
+    await _drop_rows(conn, chunk)
+    mine = set(chunk)
+    rows = await rows_of(conn, select(owners), owners.c.owner_id, mine)
+    rows += await rows_of(conn, select(owners), owners.c.unit_id, mine)
     counted_for = {uid: uid for uid in chunk} | {uid: owner for uid, owner in rows}
     found: dict[str, list[radar.Occurrence]] = defaultdict(list)  # by the unit they count for
-    sources = sorted(uid for uid, owner in counted_for.items() if owner in chunk)
-    for start in range(0, len(sources), _CHUNK):
-        for unit_id, occurrence in await _occurrences(conn, sources[start : start + _CHUNK], spans):
-            found[counted_for[unit_id]].append(occurrence)
+    sources = sorted(uid for uid, owner in counted_for.items() if owner in mine)
+    for unit_id, occurrence in await _occurrences(conn, sources, spans):
+        found[counted_for[unit_id]].append(occurrence)
     values = [
         {
             "unit_id": unit_id,
@@ -76,8 +77,17 @@ async def _rescore(conn: AsyncConnection, chunk: list[str], spans: Sequence[rada
         if counted_for[unit_id] == unit_id
         for step in radar.steps(occurrences, spans)
     ]
-    if values:
-        await conn.execute(insert(risk), values)
+    await executemany(conn, _INSERT, values)
+
+
+async def _drop_rows(conn: AsyncConnection, unit_ids: list[str]) -> None:
+    """Delete the units' score rows (of many units, only those of units that have any: after a replay
+    from the start, none has)."""
+    if len(unit_ids) > WHOLE:
+        held = {uid for (uid,) in await conn.execute(select(risk.c.unit_id).distinct())}
+        unit_ids = sorted(held.intersection(unit_ids))
+    for start in range(0, len(unit_ids), CHUNK):
+        await conn.execute(delete(risk).where(risk.c.unit_id.in_(unit_ids[start : start + CHUNK])))
 
 
 async def _occurrences(
@@ -85,33 +95,25 @@ async def _occurrences(
 ) -> list[tuple[str, radar.Occurrence]]:
     """Every sign of these units, each with the unit it belongs to."""
     found: list[tuple[str, radar.Occurrence]] = []
-    rows = await conn.execute(
-        select(signals.c.unit_id, signals.c.kind, signals.c.active_from).where(signals.c.unit_id.in_(ids))
-    )
+    query = select(signals.c.unit_id, signals.c.kind, signals.c.active_from)
+    rows = await rows_of(conn, query, signals.c.unit_id, ids)
     found += [(unit_id, radar.Occurrence(kind, active_from)) for unit_id, kind, active_from in rows]
-    rows = await conn.execute(
-        select(initiatives.c.unit_id, initiatives.c.registered_on).where(
-            initiatives.c.unit_id.in_(ids),
-            initiatives.c.applied_on.is_(None),
-            initiatives.c.registered_on.is_not(None),
-            initiatives.c.status != "rejected",
-        )
+    query = select(initiatives.c.unit_id, initiatives.c.registered_on).where(
+        initiatives.c.applied_on.is_(None),
+        initiatives.c.registered_on.is_not(None),
+        initiatives.c.status != "rejected",
     )
     spans_from: dict[date, list[radar.Occurrence]] = {}  # a city's initiatives share a few hundred days
-    for u, registered_on in rows:
+    for u, registered_on in await rows_of(conn, query, initiatives.c.unit_id, ids):
         if registered_on not in spans_from:
             spans_from[registered_on] = radar.never_applied_spans(registered_on, spans)
         found += [(u, o) for o in spans_from[registered_on]]
-    rows = await conn.execute(
-        select(actions.c.unit_id, actions.c.due_on).where(actions.c.unit_id.in_(ids), actions.c.status == "open")
-    )
+    query = select(actions.c.unit_id, actions.c.due_on).where(actions.c.status == "open")
+    rows = await rows_of(conn, query, actions.c.unit_id, ids)
     found += [(u, radar.Occurrence("action_overdue", due_on + timedelta(days=1))) for u, due_on in rows]
     officials = func.sum(case((awarded.c.official, 1), else_=0))
-    rows = await conn.execute(
-        select(awarded.c.by_unit_id, func.count(), officials)
-        .where(awarded.c.by_unit_id.in_(ids))
-        .group_by(awarded.c.by_unit_id, awarded.c.year)
-    )
+    query = select(awarded.c.by_unit_id, func.count(), officials).group_by(awarded.c.by_unit_id, awarded.c.year)
+    rows = await rows_of(conn, query, awarded.c.by_unit_id, ids)
     found += [
         (u, o) for u, total, to_officials in rows for o in radar.awards_spans(total - to_officials, to_officials, spans)
     ]

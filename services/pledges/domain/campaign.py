@@ -29,7 +29,6 @@ class Campaign(Aggregate):
         self.status = OPEN
         self.indicators: dict[str, Indicator] = {}
         self.targets: dict[str, dict[str, float]] = {}  # unit_id → indicator code → target
-        self.assigned_by: dict[str, str] = {}  # unit_id → the unit that set its target
 
     def overdue(self, today: date) -> bool:
         """Past its end and not closed with a review."""
@@ -132,7 +131,6 @@ class Campaign(Aggregate):
                 self.indicators = {i.code: i for i in event.indicators}
             case TargetAssigned():
                 self.targets[event.unit_id] = dict(event.targets)
-                self.assigned_by[event.unit_id] = event.by_unit_id
             case CampaignClosed():
                 self.status = CLOSED
             case _:

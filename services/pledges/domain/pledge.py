@@ -24,7 +24,6 @@ class Pledge(Aggregate):
         self.unit_id = ""
         self.amendment = 0  # the pledge's own version: 1 when signed, +1 per amendment
         self.commitments: tuple[Commitment, ...] = ()
-        self.history: list[dict[str, object]] = []
 
     def sign(
         self,
@@ -77,12 +76,8 @@ class Pledge(Aggregate):
             case PledgeSigned():
                 self.campaign_id, self.unit_id = event.campaign_id, event.unit_id
                 self.amendment, self.commitments = 1, event.commitments
-                self.history.append({"version": 1, "reason": None, "commitments": event.commitments})
             case PledgeAmended():
                 self.amendment, self.commitments = event.amendment, event.commitments
-                self.history.append(
-                    {"version": event.amendment, "reason": event.reason, "commitments": event.commitments}
-                )
             case _:
                 raise TypeError(f"a pledge cannot apply {type(event).__name__}")
 

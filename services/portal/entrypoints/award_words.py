@@ -1,9 +1,12 @@
 """The awards service's codes said in the person's language: labels of statuses, states, outcomes and kinds,
-its refusal codes (added to the portal's shared table) and its fixed eligibility reasons.
+its refusal codes (added to the portal's shared table) and its eligibility reasons.
 """
 
-from services.portal.entrypoints import problems
-from services.portal.entrypoints.i18n import N_, gettext
+from collections.abc import Mapping
+from typing import Any
+
+from services.portal.entrypoints import i18n, problems
+from services.portal.entrypoints.i18n import N_, gettext, number, percent
 
 # The service's codes, said in the person's language (labels of statuses, states, outcomes, kinds).
 LABELS = {
@@ -73,17 +76,50 @@ MESSAGES = {
 problems.CODE_MESSAGES.update(MESSAGES)
 
 
-# The service's fixed reasons (English) said in the person's language; a reason with figures in it is shown
-# as the service wrote it (it has no code yet).
+# Eligibility reasons by the service's stable code (``reason_code``), filled from its ``reason_params``.
+REASON_CODES = {
+    "initiative.qualify": N_("{count} initiative(s) qualify"),
+    "initiative.none": N_("no recognised initiative of the nominee is known"),
+    "initiative.too_few": N_("{count} of the {needed} initiatives needed qualify ({gaps})"),
+    "title_streak.held": N_("held in {from_year}–{to_year}"),
+    "title_streak.missing": N_("missing in {years}"),
+    "grade.unknown": N_("no confirmed grade for {year} yet"),
+    "grade.met": N_("graded: {grade}"),
+    "grade.not_met": N_("graded: {grade}; needs one of: {grades}"),
+    "pledge.signed": N_("a pledge was signed"),
+    "pledge.none": N_("no signed pledge is known"),
+    "pledge.no_progress": N_("no progress reported on the pledge yet"),
+    "pledge.fulfilment": N_("fulfilment {rate} against {needed} needed"),
+    "members.unknown": N_("no member count for {year}"),
+    "members.share_more_than": N_("{share} of the members hold the title; more than {needed} needed"),
+    "members.share_at_least": N_("{share} of the members hold the title; at least {needed} needed"),
+    "members.titles_unknown": N_("no member titles known for {year}"),
+    "members.count": N_("{count} members hold the title; {needed} needed"),
+    "attested.no": N_("not attested by the proposing unit"),
+    "attested.no_file": N_("attested without an evidence file ({kind})"),
+    "attested.with_evidence": N_("attested with evidence"),
+}
+# Why an initiative falls short (the ``gaps`` of ``initiative.too_few``).
+INITIATIVE_GAPS = {
+    "below_scope": N_("recognised below the {scope}"),
+    "not_accepted": N_("not accepted (nghiệm thu)"),
+    "not_applied": N_("not applied"),
+    "not_recognised": N_("not recognised or recognition revoked"),
+    "outside_years": N_("recognised outside {from_year}–{to_year}"),
+}
+REVOKED_YEARS = N_("revoked in {years}")
+TOO_FEW = N_("too few")
+ANY_FILE = N_("attested without an evidence file")
+# Judgements recorded before the codes: their fixed English reasons, said in the person's language (a reason
+# with figures in it is shown as the service wrote it).
 REASONS = {
-    "attested with evidence": N_("attested with evidence"),
-    "not attested by the proposing unit": N_("not attested by the proposing unit"),
-    "attested without an evidence file (appraisal)": N_("attested without an evidence file (appraisal)"),
-    "attested without an evidence file (any)": N_("attested without an evidence file"),
-    "no recognised initiative of the nominee is known": N_("no recognised initiative of the nominee is known"),
-    "a pledge was signed": N_("a pledge was signed"),
-    "no signed pledge is known": N_("no signed pledge is known"),
-    "no progress reported on the pledge yet": N_("no progress reported on the pledge yet"),
+    "attested with evidence": REASON_CODES["attested.with_evidence"],
+    "not attested by the proposing unit": REASON_CODES["attested.no"],
+    "attested without an evidence file (any)": ANY_FILE,
+    "no recognised initiative of the nominee is known": REASON_CODES["initiative.none"],
+    "a pledge was signed": REASON_CODES["pledge.signed"],
+    "no signed pledge is known": REASON_CODES["pledge.none"],
+    "no progress reported on the pledge yet": REASON_CODES["pledge.no_progress"],
 }
 
 
@@ -91,5 +127,37 @@ def alabel(value: object) -> str:
     return gettext(LABELS.get(str(value), str(value)))
 
 
-def reason(text: str) -> str:
-    return gettext(REASONS[text]) if text in REASONS else text
+def _filled(message: str, params: Mapping[str, Any]) -> str:
+    return gettext(message).format(**params)
+
+
+def reason(criterion: Mapping[str, Any]) -> str:
+    """A criterion's reason in the person's language: from its code and parameters where it has them."""
+    code, given = criterion.get("reason_code") or "", criterion.get("reason_params") or {}
+    if code not in REASON_CODES:
+        text = str(criterion.get("reason", ""))
+        return gettext(REASONS[text]) if text in REASONS else text
+    if code == "attested.no_file" and given.get("kind") == "any":
+        return gettext(ANY_FILE)
+    years = ", ".join(str(y) for y in given.get("years", ()))  # years as written, never grouped (2.025)
+    params = {k: str(v) if k.endswith("year") else v for k, v in given.items()}
+    params |= {
+        "count": number(given.get("count")), "needed": number(given.get("needed")), "years": years,
+        "grade": i18n.label(given.get("grade", "")),
+        "grades": ", ".join(i18n.label(g) for g in given.get("grades", ())),
+        "kind": alabel(given.get("kind", "")), "scope": i18n.label(given.get("scope", "")),
+    }  # fmt: skip
+    if code in ("pledge.fulfilment", "members.share_more_than", "members.share_at_least"):
+        share = given.get("rate", given.get("share", 0))
+        params |= {
+            "rate": percent(100 * share),
+            "share": percent(100 * share),
+            "needed": percent(100 * given["needed"]),
+        }
+    if code == "initiative.too_few":
+        gaps = [_filled(INITIATIVE_GAPS[g], params) for g in given.get("gaps", ()) if g in INITIATIVE_GAPS]
+        params["gaps"] = "; ".join(gaps) or gettext(TOO_FEW)
+    said = _filled(REASON_CODES[code], params)
+    if code == "title_streak.missing" and given.get("revoked"):
+        said += " (" + _filled(REVOKED_YEARS, {"years": ", ".join(str(y) for y in given["revoked"])}) + ")"
+    return said

@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from services.portal.adapters.platform import Platform, Problem
 from services.portal.adapters.sessions import Person, Session
 from services.portal.entrypoints import forms
+from services.portal.entrypoints.abilities import PREPARING_ROLES, may_propose_awards
 from services.portal.entrypoints.award_words import alabel, reason
 from services.portal.entrypoints.i18n import N_, _
 from services.portal.entrypoints.web import (
@@ -33,6 +34,7 @@ from services.portal.entrypoints.web import (
     refused,
     render,
     require_sees,
+    role_required,
 )
 from shared.subjects import in_subtree
 from shared.text import fold
@@ -312,6 +314,8 @@ async def _proposal_form_context(api: Platform, session: Session) -> dict[str, A
 
 @router.get("/awards/new")
 async def proposal_form(request: Request, session: SignedIn, api: Api) -> Response:
+    if not may_propose_awards(session.person):
+        return role_required(request, _("Proposing an award"), PREPARING_ROLES)
     context = await _proposal_form_context(api, session)
     year = str(context["this_year"])
     values = {"year": year, "achievement_kind": "year", "achievement_ref": year}

@@ -166,6 +166,11 @@ LABELS = {
     "initiatives_applied": N_("initiatives applied"),
     "initiatives_accepted": N_("initiatives accepted"),
     "members_enrolled": N_("members enrolled"),
+    "chair": N_("chair"),
+    "standing_committee": N_("standing committee"),
+    "executive_committee": N_("executive committee"),
+    "inspection_committee": N_("inspection committee"),
+    "emulation_officer": N_("emulation officer"),
 }
 
 

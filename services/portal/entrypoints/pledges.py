@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from services.portal.adapters.platform import Platform, Problem
 from services.portal.adapters.sessions import Session
 from services.portal.entrypoints import forms
+from services.portal.entrypoints.abilities import LEADER_ROLES, OFFICIAL_ROLES, acts_for_pledges, may_launch_campaigns
 from services.portal.entrypoints.dashboard import campaign_progress
 from services.portal.entrypoints.i18n import _
 from services.portal.entrypoints.web import (
@@ -22,13 +23,13 @@ from services.portal.entrypoints.web import (
     refused,
     render,
     require_sees,
+    role_required,
 )
 
 router = APIRouter()
 
 SOURCES = ("initiatives_registered", "initiatives_recognised", "initiatives_applied", "initiatives_accepted",
            "members_enrolled")  # fmt: skip
-OFFICIAL_ROLES = ("chair", "executive_committee", "standing_committee")
 
 
 async def unit_here(api: Platform, session: Session, path: str) -> dict[str, Any]:
@@ -66,6 +67,8 @@ def _launch_form(
 
 @router.get("/campaigns/new")
 async def launch_form(request: Request, session: SignedIn) -> Response:
+    if not may_launch_campaigns(session.person):
+        return role_required(request, _("Launching a campaign"), LEADER_ROLES)
     return _launch_form(request)
 
 
@@ -132,7 +135,7 @@ async def _campaign_page(
         request, "campaign.html", status=status, c=campaign, p=progress, unit=home, children=children,
         own_targets=own_targets, child_targets=child_targets, officials=officials, said=said,
         values=values or {}, unit_path=here, is_launcher=campaign["launcher_unit_id"] == home["unit_id"],
-        acting=here == person.unit_path,
+        acting=here == person.unit_path and acts_for_pledges(person), leads=may_launch_campaigns(person),
     )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -16,6 +16,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.portal.adapters.platform import Platform, Problem
 from services.portal.adapters.sessions import Person, Session, SessionStore
 from services.portal.entrypoints import i18n
+from services.portal.entrypoints.abilities import may_launch_campaigns, may_propose_awards
+from services.portal.entrypoints.i18n import _
 from services.portal.entrypoints.problems import Said, explain
 from services.portal.entrypoints.settings import PortalSettings
 from shared.subjects import in_subtree
@@ -35,6 +37,7 @@ def templates() -> Environment:
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals["label"] = i18n.label
     env.globals["tf"] = i18n._  # tf("… {n} …", n=3): translated and filled
+    env.globals.update(may_launch_campaigns=may_launch_campaigns, may_propose_awards=may_propose_awards)
     env.filters.update(
         number=i18n.number, percent=i18n.percent, vnd=i18n.vnd, day=i18n.day, moment=i18n.moment, age=i18n.age
     )
@@ -184,6 +187,14 @@ def require_sees(person: Person, path: str) -> None:
     """The portal's own guard on what it asks level hosts for (they check the token as well)."""
     if not in_subtree(path, person.unit_path) and "admin" not in person.roles:
         raise Problem(404, {"detail": f"{path} is not in your unit", "code": "portal.not_found"})
+
+
+def role_required(request: Request, doing: str, roles: tuple[str, ...]) -> Response:
+    """The page a person gets who opens a form their roles do not allow: what it needs, who to ask."""
+    needed = ", ".join(i18n.label(r) for r in roles)
+    message = _("{doing} needs one of these roles in your unit: {roles}. Ask your union's chair.", doing=doing,
+                roles=needed)  # fmt: skip
+    return render(request, "error.html", status=403, message=message)
 
 
 def hx(request: Request) -> bool:

@@ -7,11 +7,12 @@ sharing the most rare terms are then scored exactly.
 """
 
 import asyncio
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.registry.adapters.records import texts
 from services.registry.domain.similarity import Features, features, similarity
@@ -45,16 +46,25 @@ class DuplicateIndex:
         self.postings: dict[str, set[str]] = defaultdict(set)
         self.seen = 0
         self._lock = asyncio.Lock()
+        self._began = float("-inf")  # when the last refresh began reading (time.monotonic)
         # Features of the texts just searched for: a registration's own text is searched first, then
         # added on the next refresh; the pure computation is done once (bounded, oldest dropped).
         self._searched: dict[str, Features] = {}
 
-    async def refresh(self, conn: AsyncConnection) -> None:
+    async def refresh(self, reader: AsyncEngine) -> None:
+        """Load the texts stored since the last refresh. Concurrent callers wait for the lock without a
+        connection (a burst of registrations held the whole reader pool while queued here), and a caller
+        whose wait saw a refresh begin after it asked has nothing left to load: it returns at once."""
+        asked = time.monotonic()
         async with self._lock:
-            rows = await conn.execute(_NEW_TEXTS, {"seen": self.seen})
-            for row in rows:
-                self.add(row.initiative_id, row.unit_id, row.city, row.title, row.text)
-                self.seen = row.seq
+            if self._began > asked:
+                return
+            self._began = time.monotonic()
+            async with reader.connect() as conn:
+                rows = await conn.execute(_NEW_TEXTS, {"seen": self.seen})
+                for row in rows:
+                    self.add(row.initiative_id, row.unit_id, row.city, row.title, row.text)
+                    self.seen = row.seq
 
     def add(self, initiative_id: str, unit_id: str, city: str, title: str, text: str) -> None:
         old = self.docs.get(initiative_id)

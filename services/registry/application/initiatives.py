@@ -61,8 +61,7 @@ async def possible_duplicates(
     deps: Deps, registration: Registration, home: UnitRef, exclude: str
 ) -> tuple[PossibleDuplicate, ...]:
     """The most similar initiatives of the city; a near-copy from another unit is flagged, not blocked."""
-    async with deps.db.reader.connect() as conn:
-        await deps.duplicates.refresh(conn)
+    await deps.duplicates.refresh(deps.db.reader)
     text = similarity_text(registration.model_dump(include={"title", "objective", "steps"}))
     matches = deps.duplicates.search(text, home.path.split(".")[0], exclude=exclude)
     return tuple(

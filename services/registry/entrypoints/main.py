@@ -21,8 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def prepare(app: FastAPI) -> None:
         deps: Deps = app.state.deps
         await deps.records.create_tables()  # read models are rebuildable: created, not migrated
-        async with deps.db.reader.connect() as conn:
-            await deps.duplicates.refresh(conn)
+        await deps.duplicates.refresh(deps.db.reader)
 
     app = service_app(
         settings,
