@@ -144,7 +144,7 @@ async def load_awards(
         "decision_number": "1205/QĐ-LĐLĐ",
         "decided_on": demo.day.isoformat(),
         "signer_name": "Phạm Quang Thanh",
-        "signer_title": "CHỦ TỊCH",
+        "signer_title": "TM. BAN THƯỜNG VỤ\nCHỦ TỊCH",
     }
     await demo.ok("/decisions", decision, "city-decide")
     count("conferred at the city")
@@ -197,7 +197,7 @@ async def load_awards(
         "decision_number": "05/QĐ-CĐCS",
         "decided_on": demo.day.isoformat(),
         "signer_name": "Chủ tịch Công đoàn",
-        "signer_title": "CHỦ TỊCH",
+        "signer_title": "TM. BAN CHẤP HÀNH\nCHỦ TỊCH",
     }
     await demo.ok("/decisions", decided, "revoked-decide")
     revoke = {
@@ -206,7 +206,7 @@ async def load_awards(
         "decision_number": "09/QĐ-CĐCS",
         "decided_on": demo.after(14).isoformat(),
         "signer_name": "Chủ tịch Công đoàn",
-        "signer_title": "CHỦ TỊCH",
+        "signer_title": "TM. BAN CHẤP HÀNH\nCHỦ TỊCH",
     }
     await demo.ok(f"/proposals/{revoked}/revoke", revoke, "revoked-revoke")
     count("revoked")

@@ -357,7 +357,7 @@ async def _awards_to_officials(demo: Demo, awards: httpx.AsyncClient) -> None:
         "decision_number": "19/QĐ-CĐCS",
         "decided_on": filing.day.isoformat(),
         "signer_name": "Chủ tịch Công đoàn",
-        "signer_title": "CHỦ TỊCH",
+        "signer_title": "TM. BAN CHẤP HÀNH\nCHỦ TỊCH",
     }
     await filing.ok("/decisions", decision, "officials-decide")
     demo.count("awards to officials", len(ids))

@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -297,6 +298,11 @@ def document_problems(app: FastAPI) -> None:
 
 
 READ_BODY = "thidua.body"  # the scope key under which BodyGuard leaves the body it read (shared.lean_routes)
+# ... and the JSON value it parsed, where that value is what ``json.loads`` reads too (shared.lean_routes)
+PARSED_JSON = "thidua.json"
+# orjson reads an integer beyond 64 bits as a float (json, as FastAPI, as an int); such a literal has 19
+# digits or more. A body holding any run of 19 digits (in a string too) is left to json.loads.
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 class BodyGuard:
@@ -304,7 +310,8 @@ class BodyGuard:
 
     The body is read here, chunked or not, and replayed to the app; a JSON body is parsed once strictly
     (orjson refuses NaN, Infinity and numbers that overflow to infinity); only if that fails is it parsed
-    again leniently to name the field that holds the bad value.
+    again leniently to name the field that holds the bad value. The strict value is left in the scope for
+    a lean route (``PARSED_JSON``) unless ``json.loads`` could read it otherwise (long integers).
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -333,9 +340,15 @@ class BodyGuard:
         body = b"".join(chunks)
         scope[READ_BODY] = body
         if body and _is_json(headers.get(b"content-type")):
-            refusal = strict_json_problem(body)
-            if refusal is not None:
-                return await self._send(scope, send, refusal)
+            try:
+                parsed = orjson.loads(body)  # strict JSON: no NaN, Infinity, overflow or lone surrogate
+            except orjson.JSONDecodeError:
+                refusal = strict_json_problem(body)
+                if refusal is not None:
+                    return await self._send(scope, send, refusal)
+            else:
+                if _LONG_DIGITS.search(body) is None:
+                    scope[PARSED_JSON] = parsed
         sent = False
 
         async def replay() -> Message:

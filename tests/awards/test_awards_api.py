@@ -153,6 +153,33 @@ async def test_revocation_flags_the_streak_that_rested_on_it(api: Api, clock: Cl
     assert too_long.status_code == 422 and too_long.json()["field"] == "award_id"
 
 
+async def test_a_signers_title_keeps_its_lines_at_most_three_into_the_decision(api: Api, clock: Clock) -> None:
+    """Decree 30's signature block: TM. (on behalf of the body), KT. (for the chair), then the title."""
+    pid = await _to_city(api, clock)
+    body = {
+        "proposal_ids": [pid], "decision_number": "2150/QĐ-UBND", "decided_on": clock.today.isoformat(),
+        "signer_name": "Trần Sỹ Thanh", "signer_title": "TM. BAN THƯỜNG VỤ\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nTHƯỜNG TRỰC",
+    }  # fmt: skip
+    four = await api.post("/decisions", body, "hn", "standing_committee")
+    assert four.status_code == 422, four.text
+    (error,) = four.json()["errors"]
+    assert (error["field"], error["code"], error["params"]) == ("signer_title", "too_many_lines", {"max_lines": 3})
+    assert "at most 3 lines" in error["message"]
+    body["signer_title"] = " TM. BAN THƯỜNG VỤ\r\n\r\n  KT. CHỦ TỊCH \r\nPHÓ CHỦ TỊCH"
+    (award,) = (await api.ok("/decisions", body, "hn", "standing_committee"))["proposals"]
+    assert award["status"] == "conferred"
+    got = (await api.get(f"/proposals/{pid}", "hn", "chair")).json()
+    assert got["decision"]["signer_title"] == "TM. BAN THƯỜNG VỤ\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
+    headers = await api.headers("hn", "chair")
+    word = await api.client.get("/decisions/u-hn/2150/QĐ-UBND/document", headers=headers)
+    assert word.status_code == 200, word.text
+    document = docx.Document(io.BytesIO(word.content))
+    cells = [p for t in document.tables for row in t.rows for cell in row.cells for p in cell.paragraphs]
+    lines = [line.strip() for p in [*document.paragraphs, *cells] for line in p.text.split("\n")]
+    at = lines.index("TM. BAN THƯỜNG VỤ")  # the signature block prints each line of the title on its own
+    assert lines[at + 1 : at + 3] == ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+
+
 async def test_refusals_name_the_field_and_the_code(api: Api, clock: Clock) -> None:
     await facts(api.app, *initiative_events())
     fecon = ("hn.ntl.fecon", "executive_committee")

@@ -1,7 +1,7 @@
 """Inspections benchmark (run on purpose): a city of 13,000 grassroots unions.
 
     python -m tests.benchmarks.inspections [--units 13000] [--initiatives 5] [--events 300000] [--queries 100]
-                                           [--only 1,2,3]
+                                           [--batch 1024] [--only 1,2,3] [--py-spy OUT]
 
 1. **opening a round** for every grassroots union of the city: the handler reads each union's facts
    (its pledge commitments with the value measured now, its members' initiatives) from the service's
@@ -16,7 +16,10 @@
    initiatives registered and applied with cross-unit duplicates, checklists issued, submitted with
    contradictions and overdue) generated into JetStream; the city's inspections projection replays them
    under the real runner (events/s) — beside a raw pull consumer that only acks the same stream with the
-   same filter (goal: ratio ≥ 0.5).
+   same filter, run before and after the replay (their mean: the load moves during a run), both fetching
+   ``--batch`` messages at a time, the deployed ``projection_batch`` unless told (goal: ratio ≥ 0.5).
+   The replay is timed until the batch that leaves nothing pending is applied, as the raw consumer is
+   until its last ack. ``--py-spy OUT`` records a profile of the replay (raw, collapsed stacks).
 
 Leaves nothing behind: everything lives in a temporary folder removed at the end.
 """
@@ -431,7 +434,7 @@ async def main() -> None:
     parser.add_argument("--initiatives", type=int, default=5, help="initiatives per union")
     parser.add_argument("--events", type=int, default=300_000, help="events replayed by the radar")
     parser.add_argument("--queries", type=int, default=100)
-    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--batch", type=int, default=Settings().projection_batch, help="settings.projection_batch")
     parser.add_argument("--only", default="1,2,3", help="the parts to run, e.g. --only 3")
     parser.add_argument("--py-spy", help="a py-spy profile (raw, collapsed stacks) of part 3's replay")
     args = parser.parse_args()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
+import orjson
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi import Path as PathParam
@@ -21,6 +22,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel, Field
 
+from shared import lean_routes
 from shared.errors import Forbidden
 from shared.http import create_app, url_path
 from shared.lean_routes import FlatRouter, LeanRoute, _Lean, include_flat
@@ -136,6 +138,9 @@ REQUESTS: list[tuple[str, str, dict[str, str], bytes | None]] = [
     ("GET", "/plain/", {}, None),  # a redirect to the path without the slash
     ("POST", "/items/7", JSON, b"{}"),  # the path matches, the method does not: 405
     ("GET", "/openapi.json", {}, None),  # a Starlette route of the app's own
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"a","count":-9223372036854775809}'),  # below int64
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"1234567890123456789","count":1.5e3}'),
+    ("POST", "/units/u1/items", {**JSON, **AUTH}, b'\xef\xbb\xbf{"name":"bom"}'),  # json reads a UTF-8 BOM
 ]
 
 
@@ -245,6 +250,27 @@ async def test_a_route_added_after_the_first_request_is_matched_flat(
     monkeypatch.setattr(flat, "fallback", refusing)
     assert (await send(lean_app, "GET", "/later", {}, None)).json() == {"later": True}
     monkeypatch.setattr(flat, "fallback", fallback)
+
+
+async def test_a_lean_route_takes_the_json_bodyguard_parsed(
+    apps: tuple[FastAPI, FastAPI], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not vacuous: the body is parsed once (by BodyGuard, strictly), except where json.loads reads it otherwise."""
+    _, lean_app = apps
+    parsed: list[bytes] = []
+    loads = lean_routes.json.loads
+
+    def counting(raw: bytes) -> Any:
+        parsed.append(raw)
+        return loads(raw)
+
+    monkeypatch.setattr(lean_routes.json, "loads", counting)
+    answered = await send(lean_app, "POST", "/units/u1/items", {**JSON, **AUTH}, b'{"name":"a","count":7}')
+    assert (answered.status_code, parsed) == (201, [])
+    assert orjson.loads(answered.content)["item"]["count"] == 7
+    big = b'{"name":"a","count":123456789012345678901234567890}'
+    answered = await send(lean_app, "POST", "/units/u1/items", {**JSON, **AUTH}, big)
+    assert (answered.status_code, parsed) == (201, [big])  # orjson would read a float: json.loads reads the int
 
 
 SPANS = InMemorySpanExporter()

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from contracts.directory import (
     MemberEnrolled,
@@ -21,6 +22,7 @@ from contracts.directory import (
     UnitMovedIn,
     UnitMovedOut,
     UnitRegistered,
+    UnitRenamed,
 )
 from contracts.inspections import (
     ChecklistIssued,
@@ -50,9 +52,12 @@ from contracts.registry import (
     InitiativeRevised,
     PossibleDuplicate,
 )
+from services.inspections.adapters import bulk, risk
 from services.inspections.adapters.level import InspectionsProjection
 from shared.db import open_database
 from shared.events import Event
+from shared.membership import Membership, level_units
+from shared.membership import metadata as membership_metadata
 from shared.projection import Message
 from shared.subjects import ancestors, in_subtree
 from tests.inspections.api_helpers import registration
@@ -353,11 +358,14 @@ def history() -> list[Message]:
     return [at(when, message(service, event, path, n)) for n, (service, event, path, when) in enumerate(events, 1)]
 
 
-async def level_in_batches(tmp_path: Path, level: str, size: int, behind: bool) -> dict[str, list[tuple[str, ...]]]:
+async def level_in_batches(
+    tmp_path: Path, level: str, size: int, behind: bool, url: str | None = None
+) -> dict[str, list[tuple[str, ...]]]:
     """The level after the history in batches of ``size``, each in its own transaction with its flush (as the
-    runner applies them); ``behind``: every batch but the last is delivered with a backlog."""
+    runner applies them); ``behind``: every batch but the last is delivered with a backlog. On SQLite
+    unless given another database's ``url``."""
     messages = history()
-    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/{level}-{size}-{behind}.db")
+    db = open_database(url or f"sqlite+aiosqlite:///{tmp_path}/{level}-{size}-{behind}.db")
     projection = InspectionsProjection()  # one instance across the batches, as a live runner has
     for start in range(0, len(messages), size):
         projection.backlog = len(messages) - start - size if behind else 0
@@ -408,3 +416,75 @@ async def test_what_depends_on_earlier_events_of_the_batch_is_as_one_at_a_time(t
     assert (CEO, "bunched_registrations", "c-18:2025-06-30") in signs
     assert {row[1:3] for row in level["insp_commitments"]} == {(FECON, "activities"), (FECON, "registered")}
     assert [row[3] for row in level["insp_targets"]] == ["3.0"]
+
+
+async def test_the_driver_writes_what_sqlalchemy_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hot statements go through the SQLite driver with rows converted by SQLAlchemy's own bind
+    processors (``adapters/bulk.py``): the level ends the same as through SQLAlchemy (dates, booleans, JSON)."""
+    through_driver = await level_in_batches(tmp_path / "driver", "hn", 1000, behind=True)
+    monkeypatch.setattr(bulk, "_plan", lambda *_: None)  # every statement through SQLAlchemy
+    assert await level_in_batches(tmp_path / "sqlalchemy", "hn", 1000, behind=True) == through_driver
+
+
+@pytest.mark.parametrize("size", [3, 1000])
+async def test_reading_every_units_rows_at_once_gives_what_in_lists_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    """A level settling after a replay reads whole tables instead of IN lists of thousands of units."""
+    by_lists = await level_in_batches(tmp_path / "lists", "hn", size, behind=True)
+    for module in (bulk, risk):
+        monkeypatch.setattr(module, "WHOLE", 0)  # every read of units' rows: one read of the whole query
+    assert await level_in_batches(tmp_path / "whole", "hn", size, behind=True) == by_lists
+
+
+async def test_on_postgresql_the_level_ends_as_on_sqlite(tmp_path: Path, postgres_url: str) -> None:
+    """PostgreSQL takes the hot statements through SQLAlchemy, SQLite through its driver: the same level."""
+    on_sqlite = await level_in_batches(tmp_path, "hn", 1, behind=False)
+    on_postgresql = await level_in_batches(tmp_path, "hn", 1000, behind=True, url=postgres_url)
+    assert on_postgresql["insp_initiatives"] and on_postgresql["insp_risk"] and on_postgresql["insp_signals"]
+    utc = "+00:00"  # SQLite keeps a time without its zone
+    assert {
+        t: [tuple(v.removesuffix(utc) for v in row) for row in rows] for t, rows in on_postgresql.items()
+    } == on_sqlite
+
+
+async def test_units_joining_in_a_batch_are_written_with_it_and_before_the_membership_changes_them(
+    tmp_path: Path,
+) -> None:
+    """The projection's handlers never read ``level_units`` (``reads_level_units``): the rows of units that
+    join are written at the batch's end, or before the membership's own next statement on the table."""
+    assert InspectionsProjection.reads_level_units is False
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/joining.db")
+    membership = Membership("hn", InspectionsProjection(), lambda *_: None)  # type: ignore[arg-type,return-value]
+    registered = [at(day(1, 5), message("directory", UnitRegistered(
+        unit_id=IDS[p], code=p, name=p, kind=KINDS.get(p, "grassroots_union"), parent_id=IDS.get(p.rsplit(".", 1)[0]),
+        path=p), p, n)) for n, p in enumerate(("hn", "hn.ntl", "hn.ntl.fecon"), 1)]  # fmt: skip
+    renamed = at(day(1, 6), message("directory", UnitRenamed(unit_id=FECON, name="Fecon", previous_name="hn.ntl.fecon"),
+                                    "hn.ntl.fecon", 4))  # fmt: skip
+
+    async def rows(conn) -> dict[str, str]:  # type: ignore[no-untyped-def]
+        return {u: name for u, name in await conn.execute(select(level_units.c.unit_id, level_units.c.name))}
+
+    async with db.writer.begin() as conn:
+        await conn.run_sync(membership_metadata.create_all)
+        await conn.run_sync(InspectionsProjection.metadata.create_all)
+        await membership.load(conn)
+        for msg in registered[:2]:
+            await membership.route(conn, msg)
+        assert await rows(conn) == {} and IDS["hn.ntl"] in membership.units  # held at once, written later
+        await membership.written(conn)
+        assert await rows(conn) == {IDS["hn"]: "hn", IDS["hn.ntl"]: "hn.ntl"}
+        await membership.route(conn, registered[2])
+        await membership.route(conn, renamed)  # the membership's own update: the joining row first
+        assert (await rows(conn))[FECON] == "Fecon"
+    with pytest.raises(RuntimeError):
+        async with db.writer.begin() as conn:
+            await membership.route(conn, at(day(1, 7), message("directory", UnitRegistered(
+                unit_id="u-gone", code="gone", name="gone", kind="grassroots_union", parent_id=IDS["hn.ntl"],
+                path="hn.ntl.gone"), "hn.ntl.gone", 5)))  # fmt: skip
+            raise RuntimeError("the batch fails")
+    membership.reset()  # as the runner does when a batch rolls back: the joining row goes with it
+    async with db.writer.begin() as conn:
+        await membership.written(conn)
+        assert set(await rows(conn)) == {IDS["hn"], IDS["hn.ntl"], FECON}
+    await db.dispose()

@@ -3,7 +3,8 @@ every number has a documented range; pydantic reports every invalid field of a r
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from contracts.awards import RevocationReason, RuleSetData
 from shared.evidence import EvidenceFileRef
@@ -113,13 +114,34 @@ class Withdraw(_Command):
     reason: LongText
 
 
+def _signature_lines(value: str) -> str:
+    lines = [line.strip() for line in value.split("\n") if line.strip()]
+    if len(lines) > SIGNER_TITLE_LINES:
+        raise PydanticCustomError(
+            "too_many_lines",
+            "a signer's title has at most {max_lines} lines (e.g. TM. BAN THƯỜNG VỤ / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH)",
+            {"max_lines": SIGNER_TITLE_LINES},
+        )
+    return "\n".join(lines)
+
+
+# The signature block's title as Decree 30/2020 lays it out, one line per part: "TM. BAN THƯỜNG VỤ" (on
+# behalf of the body), "KT. CHỦ TỊCH" (signing for the chair), then the signer's own title. A single line
+# could not say who signs for whom; the documents print each line centred above the name.
+SIGNER_TITLE_LINES = 3
+SignerTitle = Annotated[
+    text(200, multiline=True, description="Up to three lines, e.g. TM. BAN THƯỜNG VỤ / PHÓ CHỦ TỊCH."),
+    AfterValidator(_signature_lines),
+]
+
+
 class Decide(_Command):
     proposal_ids: Ids
     decision_number: Number
     decided_on: Day
     deciding_body: Name | None = None  # default: the level's body (the employer or the state for state titles)
     signer_name: Name
-    signer_title: ShortText
+    signer_title: SignerTitle
 
 
 class Reject(_Command):
@@ -132,7 +154,7 @@ class Revoke(_Command):
     decision_number: Number
     decided_on: Day
     signer_name: Name
-    signer_title: ShortText
+    signer_title: SignerTitle
 
 
 class AllocateQuota(_Command):

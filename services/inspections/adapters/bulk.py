@@ -19,10 +19,12 @@ unit: SQLAlchemy builds and renders an IN list's parameters one by one, a fifth 
 import functools
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -72,8 +74,21 @@ def _plan(dialect: Dialect, statement: Any, keys: tuple[str, ...]) -> _Plan | No
     return _Plan(
         compiled.string,
         values,
-        tuple((at, processors[name]) for at, name in enumerate(names) if processors.get(name) is not None),
+        tuple(
+            (at, _quicker(processors[name], compiled.binds[name].type, dialect))
+            for at, name in enumerate(names)
+            if processors.get(name) is not None
+        ),
     )
+
+
+def _quicker(process: Any, type_: Any, dialect: Dialect) -> Any:
+    """SQLite's date processor formats a date's parts through a dict; ``isoformat`` writes the same text
+    (its default storage format) at a fraction of the cost, for every date of a replay's rows."""
+    impl = type_.dialect_impl(dialect)
+    if isinstance(impl, sqlite.DATE) and impl._storage_format == sqlite.DATE._storage_format:
+        return lambda value: value.isoformat() if type(value) is date else process(value)
+    return process
 
 
 async def rows_of(

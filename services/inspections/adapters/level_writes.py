@@ -89,6 +89,8 @@ class StatusChange:
 
 Change = Registration | StatusChange
 _INSERT = insert(initiatives)
+# Built once: an IN list built per batch coerced each of its hundreds of ids on the way.
+_STORED = select(initiatives).where(initiatives.c.initiative_id.in_(bindparam("ids", expanding=True)))
 _CHANGING = ("initiative_id", "title", "status", "applied_on", "recognised")  # what a status change may change
 _UPDATE = (
     update(initiatives)
@@ -132,9 +134,7 @@ class InitiativeChanges:
         ids = sorted(changes)
         stored: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), _CHUNK):
-            rows = await conn.execute(
-                select(initiatives).where(initiatives.c.initiative_id.in_(ids[start : start + _CHUNK]))
-            )
+            rows = await conn.execute(_STORED, {"ids": ids[start : start + _CHUNK]})
             stored |= {row.initiative_id: dict(row._mapping) for row in rows}
         new, moved = [], []
         for initiative_id, steps in changes.items():
@@ -197,7 +197,9 @@ class PutOff:
         self._writes.clear()
 
     def _touched(self, *unit_ids: str | None) -> None:
-        self._dirty.update(u for u in unit_ids if u)
+        for unit_id in unit_ids:  # (a loop: a generator per call cost more, at one call or two per event)
+            if unit_id:
+                self._dirty.add(unit_id)
 
     def _counted(self, key: tuple[str, str, date, str]) -> None:
         self._counts[key] += 1

@@ -45,6 +45,7 @@ FIELD_MESSAGES: dict[str, str] = {
     "float_type": N_("Enter a number."),
     "bool_type": N_("Choose yes or no."),
     "uuid_parsing": N_("Choose one of the offered values."),
+    "too_many_lines": N_("Write at most {max_lines} lines."),
 }
 
 # The platform's codes (problem details ``code``): refusals that are not one field's form.
