@@ -32,7 +32,7 @@ bench: $(STAMP)
 ## pyproject.toml); slow, so run on purpose. Survivors: `.venv/bin/mutmut results`, `mutmut show NAME`.
 mutation: $(STAMP)
 	rm -rf mutants
-	THIDUA_LOCAL=true $(BIN)/mutmut run --max-children 2 || true
+	THIDUA_LOCAL=true nice -n 19 $(BIN)/mutmut run --max-children 2 || true
 	$(BIN)/mutmut export-cicd-stats && cat mutants/mutmut-cicd-stats.json
 
 ## Print bearer tokens for the demo users of the local run (while `make run` runs).

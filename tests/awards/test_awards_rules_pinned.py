@@ -7,8 +7,10 @@ from datetime import date
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from contracts.awards import CouncilVoted, NomineeNotified, ProposalFiled, ProposalRejected, ProposalWithdrawn
+from services.awards.domain.commands import Decide
 from services.awards.domain.proposal import Proposal
 from services.awards.domain.rules import level_of
 from shared.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, ThiduaError
@@ -375,3 +377,21 @@ def test_an_unknown_proposal_is_not_found_by_any_command() -> None:
         with pytest.raises(ThiduaError) as error:
             command()
         assert (error.value.code, error.value.message) == ("award.proposal_not_found", "no proposal p-x")
+
+
+def test_a_signers_title_is_at_most_three_trimmed_lines() -> None:
+    """The decide command's signature block (Decree 30): blank lines and the spaces around each line go; a
+    fourth line is refused naming the field, its code and the most lines allowed."""
+    decide = {"proposal_ids": ["p-1"], "decision_number": "2150/QĐ-UBND", "decided_on": "2025-12-20"}
+    signed = Decide(
+        **decide, signer_name="Trần Sỹ Thanh", signer_title=" TM. BAN THƯỜNG VỤ\r\n\r\n  KT. CHỦ TỊCH \r\nPHÓ CHỦ TỊCH"
+    )
+    assert signed.signer_title == "TM. BAN THƯỜNG VỤ\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
+    assert Decide(**decide, signer_name="A", signer_title="CHỦ TỊCH").signer_title == "CHỦ TỊCH"
+    with pytest.raises(ValidationError) as four:
+        Decide(**decide, signer_name="A", signer_title="TM. BAN THƯỜNG VỤ\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nTHƯỜNG TRỰC")
+    (error,) = four.value.errors()
+    assert (error["type"], error["loc"], error["ctx"]) == ("too_many_lines", ("signer_title",), {"max_lines": 3})
+    assert error["msg"] == (
+        "a signer's title has at most 3 lines (e.g. TM. BAN THƯỜNG VỤ / KT. CHỦ TỊCH / PHÓ CHỦ TỊCH)"
+    )
