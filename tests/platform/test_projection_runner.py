@@ -302,3 +302,29 @@ async def test_no_newer_message_overtakes_a_failed_one(
     assert await runner.checkpoint() == 10
     await nc.close()
     await db.dispose()
+
+
+async def test_a_message_delivered_twice_in_one_batch_is_applied_once(settings: Settings, tmp_path: Path) -> None:
+    """A delivery that came after its fetch gave up (the puller keeps it for the next fetch) and its
+    redelivery after the ack wait can reach one batch together: the batch applies each stream sequence once
+    and acks the later delivery. (A relay test saw 51 applications of 50 events after a NATS restart.)"""
+    await publish(settings, [counted("hn.ntl", n, stream=f"twice-{n}") for n in range(3)])
+    nc, js = await connect(settings.nats_url, "twice")
+    db = open_database(f"sqlite+aiosqlite:///{tmp_path}/level.db")
+    runner = ProjectionRunner(CountingProjection(), "hn", db, js, settings)
+    await runner.start()
+    await runner._bind()
+    assert runner._puller is not None
+    first = await runner._puller.fetch(3, 1.0)  # delivered, never acked
+    await asyncio.sleep(settings.projection_ack_wait_seconds + 0.5)
+    again = await runner._puller.fetch(3, 1.0)  # redelivered after the ack wait
+    assert [m.metadata.num_delivered for m in again] == [2, 2, 2]
+    await runner._handle([*first, *again])
+    assert (await counts_of(db))["hn.ntl"] == (3, 0 + 1 + 2)
+    assert runner.applied == 3
+    await runner.catch_up()  # nothing left pending: the later deliveries were acked
+    info = await js.consumer_info(STREAM, runner.durable)
+    assert (info.num_ack_pending, info.num_pending) == (0, 0)
+    assert (await counts_of(db))["hn.ntl"] == (3, 3)
+    await nc.close()
+    await db.dispose()

@@ -122,7 +122,11 @@ async def test_commands_are_stored_while_nats_is_down_and_delivered_when_it_is_b
         except AssertionError:
             info = await js.consumer_info("THIDUA", runner.durable)
             stream = await js.stream_info("THIDUA")
-            raise AssertionError(f"{runner.health()} {info} {stream.state} relay at {await relay.position()}") from None
+            async with projection_db.reader.connect() as conn:
+                counted_now = await read_counts(conn)
+            raise AssertionError(
+                f"counted {counted_now}; {runner.health()} {info} {stream.state} relay at {await relay.position()}"
+            ) from None
         assert await relay.position() == 50
         msgs = await read_messages(js, STREAM)
         assert len({m.headers[H_MSG_ID] for m in msgs}) == len(msgs) == 50
