@@ -13,6 +13,7 @@ from shared.auth import Unauthenticated, current_caller, resolve_caller
 from shared.errors import Forbidden
 from shared.identity import ADMIN, Caller
 from shared.settings import Settings
+from shared.tokens import VerifiedTokens, issue_token
 from shared.units import UnitRef
 
 NTL = UnitRef(unit_id="u-ntl", path="hn.ntl", parent_id="u-hn", kind="upper_level_union")
@@ -103,3 +104,32 @@ async def test_with_a_jwks_url_the_token_is_read_off_the_event_loop_and_its_pers
     credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials="the-token")
     assert await current_caller(request, credentials) == NTL_CHAIR  # type: ignore[arg-type]
     assert seen == [(settings, "the-token", False)]
+
+
+async def test_a_token_is_verified_once_per_app_and_then_answered_from_its_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``current_caller`` keeps one ``VerifiedTokens`` per app: the same token again is not verified again,
+    another token is, and each still resolves to the person its own token names."""
+    settings = Settings()
+    verified: list[str] = []
+    real = shared.auth.token_subject
+
+    def counting(given: Settings, token: str) -> str:
+        verified.append(token)
+        return real(given, token)
+
+    monkeypatch.setattr(shared.auth, "token_subject", counting)
+    state = SimpleNamespace(settings=settings, directory=Directory(NTL_CHAIR, FECON_MEMBER))
+    request = SimpleNamespace(app=SimpleNamespace(state=state))
+    chair, member = issue_token(settings, "m-1"), issue_token(settings, "m-2")
+
+    def bearer(token: str) -> HTTPAuthorizationCredentials:
+        return HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+
+    assert await current_caller(request, bearer(chair)) == NTL_CHAIR  # type: ignore[arg-type]
+    assert await current_caller(request, bearer(chair)) == NTL_CHAIR  # type: ignore[arg-type]
+    assert await current_caller(request, bearer(member)) == FECON_MEMBER  # type: ignore[arg-type]
+    assert await current_caller(request, bearer(member)) == FECON_MEMBER  # type: ignore[arg-type]
+    assert verified == [chair, member]
+    assert isinstance(state.verified_tokens, VerifiedTokens) and state.verified_tokens.subject(chair) == "m-1"
