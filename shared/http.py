@@ -509,7 +509,15 @@ def tracer_provider_installed() -> bool:
 async def command_context(
     request: Request,
     caller: CurrentCaller,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="Sent again with the same key (same caller, same route) within "
+            "THIDUA_IDEMPOTENCY_RETENTION days (default 7), the command answers with the response stored the "
+            "first time (Idempotent-Replayed: true) and acts no more; after that the key is a new command.",
+        ),
+    ] = None,
 ) -> CommandContext:
     """Dependency for command routes: a key used before answers with the response stored for it.
 
