@@ -24,7 +24,7 @@ from shared import ids
 from shared.db import Database, open_database
 from shared.errors import ConcurrencyError
 from shared.events import EventEnvelope, EventMetadata
-from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
+from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend, guard
 from shared.eventstore.migrate import migrate
 from shared.eventstore.store import IdempotentReplay
 from shared.ids import time_ordered_id
@@ -150,12 +150,22 @@ async def test_a_command_on_two_streams_gets_back_every_event_in_the_order_given
         await store.close()
 
 
-async def test_each_event_of_a_command_keeps_its_own_metadata(db: Database) -> None:
+async def test_each_event_of_a_command_keeps_its_own_metadata(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked once per metadata object the command's events share (META twice, ``other`` once)."""
     other = EventMetadata(actor="someone-else", unit_path="hn.dd")
+    checked: list[str] = []
+    check = guard.storable_metadata
+
+    def counting(envelope: EventEnvelope) -> str:
+        checked.append(envelope.metadata.actor)
+        return check(envelope)
+
+    monkeypatch.setattr(guard, "storable_metadata", counting)
     store = EventStore(db)
     try:
         append = StreamAppend.of("meta", 0, [(HardeningMeasured(amount=1), META), (HardeningMeasured(amount=2), other)])
         await store.append(append, measured("meta-2", 0))
+        assert checked == [META.actor, "someone-else"]
         assert [e.metadata for e in await store.load("meta")] == [META, other]
         assert [e.metadata for e in await store.load("meta-2")] == [META]
     finally:
@@ -220,6 +230,7 @@ async def test_a_full_prune_batch_prunes_again_soon_a_partial_or_failed_one_wait
     finally:
         await stamping.close()
     store = EventStore(db, prune_batch=2, prune_every=3600.0, prune_backlog_every=0.5)
+    assert store._prune_at - time.monotonic() > 3590  # a new store's first prune: prune_every after it starts
 
     async def step() -> float:
         before = time.monotonic()
