@@ -18,6 +18,7 @@ from collections import deque
 
 _RANDOM_BYTES = 10  # 80 bits read, 74 used: 12 after the version digit, 62 after the variant bits
 _PER_READ = 256  # ids' random bits fetched per os.urandom call (one system call, not one per id)
+_LOW_62 = (1 << 62) - 1
 _spare: deque[int] = deque()  # popleft is atomic: two threads never take the same bits
 
 
@@ -46,6 +47,3 @@ def time_ordered_id() -> str:
     value = (time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | (bits >> 62) << 64 | 0b10 << 62 | bits & _LOW_62
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_LOW_62 = (1 << 62) - 1
