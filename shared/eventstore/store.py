@@ -26,11 +26,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from opentelemetry import trace
-from sqlalchemy import Integer, String, Text, bindparam, cast, column, func, insert, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy import DateTime, Integer, String, Text, bindparam, cast, column, func, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from shared.bulk import executemany
 from shared.db import Database
 from shared.errors import ConcurrencyError, Conflict
 from shared.events import Event, EventEnvelope, EventMetadata
@@ -251,7 +252,7 @@ class EventStore:
     async def _commit_each(self, batch: list[_Request]) -> None:
         for request in batch:
             try:
-                await self._commit_batch([request])
+                await self._commit_batch([request], read_new_streams=True)
             except IntegrityError as error:
                 if not request.future.done():
                     request.future.set_exception(
@@ -264,12 +265,21 @@ class EventStore:
                 if not request.future.done():
                     request.future.set_exception(error)
 
-    async def _commit_batch(self, batch: list[_Request]) -> None:
+    async def _commit_batch(self, batch: list[_Request], *, read_new_streams: bool = False) -> None:
+        """Commit what of ``batch`` is still valid, in one transaction.
+
+        A stream expected to be new (``expected_version`` 0) is not looked up unless ``read_new_streams``:
+        it is new exactly when it has no version 1, which the unique (stream, version) index checks as the
+        events go in. If one exists after all (two commands raced to create it), the insert breaks the
+        index, the batch is rolled back and ``_commit_each`` retries its commands one by one, each looked up
+        in full, so only the loser fails, with its ConcurrencyError. Most commands that start a stream (a
+        registration, a pledge, a round's checklist) then pay for no version read at all.
+        """
         outcomes: dict[int, list[EventEnvelope] | Exception] = {}
         now = self.clock()
         cutoff = now - self.idempotency_retention
         async with self._locked_transaction() as conn:
-            versions, replays = await self._lookup(conn, batch)
+            versions, replays = await self._lookup(conn, batch, read_new_streams)
             expired = [ident for ident, record in replays.items() if record.expired(cutoff)]
             for ident in expired:  # stored before the window: the command is new, its key used anew
                 del replays[ident]
@@ -301,7 +311,11 @@ class EventStore:
                     idem_rows.append(key_row(idem, now))
                 outcomes[index] = [env for append in request.appends for env in append.envelopes]
             if accepted:
-                await conn.execute(_INSERT_EVENTS_PG if self.db.is_postgres else _INSERT_EVENTS, accepted_rows)
+                if self.db.is_postgres:
+                    columns = {name: [row[name] for row in accepted_rows] for name in _COLUMNS}
+                    await conn.execute(_INSERT_EVENTS_PG, columns)
+                else:
+                    await executemany(conn, _INSERT_EVENTS, accepted_rows)
                 for projection in self.inline:
                     await projection.apply(conn, accepted)
             if idem_rows:
@@ -346,19 +360,25 @@ class EventStore:
             await _simple_query(conn, "COMMIT")
 
     async def _lookup(
-        self, conn: AsyncConnection, batch: list[_Request]
+        self, conn: AsyncConnection, batch: list[_Request], read_new_streams: bool
     ) -> tuple[dict[str, int], dict[tuple[str, str], IdempotencyRecord]]:
-        """The version of every stream the batch appends to, and the stored responses of its keys."""
-        if not self.db.is_postgres:
-            return await self._current_versions(conn, batch), await self._existing_keys(conn, batch)
+        """The version of the streams the batch appends to (those expected to be new only if
+        ``read_new_streams``), and the stored responses of its keys."""
+        stream_ids = sorted(
+            {a.stream_id for r in batch for a in r.appends if read_new_streams or a.expected_version != 0}
+        )
         wanted = sorted({(r.idempotency.namespace, r.idempotency.key) for r in batch if r.idempotency is not None})
+        versions: dict[str, int] = {}
+        replays: dict[tuple[str, str], IdempotencyRecord] = {}
+        if not stream_ids and not wanted:
+            return versions, replays
+        if not self.db.is_postgres:
+            return await self._current_versions(conn, stream_ids), await self._existing_keys(conn, wanted)
         params = {
-            "ids": sorted({a.stream_id for r in batch for a in r.appends}),
+            "ids": stream_ids,
             "namespaces": [namespace for namespace, _ in wanted],
             "keys": [key for _, key in wanted],
         }
-        versions: dict[str, int] = {}
-        replays: dict[tuple[str, str], IdempotencyRecord] = {}
         for row in await conn.execute(_PG_LOOKUP, params):
             if row.key is None:  # a stream's row (its version is None while the stream is empty)
                 if row.version is not None:
@@ -380,20 +400,20 @@ class EventStore:
                     "someone else changed it first; reload and try again"
                 )
 
-    async def _current_versions(self, conn: AsyncConnection, batch: list[_Request]) -> dict[str, int]:
-        """SQLite: the version of every stream the batch appends to, one index lookup per stream."""
-        stream_ids = sorted({a.stream_id for r in batch for a in r.appends})
+    @staticmethod
+    async def _current_versions(conn: AsyncConnection, stream_ids: list[str]) -> dict[str, int]:
+        """SQLite: the version of each of ``stream_ids``, one index lookup per stream."""
         found: dict[str, int] = {}
         for start in range(0, len(stream_ids), 500):  # SQLite binds at most 32,766 parameters
             rows = await conn.execute(_SQLITE_VERSIONS, {"ids": stream_ids[start : start + 500]})
             found.update({sid: version for sid, version in rows if version is not None})
         return found
 
+    @staticmethod
     async def _existing_keys(
-        self, conn: AsyncConnection, batch: list[_Request]
+        conn: AsyncConnection, wanted: list[tuple[str, str]]
     ) -> dict[tuple[str, str], IdempotencyRecord]:
-        """SQLite: stored responses of the batch's idempotency keys, by the primary key (namespace, key)."""
-        wanted = sorted({(r.idempotency.namespace, r.idempotency.key) for r in batch if r.idempotency is not None})
+        """SQLite: the stored responses of ``wanted`` idempotency keys, by the primary key (namespace, key)."""
         found: dict[tuple[str, str], IdempotencyRecord] = {}
         for start in range(0, len(wanted), 400):
             chunk = wanted[start : start + 400]
@@ -562,15 +582,40 @@ def _event_row(env: EventEnvelope, stored: Stored) -> dict[str, Any]:
     }
 
 
-def _insert_events(json_param: Callable[[str], Any]) -> Any:
-    """INSERT of event rows whose data and metadata are JSON text already (``Stored``): written as they are."""
-    columns = ("stream_id", "version", "event_id", "event_type", "schema_version", "occurred_at")
-    values = {name: bindparam(name, type_=events.c[name].type) for name in columns}
-    return insert(events).values(**values, data=json_param("data"), metadata=json_param("metadata"))
+_COLUMNS = ("stream_id", "version", "event_id", "event_type", "schema_version", "occurred_at", "data", "metadata")
 
 
-_INSERT_EVENTS = _insert_events(lambda name: bindparam(name, type_=Text))  # SQLite: JSON columns hold the text
-_INSERT_EVENTS_PG = _insert_events(lambda name: cast(bindparam(name, type_=Text), JSONB))
+def _insert_events() -> Any:
+    """SQLite: INSERT of event rows whose data and metadata are JSON text already (``Stored``), written as
+    they are, a row per parameter set (``shared/bulk.executemany``)."""
+    return (
+        insert(events)
+        .values(**{name: bindparam(name, type_=Text) for name in ("data", "metadata")})
+        .values(**{name: bindparam(name, type_=events.c[name].type) for name in _COLUMNS[:-2]})
+    )
+
+
+_INSERT_EVENTS = _insert_events()
+
+# PostgreSQL: a group commit's events in one statement, a column per array, cast to jsonb by the server:
+# one Bind for the whole batch, where an executemany sent and ran a statement per event (the server's
+# time and the client's). WITH ORDINALITY keeps the batch's order in the positions the rows are given.
+_INSERT_EVENTS_PG = text(
+    """
+INSERT INTO events (stream_id, version, event_id, event_type, schema_version, occurred_at, data, metadata)
+SELECT r.stream_id, r.version, r.event_id, r.event_type, r.schema_version, r.occurred_at,
+       CAST(r.data AS JSONB), CAST(r.metadata AS JSONB)
+  FROM unnest(CAST(:stream_id AS VARCHAR[]), CAST(:version AS INTEGER[]), CAST(:event_id AS VARCHAR[]),
+              CAST(:event_type AS VARCHAR[]), CAST(:schema_version AS INTEGER[]),
+              CAST(:occurred_at AS TIMESTAMPTZ[]), CAST(:data AS TEXT[]), CAST(:metadata AS TEXT[]))
+       WITH ORDINALITY AS r(stream_id, version, event_id, event_type, schema_version, occurred_at, data, metadata, n)
+ ORDER BY r.n
+"""
+).bindparams(
+    *(bindparam(name, type_=ARRAY(String)) for name in ("stream_id", "event_id", "event_type", "data", "metadata")),
+    *(bindparam(name, type_=ARRAY(Integer)) for name in ("version", "schema_version")),
+    bindparam("occurred_at", type_=ARRAY(DateTime(timezone=True))),
+)
 
 
 def envelope_from_row(row: Any) -> EventEnvelope:

@@ -96,10 +96,10 @@ class PhasedStore(EventStore):
         super().__init__(*args, **kwargs)
         self.phases = {"look-ups": 0.0, "inserts": 0.0, "commit": 0.0}
 
-    async def _lookup(self, conn: Any, batch: list[_Request]) -> Any:
+    async def _lookup(self, conn: Any, batch: list[_Request], read_new_streams: bool) -> Any:
         began = time.perf_counter()
         try:
-            return await super()._lookup(conn, batch)
+            return await super()._lookup(conn, batch, read_new_streams)
         finally:
             self.phases["look-ups"] += time.perf_counter() - began
 

@@ -48,12 +48,13 @@ META = EventMetadata(actor="bench", unit_path="hn.ntl.fecon")
 class OldLookupStore(EventStore):
     """The store as it was: the batch's keys filtered by ``key IN (…)`` alone (a scan of the key table)."""
 
-    async def _lookup(self, conn: Any, batch: list[_Request]) -> tuple[dict[str, int], Any]:
+    async def _lookup(self, conn: Any, batch: list[_Request], read_new_streams: bool) -> tuple[dict[str, int], Any]:
         keyless = [_Request(r.appends, None, r.rows, r.future) for r in batch]
-        versions, _ = await super()._lookup(conn, keyless)
-        return versions, await self._existing_keys(conn, batch)
+        versions, _ = await super()._lookup(conn, keyless, read_new_streams)
+        return versions, await self._old_keys(conn, batch)
 
-    async def _existing_keys(self, conn: Any, batch: list[_Request]) -> dict[tuple[str, str], IdempotencyRecord]:
+    @staticmethod
+    async def _old_keys(conn: Any, batch: list[_Request]) -> dict[tuple[str, str], IdempotencyRecord]:
         wanted = [r.idempotency for r in batch if r.idempotency is not None]
         if not wanted:
             return {}
@@ -70,8 +71,14 @@ def old_lookup_app() -> Any:
     """The registry app with the old look-up (uvicorn ``--factory`` target for the HTTP baseline)."""
     import shared.eventstore.store as store_module
 
-    store_module.EventStore._lookup = OldLookupStore._lookup  # type: ignore[method-assign]
-    store_module.EventStore._existing_keys = OldLookupStore._existing_keys  # type: ignore[method-assign]
+    new_lookup = store_module.EventStore._lookup
+
+    async def old_lookup(self: EventStore, conn: Any, batch: list[_Request], read_new_streams: bool) -> Any:
+        keyless = [_Request(r.appends, None, r.rows, r.future) for r in batch]
+        versions, _ = await new_lookup(self, conn, keyless, read_new_streams)
+        return versions, await OldLookupStore._old_keys(conn, batch)
+
+    store_module.EventStore._lookup = old_lookup  # type: ignore[method-assign]
     from services.registry.entrypoints.main import create_app
 
     return create_app()
@@ -180,12 +187,16 @@ async def bench_lookup(work: Path, sizes: list[int]) -> None:
                 for n in range(250)
             ]
             timings = {}
-            for label, cls in [("now", EventStore), ("old", OldLookupStore)]:
+            wanted = sorted({(r.idempotency.namespace, r.idempotency.key) for r in batch if r.idempotency})
+            for label, look_up in [
+                ("now", lambda conn, wanted=wanted: EventStore._existing_keys(conn, wanted)),
+                ("old", lambda conn, batch=batch: OldLookupStore._old_keys(conn, batch)),
+            ]:
                 async with store.db.writer.begin() as conn:
-                    await cls._existing_keys(store, conn, batch)  # warm-up
+                    await look_up(conn)  # warm-up
                     start = time.perf_counter()
                     for _ in range(20):
-                        await cls._existing_keys(store, conn, batch)
+                        await look_up(conn)
                     timings[label] = (time.perf_counter() - start) / 20 * 1000
             print(
                 f"  look-up of 250 keys with {size:,} stored: {timings['now']:.2f} ms "

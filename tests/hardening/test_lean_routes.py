@@ -103,9 +103,14 @@ def app_with(tmp_path: Path, name: str, *, lean: bool, **fastapi_kwargs: Any) ->
     return app
 
 
+# FastAPI's telemetry off whatever an earlier test installed: once a process has a tracer provider (set once,
+# for good), every app would trace, and the flat router leaves every traced request to FastAPI's router.
+UNTRACED = {"telemetry": {"tracing": False, "operation_spans": False, "metrics": False, "logs": False}}
+
+
 @pytest.fixture
 def apps(tmp_path: Path) -> tuple[FastAPI, FastAPI]:
-    return app_with(tmp_path, "fastapi", lean=False), app_with(tmp_path, "lean", lean=True)
+    return app_with(tmp_path, "fastapi", lean=False, **UNTRACED), app_with(tmp_path, "lean", lean=True, **UNTRACED)
 
 
 JSON = {"Content-Type": "application/json"}

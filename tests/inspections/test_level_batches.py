@@ -54,6 +54,7 @@ from contracts.registry import (
 )
 from services.inspections.adapters import bulk, risk
 from services.inspections.adapters.level import InspectionsProjection
+from shared import bulk as shared_bulk
 from shared.db import open_database
 from shared.events import Event
 from shared.membership import Membership, level_units
@@ -420,9 +421,9 @@ async def test_what_depends_on_earlier_events_of_the_batch_is_as_one_at_a_time(t
 
 async def test_the_driver_writes_what_sqlalchemy_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The hot statements go through the SQLite driver with rows converted by SQLAlchemy's own bind
-    processors (``adapters/bulk.py``): the level ends the same as through SQLAlchemy (dates, booleans, JSON)."""
+    processors (``shared/bulk.py``): the level ends the same as through SQLAlchemy (dates, booleans, JSON)."""
     through_driver = await level_in_batches(tmp_path / "driver", "hn", 1000, behind=True)
-    monkeypatch.setattr(bulk, "_plan", lambda *_: None)  # every statement through SQLAlchemy
+    monkeypatch.setattr(shared_bulk, "_plan", lambda *_: None)  # every statement through SQLAlchemy
     assert await level_in_batches(tmp_path / "sqlalchemy", "hn", 1000, behind=True) == through_driver
 
 

@@ -90,8 +90,9 @@ async def test_a_group_commit_of_more_than_one_look_up_chunk_finds_every_stream_
     store = EventStore(db, max_batch=1000, inline=[recorder])
     try:
         key = {n: IdempotencyRecord("tester:POST:/x", f"k-{n:03}", "hash", 201, {"n": n}) for n in range(501)}
-        for n in (0, 500):  # streams already stored: the first of the first chunk, the first of the next
-            await store.append(measured(f"b-{n:03}", 0))
+        await asyncio.gather(*(store.append(measured(f"b-{n:03}", 0)) for n in range(501)))  # streams to look up
+        for n in (0, 500):  # a version further: the first of the first chunk, the first of the next
+            await store.append(measured(f"b-{n:03}", 1))
         for n in (0, 400):  # keys already stored: the same for the keys' chunks
             await store.append(measured(f"pre-{n}", 0), idempotency=key[n])
         looked_up: list[str] = []  # the look-ups of the one transaction: a statement per chunk, no more
@@ -105,7 +106,7 @@ async def test_a_group_commit_of_more_than_one_look_up_chunk_finds_every_stream_
         try:
             results = await asyncio.gather(
                 *(
-                    store.append(measured(f"b-{n:03}", 1 if n in (0, 500) else 0), idempotency=key[(n + 100) % 501])
+                    store.append(measured(f"b-{n:03}", 2 if n in (0, 500) else 1), idempotency=key[(n + 100) % 501])
                     for n in range(501)
                 ),
                 return_exceptions=True,
@@ -116,10 +117,46 @@ async def test_a_group_commit_of_more_than_one_look_up_chunk_finds_every_stream_
         assert [n for n, r in enumerate(results) if not isinstance(r, list)] == [300, 401]
         assert all(isinstance(results[n], IdempotentReplay) for n in (300, 401))
         assert [r.record for r in (results[300], results[401])] == [key[400], key[0]]  # type: ignore[union-attr]
-        assert [e.version for e in await store.load("b-000")] == [1, 2]
-        assert [e.version for e in await store.load("b-500")] == [1, 2]
+        assert [e.version for e in await store.load("b-000")] == [1, 2, 3]
+        assert [e.version for e in await store.load("b-500")] == [1, 2, 3]
+        assert [e.version for e in await store.load("b-001")] == [1, 2]
         assert len(recorder.batches[-1]) == 499  # one transaction: no key was missed and then retried alone
     finally:
+        await store.close()
+
+
+async def test_a_group_commit_of_new_streams_reads_no_version_and_a_stream_that_exists_fails_only_its_command(
+    db: Database,
+) -> None:
+    """A stream expected to be new is proven new by the unique (stream, version) index, not by a read. If it
+    exists after all, the batch is retried command by command, each stream read, and only that command
+    fails, with the ConcurrencyError a read would have given."""
+    recorder = Recorder()
+    store = EventStore(db, inline=[recorder])
+    statements: list[str] = []
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    try:
+        await store.append(measured("taken", 0))
+        event.listen(db.writer.sync_engine, "before_cursor_execute", record)
+        await asyncio.gather(*(store.append(measured(f"new-{n}", 0)) for n in range(5)))
+        assert recorder.batches[-1] == [f"new-{n}@1" for n in range(5)]
+        assert not [s for s in statements if "max(events.version)" in s]  # no version was read
+        results = await asyncio.gather(
+            store.append(measured("late-0", 0)),
+            store.append(measured("taken", 0)),  # created by the first command above
+            store.append(measured("late-1", 0)),
+            return_exceptions=True,
+        )
+        assert isinstance(results[1], ConcurrencyError)
+        assert str(results[1]) == ("taken is at version 1, not 0: someone else changed it first; reload and try again")
+        assert [r[0].stream_id for r in (results[0], results[2])] == ["late-0", "late-1"]  # type: ignore[index]
+        assert recorder.batches[-2:] == [["late-0@1"], ["late-1@1"]]  # the retry, a command at a time
+        assert [e.version for e in await store.load("taken")] == [1]
+    finally:
+        event.remove(db.writer.sync_engine, "before_cursor_execute", record)
         await store.close()
 
 

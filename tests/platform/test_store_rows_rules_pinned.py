@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, Text, bindparam, select, text
+from sqlalchemy import Column, MetaData, String, Table, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -132,7 +132,7 @@ async def test_the_events_insert_writes_every_column_as_given_and_the_relay_read
     """``_INSERT_EVENTS`` is built at import: built again here, so a change to how it is built fails."""
     envelope = StreamAppend.of("ins", 0, [(HardeningMeasured(amount=2.5, label="Sáng kiến"), META)]).envelopes[0]
     envelope = envelope.model_copy(update={"schema_version": 1})
-    insert_events = _insert_events(lambda name: bindparam(name, type_=Text))
+    insert_events = _insert_events()
     async with store.db.writer.begin() as conn:
         await conn.execute(insert_events, [_event_row(envelope, check_storable(envelope))])
     (loaded,) = await store.load("ins")

@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.db import open_database
 from shared.errors import ConcurrencyError, Conflict, UnstorableEvent
 from shared.events import EventEnvelope, EventMetadata, new_envelope
-from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
+from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend, guard
 from shared.eventstore.guard import _first_difference, check_storable
 from shared.eventstore.migrate import migrate
 from shared.eventstore.store import IdempotentReplay
@@ -230,6 +233,52 @@ def test_metadata_that_does_not_survive_json_is_refused_naming_its_event() -> No
         "JSON; nothing was stored",
         "metadata",
     )
+
+
+@given(
+    st.builds(
+        EventMetadata,
+        actor=st.text(st.characters(blacklist_categories=("Cs",))),
+        unit_path=st.text(),
+        causation_id=st.none() | st.text(st.characters(blacklist_categories=("Cs",))),
+        tracestate=st.none() | st.just("vendor=1"),
+    )
+)
+def test_plain_metadata_is_written_as_the_full_round_trip_would_write_it(meta: EventMetadata) -> None:
+    """Metadata of plain text skips the dump and the validation: what it stores is what the full check
+    would have stored, and it loads back as itself."""
+    envelope = new_envelope("p", 1, HardeningMeasured(amount=1), meta)
+    assert guard._plain(meta)
+    stored = check_storable(envelope).metadata
+    assert stored == orjson.dumps(meta.model_dump(mode="json")).decode()
+    assert EventMetadata.model_validate_json(stored) == meta
+
+
+@pytest.mark.filterwarnings("ignore:Pydantic serializer warnings")
+@pytest.mark.parametrize(
+    "broken",
+    [
+        EventMetadata.model_construct(actor=None, unit_path="hn"),  # a required text missing
+        EventMetadata.model_construct(actor="a", unit_path="hn", causation_id=7),  # a number for text
+        EventMetadata.model_construct(actor=b"a", unit_path="hn"),  # bytes: JSON would write text
+    ],
+    ids=["none", "number", "bytes"],
+)
+def test_metadata_made_without_validation_takes_the_full_round_trip_and_is_refused(broken: EventMetadata) -> None:
+    assert not guard._plain(broken)
+    refused = refusal(new_envelope("p", 1, HardeningMeasured(amount=1), META).model_copy(update={"metadata": broken}))
+    assert (refused.field, refused.params["reason"]) == ("metadata", "its metadata does not survive JSON")
+
+
+def test_metadata_of_a_subclass_or_with_a_field_of_its_own_takes_the_full_round_trip() -> None:
+    class Traced(EventMetadata):
+        span: str = "s"
+
+    assert not guard._plain(Traced(actor="a", unit_path="hn"))
+    extra = EventMetadata(actor="a", unit_path="hn")
+    object.__setattr__(extra, "__dict__", {**extra.__dict__, "span": "s"})
+    assert not guard._plain(extra)
+    assert guard._plain(EventMetadata(actor="a", unit_path="hn"))
 
 
 def test_a_key_expires_only_once_stored_strictly_before_the_cutoff_whatever_its_zone() -> None:

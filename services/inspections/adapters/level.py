@@ -22,7 +22,6 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.inspections.adapters import risk
-from services.inspections.adapters.bulk import executemany
 from services.inspections.adapters.level_facts import FactsHandlers
 from services.inspections.adapters.level_grading import GradingHandlers
 from services.inspections.adapters.level_inspections import InspectionHandlers
@@ -36,6 +35,7 @@ from services.inspections.adapters.tables import (
     reported_pending,
     risk_pending,
 )
+from shared.bulk import executemany
 from shared.projection import Context, Projection
 
 

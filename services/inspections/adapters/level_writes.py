@@ -28,8 +28,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.inspections.adapters.bulk import executemany
 from services.inspections.adapters.tables import commitments, counts, initiatives, targets
+from shared.bulk import executemany
 
 _CHUNK = 500
 

@@ -19,10 +19,11 @@ from datetime import date, timedelta
 from sqlalchemy import case, delete, func, insert, select, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.inspections.adapters.bulk import CHUNK, WHOLE, executemany, rows_of
+from services.inspections.adapters.bulk import CHUNK, WHOLE, rows_of
 from services.inspections.adapters.tables import actions, awarded, initiatives, owners, risk, risk_rules, signals
 from services.inspections.domain import radar
 from services.inspections.domain.rulesets import RULE_SETS, SIGNALS, RuleSet
+from shared.bulk import executemany
 
 _INSERT = insert(risk)
 
