@@ -85,9 +85,8 @@ def _quicker(process: Any, type_: Any, dialect: Dialect) -> Any:
     the cost, for every date of a replay's rows and every event's ``occurred_at``."""
     impl = type_.dialect_impl(dialect)
     if isinstance(impl, sqlite.DATETIME) and impl._storage_format == sqlite.DATETIME._storage_format:
-        return lambda value: (
-            value.replace(tzinfo=None).isoformat(" ", "microseconds") if type(value) is datetime else process(value)
-        )
+        # The first 26 characters: "YYYY-MM-DD HH:MM:SS.ffffff", without the zone an aware time appends.
+        return lambda value: value.isoformat(" ", "microseconds")[:26] if type(value) is datetime else process(value)
     if isinstance(impl, sqlite.DATE) and impl._storage_format == sqlite.DATE._storage_format:
         return lambda value: value.isoformat() if type(value) is date else process(value)
     return process

@@ -61,20 +61,21 @@ def storable_metadata(envelope: EventEnvelope) -> str:
     return encoded
 
 
-def _field_types() -> dict[str, tuple[type, ...]] | None:
-    """The types each metadata field may hold for ``_plain``; None if a field is anything but text."""
-    allowed: dict[str, tuple[type, ...]] = {}
+def _field_types() -> tuple[tuple[str, tuple[type, ...]], ...] | None:
+    """Each metadata field and the types it may hold for ``_plain``; None if a field is anything but text."""
+    allowed: list[tuple[str, tuple[type, ...]]] = []
     for name, info in EventMetadata.model_fields.items():
         if info.annotation is str and not info.metadata:
-            allowed[name] = (str,)
+            allowed.append((name, (str,)))
         elif info.annotation == str | None and not info.metadata:
-            allowed[name] = (str, type(None))
+            allowed.append((name, (str, type(None))))
         else:
             return None
-    return allowed
+    return tuple(allowed)
 
 
 _PLAIN_FIELDS = _field_types()
+_MISSING = object()
 
 
 def _plain(metadata: EventMetadata) -> bool:
@@ -85,13 +86,15 @@ def _plain(metadata: EventMetadata) -> bool:
     refuses a lone surrogate), not a dump, a decode and a validation per command (a tenth of an append).
     Anything else (a subclass, a field built without validation) takes the full round trip.
     """
+    if _PLAIN_FIELDS is None or type(metadata) is not EventMetadata:
+        return False
     values = metadata.__dict__
-    return (
-        _PLAIN_FIELDS is not None
-        and type(metadata) is EventMetadata
-        and values.keys() == _PLAIN_FIELDS.keys()
-        and all(type(values[name]) in types for name, types in _PLAIN_FIELDS.items())
-    )
+    if len(values) != len(_PLAIN_FIELDS):
+        return False
+    for name, types in _PLAIN_FIELDS:  # every field present (and no other: the count), each of its types
+        if type(values.get(name, _MISSING)) not in types:
+            return False
+    return True
 
 
 def _loads_back_as(stored: Any, meant: EventMetadata) -> bool:

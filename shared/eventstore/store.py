@@ -17,6 +17,7 @@ prunes expired keys itself, a small batch at a time between group commits (or wh
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import namedtuple
@@ -402,11 +403,14 @@ class EventStore:
 
     @staticmethod
     async def _current_versions(conn: AsyncConnection, stream_ids: list[str]) -> dict[str, int]:
-        """SQLite: the version of each of ``stream_ids``, one index lookup per stream."""
+        """SQLite: the version of each of ``stream_ids``, one index lookup per stream, read through the
+        driver (SQLAlchemy renders an IN list's parameters one by one, more than SQLite takes to read them)."""
+        driver = (await conn.get_raw_connection()).driver_connection
         found: dict[str, int] = {}
         for start in range(0, len(stream_ids), 500):  # SQLite binds at most 32,766 parameters
-            rows = await conn.execute(_SQLITE_VERSIONS, {"ids": stream_ids[start : start + 500]})
-            found.update({sid: version for sid, version in rows if version is not None})
+            chunk = stream_ids[start : start + 500]
+            async with driver.execute(_sqlite_versions(len(chunk)), chunk) as cursor:
+                found.update(await cursor.fetchall())  # (stream_id, version): only a stored stream has a row
         return found
 
     @staticmethod
@@ -561,12 +565,12 @@ _ROWS_AFTER_SQLITE = (
 )
 StoredRow = namedtuple("StoredRow", ROW_COLUMNS)  # type: ignore[misc]  # SQLite's rows for the relay
 
-# SQLite: stream versions by the (stream_id, version) index; built once (an expanding IN, one statement per size).
-_SQLITE_VERSIONS = (
-    select(events.c.stream_id, func.max(events.c.version))
-    .where(events.c.stream_id.in_(bindparam("ids", expanding=True)))
-    .group_by(events.c.stream_id)
-)
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_versions(count: int) -> str:
+    """SQLite: the versions of ``count`` streams by the (stream_id, version) index, a statement per count."""
+    listed = ", ".join("?" * count)
+    return f"SELECT stream_id, max(version) FROM events WHERE stream_id IN ({listed}) GROUP BY stream_id"
 
 
 def _event_row(env: EventEnvelope, stored: Stored) -> dict[str, Any]:

@@ -4,11 +4,12 @@ one look-up chunk, the single writer and its end, the commit signal the relay wa
 and the time-ordered event ids. SQLite (the contract on both stores is in ``test_event_store.py``)."""
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +18,6 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import ids
@@ -41,6 +41,18 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 def measured(stream: str, expected: int, *amounts: float) -> StreamAppend:
     return StreamAppend.of(stream, expected, [(HardeningMeasured(amount=a), META) for a in amounts or (1,)])
+
+
+@contextlib.asynccontextmanager
+async def traced(db: Database, seen: Callable[[str], None]) -> AsyncIterator[None]:
+    """Every statement SQLite runs on the store's writer connection, as SQLite runs it (SQLAlchemy's or not)."""
+    async with db.writer.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        driver._conn.set_trace_callback(seen)
+    try:
+        yield
+    finally:
+        driver._conn.set_trace_callback(None)
 
 
 class Recorder:
@@ -97,13 +109,12 @@ async def test_a_group_commit_of_more_than_one_look_up_chunk_finds_every_stream_
             await store.append(measured(f"pre-{n}", 0), idempotency=key[n])
         looked_up: list[str] = []  # the look-ups of the one transaction: a statement per chunk, no more
 
-        def look_up(conn: object, cursor: object, statement: str, *args: object) -> None:
-            if "GROUP BY events.stream_id" in statement or "FROM (VALUES" in statement:
+        def look_up(statement: str) -> None:  # SQLite's own trace: statements sent through the driver too
+            if "GROUP BY stream_id" in statement or "FROM (VALUES" in statement:
                 looked_up.append("streams" if "GROUP BY" in statement else "keys")
 
-        event.listen(db.writer.sync_engine, "before_cursor_execute", look_up)
         # Command n appends to b-n with key k-(n+100): commands 300 and 401 carry the stored keys.
-        try:
+        async with traced(db, look_up):
             results = await asyncio.gather(
                 *(
                     store.append(measured(f"b-{n:03}", 2 if n in (0, 500) else 1), idempotency=key[(n + 100) % 501])
@@ -111,8 +122,6 @@ async def test_a_group_commit_of_more_than_one_look_up_chunk_finds_every_stream_
                 ),
                 return_exceptions=True,
             )
-        finally:
-            event.remove(db.writer.sync_engine, "before_cursor_execute", look_up)
         assert looked_up == ["streams", "streams", "keys", "keys"]  # 500 + 1 streams, 400 + 101 keys
         assert [n for n, r in enumerate(results) if not isinstance(r, list)] == [300, 401]
         assert all(isinstance(results[n], IdempotentReplay) for n in (300, 401))
@@ -134,16 +143,13 @@ async def test_a_group_commit_of_new_streams_reads_no_version_and_a_stream_that_
     recorder = Recorder()
     store = EventStore(db, inline=[recorder])
     statements: list[str] = []
-
-    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
     try:
         await store.append(measured("taken", 0))
-        event.listen(db.writer.sync_engine, "before_cursor_execute", record)
-        await asyncio.gather(*(store.append(measured(f"new-{n}", 0)) for n in range(5)))
+        async with traced(db, statements.append):
+            await asyncio.gather(*(store.append(measured(f"new-{n}", 0)) for n in range(5)))
         assert recorder.batches[-1] == [f"new-{n}@1" for n in range(5)]
-        assert not [s for s in statements if "max(events.version)" in s]  # no version was read
+        assert [s for s in statements if s.startswith("INSERT INTO events")]  # the trace saw the batch
+        assert not [s for s in statements if "max(version)" in s]  # and no version read
         results = await asyncio.gather(
             store.append(measured("late-0", 0)),
             store.append(measured("taken", 0)),  # created by the first command above
@@ -156,7 +162,6 @@ async def test_a_group_commit_of_new_streams_reads_no_version_and_a_stream_that_
         assert recorder.batches[-2:] == [["late-0@1"], ["late-1@1"]]  # the retry, a command at a time
         assert [e.version for e in await store.load("taken")] == [1]
     finally:
-        event.remove(db.writer.sync_engine, "before_cursor_execute", record)
         await store.close()
 
 
