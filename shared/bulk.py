@@ -14,7 +14,6 @@ carry (a default computed by SQLAlchemy).
 """
 
 import functools
-import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
@@ -22,8 +21,9 @@ from typing import Any
 
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.db import driver_errors
 
 
 @dataclass(frozen=True)
@@ -51,12 +51,10 @@ async def executemany(conn: AsyncConnection, statement: Any, rows: list[dict[str
             params.append(converted)
     else:
         params = [values(row) for row in rows]
-    raw = await conn.get_raw_connection()
-    try:
-        cursor = await raw.driver_connection.executemany(plan.sql, params)  # aiosqlite's API, inline or threaded
-    except sqlite3.Error as error:  # as SQLAlchemy would raise it: a broken unique index is an IntegrityError
-        raise DBAPIError.instance(plan.sql, None, error, sqlite3.Error) from error
-    await cursor.close()
+    # aiosqlite's API, inline or threaded; a failure as SQLAlchemy's (a broken unique index: IntegrityError)
+    async with driver_errors(conn, plan.sql) as driver:
+        cursor = await driver.executemany(plan.sql, params)
+        await cursor.close()
 
 
 @functools.lru_cache(maxsize=256)

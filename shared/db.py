@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from shared.sqlite_inline import create_inline_engine
 
@@ -168,3 +168,17 @@ def unavailable_reason(error: BaseException) -> str | None:
         if name.startswith(_SQLITE_UNAVAILABLE) or any(word in text for word in words):
             return f"SQLite: {orig}"
     return None
+
+
+@asynccontextmanager
+async def driver_errors(conn: AsyncConnection, sql: str) -> AsyncIterator[Any]:
+    """The driver's connection under ``conn``, for a statement sent past SQLAlchemy; a failure is raised as
+    SQLAlchemy would raise it (a ``DBAPIError``, invalidated if the connection is gone), so a lost database
+    is still a 503 to retry, not a 500."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    try:
+        yield driver
+    except Exception as error:
+        closed = driver.is_closed() if hasattr(driver, "is_closed") else False
+        base = sqlite3.Error if isinstance(error, sqlite3.Error) else Exception
+        raise DBAPIError.instance(sql, None, error, base, connection_invalidated=closed) from error

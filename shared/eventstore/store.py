@@ -27,13 +27,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from opentelemetry import trace
-from sqlalchemy import DateTime, Integer, String, Text, bindparam, cast, column, func, insert, select, text
+from sqlalchemy import DateTime, Integer, String, Text, bindparam, cast, func, insert, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.bulk import executemany
-from shared.db import Database
+from shared.db import Database, driver_errors
 from shared.errors import ConcurrencyError, Conflict
 from shared.events import Event, EventEnvelope, EventMetadata
 from shared.eventstore.guard import Stored, check_storable, encoded
@@ -375,20 +375,17 @@ class EventStore:
             return versions, replays
         if not self.db.is_postgres:
             return await self._current_versions(conn, stream_ids), await self._existing_keys(conn, wanted)
-        params = {
-            "ids": stream_ids,
-            "namespaces": [namespace for namespace, _ in wanted],
-            "keys": [key for _, key in wanted],
-        }
-        for row in await conn.execute(_PG_LOOKUP, params):
-            if row.key is None:  # a stream's row (its version is None while the stream is empty)
-                if row.version is not None:
-                    versions[row.name] = row.version
+        # Through the driver: SQLAlchemy's rows and parameters cost more than the round trip (jsonb is
+        # decoded by the codec SQLAlchemy set on the connection, as its own rows would be).
+        namespaces, keys = [namespace for namespace, _ in wanted], [key for _, key in wanted]
+        async with driver_errors(conn, _PG_LOOKUP) as driver:
+            rows = await driver.fetch(_PG_LOOKUP, stream_ids, namespaces, keys)
+        for name, version, key, request_hash, status_code, response, created_at in rows:
+            if key is None:  # a stream's row (its version is None while the stream is empty)
+                if version is not None:
+                    versions[name] = version
             else:
-                record = IdempotencyRecord(
-                    row.name, row.key, row.request_hash, row.status_code, row.response, row.created_at
-                )
-                replays[(row.name, row.key)] = record
+                replays[(name, key)] = IdempotencyRecord(name, key, request_hash, status_code, response, created_at)
         return versions, replays
 
     @staticmethod
@@ -405,11 +402,11 @@ class EventStore:
     async def _current_versions(conn: AsyncConnection, stream_ids: list[str]) -> dict[str, int]:
         """SQLite: the version of each of ``stream_ids``, one index lookup per stream, read through the
         driver (SQLAlchemy renders an IN list's parameters one by one, more than SQLite takes to read them)."""
-        driver = (await conn.get_raw_connection()).driver_connection
         found: dict[str, int] = {}
         for start in range(0, len(stream_ids), 500):  # SQLite binds at most 32,766 parameters
             chunk = stream_ids[start : start + 500]
-            async with driver.execute(_sqlite_versions(len(chunk)), chunk) as cursor:
+            sql = _sqlite_versions(len(chunk))
+            async with driver_errors(conn, sql) as driver, driver.execute(sql, chunk) as cursor:
                 found.update(await cursor.fetchall())  # (stream_id, version): only a stored stream has a row
         return found
 
@@ -481,48 +478,27 @@ class EventStore:
 # max(), an index-only backward scan however the generic plan estimates the array) and a row per stored
 # idempotency key (LIMIT 1 keeps the lateral lookup a primary-key probe per key: the planner cannot turn it
 # into a hash join over the whole key table). Arrays: one prepared statement for every batch size.
-_PG_LOOKUP = (
-    text(
-        """
+_PG_LOOKUP = """
 SELECT ids.stream_id AS name,
        (SELECT max(e.version) FROM events AS e WHERE e.stream_id = ids.stream_id) AS version,
        NULL::varchar AS key, NULL::varchar AS request_hash, NULL::integer AS status_code, NULL::jsonb AS response,
        NULL::timestamptz AS created_at
-  FROM unnest(CAST(:ids AS VARCHAR[])) AS ids(stream_id)
+  FROM unnest($1::varchar[]) AS ids(stream_id)
 UNION ALL
 SELECT found.namespace, NULL, found.key, found.request_hash, found.status_code, found.response, found.created_at
-  FROM unnest(CAST(:namespaces AS VARCHAR[]), CAST(:keys AS VARCHAR[])) AS wanted(namespace, key)
+  FROM unnest($2::varchar[], $3::varchar[]) AS wanted(namespace, key)
   JOIN LATERAL (
     SELECT k.namespace, k.key, k.request_hash, k.status_code, k.response, k.created_at FROM idempotency_keys AS k
      WHERE k.namespace = wanted.namespace AND k.key = wanted.key LIMIT 1
   ) AS found ON true
 """
-    )
-    .bindparams(
-        bindparam("ids", type_=ARRAY(String)),
-        bindparam("namespaces", type_=ARRAY(String)),
-        bindparam("keys", type_=ARRAY(String)),
-    )
-    .columns(
-        column("name", String),
-        column("version", Integer),
-        column("key", String),
-        column("request_hash", String),
-        column("status_code", Integer),
-        idempotency_keys.c.response,
-        idempotency_keys.c.created_at,
-    )
-)
 _PG_BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({_PG_APPEND_LOCK})"
 
 
 async def _simple_query(conn: AsyncConnection, sql: str) -> None:
     """Run ``sql`` (statements without parameters) in one round trip, as SQLAlchemy would report it failing."""
-    driver = (await conn.get_raw_connection()).driver_connection
-    try:
+    async with driver_errors(conn, sql) as driver:
         await driver.execute(sql)
-    except Exception as error:
-        raise DBAPIError.instance(sql, None, error, Exception, connection_invalidated=driver.is_closed()) from error
 
 
 # The relay's read, in this column order (it unpacks rows by position): JSON columns as text, cast by the

@@ -1,6 +1,7 @@
 """``shared/bulk.executemany``: rows through the SQLite driver, converted as SQLAlchemy would convert them,
 failing as SQLAlchemy would fail (the event store's group commit and the inspections level use it)."""
 
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -10,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Column, Date, DateTime, Integer, MetaData, Table, insert, select
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from shared import bulk
-from shared.db import Database, open_database
+from shared.db import Database, driver_errors, open_database, unavailable_reason
 
 metadata = MetaData()
 stamps = Table(
@@ -93,3 +94,21 @@ async def test_no_rows_write_nothing_and_a_statement_sqlalchemy_must_complete_go
         )
     async with db.reader.connect() as conn:
         assert (await conn.execute(select(stamps.c.id, stamps.c.day))).all() == [(5, date(2026, 1, 1))]
+
+
+async def test_a_statement_sent_past_sqlalchemy_fails_as_sqlalchemy_would_report_it(db: Database) -> None:
+    """``driver_errors``: the service answers a ``DBAPIError`` of a lost database with 503 and Retry-After;
+    the driver's own error would be a 500."""
+    async with db.writer.connect() as conn:
+        with pytest.raises(OperationalError) as failed:
+            async with driver_errors(conn, "SELECT id FROM nowhere") as driver:
+                await driver.execute("SELECT id FROM nowhere")
+        assert failed.value.statement == "SELECT id FROM nowhere"
+        assert str(failed.value.orig) == "no such table: nowhere"
+        assert failed.value.connection_invalidated is False
+        assert unavailable_reason(failed.value) is None  # a bad statement is not an outage
+        locked = sqlite3.OperationalError("database is locked")
+        with pytest.raises(OperationalError) as busy:
+            async with driver_errors(conn, "BEGIN IMMEDIATE"):
+                raise locked
+        assert busy.value.orig is locked and unavailable_reason(busy.value) is not None
