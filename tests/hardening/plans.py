@@ -38,22 +38,51 @@ class Captured:
 
 @contextlib.contextmanager
 def capture(db: Database) -> Iterator[Captured]:
-    """Record every statement ``db`` runs inside the block (writer and reader engines)."""
+    """Record every statement ``db`` runs inside the block (writer and reader engines), those the store
+    sends past SQLAlchemy to the driver included: each connection checked out in the block also reports
+    what its driver runs (SQLite's trace, with the values written in; asyncpg's query logger)."""
     captured = Captured()
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool) -> None:
         captured.add(statement, parameters, executemany)
 
+    def traced(statement: str) -> None:  # a row of an INSERT … VALUES searches nothing: one is enough
+        if not _VALUES.match(statement):
+            captured.add(statement, (), False)
+
+    def logged(query: Any) -> None:
+        captured.add(query.query, query.args, False)
+
+    hooked: list[Any] = []
+
+    def checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        driver = dbapi_connection._connection
+        if hasattr(driver, "add_query_logger"):  # asyncpg
+            if logged not in getattr(driver, "_query_loggers", ()):
+                driver.add_query_logger(logged)
+                hooked.append(driver)
+        else:  # aiosqlite (inline or threaded): its sqlite3 connection
+            driver._conn.set_trace_callback(traced)
+            hooked.append(driver)
+
     engines = {id(e.sync_engine): e.sync_engine for e in (db.writer, db.reader)}.values()
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
+        event.listen(engine.pool, "checkout", checkout)
     try:
         yield captured
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
+            event.remove(engine.pool, "checkout", checkout)
+        for driver in hooked:
+            if hasattr(driver, "remove_query_logger"):
+                driver.remove_query_logger(logged)
+            else:
+                driver._conn.set_trace_callback(None)
 
 
+_VALUES = re.compile(r"^\s*INSERT INTO \w+ \([^)]*\) VALUES ", re.I)
 _sqlite_scan = re.compile(r"^SCAN (\w+)")
 
 
