@@ -341,7 +341,8 @@ class EventStore:
 
         PostgreSQL: BEGIN and the advisory lock go in one round trip (one simple-protocol message) on a
         connection SQLAlchemy leaves in autocommit, so the store says BEGIN and COMMIT itself. A group
-        commit is then four round trips: BEGIN with the lock, the look-up, the insert, COMMIT.
+        commit is then four round trips: BEGIN with the lock, the look-up, the insert, COMMIT (three when
+        it only starts streams and carries no idempotency key: nothing to look up).
         """
         if not self.db.is_postgres:
             async with self.db.writer.begin() as conn:  # SQLite: BEGIN IMMEDIATE is the lock
@@ -568,11 +569,9 @@ _COLUMNS = ("stream_id", "version", "event_id", "event_type", "schema_version", 
 def _insert_events() -> Any:
     """SQLite: INSERT of event rows whose data and metadata are JSON text already (``Stored``), written as
     they are, a row per parameter set (``shared/bulk.executemany``)."""
-    return (
-        insert(events)
-        .values(**{name: bindparam(name, type_=Text) for name in ("data", "metadata")})
-        .values(**{name: bindparam(name, type_=events.c[name].type) for name in _COLUMNS[:-2]})
-    )
+    values = {name: bindparam(name, type_=events.c[name].type) for name in _COLUMNS[:-2]}
+    json_text = {name: bindparam(name, type_=Text) for name in _COLUMNS[-2:]}
+    return insert(events).values(**values, **json_text)
 
 
 _INSERT_EVENTS = _insert_events()
