@@ -29,8 +29,8 @@ from services.inspections.adapters.level import InspectionsProjection
 from services.inspections.adapters.level_reads import router as level_reads
 from services.inspections.adapters.tables import metadata as level_metadata
 from services.inspections.application import overdue
-from services.inspections.entrypoints.main import create_app
 from services.inspections.domain.selfinspection import period_window
+from services.inspections.entrypoints.main import create_app
 from shared.auth import issue_token
 from shared.db import Database, open_database
 from shared.events import Event, EventMetadata, new_envelope
