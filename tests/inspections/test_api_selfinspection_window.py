@@ -91,8 +91,10 @@ async def test_a_half_year_checklist_lists_the_half_years_facts_however_late_it_
     client: httpx.AsyncClient, year_of_facts: World
 ) -> None:
     world = year_of_facts
-    await open_round(client, world, period="half_year", due_on="2025-11-30")
+    opened = await open_round(client, world, period="half_year", due_on="2025-11-30")
     await open_round(client, world, period="year", due_on="2025-12-20", title="Tự kiểm tra năm 2025")
+    round_ = (await client.get(f"/rounds/{opened['round_id']}", headers=NTL_CHAIR)).json()
+    assert round_["window"] == {"from": "2025-01-01", "to": "2025-06-30"}
     half, year = await view(client, world, "half_year"), await view(client, world, "year")
     fecon = "hn.ntl.fecon"
     assert initiatives(half) == {f"{fecon}-1", f"{fecon}-3"}  # 15 June, and October 2024's carried over

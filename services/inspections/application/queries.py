@@ -81,6 +81,7 @@ async def round_view(deps: Deps, caller: Caller, round_id: str) -> dict[str, Any
         "level_path": level.path,
         "year": found.year,
         "period": found.period,
+        "window": {"from": found.window.starts_on.isoformat(), "to": found.window.ends_on.isoformat()},
         "due_on": found.due_on.isoformat(),
         "closed": found.closed,
         "rule_set": found.rule_set,
