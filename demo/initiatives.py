@@ -3,6 +3,12 @@ state (registered, under review, returned, rejected, recognised, applied, accept
 their district or the city, some replicated, and a few filed by one union as a copy of another's (the
 formalism radar's near-duplicates). Deterministic (a fixed seed).
 
+The half-year self-inspection round (``demo/inspections.py``) lists what was registered from January to
+June, so part of the book is entered as paper records of that half-year (only the platform operator gives
+a past day): every initiative that went on to an application, and all of the four unions' that claim
+everything done in that round (theirs never applied: the facts contradict the claim, and the radar sees
+them unapplied). The rest are registered today, for the year's review.
+
 A client of the registry's HTTP API (the platform admin's token). The registry learns the units from
 the directory's events, so a command about a unit it does not know yet is retried for a while. It does
 nothing if initiatives exist already; its Idempotency-Keys make an interrupted load resume.
@@ -16,6 +22,7 @@ from typing import Any
 import httpx
 
 from demo.city import UPPER_LEVEL, demo_people, grassroots_paths, send
+from demo.inspections import CLAIM_ALL_DONE, round_year
 
 ACTIONS = ["Ứng dụng", "Số hoá", "Đổi mới", "Cải tiến", "Xây dựng", "Tổ chức", "Triển khai", "Chuẩn hoá"]
 # (subject, field, what it is for, the steps it takes): each subject has its own words, so two unions'
@@ -138,16 +145,28 @@ def copied_body(original: dict[str, Any], path: str) -> dict[str, Any]:
     return {**original, "authors": [{"name": people[0]["full_name"], "share": 100}]}
 
 
-async def _one(registry: httpx.AsyncClient, rng: random.Random, path: str, n: int) -> str:
+APPLIED_FATES = ("applied", "accepted", "district", "city")
+
+
+def first_half_day(year: int, path: str, n: int) -> date:
+    """A registration day of the half-year's (10 January – 10 June), before the round opened on 15 June."""
+    return date(year, 1, 10) + timedelta(days=random.Random(f"thidua-demo:on-paper:{path}:{n}").randint(0, 151))
+
+
+async def _one(registry: httpx.AsyncClient, rng: random.Random, path: str, n: int, today: date) -> str:
     fate = rng.choice(FATES)
     key = f"demo:initiative:{path}:{n}"
 
     async def act(step: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
         return await send(registry, url, body, f"{key}:{step}")
 
-    iid = (await act("register", "/initiatives", {"unit_path": path, **registration_body(rng, path, n)}))[
-        "initiative_id"
-    ]
+    body = {"unit_path": path, **registration_body(rng, path, n)}
+    registered = today
+    if fate in APPLIED_FATES or path in CLAIM_ALL_DONE:  # a paper record of the half-year
+        registered = first_half_day(round_year(today), path, n)
+        first_applied = min(date.fromisoformat(body["first_applied_on"]), registered)  # tried, then registered
+        body |= {"registered_on": registered.isoformat(), "first_applied_on": first_applied.isoformat()}
+    iid = (await act("register", "/initiatives", body))["initiative_id"]
     if fate == "registered":
         return fate
     score = {
@@ -162,7 +181,11 @@ async def _one(registry: httpx.AsyncClient, rng: random.Random, path: str, n: in
         await act("reject", f"/initiatives/{iid}/reject", {"reasons": "Chưa có tính mới"})
     if fate in ("under_review", "returned", "rejected"):
         return fate
-    decided = date(2025, 1, 1) + timedelta(days=rng.randint(0, 300))
+    drawn = rng.randint(0, 300)
+    # A paper record's decision follows its registration (by 10 to 59 days); else a day of 2025, as drawn.
+    decided = (
+        registered + timedelta(days=10 + drawn % 50) if registered < today else date(2025, 1, 1) + timedelta(days=drawn)
+    )
     decision = {"decision_number": f"{n + 1}/QĐ-CĐCS", "decision_date": decided.isoformat()}
     await act("recognise", f"/initiatives/{iid}/recognise", decision)
     if fate == "recognised":
@@ -190,11 +213,15 @@ async def _one(registry: httpx.AsyncClient, rng: random.Random, path: str, n: in
     return fate
 
 
-async def load_initiatives(registry: httpx.AsyncClient, per_unit: int = 12) -> dict[str, int]:
+async def load_initiatives(
+    registry: httpx.AsyncClient, per_unit: int = 12, today: date | None = None
+) -> dict[str, int]:
     """Register and walk the demo initiatives; a no-op if the registry holds initiatives already.
 
-    ``registry``: a client of the registry's API carrying the platform admin's bearer token.
+    ``registry``: a client of the registry's API carrying the platform admin's bearer token; ``today``:
+    the day the demo is loaded (its round's half-year is ``round_year(today)``'s).
     """
+    today = today or date.today()
     existing = await registry.get("/initiatives", params={"under": "hn", "limit": 1})
     if existing.status_code == 200 and existing.json()["total"]:
         return {}
@@ -205,7 +232,7 @@ async def load_initiatives(registry: httpx.AsyncClient, per_unit: int = 12) -> d
     async def unit(path: str) -> None:  # one unit's initiatives in order, the units concurrently
         for p, n, seed in plan:
             if p == path:
-                fate = await _one(registry, random.Random(seed), path, n)
+                fate = await _one(registry, random.Random(seed), path, n, today)
                 fates[fate] = fates.get(fate, 0) + 1
 
     await asyncio.gather(*(unit(path) for path in grassroots_paths()))

@@ -12,6 +12,7 @@ from sqlalchemy import insert
 
 from services.inspections.adapters import tables as t
 from services.inspections.adapters.facts import FactsReader
+from services.inspections.domain.selfinspection import period_window
 from shared.db import Database, open_database
 from shared.directory_copy import metadata as copy_metadata
 from shared.directory_copy import units
@@ -62,7 +63,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 @pytest.mark.parametrize("path", ["hn", None])
 async def test_items_come_in_one_order_whatever_the_database_keeps(db: Database, path: str | None) -> None:
-    found = await FactsReader(db, units).for_units(["g0", "g1", "g2"], 2025, path=path)
+    found = await FactsReader(db, units).for_units(["g0", "g1", "g2"], period_window(2025, "year"), path=path)
     for n in range(3):
         facts = found[f"g{n}"]
         assert [(c.campaign_id, c.indicator) for c in facts.commitments] == [

@@ -9,8 +9,9 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from demo.campaign import load_campaign
-from demo.city import load_city
+from demo.city import CITY, load_city
 from demo.initiatives import load_initiatives
 from demo.inspections import CLAIM_ALL_DONE, LATE, NEVER_SUBMITTED, load_inspections, round_year
 from demo.paper import BUNCHED, NEVER_APPLIED, load_paper_records
@@ -78,7 +79,7 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
     stored = await apps["directory"].state.store.read_after(0, limit=100_000)
     for name in ("registry", "pledges", "awards"):
         await feed(apps[name].state.directory, [(env.to_event(), env.metadata.unit_path) for env in stored])
-    await load_initiatives(registry, per_unit=4)
+    await load_initiatives(registry, per_unit=4, today=today)
     await load_campaign(pledges, directory, today.year)
     paper = await load_paper_records(registry, pledges, directory, today)
     late_reports = await apps["pledges"].state.reminders.tick()  # as the pledges scheduler would, soon after
@@ -118,6 +119,9 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
     assert outcome["submitted late"] == len(LATE)
     assert outcome["submitted on time"] == grassroots - len(NEVER_SUBMITTED) - len(LATE)
     assert outcome["contradicted by the facts"] >= len(CLAIM_ALL_DONE)
+    subtree = (await directory.get(f"/units/by-path/{CITY[0]}")).json()
+    subtree = (await directory.get(f"/units/{subtree['unit_id']}/subtree")).json()["units"]
+    grassroots_units = [u for u in subtree if u["kind"] == "grassroots_union"]
     assert outcome["amended with a reason"] == 1
     assert outcome["inspections"] == 2 and outcome["findings"] == 5
     for state in ("open", "fix_reported", "verified", "reopened"):
@@ -127,6 +131,22 @@ async def test_the_demo_round_inspections_and_grades_load_through_the_api(apps: 
     assert (outcome["grades confirmed"], outcome["grades changed by the parent"]) == (5, 1)
     assert "grades refused: not operating long enough" not in outcome
     assert outcome["awards to officials"] == 2
+
+    # The half-year's checklists list the half-year's initiatives (the demo's paper records of January to
+    # June): none registered since, and the unions claiming everything done are contradicted on theirs.
+    year = round_year(today)
+    listed: dict[str, list[dict[str, Any]]] = {}
+    for unit in grassroots_units:
+        checklist = (await inspections.get(f"/checklists/{unit['unit_id']}-{year}-half_year")).json()
+        assert checklist["window"] == {"from": f"{year}-01-01", "to": f"{year}-06-30"}
+        listed[unit["path"]] = [i["now"] for i in checklist["items"] if i["kind"] == "initiative"]
+        if unit["path"] in CLAIM_ALL_DONE:
+            flagged = {c["code"] for c in checklist["contradictions"]}
+            assert "applied_without_application" in flagged, unit["path"]
+    days = [date.fromisoformat(i["registered_on"]) for items in listed.values() for i in items]
+    assert len(days) > 25 and all(date(year, 1, 1) <= day <= date(year, 6, 30) for day in days)
+    assert all(listed[path] for path in CLAIM_ALL_DONE)
+    assert any(i["applied_on"] for items in listed.values() for i in items)  # and those applied since
 
     rules = rules_on(today)
     async with apps["inspections"].state.db.reader.connect() as conn:

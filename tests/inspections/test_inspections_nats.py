@@ -29,6 +29,7 @@ from services.inspections.adapters.level import InspectionsProjection
 from services.inspections.adapters.level_reads import router as level_reads
 from services.inspections.adapters.tables import metadata as level_metadata
 from services.inspections.application import overdue
+from services.inspections.domain.selfinspection import period_window
 from services.inspections.entrypoints.main import create_app
 from shared.auth import issue_token
 from shared.db import Database, open_database
@@ -212,7 +213,7 @@ async def test_from_the_facts_to_the_radar_over_nats(
     deps = app.state.deps
 
     async def facts_arrived() -> bool:
-        found = (await deps.facts.for_units([fecon], 2025)).get(fecon)
+        found = (await deps.facts.for_units([fecon], period_window(2025, "half_year"))).get(fecon)
         people = await app.state.directory.member("ntl-ubkt")
         return people is not None and found is not None and len(found.initiatives) == 3 and len(found.commitments) == 1
 

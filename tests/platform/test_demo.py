@@ -12,9 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from contracts.registry import InitiativeRegistered
 from demo.campaign import PLAN, UNSIGNED, demo_paths, load_campaign
 from demo.city import demo_people, load_city
 from demo.initiatives import COPIES, load_initiatives
+from demo.inspections import CLAIM_ALL_DONE, round_year
 from demo.users import DEMO_USERS, demo_member, demo_token
 from services.directory.entrypoints.main import create_app as directory_app
 from services.pledges.entrypoints.main import create_app as pledges_app
@@ -74,6 +76,19 @@ async def test_the_demo_city_loads_once_through_the_apis(apps: dict[str, FastAPI
             copier
         )
     assert await load_initiatives(registry) == {}  # a second load keeps the data
+    # Part of the book is the half-year's paper records (the demo's round lists the half-year's initiatives):
+    # everything later applied, and all of the unions' that claim everything done in that round.
+    year, units = round_year(date.today()), {u["unit_id"]: u["path"] for u in units}
+    registered = [
+        (units[e.unit_id], e.registered_on)
+        for e in (env.to_event() for env in await apps["registry"].state.store.read_after(0, limit=100_000))
+        if isinstance(e, InitiativeRegistered)
+    ]
+    on_paper = [day for _, day in registered if day is not None]
+    assert len(on_paper) > 25 and all(date(year, 1, 10) <= day <= date(year, 6, 10) for day in on_paper)
+    for claimer in CLAIM_ALL_DONE:  # its four (a copy it filed of another's is registered today)
+        assert sum(1 for path, day in registered if path == claimer and day is not None) == 4, claimer
+    assert len(on_paper) < len(registered)  # the rest registered today
 
     year = date.today().year
     counts = await load_campaign(pledges, directory, year)

@@ -1,10 +1,12 @@
 """The facts a checklist is pre-filled from and judged against, read from the service's own copy (the
 inspections projection run at level ``*`` beside the service's copy of the directory).
 
-For each grassroots union: every pledge commitment with its target and the value measured now over the
-union's whole subtree (its sub-units, and units merged into it), and the initiatives its members
-registered with their status and whether an application is recorded. Read in bulk: opening a round for
-a city reads every union's facts in a handful of statements.
+For each grassroots union, within the checklist's window (its year, or its half-year: ``period_window``):
+every pledge commitment of a campaign running in the window, with its target and the value measured over
+the union's whole subtree (its sub-units, and units merged into it) up to the window's last day, and the
+initiatives its members registered in the window (or before it, still waiting for an application) with
+their status and whether an application is recorded. Read in bulk: opening a round for a city reads
+every union's facts in a handful of statements.
 """
 
 from collections import defaultdict
@@ -29,7 +31,7 @@ from services.inspections.adapters.tables import (
 )
 from services.inspections.adapters.views import owner_of, under
 from services.inspections.domain.rules import SUB_UNIT
-from services.inspections.domain.selfinspection import commitment_key, initiative_key
+from services.inspections.domain.selfinspection import Window, commitment_key, initiative_key
 from shared.db import Database
 
 
@@ -51,10 +53,10 @@ class FactsReader:
     def __init__(self, db: Database, units: Table) -> None:
         self.db, self.units = db, units
 
-    async def for_units(self, unit_ids: list[str], year: int, path: str | None = None) -> dict[str, Facts]:
-        """The facts of these grassroots unions (all of them under ``path`` when it is given)."""
+    async def for_units(self, unit_ids: list[str], window: Window, path: str | None = None) -> dict[str, Facts]:
+        """The facts of these grassroots unions in the window (all of them under ``path`` when it is given)."""
         async with self.db.reader.connect() as conn:
-            return await read_facts(conn, self.units, unit_ids, year, path)
+            return await read_facts(conn, self.units, unit_ids, window, path)
 
     async def dates(self, unit_id: str) -> tuple[date | None, date | None]:
         """When the unit started operating, and when it last absorbed another (a merger)."""
@@ -117,7 +119,7 @@ _COMMITMENT_COLUMNS = (
 
 
 async def read_facts(
-    conn: AsyncConnection, units: Table, unit_ids: list[str], year: int, path: str | None
+    conn: AsyncConnection, units: Table, unit_ids: list[str], window: Window, path: str | None
 ) -> dict[str, Facts]:
     """Rows are read as plain tuples and sorted as tuples (a city's round builds 90,000 items: every
     attribute access and key function per row showed in its profile). The database returns them in
@@ -133,14 +135,17 @@ async def read_facts(
                if r[0] in wanted]  # fmt: skip
     ids = sorted({r[1] for r in pledged})
     by_campaign = {row.campaign_id: row for row in await _rows(conn, select(campaigns), campaigns.c.campaign_id, ids)}
-    running = {c for c, row in by_campaign.items() if row.starts_on.year <= year <= row.ends_on.year}
+    first, last = window.starts_on, window.ends_on
+    running = {c for c, row in by_campaign.items() if row.starts_on <= last and row.ends_on >= first}
     pledged = sorted((r for r in pledged if r[1] in running), key=itemgetter(0, 1, 2))  # unit, campaign, indicator
-    measured = await _measured(conn, owner, everyone, sorted({r[1] for r in pledged}), by_campaign)
+    measured = await _measured(conn, owner, everyone, sorted({r[1] for r in pledged}), by_campaign, last)
 
+    # Registered in the window, or before its end and still waiting for an application (carried over);
+    # an undated registration counts as carried over.
     relevant = and_(
-        func.coalesce(initiatives.c.registered_on, date(year, 1, 1)) <= date(year, 12, 31),
+        func.coalesce(initiatives.c.registered_on, first) <= last,
         or_(
-            initiatives.c.registered_on >= date(year, 1, 1),
+            initiatives.c.registered_on >= first,
             and_(initiatives.c.applied_on.is_(None), initiatives.c.status != "rejected"),
         ),
     )
@@ -183,10 +188,11 @@ async def read_facts(
 
 async def _measured(
     conn: AsyncConnection, owner: dict[str, str], everyone: Scope, campaign_ids: list[str],
-    by_campaign: dict[str, Any],
+    by_campaign: dict[str, Any], until: date,
 ) -> dict[tuple[str, str, str], float]:  # fmt: skip
-    """(owner, campaign, indicator) → the value measured now: counted events in the campaign's period over
-    the owner's subtree, or the values reported for it."""
+    """(owner, campaign, indicator) → the value measured by ``until`` (the window's last day): counted
+    events in the campaign's period up to that day over the owner's subtree, or the value last reported
+    for it (the copy keeps a report's latest value only, not its history)."""
     found: dict[tuple[str, str, str], float] = defaultdict(float)
     for campaign_id in campaign_ids:
         campaign = by_campaign[campaign_id]
@@ -199,7 +205,7 @@ async def _measured(
                 select(counts.c.unit_id, counts.c.source, func.sum(counts.c.n).label("n"))
                 .where(
                     counts.c.source.in_(list(by_source)),
-                    counts.c.day.between(campaign.starts_on, campaign.ends_on),
+                    counts.c.day.between(campaign.starts_on, min(campaign.ends_on, until)),
                     counts.c.campaign_key.in_(["", campaign_id]),  # a registration naming another campaign is not ours
                 )
                 .group_by(counts.c.unit_id, counts.c.source)

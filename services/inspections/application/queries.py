@@ -23,14 +23,15 @@ from shared.subjects import ancestors, in_subtree
 
 async def checklist(deps: Deps, caller: Caller, cid: str) -> dict[str, Any]:
     """The unit's own officials see their drafts and every contradiction as they answer; the levels
-    above see the answers and contradictions once it is submitted."""
+    above see the answers and contradictions once it is submitted. ``now`` is each item in the facts of
+    the checklist's window (its half-year or its year), as they are today."""
     found = await deps.checklists.get(cid, field="checklist_id")
     unit = await deps.unit(found.unit_id)
     own = caller.is_admin or caller.is_at(unit)
     if not own:
         caller.require_subtree(unit.path, hide=True)
     round_ = await deps.rounds.get(found.round_id)
-    facts = (await facts_of(deps, unit, round_.year)).items()
+    facts = (await facts_of(deps, unit, round_)).items()
     shown = own or found.status == "submitted"
     submitted = {c.item: c for c in found.contradictions}
     items = []
@@ -56,6 +57,7 @@ async def checklist(deps: Deps, caller: Caller, cid: str) -> dict[str, Any]:
         "round_id": found.round_id,
         "year": round_.year,
         "period": round_.period,
+        "window": {"from": round_.window.starts_on.isoformat(), "to": round_.window.ends_on.isoformat()},
         "due_on": found.due_on.isoformat(),
         "status": found.status,
         "overdue": found.status == "issued" and today > found.due_on,
@@ -79,6 +81,7 @@ async def round_view(deps: Deps, caller: Caller, round_id: str) -> dict[str, Any
         "level_path": level.path,
         "year": found.year,
         "period": found.period,
+        "window": {"from": found.window.starts_on.isoformat(), "to": found.window.ends_on.isoformat()},
         "due_on": found.due_on.isoformat(),
         "closed": found.closed,
         "rule_set": found.rule_set,

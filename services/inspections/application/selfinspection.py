@@ -21,7 +21,7 @@ from services.inspections.domain.commands import (
     SubmitSelfInspection,
 )
 from services.inspections.domain.rules import GRASSROOTS, ROUND_OPENERS, UNIT_OFFICIALS
-from services.inspections.domain.selfinspection import Checklist, Round, UnitFacts
+from services.inspections.domain.selfinspection import Checklist, Round, UnitFacts, period_window
 from shared.commands import CommandContext
 from shared.directory_copy import units as copy_units
 from shared.ids import time_ordered_id
@@ -50,8 +50,9 @@ async def grassroots_under(deps: Deps, level: UnitRef) -> list[UnitRef]:
     ]
 
 
-async def facts_of(deps: Deps, unit: UnitRef, year: int) -> UnitFacts:
-    found = (await deps.facts.for_units([unit.unit_id], year)).get(unit.unit_id)
+async def facts_of(deps: Deps, unit: UnitRef, round_: Round) -> UnitFacts:
+    """The unit's facts in the window of the round that issued its checklist (its year, or its half-year)."""
+    found = (await deps.facts.for_units([unit.unit_id], round_.window)).get(unit.unit_id)
     return UnitFacts(unit, found.commitments if found else (), found.initiatives if found else ())
 
 
@@ -92,7 +93,8 @@ async def _open_round(deps: Deps, ctx: CommandContext, cmd: OpenRound) -> dict[s
     covered = await deps.records.covered(cmd.year, cmd.period)
     everyone = await grassroots_under(deps, level)
     units = [u for u in everyone if u.unit_id not in covered]
-    facts = await deps.facts.for_units([u.unit_id for u in units], cmd.year, path=level.path)
+    window = period_window(cmd.year, cmd.period)
+    facts = await deps.facts.for_units([u.unit_id for u in units], window, path=level.path)
     given = [
         UnitFacts(u, facts[u.unit_id].commitments, facts[u.unit_id].initiatives) if u.unit_id in facts else UnitFacts(u)
         for u in units
@@ -135,7 +137,7 @@ def _answered(deps: Deps, spec: AnswerItem, unit_id: str, field: str) -> Answere
 
 async def answer(deps: Deps, ctx: CommandContext, cid: str, cmd: AnswerItem) -> dict[str, Any]:
     checklist, unit, round_ = await _own_checklist(deps, ctx, cid)
-    facts = await facts_of(deps, unit, round_.year)
+    facts = await facts_of(deps, unit, round_)
     events = checklist.answer(round_, _answered(deps, cmd, unit.unit_id, ""), facts, ctx.caller.subject)
     response = {"checklist_id": cid, **events[0].model_dump(mode="json")}
     return await deps.checklists.save(checklist, events, ctx, at=unit.path, respond=response)
@@ -144,7 +146,7 @@ async def answer(deps: Deps, ctx: CommandContext, cid: str, cmd: AnswerItem) -> 
 async def submit(deps: Deps, ctx: CommandContext, cid: str, cmd: SubmitSelfInspection) -> dict[str, Any]:
     checklist, unit, round_ = await _own_checklist(deps, ctx, cid)
     answers = [_answered(deps, a, unit.unit_id, f"answers.{i}.") for i, a in enumerate(cmd.answers)]
-    facts = await facts_of(deps, unit, round_.year)
+    facts = await facts_of(deps, unit, round_)
     now = deps.clock()
     day = deps.day_of(ctx, cmd.submitted_on, "submitted_on")
     at = now if day == now.date() else datetime.combine(day, now.timetz())
@@ -156,7 +158,7 @@ async def submit(deps: Deps, ctx: CommandContext, cid: str, cmd: SubmitSelfInspe
 async def amend(deps: Deps, ctx: CommandContext, cid: str, cmd: AmendSelfInspection) -> dict[str, Any]:
     checklist, unit, round_ = await _own_checklist(deps, ctx, cid)
     answers = [_answered(deps, a, unit.unit_id, f"answers.{i}.") for i, a in enumerate(cmd.answers)]
-    facts = await facts_of(deps, unit, round_.year)
+    facts = await facts_of(deps, unit, round_)
     findings = list(cmd.findings) if cmd.findings is not None else None
     events = checklist.amend(round_, cmd.reason, answers, findings, facts, ctx.caller.subject)
     response = {"checklist_id": cid, "path": unit.path, **events[0].model_dump(mode="json")}

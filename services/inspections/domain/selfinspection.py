@@ -45,6 +45,22 @@ class UnitFacts:
         return {**{c.key: c for c in self.commitments}, **{i.key: i for i in self.initiatives}}
 
 
+@dataclass(frozen=True)
+class Window:
+    """The days a checklist's facts are selected from, first and last included."""
+
+    starts_on: date
+    ends_on: date
+
+
+def period_window(year: int, period: Period) -> Window:
+    """The half-year review (sơ kết 6 tháng) covers January to June, the year review the whole year: a
+    checklist lists the campaigns running in its window and the initiatives registered in it (with those
+    carried over from before), and measures counted commitments up to its last day — so a half-year
+    checklist opened or answered in November shows the half-year, not what was done since."""
+    return Window(date(year, 1, 1), date(year, 6, 30) if period == "half_year" else date(year, 12, 31))
+
+
 def commitment_key(campaign_id: str, indicator: str) -> str:
     return f"commitment:{campaign_id}:{indicator}"
 
@@ -97,11 +113,16 @@ class Round(Aggregate):
         self.level_unit_id = ""
         self.level_path = ""
         self.year = 0
-        self.period: str = "half_year"
+        self.period: Period = "half_year"
         self.due_on = date.min
         self.opened_on = date.min
         self.closed = False
         self.rule_set = ""
+
+    @property
+    def window(self) -> Window:
+        """The days its checklists' facts come from."""
+        return period_window(self.year, self.period)
 
     @staticmethod
     def open(
