@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.inspections.domain import radar
 from services.inspections.domain.radar import Occurrence, Segment, Step
@@ -65,6 +67,17 @@ def test_the_risk_score_weighs_each_signal_caps_it_and_names_unknown_ones_by_the
     assert radar.risk({"never_applied": 5}, R).score == 5.0 and radar.risk({"never_applied": 6}, R).score == 5.0
     assert radar.risk({"never_applied": 1}, replace(R, weights={"never_applied": 1 / 3})).score == 0.33
     assert radar.risk({}, R) == radar.Risk(0, (), {})
+
+
+@given(
+    st.dictionaries(st.sampled_from([*radar.SIGNALS, "new_signal"]), st.integers(-2, 12)),
+    st.dictionaries(st.sampled_from(list(radar.SIGNALS)), st.floats(0, 10, allow_nan=False)),
+)
+def test_the_settlings_score_is_the_risks_score(counts: dict[str, int], weights: dict[str, float]) -> None:
+    """``risk_score`` (the score rows of a replay's settling) gives ``risk().score`` to the last bit."""
+    rules = replace(R, weights={**R.weights, **weights})
+    assert radar.risk_score(counts, rules) == radar.risk(counts, rules).score
+    assert radar.risk_score({"report_late": 7}, R) == 10.0  # capped at 5 occurrences of weight 2
 
 
 def test_the_risk_sample_includes_the_minimum_score_and_breaks_ties_by_path() -> None:

@@ -82,6 +82,20 @@ class Risk:
 
 def risk(counts: Mapping[str, int], rules: RadarRules) -> Risk:
     """Weighted occurrences of each signal (each capped, so one signal does not drown the others)."""
+    parts = _parts(counts, rules)
+    reasons = tuple(f"{SIGNALS.get(signal, signal)}: {count}" for _, signal, count in parts)
+    return Risk(_score(parts), reasons, {s: c for _, s, c in parts})
+
+
+def risk_score(counts: Mapping[str, int], rules: RadarRules) -> float:
+    """``risk(counts, rules).score`` without the reasons: the score rows of a level's settling after a
+    replay keep only the score, and wording the reasons of every step of 13,000 units was a few percent
+    of it."""
+    return _score(_parts(counts, rules))
+
+
+def _parts(counts: Mapping[str, int], rules: RadarRules) -> list[tuple[float, str, int]]:
+    """(weighted and capped occurrences, signal, count) of each signal that occurred, heaviest first."""
     parts = []
     for signal, count in counts.items():
         if count <= 0:
@@ -89,8 +103,11 @@ def risk(counts: Mapping[str, int], rules: RadarRules) -> Risk:
         weight = rules.weights.get(signal, 0.0)
         parts.append((weight * min(count, rules.cap_per_signal), signal, count))
     parts.sort(key=lambda p: (-p[0], p[1]))
-    reasons = tuple(f"{SIGNALS.get(signal, signal)}: {count}" for _, signal, count in parts)
-    return Risk(round(sum(p[0] for p in parts), 2), reasons, {s: c for _, s, c in parts})
+    return parts
+
+
+def _score(parts: list[tuple[float, str, int]]) -> float:
+    return round(sum(p[0] for p in parts), 2)  # summed heaviest first, the same order for both callers
 
 
 @dataclass(frozen=True)
@@ -215,7 +232,7 @@ def steps(occurrences: Iterable[Occurrence], spans: Sequence[Segment]) -> list[S
         if not changes or changes[-1][1:] != (counts, rules):
             changes.append((day, counts, rules))
     return [
-        Step(day, changes[i + 1][0] if i + 1 < len(changes) else date.max, counts, risk(counts, rules).score)
+        Step(day, changes[i + 1][0] if i + 1 < len(changes) else date.max, counts, risk_score(counts, rules))
         for i, (day, counts, rules) in enumerate(changes)
         if counts
     ]
