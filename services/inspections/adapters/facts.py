@@ -3,10 +3,11 @@ inspections projection run at level ``*`` beside the service's copy of the direc
 
 For each grassroots union, within the checklist's window (its year, or its half-year: ``period_window``):
 every pledge commitment of a campaign running in the window, with its target and the value measured over
-the union's whole subtree (its sub-units, and units merged into it) up to the window's last day, and the
-initiatives its members registered in the window (or before it, still waiting for an application) with
-their status and whether an application is recorded. Read in bulk: opening a round for a city reads
-every union's facts in a handful of statements.
+the union's whole subtree (its sub-units, and units merged into it) as it stood on the window's last day
+(counted up to it, or as last reported on or before it), and the initiatives its members registered in
+the window (or before it, still waiting for an application on its last day) with their status and
+whether an application is recorded by then (an application counts from its own day, ``since``). Read in
+bulk: opening a round for a city reads every union's facts in a handful of statements.
 """
 
 from collections import defaultdict
