@@ -151,7 +151,7 @@ def facts(units: list[dict[str, Any]], per_unit: int, rng: random.Random) -> dic
             "status": "open",
         }
     ]
-    commitments, counts, reported, initiatives = [], [], [], []
+    commitments, counts, reported, history, initiatives = [], [], [], [], []
     for u in grassroots:
         for code, target in (("registered", per_unit + 1), ("activities", 2)):
             commitments.append(
@@ -183,6 +183,16 @@ def facts(units: list[dict[str, Any]], per_unit: int, rng: random.Random) -> dic
                 "evidence": ["Biên bản"],
             }
         )
+        history += [  # the reports behind the latest, by day
+            {
+                "campaign_id": CAMPAIGN,
+                "unit_id": u["unit_id"],
+                "indicator": "activities",
+                "reported_on": day,
+                "value": v,
+            }
+            for day, v in ((date(2025, 3, 1), 0), (date(2025, 5, 1), 1))
+        ]
         for n in range(per_unit):
             applied = date(2025, 4, 1) if rng.random() < 0.6 else None
             initiatives.append(
@@ -202,6 +212,7 @@ def facts(units: list[dict[str, Any]], per_unit: int, rng: random.Random) -> dic
         t.commitments: commitments,
         t.counts: counts,
         t.reported: reported,
+        t.reported_history: history,
         t.initiatives: initiatives,
     }
 

@@ -3,10 +3,11 @@ inspections projection run at level ``*`` beside the service's copy of the direc
 
 For each grassroots union, within the checklist's window (its year, or its half-year: ``period_window``):
 every pledge commitment of a campaign running in the window, with its target and the value measured over
-the union's whole subtree (its sub-units, and units merged into it) up to the window's last day, and the
-initiatives its members registered in the window (or before it, still waiting for an application) with
-their status and whether an application is recorded. Read in bulk: opening a round for a city reads
-every union's facts in a handful of statements.
+the union's whole subtree (its sub-units, and units merged into it) as it stood on the window's last day
+(counted up to it, or as last reported on or before it), and the initiatives its members registered in
+the window (or before it, still waiting for an application on its last day) with their status and
+whether an application is recorded by then (an application counts from its own day, ``since``). Read in
+bulk: opening a round for a city reads every union's facts in a handful of statements.
 """
 
 from collections import defaultdict
@@ -27,6 +28,7 @@ from services.inspections.adapters.tables import (
     initiatives,
     merged,
     reported,
+    reported_history,
     unit_dates,
 )
 from services.inspections.adapters.views import owner_of, under
@@ -140,14 +142,12 @@ async def read_facts(
     pledged = sorted((r for r in pledged if r[1] in running), key=itemgetter(0, 1, 2))  # unit, campaign, indicator
     measured = await _measured(conn, owner, everyone, sorted({r[1] for r in pledged}), by_campaign, last)
 
-    # Registered in the window, or before its end and still waiting for an application (carried over);
-    # an undated registration counts as carried over.
+    # Registered in the window, or before its end and still waiting for an application by then (carried
+    # over); an undated registration counts as carried over. An application counts from its own day.
+    unapplied = or_(initiatives.c.applied_on.is_(None), initiatives.c.applied_on > last)
     relevant = and_(
         func.coalesce(initiatives.c.registered_on, first) <= last,
-        or_(
-            initiatives.c.registered_on >= first,
-            and_(initiatives.c.applied_on.is_(None), initiatives.c.status != "rejected"),
-        ),
+        or_(initiatives.c.registered_on >= first, and_(unapplied, initiatives.c.status != "rejected")),
     )
     query = (
         select(*_INITIATIVE_COLUMNS)
@@ -155,12 +155,13 @@ async def read_facts(
         .order_by(_INITIATIVE_COLUMNS[0].nulls_first(), _INITIATIVE_COLUMNS[1])
     )
     rows = await _rows(conn, query, initiatives.c.unit_id, everyone)
+    rows = [r if r[5] is None or r[5] <= last else _before_application(r) for r in rows]
     undated = [r for r in rows if r[0] is None]  # a registration without a day comes first
     rows = sorted(undated, key=itemgetter(1)) + sorted((r for r in rows if r[0] is not None), key=itemgetter(0, 1))
     registered: dict[str, list[InitiativeItem]] = defaultdict(list)
     items = _INITIATIVES.validate_python([
-        {"key": initiative_key(initiative_id), "initiative_id": initiative_id, "title": title, "status": status,
-         "registered_on": registered_on, "applied_on": applied_on}
+        {"key": initiative_key(initiative_id), "initiative_id": initiative_id, "title": title,
+         "status": status, "registered_on": registered_on, "applied_on": applied_on}
         for registered_on, initiative_id, _, title, status, applied_on in rows
     ])  # fmt: skip
     for row, item in zip(rows, items, strict=True):
@@ -186,13 +187,24 @@ async def read_facts(
     return {unit_id: Facts(tuple(committed[unit_id]), tuple(registered.get(unit_id, ()))) for unit_id in wanted}
 
 
+def _before_application(row: Any) -> Any:
+    """An initiative's row before its application's own day (later than the window's end), as far as the
+    copy knows: no application yet, and in the book (recognised: only a recognised initiative is applied;
+    a recognition's own day is not kept, so one recognised after the window's end still shows)."""
+    registered_on, initiative_id, unit_id, title, status, _ = row
+    return registered_on, initiative_id, unit_id, title, "recognised" if status in _APPLIED else status, None
+
+
+_APPLIED = frozenset({"applied", "accepted"})
+
+
 async def _measured(
     conn: AsyncConnection, owner: dict[str, str], everyone: Scope, campaign_ids: list[str],
     by_campaign: dict[str, Any], until: date,
 ) -> dict[tuple[str, str, str], float]:  # fmt: skip
-    """(owner, campaign, indicator) → the value measured by ``until`` (the window's last day): counted
-    events in the campaign's period up to that day over the owner's subtree, or the value last reported
-    for it (the copy keeps a report's latest value only, not its history)."""
+    """(owner, campaign, indicator) → the value measured by ``until`` (the window's last day) over the
+    owner's subtree: counted events in the campaign's period up to that day, or the value as last reported
+    on or before it."""
     found: dict[tuple[str, str, str], float] = defaultdict(float)
     for campaign_id in campaign_ids:
         campaign = by_campaign[campaign_id]
@@ -213,9 +225,37 @@ async def _measured(
             for row in await _rows(conn, query, counts.c.unit_id, everyone):
                 for code in by_source[row.source]:
                     found[(owner[row.unit_id], campaign_id, code)] += float(row.n)
-        query = select(reported.c.unit_id, reported.c.indicator, reported.c.value).where(
-            reported.c.campaign_id == campaign_id
-        )
-        for row in await _rows(conn, query, reported.c.unit_id, everyone):
-            found[(owner[row.unit_id], campaign_id, row.indicator)] += float(row.value)
+        for (unit_id, indicator), value in (await _reported(conn, everyone, campaign_id, until)).items():
+            found[(owner[unit_id], campaign_id, indicator)] += value
+    return found
+
+
+async def _reported(
+    conn: AsyncConnection, everyone: Scope, campaign_id: str, until: date
+) -> dict[tuple[str, str], float]:
+    """(unit, indicator) → the value last reported on or before ``until``: none reported by then is 0, as
+    a value never reported. A value whose latest report is not in the history (reported before the copy
+    kept one, and not rebuilt since) keeps that latest report, as it did before."""
+    h = reported_history
+    query = (
+        select(h.c.unit_id, h.c.indicator, h.c.value)
+        .where(h.c.campaign_id == campaign_id, h.c.reported_on <= until)
+        .order_by(h.c.unit_id, h.c.indicator, h.c.reported_on)  # the key's order: the last of each wins below
+    )
+    found = {
+        (unit_id, indicator): float(value)
+        for unit_id, indicator, value in await _rows(conn, query, h.c.unit_id, everyone)
+    }
+    # Every report written since the history exists is in it, the latest too (at its day).
+    kept = and_(
+        h.c.campaign_id == reported.c.campaign_id, h.c.unit_id == reported.c.unit_id,
+        h.c.indicator == reported.c.indicator, h.c.reported_on == reported.c.reported_on,
+    )  # fmt: skip
+    query = (
+        select(reported.c.unit_id, reported.c.indicator, reported.c.value)
+        .select_from(reported.outerjoin(h, kept))
+        .where(reported.c.campaign_id == campaign_id, h.c.value.is_(None))
+    )
+    for unit_id, indicator, value in await _rows(conn, query, reported.c.unit_id, everyone):
+        found[(unit_id, indicator)] = float(value)
     return found

@@ -39,6 +39,7 @@ from services.inspections.adapters.tables import (
     merged,
     owners,
     reported,
+    reported_history,
     targets,
     unit_dates,
 )
@@ -176,6 +177,8 @@ class FactsHandlers(RadarHandlers):
         latest = {"value": event.value, "reported_on": event.reported_at.date(), "evidence": list(event.evidence)}
         verifiable = radar.verifiable(event.evidence, rules)
         self._writes.add(reported, _report_upsert(conn.dialect.name), {**row, **latest, "verifiable": verifiable})
+        day = {"reported_on": latest["reported_on"], "value": event.value}
+        self._writes.add(reported_history, _history_upsert(conn.dialect.name), {**row, **day})
         self._reports.add((event.campaign_id, event.unit_id))  # judged at the batch's flush
 
     @on(ReminderIssued)
@@ -246,7 +249,9 @@ class FactsHandlers(RadarHandlers):
     @on(InitiativeApplied)
     async def initiative_applied(self, conn: AsyncConnection, event: InitiativeApplied, ctx: Context) -> None:
         await self._status(conn, event, applied_on=event.since)  # the first application's day: the earliest
-        self._count(event.unit_id, COUNTED[event.event_type], ctx)
+        # Counted on the application's own day, not the day it was entered: an application since May
+        # entered in August is the half-year's.
+        self._count(event.unit_id, COUNTED[event.event_type], ctx, day=event.since)
 
     @on(InitiativeAccepted)
     async def initiative_accepted(self, conn: AsyncConnection, event: InitiativeAccepted, ctx: Context) -> None:
@@ -274,4 +279,14 @@ def _report_upsert(dialect: str) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=[reported.c.campaign_id, reported.c.unit_id, reported.c.indicator],
         set_={**latest, "verifiable": or_(reported.c.verifiable, stmt.excluded.verifiable)},
+    )
+
+
+@functools.cache
+def _history_upsert(dialect: str) -> Any:
+    """A reported value kept by its report's day; a later report of the same day replaces it."""
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(reported_history)
+    keys = ("campaign_id", "unit_id", "indicator", "reported_on")
+    return stmt.on_conflict_do_update(
+        index_elements=[reported_history.c[k] for k in keys], set_={"value": stmt.excluded.value}
     )

@@ -87,6 +87,18 @@ reported = Table(
     Column("evidence", JSON, nullable=False),  # the latest report's evidence, for the drill-down
     Index("insp_reported_unit", "unit_id"),
 )
+# Every reported value by its report's day (the last entered of a day kept), so a checklist reads the value
+# as last reported on or before its window's end; ``insp_reported`` keeps the latest for the radar.
+reported_history = Table(
+    "insp_reported_history",
+    metadata,
+    Column("campaign_id", String(36), primary_key=True),
+    Column("unit_id", String(36), primary_key=True),
+    Column("indicator", String(40), primary_key=True),
+    Column("reported_on", Date, primary_key=True),
+    Column("value", Float, nullable=False),
+    Index("insp_reported_history_unit", "unit_id"),
+)
 
 # -- facts from the registry -------------------------------------------------------------------------
 
@@ -302,6 +314,7 @@ UNIT_TABLES = (
     commitments,
     counts,
     reported,
+    reported_history,
     initiatives,
     checklists,
     inspected,

@@ -56,8 +56,9 @@ class Window:
 def period_window(year: int, period: Period) -> Window:
     """The half-year review (sơ kết 6 tháng) covers January to June, the year review the whole year: a
     checklist lists the campaigns running in its window and the initiatives registered in it (with those
-    carried over from before), and measures counted commitments up to its last day — so a half-year
-    checklist opened or answered in November shows the half-year, not what was done since."""
+    carried over from before), and shows its facts as they stood on its last day (counted commitments
+    counted up to it, reported ones as last reported by it, applications by their own day) — so a
+    half-year checklist opened or answered in November shows the half-year, not what was done since."""
     return Window(date(year, 1, 1), date(year, 6, 30) if period == "half_year" else date(year, 12, 31))
 
 
