@@ -1,6 +1,7 @@
 """A registration made on paper before the platform, entered later with its own day: only the platform
 operator gives a past day (anyone else 403 ``date.backdated``), nobody a future one (422
-``date.in_future``); the event carries the day, and an ordinary registration names none."""
+``date.in_future``); the event carries the day, and an ordinary registration names none. An application's
+own day (``since``) is never after today either."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from shared.eventstore.schema import events
-from tests.registry.api_helpers import REGISTRATION, Api
+from tests.registry.api_helpers import APPLICATION, REGISTRATION, Api
 
 FECON = "hn.ntl.fecon"
 
@@ -71,3 +72,17 @@ async def test_an_initiative_is_applied_before_it_is_registered(api: Api, app: F
     assert same_day.status_code == 201, same_day.text
     today_ = await api.post("/initiatives", {**REGISTRATION, "first_applied_on": today.isoformat()}, FECON, "member")
     assert today_.status_code == 201, today_.text
+
+
+async def test_an_application_is_not_reported_ahead_of_its_day(api: Api, app: FastAPI) -> None:
+    initiative_id = await api.recognised()
+    today = datetime.now(UTC).date()
+    tomorrow = (today + timedelta(days=1)).isoformat()
+    url = f"/initiatives/{initiative_id}/applications"
+    ahead = await api.post(url, {**APPLICATION, "since": tomorrow}, FECON, "member")
+    assert f"{tomorrow} is after today ({today.isoformat()})" in refused(ahead, 422, "date.in_future", "since")
+    async with app.state.db.reader.connect() as conn:
+        applied = await conn.execute(select(events.c.data).where(events.c.event_type == "InitiativeApplied"))
+        assert applied.all() == []
+    on_the_day = await api.post(url, {**APPLICATION, "since": today.isoformat()}, FECON, "member")
+    assert on_the_day.status_code == 200, on_the_day.text

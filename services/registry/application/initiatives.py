@@ -155,6 +155,9 @@ async def report_application(
     initiative, home, _, _ = await _reviewed(deps, initiative_id)
     if not ctx.caller.sees(home.path):
         raise Forbidden(f"only {home.path} and the levels above it report its application")
+    # An application reported ahead of its day would count as applied in a period it has not reached
+    # (a checklist's facts, a campaign's counted indicator).
+    paper.not_after(cmd.since, deps.clock().date(), "since")
     events = initiative.report_application(ctx.caller, cmd.where, cmd.since, cmd.evidence, cmd.actual_benefit_vnd)
     return await save(deps, ctx, initiative, events, home.path)
 
