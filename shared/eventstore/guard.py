@@ -10,8 +10,7 @@ The check encodes each part once and hands back that JSON (``Stored``): the stor
 that was proven to load back, and pays for no second encoding.
 """
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from pydantic import ValidationError
@@ -20,9 +19,9 @@ from shared.errors import UnstorableEvent
 from shared.events import EventEnvelope, EventMetadata, registry
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """An event's data and metadata as the JSON text the store writes (and was proven to load back)."""
+class Stored(NamedTuple):
+    """An event's data and metadata as the JSON text the store writes (and was proven to load back).
+    A tuple: made for every event appended, where a frozen dataclass's ``__init__`` cost a microsecond."""
 
     data: str
     metadata: str

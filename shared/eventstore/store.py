@@ -95,7 +95,7 @@ class InlineProjection(Protocol):
     async def apply(self, conn: AsyncConnection, envelopes: Sequence[EventEnvelope]) -> None: ...
 
 
-@dataclass
+@dataclass(slots=True)
 class _Request:
     appends: tuple[StreamAppend, ...]
     idempotency: IdempotencyRecord | None
