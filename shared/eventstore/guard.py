@@ -61,7 +61,15 @@ def storable_metadata(envelope: EventEnvelope) -> str:
 
 
 def _field_types() -> tuple[tuple[str, tuple[type, ...]], ...] | None:
-    """Each metadata field and the types it may hold for ``_plain``; None if a field is anything but text."""
+    """Each metadata field and the types it may hold for ``_plain``; None if a field is anything but
+    unconstrained text, or the model validates beyond its fields' types (a validator, a text setting)."""
+    decorators = EventMetadata.__pydantic_decorators__
+    if (
+        decorators.field_validators
+        or decorators.model_validators
+        or any(key.startswith("str_") or key == "strict" for key in EventMetadata.model_config)
+    ):
+        return None
     allowed: list[tuple[str, tuple[type, ...]]] = []
     for name, info in EventMetadata.model_fields.items():
         if info.annotation is str and not info.metadata:

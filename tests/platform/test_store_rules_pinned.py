@@ -14,6 +14,7 @@ import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ConfigDict, field_validator
 
 from shared.db import open_database
 from shared.errors import ConcurrencyError, Conflict, UnstorableEvent
@@ -279,6 +280,28 @@ def test_metadata_of_a_subclass_or_with_a_field_of_its_own_takes_the_full_round_
     object.__setattr__(extra, "__dict__", {**extra.__dict__, "span": "s"})
     assert not guard._plain(extra)
     assert guard._plain(EventMetadata(actor="a", unit_path="hn"))
+
+
+def test_metadata_validated_beyond_its_fields_types_has_no_quick_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A validator or a text setting on the metadata model may change or refuse plain text: then every
+    command's metadata takes the full round trip."""
+
+    class Shouted(EventMetadata):
+        @field_validator("actor")
+        @classmethod
+        def shout(cls, value: str) -> str:
+            return value.upper()
+
+    class Short(EventMetadata):
+        model_config = ConfigDict(frozen=True, str_max_length=3)
+
+    class Numbered(EventMetadata):
+        sequence: int = 0
+
+    assert guard._field_types() is not None  # EventMetadata as it is: the quick check applies
+    for model in (Shouted, Short, Numbered):
+        monkeypatch.setattr(guard, "EventMetadata", model)
+        assert guard._field_types() is None, model.__name__
 
 
 def test_a_key_expires_only_once_stored_strictly_before_the_cutoff_whatever_its_zone() -> None:
