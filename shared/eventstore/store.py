@@ -568,10 +568,10 @@ _COLUMNS = ("stream_id", "version", "event_id", "event_type", "schema_version", 
 
 def _insert_events() -> Any:
     """SQLite: INSERT of event rows whose data and metadata are JSON text already (``Stored``), written as
-    they are, a row per parameter set (``shared/bulk.executemany``)."""
-    values = {name: bindparam(name, type_=events.c[name].type) for name in _COLUMNS[:-2]}
-    json_text = {name: bindparam(name, type_=Text) for name in _COLUMNS[-2:]}
-    return insert(events).values(**values, **json_text)
+    they are (typed as text, not as the JSON columns, whose serializer would encode them again), a row per
+    parameter set (``shared/bulk.executemany``). The other columns come from the rows' keys, each typed by
+    its column."""
+    return insert(events).values(**{name: bindparam(name, type_=Text) for name in ("data", "metadata")})
 
 
 _INSERT_EVENTS = _insert_events()

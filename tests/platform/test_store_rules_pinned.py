@@ -276,6 +276,17 @@ def test_metadata_of_a_subclass_or_with_a_field_of_its_own_takes_the_full_round_
         span: str = "s"
 
     assert not guard._plain(Traced(actor="a", unit_path="hn"))
+
+    class Same(EventMetadata):  # no field of its own: the full round trip proves it and it is stored
+        pass
+
+    same = Same(actor="a", unit_path="hn")
+    assert not guard._plain(same)
+    stored = check_storable(new_envelope("p", 1, HardeningMeasured(amount=1), same)).metadata
+    assert EventMetadata.model_validate_json(stored).__dict__ == same.__dict__
+    with pytest.raises(UnstorableEvent) as refused:  # and one with a field of its own is not
+        check_storable(new_envelope("p", 1, HardeningMeasured(amount=1), Traced(actor="a", unit_path="hn")))
+    assert (refused.value.field, refused.value.params["reason"]) == ("metadata", "its metadata does not survive JSON")
     extra = EventMetadata(actor="a", unit_path="hn")
     object.__setattr__(extra, "__dict__", {**extra.__dict__, "span": "s"})
     assert not guard._plain(extra)
