@@ -15,7 +15,8 @@ from shared.events import Event, event
 
 Direction = Literal["at_least", "at_most"]
 Method = Literal["counted", "reported"]
-# What a counted indicator counts: events of the registry (initiatives) and the directory (members).
+# What a counted indicator counts: events of the registry (initiatives) and the directory (members), each on
+# its own day (a paper registration's ``registered_on``, an application's ``since``; else the day it happened).
 Source = Literal[
     "initiatives_registered",
     "initiatives_recognised",

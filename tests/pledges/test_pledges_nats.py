@@ -7,6 +7,7 @@ then Fecon moves to Đống Đa and its results move with it; a rebuild of every
 """
 
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -160,13 +161,21 @@ async def test_registry_events_roll_up_and_follow_a_move(
         ).status_code == 201
         await client.aclose()
 
-        # 1,178 initiatives registered at Fecon (1,178 of 1,000 = 117.8%), 30 applied; one at Handico.
+        # 1,178 initiatives registered at Fecon (1,178 of 1,000 = 117.8%), 30 applied in the campaign; one at Handico.
         def initiative(kind: str, path: str, n: int, **extra: Any) -> EventEnvelope:
             data = {"initiative_id": f"{path}-{n}", "unit_id": city.ids[path], **extra}
             return registry_envelope(kind, path, data, version=1 if kind == "InitiativeRegistered" else 2)
 
         events = [initiative("InitiativeRegistered", "hn.ntl.fecon", n, campaign_id=None) for n in range(1178)]
         events += [initiative("InitiativeApplied", "hn.ntl.fecon", n) for n in range(30)]
+        # An application counts on its own day (since), not the day it was entered: two entered after the
+        # campaign for November and December count, one entered during it for a day before it began does not.
+        own_days = ((30, date(2025, 11, 3), datetime(2026, 1, 20, tzinfo=UTC)),
+                    (31, date(2025, 12, 1), datetime(2026, 2, 2, tzinfo=UTC)),
+                    (32, date(2024, 12, 1), datetime(2025, 2, 1, tzinfo=UTC)))  # fmt: skip
+        for n, since, entered in own_days:
+            applied = {"initiative_id": f"hn.ntl.fecon-{n}", "unit_id": city.ids["hn.ntl.fecon"], "since": since}
+            events.append(registry_envelope("InitiativeApplied", "hn.ntl.fecon", applied, entered, version=2))
         events.append(initiative("InitiativeRegistered", "hn.dd.handico", 0, campaign_id=cid))
         # One initiative recognised at its grassroots union, then (escalated) by the city: it counts once.
         recognition = registry_envelope(
@@ -190,7 +199,7 @@ async def test_registry_events_roll_up_and_follow_a_move(
         ntl = await levels.progress("hn.ntl", cid)
         fecon_row = rows_by_path(ntl)["hn.ntl.fecon"]
         assert cell(fecon_row, "registered") == (1178, 1000, 117.8)
-        assert cell(fecon_row, "applied") == (30, 60, 50.0)
+        assert cell(fecon_row, "applied") == (32, 60, 53.33)
         assert cell(fecon_row, "recognised") == (1, None, None)
         assert fecon_row["pledged"] and fecon_row["flagged"]  # owes activities, did not report by 30/06
         ceo_row = rows_by_path(ntl)["hn.ntl.ceo"]

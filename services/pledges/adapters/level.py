@@ -96,6 +96,8 @@ class PledgesLevelProjection(Projection):
         day = ctx.occurred_at.date()
         if isinstance(event, InitiativeRegistered) and event.registered_on is not None:
             day = event.registered_on  # a registration made on paper counts in its own day's campaign
+        elif isinstance(event, InitiativeApplied):
+            day = event.since  # an application counts on its own day, as the inspections checklists count it
         for cid, campaign in (await self._campaign_cache(conn)).items():
             codes = campaign.by_source.get(COUNTED[type(event)])
             if not codes or (only and only != cid) or not campaign.starts_on <= day <= campaign.ends_on:
