@@ -37,7 +37,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction, create_async_engine
 from sqlalchemy.ext.asyncio.result import _ensure_sync_result
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util import EMPTY_DICT
@@ -213,13 +213,32 @@ class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 
 class InlineAsyncConnection(AsyncConnection):
-    """An ``AsyncConnection`` whose statements run at once on the calling task, not in a greenlet.
+    """An ``AsyncConnection`` whose statements, transactions and close run at once on the calling task,
+    not in a greenlet.
 
     ``greenlet_spawn`` exists so that a synchronous SQLAlchemy can await a driver; an inline SQLite
     driver never needs to, and the greenlet (created, switched into and out of, its stack copied, per
-    statement) cost more than the statement. Everything else (begin, commit, ``run_sync``) still goes
-    through SQLAlchemy's greenlet: it is not per statement.
+    call) cost more than the call: an empty BEGIN IMMEDIATE and COMMIT took ~200 µs through SQLAlchemy
+    against 7 µs in sqlite3, a group commit's fixed cost. Only the checkout (``start``, which may wait for
+    the pool's one writer connection) and ``run_sync`` still go through the greenlet.
     """
+
+    def begin(self) -> AsyncTransaction:
+        assert self._proxied
+        return _InlineTransaction(self)
+
+    def begin_nested(self) -> AsyncTransaction:
+        assert self._proxied
+        return _InlineTransaction(self, nested=True)
+
+    async def commit(self) -> None:
+        self._proxied.commit()
+
+    async def rollback(self) -> None:
+        self._proxied.rollback()
+
+    async def close(self) -> None:
+        self._proxied.close()  # a pool checkin: handed to a waiter or queued, never awaited
 
     async def execute(  # type: ignore[override]
         self, statement: Any, parameters: Any = None, *, execution_options: Any = None
@@ -238,6 +257,30 @@ class InlineAsyncConnection(AsyncConnection):
         # waits on its driver; an inline close never waits (rollback and pool checkin run at once), so
         # it is done here and the connection is back in the pool as the block ends, not a pass later.
         await self.close()
+
+
+class _InlineTransaction(AsyncTransaction):
+    """SQLAlchemy's ``AsyncTransaction`` with its begin, commit, rollback and end run at once (the
+    ``begin`` event's ``BEGIN IMMEDIATE`` included): on the inline driver none of them awaits."""
+
+    async def start(self, is_ctxmanager: bool = False) -> AsyncTransaction:
+        connection = self.connection._proxied
+        self.sync_transaction = self._assign_proxied(connection.begin_nested() if self.nested else connection.begin())
+        if is_ctxmanager:
+            self.sync_transaction.__enter__()
+        return self
+
+    async def commit(self) -> None:
+        self._proxied.commit()
+
+    async def rollback(self) -> None:
+        self._proxied.rollback()
+
+    async def close(self) -> None:
+        self._proxied.close()
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        self._proxied.__exit__(type_, value, traceback)
 
 
 class _FairQueue(AsyncAdaptedQueue[Any]):
