@@ -18,6 +18,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import ids
@@ -419,3 +420,24 @@ def test_a_forked_worker_does_not_reuse_the_random_bits_its_parent_kept() -> Non
     os.close(read)
     os.waitpid(child, 0)
     assert inherited == b"0" and ids._spare
+
+
+async def test_a_version_look_up_that_fails_is_sqlalchemys_error_naming_its_statement(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The versions are read past SQLAlchemy (``driver_errors``): a failure still reaches the command as a
+    ``DBAPIError`` with its statement (a lost database answers 503, not 500), and nothing is written."""
+    from shared.eventstore import store as store_module
+
+    store = EventStore(db)
+    try:
+        await store.append(measured("known", 0))
+        broken = "SELECT stream_id, max(version) FROM no_such_table WHERE stream_id IN (?) GROUP BY stream_id"
+        monkeypatch.setattr(store_module, "_sqlite_versions", lambda count: broken)
+        with pytest.raises(OperationalError) as failed:
+            await store.append(measured("known", 1))
+        assert failed.value.statement == broken
+        assert str(failed.value.orig) == "no such table: no_such_table"
+        assert [e.version for e in await store.load("known")] == [1]
+    finally:
+        await store.close()
