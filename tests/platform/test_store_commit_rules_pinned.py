@@ -18,7 +18,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared import ids
@@ -441,3 +441,25 @@ async def test_a_version_look_up_that_fails_is_sqlalchemys_error_naming_its_stat
         assert [e.version for e in await store.load("known")] == [1]
     finally:
         await store.close()
+
+
+async def test_on_postgresql_a_look_up_that_fails_is_sqlalchemys_error_naming_its_statement(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.eventstore import store as store_module
+
+    db = open_database(postgres_url)
+    await migrate(db)
+    store = EventStore(db)
+    try:
+        await store.append(measured("known", 0))
+        broken = "SELECT $1::varchar[], $2::varchar[], $3::varchar[] FROM no_such_table"
+        monkeypatch.setattr(store_module, "_PG_LOOKUP", broken)
+        with pytest.raises(DBAPIError) as failed:
+            await store.append(measured("known", 1))
+        assert failed.value.statement == broken
+        assert type(failed.value.orig).__name__ == "UndefinedTableError"
+        assert [e.version for e in await store.load("known")] == [1]
+    finally:
+        await store.close()
+        await db.dispose()
