@@ -17,7 +17,6 @@ prunes expired keys itself, a small batch at a time between group commits (or wh
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections import namedtuple
@@ -27,8 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from opentelemetry import trace
-from sqlalchemy import DateTime, Integer, String, Text, bindparam, cast, func, insert, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Text, bindparam, cast, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -36,7 +34,7 @@ from shared.bulk import executemany
 from shared.db import Database, driver_errors
 from shared.errors import ConcurrencyError, Conflict
 from shared.events import Event, EventEnvelope, EventMetadata
-from shared.eventstore.guard import Stored, check_storable, encoded
+from shared.eventstore.guard import check_storable, encoded
 from shared.eventstore.idempotency import (
     DELETE_KEY,
     PRUNE_KEYS_PG,
@@ -48,6 +46,14 @@ from shared.eventstore.idempotency import (
     sqlite_keys,
 )
 from shared.eventstore.schema import events, idempotency_keys
+from shared.eventstore.statements import (
+    COLUMNS,
+    INSERT_EVENTS,
+    INSERT_EVENTS_PG,
+    PG_LOOKUP,
+    event_row,
+    sqlite_versions,
+)
 from shared.ids import time_ordered_id
 
 log = logging.getLogger(__name__)
@@ -182,7 +188,7 @@ class EventStore:
                     metadata[id(envelope.metadata)] = stored.metadata
                 else:
                     stored = encoded(envelope)
-                rows.append(_event_row(envelope, stored))
+                rows.append(event_row(envelope, stored))
         return rows
 
     async def close(self) -> None:
@@ -313,10 +319,10 @@ class EventStore:
                 outcomes[index] = [env for append in request.appends for env in append.envelopes]
             if accepted:
                 if self.db.is_postgres:
-                    columns = {name: [row[name] for row in accepted_rows] for name in _COLUMNS}
-                    await conn.execute(_INSERT_EVENTS_PG, columns)
+                    columns = {name: [row[name] for row in accepted_rows] for name in COLUMNS}
+                    await conn.execute(INSERT_EVENTS_PG, columns)
                 else:
-                    await executemany(conn, _INSERT_EVENTS, accepted_rows)
+                    await executemany(conn, INSERT_EVENTS, accepted_rows)
                 for projection in self.inline:
                     await projection.apply(conn, accepted)
             if idem_rows:
@@ -379,8 +385,8 @@ class EventStore:
         # Through the driver: SQLAlchemy's rows and parameters cost more than the round trip (jsonb is
         # decoded by the codec SQLAlchemy set on the connection, as its own rows would be).
         namespaces, keys = [namespace for namespace, _ in wanted], [key for _, key in wanted]
-        async with driver_errors(conn, _PG_LOOKUP) as driver:
-            rows = await driver.fetch(_PG_LOOKUP, stream_ids, namespaces, keys)
+        async with driver_errors(conn, PG_LOOKUP) as driver:
+            rows = await driver.fetch(PG_LOOKUP, stream_ids, namespaces, keys)
         for name, version, key, request_hash, status_code, response, created_at in rows:
             if key is None:  # a stream's row (its version is None while the stream is empty)
                 if version is not None:
@@ -406,7 +412,7 @@ class EventStore:
         found: dict[str, int] = {}
         for start in range(0, len(stream_ids), 500):  # SQLite binds at most 32,766 parameters
             chunk = stream_ids[start : start + 500]
-            sql = _sqlite_versions(len(chunk))
+            sql = sqlite_versions(len(chunk))
             async with driver_errors(conn, sql) as driver, driver.execute(sql, chunk) as cursor:
                 found.update(await cursor.fetchall())  # (stream_id, version): only a stored stream has a row
         return found
@@ -475,24 +481,6 @@ class EventStore:
         return None if record.expired(self.retention_cutoff()) else record
 
 
-# PostgreSQL, one statement for a group commit's look-ups: a row per stream id (its version: a correlated
-# max(), an index-only backward scan however the generic plan estimates the array) and a row per stored
-# idempotency key (LIMIT 1 keeps the lateral lookup a primary-key probe per key: the planner cannot turn it
-# into a hash join over the whole key table). Arrays: one prepared statement for every batch size.
-_PG_LOOKUP = """
-SELECT ids.stream_id AS name,
-       (SELECT max(e.version) FROM events AS e WHERE e.stream_id = ids.stream_id) AS version,
-       NULL::varchar AS key, NULL::varchar AS request_hash, NULL::integer AS status_code, NULL::jsonb AS response,
-       NULL::timestamptz AS created_at
-  FROM unnest($1::varchar[]) AS ids(stream_id)
-UNION ALL
-SELECT found.namespace, NULL, found.key, found.request_hash, found.status_code, found.response, found.created_at
-  FROM unnest($2::varchar[], $3::varchar[]) AS wanted(namespace, key)
-  JOIN LATERAL (
-    SELECT k.namespace, k.key, k.request_hash, k.status_code, k.response, k.created_at FROM idempotency_keys AS k
-     WHERE k.namespace = wanted.namespace AND k.key = wanted.key LIMIT 1
-  ) AS found ON true
-"""
 _PG_BEGIN_LOCKED = f"BEGIN; SELECT pg_advisory_xact_lock({_PG_APPEND_LOCK})"
 
 
@@ -541,60 +529,6 @@ _ROWS_AFTER_SQLITE = (
     " FROM events WHERE position > ? ORDER BY position LIMIT ?"
 )
 StoredRow = namedtuple("StoredRow", ROW_COLUMNS)  # type: ignore[misc]  # SQLite's rows for the relay
-
-
-@functools.lru_cache(maxsize=64)
-def _sqlite_versions(count: int) -> str:
-    """SQLite: the versions of ``count`` streams by the (stream_id, version) index, a statement per count."""
-    listed = ", ".join("?" * count)
-    return f"SELECT stream_id, max(version) FROM events WHERE stream_id IN ({listed}) GROUP BY stream_id"
-
-
-def _event_row(env: EventEnvelope, stored: Stored) -> dict[str, Any]:
-    return {
-        "stream_id": env.stream_id,
-        "version": env.version,
-        "event_id": env.event_id,
-        "event_type": env.event_type,
-        "schema_version": env.schema_version,
-        "occurred_at": env.occurred_at,
-        "data": stored.data,
-        "metadata": stored.metadata,
-    }
-
-
-_COLUMNS = ("stream_id", "version", "event_id", "event_type", "schema_version", "occurred_at", "data", "metadata")
-
-
-def _insert_events() -> Any:
-    """SQLite: INSERT of event rows whose data and metadata are JSON text already (``Stored``), written as
-    they are (typed as text, not as the JSON columns, whose serializer would encode them again), a row per
-    parameter set (``shared/bulk.executemany``). The other columns come from the rows' keys, each typed by
-    its column."""
-    return insert(events).values(**{name: bindparam(name, type_=Text) for name in ("data", "metadata")})
-
-
-_INSERT_EVENTS = _insert_events()
-
-# PostgreSQL: a group commit's events in one statement, a column per array, cast to jsonb by the server:
-# one Bind for the whole batch, where an executemany sent and ran a statement per event (the server's
-# time and the client's). WITH ORDINALITY keeps the batch's order in the positions the rows are given.
-_INSERT_EVENTS_PG = text(
-    """
-INSERT INTO events (stream_id, version, event_id, event_type, schema_version, occurred_at, data, metadata)
-SELECT r.stream_id, r.version, r.event_id, r.event_type, r.schema_version, r.occurred_at,
-       CAST(r.data AS JSONB), CAST(r.metadata AS JSONB)
-  FROM unnest(CAST(:stream_id AS VARCHAR[]), CAST(:version AS INTEGER[]), CAST(:event_id AS VARCHAR[]),
-              CAST(:event_type AS VARCHAR[]), CAST(:schema_version AS INTEGER[]),
-              CAST(:occurred_at AS TIMESTAMPTZ[]), CAST(:data AS TEXT[]), CAST(:metadata AS TEXT[]))
-       WITH ORDINALITY AS r(stream_id, version, event_id, event_type, schema_version, occurred_at, data, metadata, n)
- ORDER BY r.n
-"""
-).bindparams(
-    *(bindparam(name, type_=ARRAY(String)) for name in ("stream_id", "event_id", "event_type", "data", "metadata")),
-    *(bindparam(name, type_=ARRAY(Integer)) for name in ("version", "schema_version")),
-    bindparam("occurred_at", type_=ARRAY(DateTime(timezone=True))),
-)
 
 
 def envelope_from_row(row: Any) -> EventEnvelope:

@@ -433,7 +433,7 @@ async def test_a_version_look_up_that_fails_is_sqlalchemys_error_naming_its_stat
     try:
         await store.append(measured("known", 0))
         broken = "SELECT stream_id, max(version) FROM no_such_table WHERE stream_id IN (?) GROUP BY stream_id"
-        monkeypatch.setattr(store_module, "_sqlite_versions", lambda count: broken)
+        monkeypatch.setattr(store_module, "sqlite_versions", lambda count: broken)
         with pytest.raises(OperationalError) as failed:
             await store.append(measured("known", 1))
         assert failed.value.statement == broken
@@ -454,7 +454,7 @@ async def test_on_postgresql_a_look_up_that_fails_is_sqlalchemys_error_naming_it
     try:
         await store.append(measured("known", 0))
         broken = "SELECT $1::varchar[], $2::varchar[], $3::varchar[] FROM no_such_table"
-        monkeypatch.setattr(store_module, "_PG_LOOKUP", broken)
+        monkeypatch.setattr(store_module, "PG_LOOKUP", broken)
         with pytest.raises(DBAPIError) as failed:
             await store.append(measured("known", 1))
         assert failed.value.statement == broken

@@ -23,7 +23,8 @@ from shared.eventstore import EventStore, IdempotencyRecord, StreamAppend
 from shared.eventstore.guard import check_storable
 from shared.eventstore.migrate import migrate
 from shared.eventstore.schema import events, idempotency_keys
-from shared.eventstore.store import ROW_COLUMNS, _event_row, _insert_events, _rows_after, _simple_query
+from shared.eventstore.statements import event_row, insert_events
+from shared.eventstore.store import ROW_COLUMNS, _rows_after, _simple_query
 from tests.hardening.test_unloadable_events import META, HardeningMeasured
 from tests.platform.helpers import opened_store
 
@@ -129,12 +130,12 @@ async def test_an_event_and_a_key_are_stamped_in_utc_whatever_the_servers_zone(
 
 
 async def test_the_events_insert_writes_every_column_as_given_and_the_relay_reads_it_back(store: EventStore) -> None:
-    """``_INSERT_EVENTS`` is built at import: built again here, so a change to how it is built fails."""
+    """``INSERT_EVENTS`` is built at import: built again here, so a change to how it is built fails."""
     envelope = StreamAppend.of("ins", 0, [(HardeningMeasured(amount=2.5, label="Sáng kiến"), META)]).envelopes[0]
     envelope = envelope.model_copy(update={"schema_version": 1})
-    insert_events = _insert_events()
+    statement = insert_events()
     async with store.db.writer.begin() as conn:
-        await conn.execute(insert_events, [_event_row(envelope, check_storable(envelope))])
+        await conn.execute(statement, [event_row(envelope, check_storable(envelope))])
     (loaded,) = await store.load("ins")
     assert loaded.model_copy(update={"position": None}) == envelope
     (raw,) = await store.read_rows_after(0)
