@@ -309,8 +309,15 @@ def test_metadata_validated_beyond_its_fields_types_has_no_quick_check(monkeypat
     class Numbered(EventMetadata):
         sequence: int = 0
 
-    assert guard._field_types() is not None  # EventMetadata as it is: the quick check applies
-    for model in (Shouted, Short, Numbered):
+    class Strict(EventMetadata):
+        model_config = ConfigDict(frozen=True, strict=True)
+
+    text, optional = (str,), (str, type(None))  # EventMetadata as it is: the quick check applies
+    assert guard._field_types() == guard._PLAIN_FIELDS == (
+        ("actor", text), ("unit_path", text), ("correlation_id", text),
+        ("causation_id", optional), ("traceparent", optional), ("tracestate", optional),
+    )  # fmt: skip
+    for model in (Shouted, Short, Numbered, Strict):
         monkeypatch.setattr(guard, "EventMetadata", model)
         assert guard._field_types() is None, model.__name__
 
