@@ -287,9 +287,18 @@ def test_metadata_of_a_subclass_or_with_a_field_of_its_own_takes_the_full_round_
     with pytest.raises(UnstorableEvent) as refused:  # and one with a field of its own is not
         check_storable(new_envelope("p", 1, HardeningMeasured(amount=1), Traced(actor="a", unit_path="hn")))
     assert (refused.value.field, refused.value.params["reason"]) == ("metadata", "its metadata does not survive JSON")
+    with pytest.raises(UnstorableEvent) as unwritable:  # nor one JSON cannot write, named by its event
+        lone = Traced(actor="a", unit_path="hn", span="\udfff")
+        check_storable(new_envelope("p", 1, HardeningMeasured(amount=1), lone))
+    assert unwritable.value.params["event_type"] == "HardeningMeasured" and unwritable.value.field == "metadata"
+    assert "cannot be written as JSON" in unwritable.value.params["reason"]
     extra = EventMetadata(actor="a", unit_path="hn")
     object.__setattr__(extra, "__dict__", {**extra.__dict__, "span": "s"})
     assert not guard._plain(extra)
+    swapped = EventMetadata(actor="a", unit_path="hn")  # as many fields, one of them not its own
+    others = {k: v for k, v in swapped.__dict__.items() if k != "tracestate"}
+    object.__setattr__(swapped, "__dict__", {**others, "span": "s"})
+    assert not guard._plain(swapped)
     assert guard._plain(EventMetadata(actor="a", unit_path="hn"))
 
 
