@@ -8,6 +8,7 @@ The directory publishes as its own NATS user to every node's URL; a level host k
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from nats.errors import Error as NatsError
@@ -84,14 +85,18 @@ async def test_a_nats_node_killed_under_load_and_restarted_loses_and_doubles_not
 
             stored = await stored_event_ids(store_url)
 
+            read: list[Any] = []  # the read that found them all is the one checked: a read after it may
+            # still meet JetStream's 503 while the cluster settles its leaders again
+
             async def stream_has_all() -> bool:
                 try:
-                    return len(await read_messages(js, STREAM)) >= len(stored)
+                    read[:] = await read_messages(js, STREAM)
                 except NatsError:  # the restarted node still catching up: JetStream answers 503 meanwhile
                     return False
+                return len(read) >= len(stored)
 
             await wait_for(stream_has_all, 60, "every stored event in the stream")
-            in_stream = [m.headers[H_MSG_ID] for m in await read_messages(js, STREAM)]
+            in_stream = [m.headers[H_MSG_ID] for m in read]
 
             async def projected() -> bool:
                 try:
